@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Install what Till needs on a Debian machine, skipping what is already there.
+#   scripts/setup.sh app    — to build and run the app
+#   scripts/setup.sh test   — everything the test suite needs as well
+# Runs as root, or through sudo when it is available.
+set -euo pipefail
+
+what="${1:-app}"
+
+APP_PACKAGES=(build-essential pkg-config curl file libssl-dev libwebkit2gtk-4.1-dev libgtk-3-dev
+  librsvg2-dev libayatana-appindicator3-dev libxdo-dev)
+TEST_PACKAGES=(xvfb webkit2gtk-driver zbar-tools gnome-keyring dbus-x11 libsecret-1-dev
+  poppler-utils)
+
+say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@";
+  elif command -v sudo >/dev/null 2>&1; then sudo "$@";
+  else say "need root (or sudo) to run: $*"; exit 1; fi
+}
+
+missing_packages() {
+  local p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || echo "$p"
+  done
+}
+
+install_packages() {
+  local missing
+  missing=$(missing_packages "$@")
+  if [ -z "$missing" ]; then return; fi
+  say "installing Debian packages:" $missing
+  as_root apt-get update -qq
+  # shellcheck disable=SC2086
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
+}
+
+need_cargo() {
+  if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
+    export PATH="$HOME/.cargo/bin:$PATH"
+  fi
+  if ! command -v cargo >/dev/null 2>&1; then
+    say "cargo is missing: install Rust (1.90 or newer) with rustup, then run this again"
+    exit 1
+  fi
+}
+
+install_cargo_tool() { # install_cargo_tool BINARY CRATE [VERSION]
+  local bin="$1" crate="$2" version="${3:-}"
+  if command -v "$bin" >/dev/null 2>&1 || [ -x "${CARGO_HOME:-$HOME/.cargo}/bin/$bin" ]; then return; fi
+  say "installing $crate with cargo"
+  cargo install --locked "$crate" ${version:+--version "$version"}
+}
+
+need_cargo
+install_packages "${APP_PACKAGES[@]}"
+if [ "$what" = "test" ]; then
+  install_packages "${TEST_PACKAGES[@]}"
+  install_cargo_tool tauri-driver tauri-driver 2.1.0
+fi
+say "ready ($what)"

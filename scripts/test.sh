@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Set up and run every check and test: formatting, lints, unit, property and integration
+# tests, the real app window end to end under Xvfb, a short fuzz run, and the benchmarks in
+# test mode (`--all-targets` runs each benchmark once; `cargo bench` measures).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh test
+export PATH="$HOME/.cargo/bin:$PATH"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+start=$(date +%s)
+
+step "format"
+cargo fmt --all -- --check
+
+step "lints"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "build the app once (the end-to-end tests drive this binary)"
+cargo build -p till-app --locked
+
+step "fuzz the KHQR decoder briefly"
+crates/khqr/fuzz/run.sh "${TILL_FUZZ_SECONDS:-20}"
+
+step "tests"
+# A private D-Bus session with an unlocked gnome-keyring: the OS keyring is real in tests.
+dbus-run-session -- bash -c '
+  set -euo pipefail
+  printf "till-test\n" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+  cargo test --workspace --locked --all-targets
+  cargo test --workspace --locked --doc
+'
+
+echo
+echo "all checks passed in $(( $(date +%s) - start )) s"
