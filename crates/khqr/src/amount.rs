@@ -109,7 +109,15 @@ pub fn parse_decimal_literal(s: &str) -> Option<Decimal> {
     if !int.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let digits = format!("{}{}", if int.is_empty() { "0" } else { int }, if frac.is_empty() { String::new() } else { format!(".{frac}") });
+    let digits = format!(
+        "{}{}",
+        if int.is_empty() { "0" } else { int },
+        if frac.is_empty() {
+            String::new()
+        } else {
+            format!(".{frac}")
+        }
+    );
     let mut value = Decimal::from_str(&digits).ok()?;
     if let Some(e) = exp {
         let (eneg, edigits) = match e.as_bytes().first() {
@@ -147,14 +155,40 @@ mod tests {
 
     #[test]
     fn canonical_spellings() {
-        assert_eq!(format_amount(d("2.5"), Currency::Usd).unwrap().unwrap(), "2.50");
-        assert_eq!(format_amount(d("0.99"), Currency::Usd).unwrap().unwrap(), "0.99");
-        assert_eq!(format_amount(d("20"), Currency::Usd).unwrap().unwrap(), "20");
-        assert_eq!(format_amount(d("5.00"), Currency::Usd).unwrap().unwrap(), "5");
-        assert_eq!(format_amount(d("1.10"), Currency::Usd).unwrap().unwrap(), "1.10");
-        assert_eq!(format_amount(d("2000.00"), Currency::Khr).unwrap().unwrap(), "2000");
-        assert_eq!(format_amount(d("15000"), Currency::Khr).unwrap().unwrap(), "15000");
-        assert_eq!(format_amount(d("9999999999.99"), Currency::Usd).unwrap().unwrap(), "9999999999.99");
+        assert_eq!(
+            format_amount(d("2.5"), Currency::Usd).unwrap().unwrap(),
+            "2.50"
+        );
+        assert_eq!(
+            format_amount(d("0.99"), Currency::Usd).unwrap().unwrap(),
+            "0.99"
+        );
+        assert_eq!(
+            format_amount(d("20"), Currency::Usd).unwrap().unwrap(),
+            "20"
+        );
+        assert_eq!(
+            format_amount(d("5.00"), Currency::Usd).unwrap().unwrap(),
+            "5"
+        );
+        assert_eq!(
+            format_amount(d("1.10"), Currency::Usd).unwrap().unwrap(),
+            "1.10"
+        );
+        assert_eq!(
+            format_amount(d("2000.00"), Currency::Khr).unwrap().unwrap(),
+            "2000"
+        );
+        assert_eq!(
+            format_amount(d("15000"), Currency::Khr).unwrap().unwrap(),
+            "15000"
+        );
+        assert_eq!(
+            format_amount(d("9999999999.99"), Currency::Usd)
+                .unwrap()
+                .unwrap(),
+            "9999999999.99"
+        );
         assert_eq!(format_amount(d("0"), Currency::Usd).unwrap(), None);
         assert_eq!(format_amount(d("0.00"), Currency::Khr).unwrap(), None);
     }

@@ -255,9 +255,10 @@ fn tlv_ok(tag: Units<'_>, len: Option<i64>, value: Units<'_>) -> bool {
 }
 
 fn two_digit(tag: Units<'_>) -> u32 {
-    tag.0
-        .iter()
-        .fold(0u32, |acc, &u| acc.saturating_mul(10).saturating_add(u32::from(u.wrapping_sub(b'0' as u16))))
+    tag.0.iter().fold(0u32, |acc, &u| {
+        acc.saturating_mul(10)
+            .saturating_add(u32::from(u.wrapping_sub(b'0' as u16)))
+    })
 }
 
 /// Inserts like a JavaScript object property assignment (a later value for

@@ -48,9 +48,16 @@ impl DeepLinkRequest {
     /// Checks `url`, `qr` (with [`verify`] at `at_ms`) and `source_info` in
     /// the SDK's order. Unlike the SDK (bug B4) the source info, when given,
     /// is included in the body; the API accepts it.
-    pub fn new(url: &str, qr: &str, source_info: Option<SourceInfo>, at_ms: u64) -> Result<Self, DeepLinkError> {
+    pub fn new(
+        url: &str,
+        qr: &str,
+        source_info: Option<SourceInfo>,
+        at_ms: u64,
+    ) -> Result<Self, DeepLinkError> {
         if url_path(url) != Some(DEEPLINK_PATH) {
-            return Err(DeepLinkError::InvalidUrl { url: url.to_string() });
+            return Err(DeepLinkError::InvalidUrl {
+                url: url.to_string(),
+            });
         }
         verify(qr, at_ms).map_err(|reason| DeepLinkError::InvalidQr { reason })?;
         if let Some(s) = &source_info {
@@ -110,25 +117,42 @@ mod tests {
     #[test]
     fn url_rules() {
         assert_eq!(url_path(PRODUCTION_URL), Some(DEEPLINK_PATH));
-        assert_eq!(url_path("https://sit-api-bakong.nbc.gov.kh/v1/generate_deeplink_by_qr?x=1"), Some(DEEPLINK_PATH));
+        assert_eq!(
+            url_path("https://sit-api-bakong.nbc.gov.kh/v1/generate_deeplink_by_qr?x=1"),
+            Some(DEEPLINK_PATH)
+        );
         assert_eq!(url_path("not a url"), None);
-        let e = DeepLinkRequest::new("https://api-bakong.nbc.gov.kh/v1/other", QR, None, 0).unwrap_err();
+        let e = DeepLinkRequest::new("https://api-bakong.nbc.gov.kh/v1/other", QR, None, 0)
+            .unwrap_err();
         assert_eq!(e.code(), 29);
     }
 
     #[test]
     fn qr_and_source_rules() {
         let bad = QR.replace("F4AE", "F4AF");
-        assert_eq!(DeepLinkRequest::new(PRODUCTION_URL, &bad, None, 0).unwrap_err().code(), 8);
+        assert_eq!(
+            DeepLinkRequest::new(PRODUCTION_URL, &bad, None, 0)
+                .unwrap_err()
+                .code(),
+            8
+        );
         let src = SourceInfo {
             app_icon_url: "https://shop.example/icon.png".into(),
             app_name: String::new(),
             app_deep_link_callback: "https://shop.example/paid".into(),
         };
-        assert_eq!(DeepLinkRequest::new(PRODUCTION_URL, QR, Some(src.clone()), 0).unwrap_err().code(), 14);
+        assert_eq!(
+            DeepLinkRequest::new(PRODUCTION_URL, QR, Some(src.clone()), 0)
+                .unwrap_err()
+                .code(),
+            14
+        );
         let ok = DeepLinkRequest::new(PRODUCTION_URL, QR, None, 0).unwrap();
         assert_eq!(ok.body_json(), format!("{{\"qr\":\"{QR}\"}}"));
-        let full = SourceInfo { app_name: "Till".into(), ..src };
+        let full = SourceInfo {
+            app_name: "Till".into(),
+            ..src
+        };
         let ok = DeepLinkRequest::new(PRODUCTION_URL, QR, Some(full), 0).unwrap();
         assert!(ok.body_json().contains("\"sourceInfo\":{\"appIconUrl\""));
     }

@@ -44,7 +44,12 @@ pub fn encode(req: &KhqrRequest, clock_ms: u64) -> Result<Khqr, GenerateError> {
     // 15 UnionPay merchant account.
     let upi = present(&req.upi_merchant_account);
     if let Some(upi) = upi {
-        max_len(Field::UnionPayMerchantAccount, upi, 99, codes::UPI_ACCOUNT_INFORMATION_LENGTH_INVALID)?;
+        max_len(
+            Field::UnionPayMerchantAccount,
+            upi,
+            99,
+            codes::UPI_ACCOUNT_INFORMATION_LENGTH_INVALID,
+        )?;
         no_control(Field::UnionPayMerchantAccount, upi)?;
     }
 
@@ -58,9 +63,19 @@ pub fn encode(req: &KhqrRequest, clock_ms: u64) -> Result<Khqr, GenerateError> {
 
     // 52 merchant category code.
     let mcc = present(&req.merchant_category_code).unwrap_or(DEFAULT_MCC);
-    max_len(Field::MerchantCategoryCode, mcc, 4, codes::MERCHANT_CODE_LENGTH_INVALID)?;
+    max_len(
+        Field::MerchantCategoryCode,
+        mcc,
+        4,
+        codes::MERCHANT_CODE_LENGTH_INVALID,
+    )?;
     if !mcc.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(FieldError::new(Field::MerchantCategoryCode, Rule::NotDigits, codes::INVALID_MERCHANT_CATEGORY_CODE).into());
+        return Err(FieldError::new(
+            Field::MerchantCategoryCode,
+            Rule::NotDigits,
+            codes::INVALID_MERCHANT_CATEGORY_CODE,
+        )
+        .into());
     }
 
     // 53 currency, then the UnionPay/USD rule.
@@ -83,9 +98,19 @@ pub fn encode(req: &KhqrRequest, clock_ms: u64) -> Result<Khqr, GenerateError> {
     // 59 merchant name.
     let name = req.merchant_name.as_str();
     if name.is_empty() {
-        return Err(FieldError::new(Field::MerchantName, Rule::Empty, codes::MERCHANT_NAME_REQUIRED).into());
+        return Err(FieldError::new(
+            Field::MerchantName,
+            Rule::Empty,
+            codes::MERCHANT_NAME_REQUIRED,
+        )
+        .into());
     }
-    max_len(Field::MerchantName, name, 25, codes::MERCHANT_NAME_LENGTH_INVALID)?;
+    max_len(
+        Field::MerchantName,
+        name,
+        25,
+        codes::MERCHANT_NAME_LENGTH_INVALID,
+    )?;
     no_control(Field::MerchantName, name)?;
 
     // 60 merchant city.
@@ -94,7 +119,12 @@ pub fn encode(req: &KhqrRequest, clock_ms: u64) -> Result<Khqr, GenerateError> {
     } else {
         req.merchant_city.as_str()
     };
-    max_len(Field::MerchantCity, city, 15, codes::MERCHANT_CITY_LENGTH_INVALID)?;
+    max_len(
+        Field::MerchantCity,
+        city,
+        15,
+        codes::MERCHANT_CITY_LENGTH_INVALID,
+    )?;
     no_control(Field::MerchantCity, city)?;
 
     // 62 additional data.
@@ -184,11 +214,26 @@ fn template(field: Field, tag: &str, content: String) -> Result<String, Generate
 fn account_template(req: &KhqrRequest) -> Result<String, GenerateError> {
     let id = req.bakong_account_id.as_str();
     if id.is_empty() {
-        return Err(FieldError::new(Field::BakongAccountId, Rule::Empty, codes::BAKONG_ACCOUNT_ID_REQUIRED).into());
+        return Err(FieldError::new(
+            Field::BakongAccountId,
+            Rule::Empty,
+            codes::BAKONG_ACCOUNT_ID_REQUIRED,
+        )
+        .into());
     }
-    max_len(Field::BakongAccountId, id, 32, codes::BAKONG_ACCOUNT_ID_LENGTH_INVALID)?;
+    max_len(
+        Field::BakongAccountId,
+        id,
+        32,
+        codes::BAKONG_ACCOUNT_ID_LENGTH_INVALID,
+    )?;
     if !id.contains('@') {
-        return Err(FieldError::new(Field::BakongAccountId, Rule::MissingAt, codes::BAKONG_ACCOUNT_ID_INVALID).into());
+        return Err(FieldError::new(
+            Field::BakongAccountId,
+            Rule::MissingAt,
+            codes::BAKONG_ACCOUNT_ID_INVALID,
+        )
+        .into());
     }
     no_control(Field::BakongAccountId, id)?;
     let mut content = String::new();
@@ -199,14 +244,34 @@ fn account_template(req: &KhqrRequest) -> Result<String, GenerateError> {
             acquiring_bank,
         } => {
             if merchant_id.is_empty() {
-                return Err(FieldError::new(Field::MerchantId, Rule::Empty, codes::MERCHANT_ID_REQUIRED).into());
+                return Err(FieldError::new(
+                    Field::MerchantId,
+                    Rule::Empty,
+                    codes::MERCHANT_ID_REQUIRED,
+                )
+                .into());
             }
-            max_len(Field::MerchantId, merchant_id, 32, codes::MERCHANT_ID_LENGTH_INVALID)?;
+            max_len(
+                Field::MerchantId,
+                merchant_id,
+                32,
+                codes::MERCHANT_ID_LENGTH_INVALID,
+            )?;
             no_control(Field::MerchantId, merchant_id)?;
             if acquiring_bank.is_empty() {
-                return Err(FieldError::new(Field::AcquiringBank, Rule::Empty, codes::ACQUIRING_BANK_REQUIRED).into());
+                return Err(FieldError::new(
+                    Field::AcquiringBank,
+                    Rule::Empty,
+                    codes::ACQUIRING_BANK_REQUIRED,
+                )
+                .into());
             }
-            max_len(Field::AcquiringBank, acquiring_bank, 32, codes::ACQUIRING_BANK_LENGTH_INVALID)?;
+            max_len(
+                Field::AcquiringBank,
+                acquiring_bank,
+                32,
+                codes::ACQUIRING_BANK_LENGTH_INVALID,
+            )?;
             no_control(Field::AcquiringBank, acquiring_bank)?;
             tlv(&mut content, "01", merchant_id);
             tlv(&mut content, "02", acquiring_bank);
@@ -217,12 +282,22 @@ fn account_template(req: &KhqrRequest) -> Result<String, GenerateError> {
             acquiring_bank,
         } => {
             if let Some(info) = present(account_information) {
-                max_len(Field::AccountInformation, info, 32, codes::ACCOUNT_INFORMATION_LENGTH_INVALID)?;
+                max_len(
+                    Field::AccountInformation,
+                    info,
+                    32,
+                    codes::ACCOUNT_INFORMATION_LENGTH_INVALID,
+                )?;
                 no_control(Field::AccountInformation, info)?;
                 tlv(&mut content, "01", info);
             }
             if let Some(bank) = present(acquiring_bank) {
-                max_len(Field::AcquiringBank, bank, 32, codes::ACQUIRING_BANK_LENGTH_INVALID)?;
+                max_len(
+                    Field::AcquiringBank,
+                    bank,
+                    32,
+                    codes::ACQUIRING_BANK_LENGTH_INVALID,
+                )?;
                 no_control(Field::AcquiringBank, bank)?;
                 tlv(&mut content, "02", bank);
             }
@@ -234,10 +309,30 @@ fn account_template(req: &KhqrRequest) -> Result<String, GenerateError> {
 
 fn additional_template(req: &KhqrRequest) -> Result<Option<String>, GenerateError> {
     let subs = [
-        (Field::BillNumber, "01", &req.bill_number, codes::BILL_NUMBER_LENGTH_INVALID),
-        (Field::MobileNumber, "02", &req.mobile_number, codes::MOBILE_NUMBER_LENGTH_INVALID),
-        (Field::StoreLabel, "03", &req.store_label, codes::STORE_LABEL_LENGTH_INVALID),
-        (Field::TerminalLabel, "07", &req.terminal_label, codes::TERMINAL_LABEL_LENGTH_INVALID),
+        (
+            Field::BillNumber,
+            "01",
+            &req.bill_number,
+            codes::BILL_NUMBER_LENGTH_INVALID,
+        ),
+        (
+            Field::MobileNumber,
+            "02",
+            &req.mobile_number,
+            codes::MOBILE_NUMBER_LENGTH_INVALID,
+        ),
+        (
+            Field::StoreLabel,
+            "03",
+            &req.store_label,
+            codes::STORE_LABEL_LENGTH_INVALID,
+        ),
+        (
+            Field::TerminalLabel,
+            "07",
+            &req.terminal_label,
+            codes::TERMINAL_LABEL_LENGTH_INVALID,
+        ),
         (
             Field::PurposeOfTransaction,
             "08",
@@ -281,7 +376,12 @@ fn language_template(req: &KhqrRequest) -> Result<Option<String>, GenerateError>
     let mut content = String::new();
     if let Some(name) = name {
         let lang = lang.ok_or(GenerateError::MissingLanguagePreference)?;
-        max_len(Field::LanguagePreference, lang, 2, codes::LANGUAGE_PREFERENCE_LENGTH_INVALID)?;
+        max_len(
+            Field::LanguagePreference,
+            lang,
+            2,
+            codes::LANGUAGE_PREFERENCE_LENGTH_INVALID,
+        )?;
         no_control(Field::LanguagePreference, lang)?;
         max_len(
             Field::MerchantNameAlternateLanguage,
@@ -303,7 +403,11 @@ fn language_template(req: &KhqrRequest) -> Result<Option<String>, GenerateError>
         no_control(Field::MerchantCityAlternateLanguage, city)?;
         tlv(&mut content, "02", city);
     }
-    Ok(if content.is_empty() { None } else { Some(content) })
+    Ok(if content.is_empty() {
+        None
+    } else {
+        Some(content)
+    })
 }
 
 fn timestamp_template(expiration_ms: Option<u64>, clock_ms: u64) -> Result<String, GenerateError> {

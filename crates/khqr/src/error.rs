@@ -256,7 +256,10 @@ pub enum Rule {
     #[error("is not a valid date: {found:?}")]
     InvalidDate { found: String },
     #[error("expiration {expiration} is earlier than creation {creation}")]
-    ExpirationBeforeCreation { expiration: String, creation: String },
+    ExpirationBeforeCreation {
+        expiration: String,
+        creation: String,
+    },
     #[error("expired at {expiration} (now {now})")]
     Expired { expiration: String, now: u64 },
 }
@@ -414,7 +417,10 @@ pub enum StrictViolation {
     #[error("tag 30/02 (acquiring bank): required in a merchant (tag 30) account")]
     AcquiringBankMissing,
     #[error("tag 54 (transaction amount): {found:?} is not a valid {currency} amount")]
-    AmountFormat { found: String, currency: &'static str },
+    AmountFormat {
+        found: String,
+        currency: &'static str,
+    },
     #[error("tag 54 (transaction amount): present in a static (11) code")]
     AmountInStatic,
     #[error("tag 99/00 (creation timestamp): must be 13 digits, got {found:?}")]
@@ -493,7 +499,9 @@ impl VerifyError {
     pub fn message(&self) -> String {
         match self {
             VerifyError::Invalid(e) => e.sdk_message().to_string(),
-            VerifyError::CrcMismatch { computed, .. } => format!("CRC mismatch, computed {computed}"),
+            VerifyError::CrcMismatch { computed, .. } => {
+                format!("CRC mismatch, computed {computed}")
+            }
             other => other.to_string(),
         }
     }
@@ -513,7 +521,9 @@ pub enum RenderError {
 /// Why a deep-link request could not be prepared.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DeepLinkError {
-    #[error("deep link URL {url:?}: path must be exactly /v1/generate_deeplink_by_qr (SDK error 29)")]
+    #[error(
+        "deep link URL {url:?}: path must be exactly /v1/generate_deeplink_by_qr (SDK error 29)"
+    )]
     InvalidUrl { url: String },
     #[error("deep link QR: not a valid KHQR: {reason} (SDK error 8)")]
     InvalidQr { reason: VerifyError },

@@ -40,7 +40,11 @@ impl<'a> Units<'a> {
     }
 
     pub(crate) fn is_ascii_digits(&self) -> bool {
-        !self.0.is_empty() && self.0.iter().all(|&u| (b'0' as u16..=b'9' as u16).contains(&u))
+        !self.0.is_empty()
+            && self
+                .0
+                .iter()
+                .all(|&u| (b'0' as u16..=b'9' as u16).contains(&u))
     }
 }
 
@@ -79,21 +83,8 @@ impl JsIndex {
 pub(crate) fn is_js_whitespace(u: u16) -> bool {
     matches!(
         u,
-        0x0009
-            | 0x000A
-            | 0x000B
-            | 0x000C
-            | 0x000D
-            | 0x0020
-            | 0x00A0
-            | 0x1680
-            | 0x2000..=0x200A
-            | 0x2028
-            | 0x2029
-            | 0x202F
-            | 0x205F
-            | 0x3000
-            | 0xFEFF
+        0x0009 | 0x000A | 0x000B | 0x000C | 0x000D | 0x0020 | 0x00A0 | 0x1680 | 0x2000
+            ..=0x200A | 0x2028 | 0x2029 | 0x202F | 0x205F | 0x3000 | 0xFEFF
     )
 }
 
@@ -112,7 +103,9 @@ pub(crate) fn parse_int(s: Units<'_>) -> Option<i64> {
         i += 1;
     }
     let mut radix = 10;
-    if i + 1 < u.len() && u[i] == b'0' as u16 && (u[i + 1] == b'x' as u16 || u[i + 1] == b'X' as u16)
+    if i + 1 < u.len()
+        && u[i] == b'0' as u16
+        && (u[i + 1] == b'x' as u16 || u[i + 1] == b'X' as u16)
     {
         radix = 16;
         i += 2;
@@ -124,7 +117,9 @@ pub(crate) fn parse_int(s: Units<'_>) -> Option<i64> {
             Some(d) => d,
             None => break,
         };
-        value = value.saturating_mul(i64::from(radix)).saturating_add(i64::from(d));
+        value = value
+            .saturating_mul(i64::from(radix))
+            .saturating_add(i64::from(d));
         any = true;
         i += 1;
     }
@@ -221,7 +216,11 @@ pub(crate) fn number_to_string(x: f64) -> String {
         return "0".into();
     }
     if x.is_infinite() {
-        return if x > 0.0 { "Infinity".into() } else { "-Infinity".into() };
+        return if x > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        };
     }
     if x < 0.0 {
         return format!("-{}", number_to_string(-x));
@@ -300,10 +299,22 @@ mod tests {
         let v = u("abcdef");
         let s = Units(&v);
         assert_eq!(s.slice(JsIndex::At(4), JsIndex::NaN).to_string_lossy(), "");
-        assert_eq!(s.slice(JsIndex::NaN, JsIndex::End).to_string_lossy(), "abcdef");
-        assert_eq!(s.slice(JsIndex::At(-2), JsIndex::End).to_string_lossy(), "ef");
-        assert_eq!(s.slice(JsIndex::At(1), JsIndex::At(-2)).to_string_lossy(), "bcd");
-        assert_eq!(s.slice(JsIndex::At(4), JsIndex::At(40)).to_string_lossy(), "ef");
+        assert_eq!(
+            s.slice(JsIndex::NaN, JsIndex::End).to_string_lossy(),
+            "abcdef"
+        );
+        assert_eq!(
+            s.slice(JsIndex::At(-2), JsIndex::End).to_string_lossy(),
+            "ef"
+        );
+        assert_eq!(
+            s.slice(JsIndex::At(1), JsIndex::At(-2)).to_string_lossy(),
+            "bcd"
+        );
+        assert_eq!(
+            s.slice(JsIndex::At(4), JsIndex::At(40)).to_string_lossy(),
+            "ef"
+        );
     }
 
     #[test]

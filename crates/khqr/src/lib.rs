@@ -60,7 +60,8 @@ pub use decode::{decode, decode_non_khqr, Decoded};
 pub use deeplink::{DeepLinkRequest, SourceInfo};
 pub use encode::encode;
 pub use error::{
-    DeepLinkError, Field, FieldError, GenerateError, RenderError, Rule, Stage, StrictViolation, VerifyError,
+    DeepLinkError, Field, FieldError, GenerateError, RenderError, Rule, Stage, StrictViolation,
+    VerifyError,
 };
 pub use render::{render_png, render_svg, render_svg_fluid};
 pub use sdk::SdkInputs;

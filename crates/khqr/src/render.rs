@@ -1,8 +1,9 @@
 //! Drawing a KHQR string as a QR symbol: SVG text or PNG bytes, in memory.
 //!
 //! * **Payload**: the KHQR string's UTF-8 bytes, exactly as the MD5 was
-//!   computed over them (Khmer text included). No ECI header is added: the
-//!   SDK ecosystem's renderers do not write one and payer apps read UTF-8.
+//!   computed over them (Khmer text included), in one byte-mode segment
+//!   (never Kanji mode, see [`matrix`]). No ECI header is added: the SDK
+//!   ecosystem's renderers do not write one and payer apps read UTF-8.
 //! * **Error correction**: level **M** (~15 % recovery). Neither the KHQR
 //!   documents we have nor the SDK fix a level (the SDK does not draw);
 //!   M keeps the symbol small enough for a counter display while
@@ -13,7 +14,9 @@
 
 use image::codecs::png::PngEncoder;
 use image::{ExtendedColorType, ImageEncoder};
-use qrcode::{Color, EcLevel, QrCode};
+use qrcode::bits::Bits;
+use qrcode::types::QrError;
+use qrcode::{Color, EcLevel, QrCode, Version};
 
 use crate::error::RenderError;
 
@@ -27,7 +30,7 @@ pub const MAX_SIZE_PX: u32 = 8192;
 /// The module grid of the symbol for `qr`, quiet zone included:
 /// `(edge, cells)` with `cells[y * edge + x] == true` for a dark module.
 pub fn matrix(qr: &str) -> Result<(usize, Vec<bool>), RenderError> {
-    let code = QrCode::with_error_correction_level(qr.as_bytes(), EC_LEVEL)?;
+    let code = symbol(qr.as_bytes())?;
     let w = code.width();
     let edge = w + 2 * QUIET_ZONE;
     let mut cells = vec![false; edge * edge];
@@ -38,6 +41,27 @@ pub fn matrix(qr: &str) -> Result<(usize, Vec<bool>), RenderError> {
         }
     }
     Ok((edge, cells))
+}
+
+/// The smallest symbol holding `data` as a single **byte-mode** segment.
+///
+/// Automatic segmentation is avoided on purpose: it may pick Kanji mode for
+/// UTF-8 byte pairs that happen to look like Shift JIS (Khmer text does),
+/// and a scanner then turns them into kanji, breaking the string and its
+/// CRC. Byte mode keeps the bytes as they are.
+fn symbol(data: &[u8]) -> Result<QrCode, RenderError> {
+    let mut last = QrError::DataTooLong;
+    for v in 1..=40 {
+        let mut bits = Bits::new(Version::Normal(v));
+        match bits
+            .push_byte_data(data)
+            .and_then(|()| bits.push_terminator(EC_LEVEL))
+        {
+            Ok(()) => return Ok(QrCode::with_bits(bits, EC_LEVEL)?),
+            Err(e) => last = e,
+        }
+    }
+    Err(last.into())
 }
 
 /// Pixels per module so that the image is at least `size_px` wide.

@@ -56,7 +56,9 @@ impl<'de> Deserialize<'de> for JsValue {
             Some(b'n') => JsValue::Null,
             Some(b't') => JsValue::Bool(true),
             Some(b'f') => JsValue::Bool(false),
-            Some(b'"') => JsValue::String(serde_json::from_str(text).map_err(serde::de::Error::custom)?),
+            Some(b'"') => {
+                JsValue::String(serde_json::from_str(text).map_err(serde::de::Error::custom)?)
+            }
             Some(b'{') | Some(b'[') => JsValue::Other(text.to_string()),
             _ => JsValue::Number(text.to_string()),
         })
@@ -152,10 +154,13 @@ impl Deferred {
 fn bad_type(field: Field, v: &JsValue) -> GenerateError {
     GenerateError::InvalidInput {
         field,
-        reason: format!("expected a string or number, got {}", match v {
-            JsValue::Other(raw) => raw.as_str(),
-            _ => "another type",
-        }),
+        reason: format!(
+            "expected a string or number, got {}",
+            match v {
+                JsValue::Other(raw) => raw.as_str(),
+                _ => "another type",
+            }
+        ),
     }
 }
 
@@ -223,8 +228,18 @@ impl SdkInputs {
 
     fn convert(&self, clock_ms: u64) -> (KhqrRequest, Option<GenerateError>) {
         let mut d = Deferred(None);
-        let bakong_account_id = self.positional(&self.bakong_account_id, Field::BakongAccountId, "placeholder@khqr", &mut d);
-        let merchant_name = self.positional(&self.merchant_name, Field::MerchantName, "placeholder", &mut d);
+        let bakong_account_id = self.positional(
+            &self.bakong_account_id,
+            Field::BakongAccountId,
+            "placeholder@khqr",
+            &mut d,
+        );
+        let merchant_name = self.positional(
+            &self.merchant_name,
+            Field::MerchantName,
+            "placeholder",
+            &mut d,
+        );
         // `String(merchantCity || "Phnom Penh")`: any falsy city → default.
         let merchant_city = if self.merchant_city.is_truthy() {
             self.positional(&self.merchant_city, Field::MerchantCity, "", &mut d)
@@ -234,11 +249,25 @@ impl SdkInputs {
 
         let account = match self.kind {
             SdkKind::Merchant => Account::Merchant {
-                merchant_id: self.positional(&self.merchant_id, Field::MerchantId, "placeholder", &mut d),
-                acquiring_bank: self.positional(&self.acquiring_bank, Field::AcquiringBank, "placeholder", &mut d),
+                merchant_id: self.positional(
+                    &self.merchant_id,
+                    Field::MerchantId,
+                    "placeholder",
+                    &mut d,
+                ),
+                acquiring_bank: self.positional(
+                    &self.acquiring_bank,
+                    Field::AcquiringBank,
+                    "placeholder",
+                    &mut d,
+                ),
             },
             SdkKind::Individual => Account::Individual {
-                account_information: self.text("accountInformation", Field::AccountInformation, &mut d),
+                account_information: self.text(
+                    "accountInformation",
+                    Field::AccountInformation,
+                    &mut d,
+                ),
                 acquiring_bank: self.text("acquiringBank", Field::AcquiringBank, &mut d),
             },
         };
@@ -249,7 +278,11 @@ impl SdkInputs {
             Ok(a) => a.is_some_and(|a| !a.is_zero()),
             Err(()) => true,
         };
-        let expiration_ms = if dynamic { self.expiration(clock_ms, &mut d) } else { None };
+        let expiration_ms = if dynamic {
+            self.expiration(clock_ms, &mut d)
+        } else {
+            None
+        };
 
         let req = KhqrRequest {
             bakong_account_id,
@@ -258,12 +291,20 @@ impl SdkInputs {
             account,
             currency,
             amount: amount.unwrap_or(Some(Decimal::ONE)),
-            merchant_category_code: self.text("merchantCategoryCode", Field::MerchantCategoryCode, &mut d),
+            merchant_category_code: self.text(
+                "merchantCategoryCode",
+                Field::MerchantCategoryCode,
+                &mut d,
+            ),
             bill_number: self.text("billNumber", Field::BillNumber, &mut d),
             mobile_number: self.text("mobileNumber", Field::MobileNumber, &mut d),
             store_label: self.text("storeLabel", Field::StoreLabel, &mut d),
             terminal_label: self.text("terminalLabel", Field::TerminalLabel, &mut d),
-            purpose_of_transaction: self.text("purposeOfTransaction", Field::PurposeOfTransaction, &mut d),
+            purpose_of_transaction: self.text(
+                "purposeOfTransaction",
+                Field::PurposeOfTransaction,
+                &mut d,
+            ),
             language_preference: self.text("languagePreference", Field::LanguagePreference, &mut d),
             merchant_name_alternate_language: self.text(
                 "merchantNameAlternateLanguage",
@@ -275,7 +316,11 @@ impl SdkInputs {
                 Field::MerchantCityAlternateLanguage,
                 &mut d,
             ),
-            upi_merchant_account: self.text("upiMerchantAccount", Field::UnionPayMerchantAccount, &mut d),
+            upi_merchant_account: self.text(
+                "upiMerchantAccount",
+                Field::UnionPayMerchantAccount,
+                &mut d,
+            ),
             expiration_ms,
         };
         (req, d.0)
@@ -372,23 +417,34 @@ impl SdkInputs {
     /// semantics), for a dynamic code.
     fn expiration(&self, clock_ms: u64, d: &mut Deferred) -> Option<u64> {
         let v = self.opt("expirationTimestamp")?;
-        let field_err = |rule: Rule, code: u32| GenerateError::from(FieldError::new(Field::ExpirationTimestamp, rule, code));
+        let field_err = |rule: Rule, code: u32| {
+            GenerateError::from(FieldError::new(Field::ExpirationTimestamp, rule, code))
+        };
         if matches!(v, JsValue::Other(_)) {
             d.push(bad_type(Field::ExpirationTimestamp, v));
             return None;
         }
         let x = v.to_number();
         if !number_truthy(x) {
-            d.push(field_err(Rule::Missing, codes::EXPIRATION_TIMESTAMP_REQUIRED));
+            d.push(field_err(
+                Rule::Missing,
+                codes::EXPIRATION_TIMESTAMP_REQUIRED,
+            ));
             return None;
         }
         let text = number_to_string(x);
         if text.len() != 13 {
-            d.push(field_err(Rule::TimestampLength { found: text }, codes::EXPIRATION_TIMESTAMP_LENGTH_INVALID));
+            d.push(field_err(
+                Rule::TimestampLength { found: text },
+                codes::EXPIRATION_TIMESTAMP_LENGTH_INVALID,
+            ));
             return None;
         }
         if !is_valid_time(x) {
-            d.push(field_err(Rule::InvalidDate { found: text }, codes::INVALID_DYNAMIC_KHQR));
+            d.push(field_err(
+                Rule::InvalidDate { found: text },
+                codes::INVALID_DYNAMIC_KHQR,
+            ));
             return None;
         }
         if x < clock_ms as f64 {
@@ -404,7 +460,10 @@ impl SdkInputs {
         if x.fract() != 0.0 || x < 0.0 {
             // 13 characters but not 13 digits (e.g. "12345678901.5"): the
             // SDK would write it as is; we refuse it as not 13 digits.
-            d.push(field_err(Rule::TimestampLength { found: text }, codes::EXPIRATION_TIMESTAMP_LENGTH_INVALID));
+            d.push(field_err(
+                Rule::TimestampLength { found: text },
+                codes::EXPIRATION_TIMESTAMP_LENGTH_INVALID,
+            ));
             return None;
         }
         Some(x as u64)

@@ -116,7 +116,8 @@ pub fn parse_strict(s: &str) -> Result<Vec<Tlv>, StrictViolation> {
         if !(digit(units[i + 2]) && digit(units[i + 3])) {
             return Err(malformed("length is not two digits"));
         }
-        let len = usize::from(units[i + 2] - b'0' as u16) * 10 + usize::from(units[i + 3] - b'0' as u16);
+        let len =
+            usize::from(units[i + 2] - b'0' as u16) * 10 + usize::from(units[i + 3] - b'0' as u16);
         let start = i + 4;
         let end = start + len;
         if end > units.len() {
@@ -166,7 +167,11 @@ mod tests {
         let v = u("2904abcd3004efgh");
         assert_eq!(sdk_root(Units(&v)).len(), 2, "30 after 29 is read");
         let v = u("3004efgh2904abcd");
-        assert_eq!(sdk_root(Units(&v)).len(), 1, "29 after 30 counts as a repeat");
+        assert_eq!(
+            sdk_root(Units(&v)).len(),
+            1,
+            "29 after 30 counts as a repeat"
+        );
     }
 
     #[test]

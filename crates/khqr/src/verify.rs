@@ -7,7 +7,9 @@ use crate::checksum::crc16_hex;
 use crate::decode::{decode, Decoded, KNOWN_TAGS};
 use crate::encode::is_control;
 use crate::error::{codes, Field, FieldError, Rule, StrictViolation, VerifyError};
-use crate::js::{is_valid_time, number_to_string, number_truthy, parse_int, string_to_number, utf16_len, Units};
+use crate::js::{
+    is_valid_time, number_to_string, number_truthy, parse_int, string_to_number, utf16_len, Units,
+};
 use crate::tlv::{parse_strict, sdk_root, sdk_sub, Tlv};
 use crate::Currency;
 
@@ -69,26 +71,55 @@ fn sdk_verify(qr: &str, at_ms: u64) -> Result<(), VerifyError> {
     let units: Vec<u16> = qr.encode_utf16().collect();
     let tags: Vec<(&'static str, Units<'_>)> = sdk_root(Units(&units))
         .into_iter()
-        .filter_map(|e| KNOWN_TAGS.iter().find(|t| e.tag.eq_str(t)).map(|t| (*t, e.value)))
+        .filter_map(|e| {
+            KNOWN_TAGS
+                .iter()
+                .find(|t| e.tag.eq_str(t))
+                .map(|t| (*t, e.value))
+        })
         .collect();
     let has = |t: &str| tags.iter().any(|(tag, _)| *tag == t);
 
     if tags.iter().any(|(t, v)| *t == "01" && v.eq_str("12")) {
         if !has("54") {
-            return Err(err(Field::TransactionAmount, Rule::RequiredForDynamic, codes::INVALID_DYNAMIC_KHQR));
+            return Err(err(
+                Field::TransactionAmount,
+                Rule::RequiredForDynamic,
+                codes::INVALID_DYNAMIC_KHQR,
+            ));
         }
         if !has("99") {
-            return Err(err(Field::Timestamp, Rule::RequiredForDynamic, codes::EXPIRATION_TIMESTAMP_REQUIRED));
+            return Err(err(
+                Field::Timestamp,
+                Rule::RequiredForDynamic,
+                codes::EXPIRATION_TIMESTAMP_REQUIRED,
+            ));
         }
     }
     if has("54") && !has("99") {
-        return Err(err(Field::Timestamp, Rule::RequiredForDynamic, codes::EXPIRATION_TIMESTAMP_REQUIRED));
+        return Err(err(
+            Field::Timestamp,
+            Rule::RequiredForDynamic,
+            codes::EXPIRATION_TIMESTAMP_REQUIRED,
+        ));
     }
     const REQUIRED: [(&str, Field, u32); 8] = [
-        ("00", Field::PayloadFormatIndicator, codes::PAYLOAD_FORMAT_INDICATOR_TAG_REQUIRED),
+        (
+            "00",
+            Field::PayloadFormatIndicator,
+            codes::PAYLOAD_FORMAT_INDICATOR_TAG_REQUIRED,
+        ),
         ("29", Field::MerchantAccount, codes::MERCHANT_TYPE_REQUIRED),
-        ("52", Field::MerchantCategoryCode, codes::MERCHANT_CATEGORY_TAG_REQUIRED),
-        ("53", Field::TransactionCurrency, codes::CURRENCY_TYPE_REQUIRED),
+        (
+            "52",
+            Field::MerchantCategoryCode,
+            codes::MERCHANT_CATEGORY_TAG_REQUIRED,
+        ),
+        (
+            "53",
+            Field::TransactionCurrency,
+            codes::CURRENCY_TYPE_REQUIRED,
+        ),
         ("58", Field::CountryCode, codes::COUNTRY_CODE_TAG_REQUIRED),
         ("59", Field::MerchantName, codes::MERCHANT_NAME_REQUIRED),
         ("60", Field::MerchantCity, codes::MERCHANT_CITY_TAG_REQUIRED),
@@ -105,38 +136,73 @@ fn sdk_verify(qr: &str, at_ms: u64) -> Result<(), VerifyError> {
     for (tag, value) in &tags {
         let value = *value;
         match *tag {
-            "00" => simple(Field::PayloadFormatIndicator, value, Some(codes::PAYLOAD_FORMAT_INDICATOR_TAG_REQUIRED), 2, codes::PAYLOAD_FORMAT_INDICATOR_LENGTH_INVALID)?,
+            "00" => simple(
+                Field::PayloadFormatIndicator,
+                value,
+                Some(codes::PAYLOAD_FORMAT_INDICATOR_TAG_REQUIRED),
+                2,
+                codes::PAYLOAD_FORMAT_INDICATOR_LENGTH_INVALID,
+            )?,
             "01" => {
                 poi = Some(value);
                 if value.len() > 2 {
                     return Err(err(
                         Field::PointOfInitiationMethod,
-                        Rule::TooLong { max: 2, len: value.len() },
+                        Rule::TooLong {
+                            max: 2,
+                            len: value.len(),
+                        },
                         codes::POINT_INITIATION_LENGTH_INVALID,
                     ));
                 }
                 if !(value.eq_str("11") || value.eq_str("12")) {
                     return Err(err(
                         Field::PointOfInitiationMethod,
-                        Rule::InvalidPointOfInitiation { found: value.to_string_lossy() },
+                        Rule::InvalidPointOfInitiation {
+                            found: value.to_string_lossy(),
+                        },
                         codes::POINT_OF_INITIATION_METHOD_INVALID,
                     ));
                 }
             }
-            "15" => simple(Field::UnionPayMerchantAccount, value, None, 99, codes::UPI_ACCOUNT_INFORMATION_LENGTH_INVALID)?,
+            "15" => simple(
+                Field::UnionPayMerchantAccount,
+                value,
+                None,
+                99,
+                codes::UPI_ACCOUNT_INFORMATION_LENGTH_INVALID,
+            )?,
             "29" => check_account(value)?,
             "52" => {
-                simple(Field::MerchantCategoryCode, value, Some(codes::MERCHANT_CATEGORY_TAG_REQUIRED), 4, codes::MERCHANT_CODE_LENGTH_INVALID)?;
+                simple(
+                    Field::MerchantCategoryCode,
+                    value,
+                    Some(codes::MERCHANT_CATEGORY_TAG_REQUIRED),
+                    4,
+                    codes::MERCHANT_CODE_LENGTH_INVALID,
+                )?;
                 if !value.is_ascii_digits() {
-                    return Err(err(Field::MerchantCategoryCode, Rule::NotDigits, codes::INVALID_MERCHANT_CATEGORY_CODE));
+                    return Err(err(
+                        Field::MerchantCategoryCode,
+                        Rule::NotDigits,
+                        codes::INVALID_MERCHANT_CATEGORY_CODE,
+                    ));
                 }
             }
             "53" => {
-                simple(Field::TransactionCurrency, value, Some(codes::CURRENCY_TYPE_REQUIRED), 3, codes::TRANSACTION_CURRENCY_LENGTH_INVALID)?;
+                simple(
+                    Field::TransactionCurrency,
+                    value,
+                    Some(codes::CURRENCY_TYPE_REQUIRED),
+                    3,
+                    codes::TRANSACTION_CURRENCY_LENGTH_INVALID,
+                )?;
                 if !matches!(parse_int(value), Some(116) | Some(840)) {
                     return Err(err(
                         Field::TransactionCurrency,
-                        Rule::UnsupportedCurrency { found: value.to_string_lossy() },
+                        Rule::UnsupportedCurrency {
+                            found: value.to_string_lossy(),
+                        },
                         codes::UNSUPPORTED_CURRENCY,
                     ));
                 }
@@ -153,20 +219,45 @@ fn sdk_verify(qr: &str, at_ms: u64) -> Result<(), VerifyError> {
                     None
                 };
                 if let Some(detail) = detail {
-                    return Err(err(Field::TransactionAmount, Rule::InvalidAmount { detail }, codes::TRANSACTION_AMOUNT_INVALID));
+                    return Err(err(
+                        Field::TransactionAmount,
+                        Rule::InvalidAmount { detail },
+                        codes::TRANSACTION_AMOUNT_INVALID,
+                    ));
                 }
             }
-            "58" => simple(Field::CountryCode, value, Some(codes::COUNTRY_CODE_TAG_REQUIRED), 3, codes::COUNTRY_CODE_LENGTH_INVALID)?,
-            "59" => simple(Field::MerchantName, value, Some(codes::MERCHANT_NAME_REQUIRED), 25, codes::MERCHANT_NAME_LENGTH_INVALID)?,
-            "60" => simple(Field::MerchantCity, value, Some(codes::MERCHANT_CITY_TAG_REQUIRED), 15, codes::MERCHANT_CITY_LENGTH_INVALID)?,
+            "58" => simple(
+                Field::CountryCode,
+                value,
+                Some(codes::COUNTRY_CODE_TAG_REQUIRED),
+                3,
+                codes::COUNTRY_CODE_LENGTH_INVALID,
+            )?,
+            "59" => simple(
+                Field::MerchantName,
+                value,
+                Some(codes::MERCHANT_NAME_REQUIRED),
+                25,
+                codes::MERCHANT_NAME_LENGTH_INVALID,
+            )?,
+            "60" => simple(
+                Field::MerchantCity,
+                value,
+                Some(codes::MERCHANT_CITY_TAG_REQUIRED),
+                15,
+                codes::MERCHANT_CITY_LENGTH_INVALID,
+            )?,
             "62" => check_additional(value)?,
-            "63" => simple(Field::Crc, value, Some(codes::CRC_TAG_REQUIRED), 4, codes::CRC_LENGTH_INVALID)?,
+            "63" => simple(
+                Field::Crc,
+                value,
+                Some(codes::CRC_TAG_REQUIRED),
+                4,
+                codes::CRC_LENGTH_INVALID,
+            )?,
             "64" => check_language(value)?,
-            "99" => {
-                if poi.is_some_and(|p| p.eq_str("12")) {
-                    check_timestamps(value, at_ms)?;
-                }
-            }
+            // Timestamps are only checked when a POI of 12 came earlier.
+            "99" if poi.is_some_and(|p| p.eq_str("12")) => check_timestamps(value, at_ms)?,
             _ => {}
         }
     }
@@ -174,14 +265,27 @@ fn sdk_verify(qr: &str, at_ms: u64) -> Result<(), VerifyError> {
 }
 
 /// "empty → `empty_code`, longer than `max` → `len_code`".
-fn simple(field: Field, value: Units<'_>, empty_code: Option<u32>, max: usize, len_code: u32) -> Result<(), VerifyError> {
+fn simple(
+    field: Field,
+    value: Units<'_>,
+    empty_code: Option<u32>,
+    max: usize,
+    len_code: u32,
+) -> Result<(), VerifyError> {
     if let Some(code) = empty_code {
         if value.is_empty() {
             return Err(err(field, Rule::Empty, code));
         }
     }
     if value.len() > max {
-        return Err(err(field, Rule::TooLong { max, len: value.len() }, len_code));
+        return Err(err(
+            field,
+            Rule::TooLong {
+                max,
+                len: value.len(),
+            },
+            len_code,
+        ));
     }
     Ok(())
 }
@@ -208,21 +312,51 @@ fn check_account(value: Units<'_>) -> Result<(), VerifyError> {
     let [id, info, bank] = subs(value, ["00", "01", "02"]).unwrap_or([None; 3]);
     let id = match id {
         Some(id) if !id.is_empty() => id,
-        _ => return Err(err(Field::BakongAccountId, Rule::Missing, codes::BAKONG_ACCOUNT_ID_REQUIRED)),
+        _ => {
+            return Err(err(
+                Field::BakongAccountId,
+                Rule::Missing,
+                codes::BAKONG_ACCOUNT_ID_REQUIRED,
+            ))
+        }
     };
     if id.len() > 32 {
-        return Err(err(Field::BakongAccountId, Rule::TooLong { max: 32, len: id.len() }, codes::BAKONG_ACCOUNT_ID_LENGTH_INVALID));
+        return Err(err(
+            Field::BakongAccountId,
+            Rule::TooLong {
+                max: 32,
+                len: id.len(),
+            },
+            codes::BAKONG_ACCOUNT_ID_LENGTH_INVALID,
+        ));
     }
     if !id.0.contains(&(b'@' as u16)) {
-        return Err(err(Field::BakongAccountId, Rule::MissingAt, codes::BAKONG_ACCOUNT_ID_INVALID));
+        return Err(err(
+            Field::BakongAccountId,
+            Rule::MissingAt,
+            codes::BAKONG_ACCOUNT_ID_INVALID,
+        ));
     }
     if let Some(info) = info {
         if info.len() > 32 {
-            return Err(err(Field::AccountInformation, Rule::TooLong { max: 32, len: info.len() }, codes::ACCOUNT_INFORMATION_LENGTH_INVALID));
+            return Err(err(
+                Field::AccountInformation,
+                Rule::TooLong {
+                    max: 32,
+                    len: info.len(),
+                },
+                codes::ACCOUNT_INFORMATION_LENGTH_INVALID,
+            ));
         }
     }
     if let Some(bank) = bank {
-        simple(Field::AcquiringBank, bank, Some(codes::ACQUIRING_BANK_REQUIRED), 32, codes::ACQUIRING_BANK_LENGTH_INVALID)?;
+        simple(
+            Field::AcquiringBank,
+            bank,
+            Some(codes::ACQUIRING_BANK_REQUIRED),
+            32,
+            codes::ACQUIRING_BANK_LENGTH_INVALID,
+        )?;
     }
     Ok(())
 }
@@ -236,7 +370,10 @@ fn check_additional(value: Units<'_>) -> Result<(), VerifyError> {
         (Field::MobileNumber, codes::MOBILE_NUMBER_LENGTH_INVALID),
         (Field::StoreLabel, codes::STORE_LABEL_LENGTH_INVALID),
         (Field::TerminalLabel, codes::TERMINAL_LABEL_LENGTH_INVALID),
-        (Field::PurposeOfTransaction, codes::PURPOSE_OF_TRANSACTION_LENGTH_INVALID),
+        (
+            Field::PurposeOfTransaction,
+            codes::PURPOSE_OF_TRANSACTION_LENGTH_INVALID,
+        ),
     ];
     for (slot, (field, code)) in slots.into_iter().zip(rules) {
         if let Some(v) = slot {
@@ -252,7 +389,11 @@ fn check_language(value: Units<'_>) -> Result<(), VerifyError> {
     };
     let truthy = |u: Option<Units<'_>>| u.is_some_and(|u| !u.is_empty());
     if truthy(lang) && !truthy(name) {
-        return Err(err(Field::LanguagePreference, Rule::WithoutAlternateName, codes::MERCHANT_NAME_ALTERNATE_LANGUAGE_REQUIRED));
+        return Err(err(
+            Field::LanguagePreference,
+            Rule::WithoutAlternateName,
+            codes::MERCHANT_NAME_ALTERNATE_LANGUAGE_REQUIRED,
+        ));
     }
     if let Some(name) = name {
         let Some(lang) = lang else {
@@ -261,7 +402,13 @@ fn check_language(value: Units<'_>) -> Result<(), VerifyError> {
                 detail: "64/01 without 64/00: TypeError: Cannot read properties of null (reading 'length')".into(),
             });
         };
-        simple(Field::LanguagePreference, lang, Some(codes::LANGUAGE_PREFERENCE_LENGTH_INVALID), 2, codes::LANGUAGE_PREFERENCE_LENGTH_INVALID)?;
+        simple(
+            Field::LanguagePreference,
+            lang,
+            Some(codes::LANGUAGE_PREFERENCE_LENGTH_INVALID),
+            2,
+            codes::LANGUAGE_PREFERENCE_LENGTH_INVALID,
+        )?;
         simple(
             Field::MerchantNameAlternateLanguage,
             name,
@@ -284,7 +431,13 @@ fn check_language(value: Units<'_>) -> Result<(), VerifyError> {
 
 /// The SDK's `TimeStamp` checks for a dynamic code (`Number()` semantics).
 fn check_timestamps(value: Units<'_>, at_ms: u64) -> Result<(), VerifyError> {
-    let required = || err(Field::ExpirationTimestamp, Rule::Missing, codes::EXPIRATION_TIMESTAMP_REQUIRED);
+    let required = || {
+        err(
+            Field::ExpirationTimestamp,
+            Rule::Missing,
+            codes::EXPIRATION_TIMESTAMP_REQUIRED,
+        )
+    };
     if value.is_empty() {
         return Err(required());
     }
@@ -300,10 +453,18 @@ fn check_timestamps(value: Units<'_>, at_ms: u64) -> Result<(), VerifyError> {
     }
     let exp_text = number_to_string(exp);
     if utf16_len(&exp_text) != 13 {
-        return Err(err(Field::ExpirationTimestamp, Rule::TimestampLength { found: exp_text }, codes::EXPIRATION_TIMESTAMP_LENGTH_INVALID));
+        return Err(err(
+            Field::ExpirationTimestamp,
+            Rule::TimestampLength { found: exp_text },
+            codes::EXPIRATION_TIMESTAMP_LENGTH_INVALID,
+        ));
     }
     if !is_valid_time(exp) {
-        return Err(err(Field::ExpirationTimestamp, Rule::InvalidDate { found: exp_text }, codes::INVALID_DYNAMIC_KHQR));
+        return Err(err(
+            Field::ExpirationTimestamp,
+            Rule::InvalidDate { found: exp_text },
+            codes::INVALID_DYNAMIC_KHQR,
+        ));
     }
     if exp < creation_n {
         return Err(err(
@@ -316,7 +477,14 @@ fn check_timestamps(value: Units<'_>, at_ms: u64) -> Result<(), VerifyError> {
         ));
     }
     if exp < at_ms as f64 {
-        return Err(err(Field::ExpirationTimestamp, Rule::Expired { expiration: exp_text, now: at_ms }, codes::KHQR_EXPIRED));
+        return Err(err(
+            Field::ExpirationTimestamp,
+            Rule::Expired {
+                expiration: exp_text,
+                now: at_ms,
+            },
+            codes::KHQR_EXPIRED,
+        ));
     }
     Ok(())
 }
@@ -331,7 +499,9 @@ fn rank(tag: &str) -> u32 {
 }
 
 fn strict_template(tag: &str, value: &str) -> Result<Vec<Tlv>, VerifyError> {
-    let subs = parse_strict(value).map_err(|_| StrictViolation::MalformedTemplate { tag: tag.to_string() })?;
+    let subs = parse_strict(value).map_err(|_| StrictViolation::MalformedTemplate {
+        tag: tag.to_string(),
+    })?;
     for (i, s) in subs.iter().enumerate() {
         if subs[..i].iter().any(|p| p.tag == s.tag) {
             return Err(StrictViolation::Duplicate {
@@ -356,7 +526,13 @@ fn strict_checks(qr: &str, at_ms: u64, decoded: &Decoded) -> Result<(), VerifyEr
     // Order and uniqueness (29 and 30 count as one slot).
     let mut prev: Option<&Tlv> = None;
     for (i, t) in root.iter().enumerate() {
-        let slot = |tag: &str| if tag == "30" { "29".to_string() } else { tag.to_string() };
+        let slot = |tag: &str| {
+            if tag == "30" {
+                "29".to_string()
+            } else {
+                tag.to_string()
+            }
+        };
         if root[..i].iter().any(|p| slot(&p.tag) == slot(&t.tag)) {
             return Err(StrictViolation::Duplicate { tag: t.tag.clone() }.into());
         }

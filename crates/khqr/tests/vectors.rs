@@ -6,15 +6,30 @@ use khqr::{decode, decode_non_khqr, md5_hex, verify, SdkInputs};
 
 fn check_verdict(id: &str, qr: &str, v: &common::VerifyVerdict) {
     let got = verify(qr, v.at_ms);
-    assert_eq!(got.is_ok(), v.is_valid, "{id}: verdict at {} ({got:?})", v.at_ms);
+    assert_eq!(
+        got.is_ok(),
+        v.is_valid,
+        "{id}: verdict at {} ({got:?})",
+        v.at_ms
+    );
     if let Err(e) = got {
-        assert_eq!(Some(e.stage().as_str()), v.stage.as_deref(), "{id}: stage ({e})");
+        assert_eq!(
+            Some(e.stage().as_str()),
+            v.stage.as_deref(),
+            "{id}: stage ({e})"
+        );
         assert_eq!(e.code(), v.error_code, "{id}: errorCode ({e})");
-        if matches!(v.stage.as_deref(), Some("field_validation") | Some("crc_mismatch")) {
+        if matches!(
+            v.stage.as_deref(),
+            Some("field_validation") | Some("crc_mismatch")
+        ) {
             assert_eq!(Some(e.message()), v.message, "{id}: message");
         }
         // The human text names the tag.
-        assert!(e.to_string().contains("tag") || e.to_string().contains("short"), "{id}: {e}");
+        assert!(
+            e.to_string().contains("tag") || e.to_string().contains("short"),
+            "{id}: {e}"
+        );
     }
 }
 
@@ -22,8 +37,11 @@ fn check_verdict(id: &str, qr: &str, v: &common::VerifyVerdict) {
 fn valid_vectors_encode_byte_for_byte() {
     let vectors = common::load();
     for v in &vectors.valid {
-        let inputs = SdkInputs::from_json(v.inputs.get()).unwrap_or_else(|e| panic!("{}: inputs: {e}", v.id));
-        let k = inputs.encode(v.clock_ms).unwrap_or_else(|e| panic!("{}: encode failed: {e}", v.id));
+        let inputs = SdkInputs::from_json(v.inputs.get())
+            .unwrap_or_else(|e| panic!("{}: inputs: {e}", v.id));
+        let k = inputs
+            .encode(v.clock_ms)
+            .unwrap_or_else(|e| panic!("{}: encode failed: {e}", v.id));
         assert_eq!(k.qr, v.qr, "{}: qr", v.id);
         assert_eq!(k.md5, v.md5, "{}: md5", v.id);
         assert_eq!(md5_hex(&v.qr), v.md5, "{}: md5_hex", v.id);
@@ -38,7 +56,12 @@ fn valid_vectors_encode_byte_for_byte() {
         }
         // The typed request the inputs map to encodes identically.
         let req = inputs.to_request(v.clock_ms).unwrap();
-        assert_eq!(khqr::encode(&req, v.clock_ms).unwrap(), k, "{}: typed encode", v.id);
+        assert_eq!(
+            khqr::encode(&req, v.clock_ms).unwrap(),
+            k,
+            "{}: typed encode",
+            v.id
+        );
     }
 }
 
@@ -78,13 +101,23 @@ fn valid_vectors_verify_at_clock_and_after_expiry() {
         check_verdict(&v.id, &v.qr, &v.verify_at_clock);
         assert!(v.verify_at_clock.is_valid, "{}", v.id);
         let decoded = verify(&v.qr, v.verify_at_clock.at_ms).unwrap();
-        assert_eq!(decoded.to_json(), v.decode, "{}: verify returns the decode", v.id);
+        assert_eq!(
+            decoded.to_json(),
+            v.decode,
+            "{}: verify returns the decode",
+            v.id
+        );
         // The SDK's own strings also pass the strict mode.
         khqr::verify_strict(&v.qr, v.verify_at_clock.at_ms)
             .unwrap_or_else(|e| panic!("{}: strict: {e}", v.id));
         if let Some(after) = &v.verify_after_expiry {
             check_verdict(&v.id, &v.qr, after);
-            assert_eq!(verify(&v.qr, after.at_ms).unwrap_err().code(), Some(46), "{}", v.id);
+            assert_eq!(
+                verify(&v.qr, after.at_ms).unwrap_err().code(),
+                Some(46),
+                "{}",
+                v.id
+            );
             // One millisecond earlier it is still valid.
             assert!(verify(&v.qr, after.at_ms - 1).is_ok(), "{}", v.id);
         }
@@ -107,10 +140,21 @@ fn generation_error_vectors() {
     let vectors = common::load();
     for v in &vectors.generation_errors {
         assert_eq!(v.sdk_result.status.code, 1, "{}", v.id);
-        let inputs = SdkInputs::from_json(v.inputs.get()).unwrap_or_else(|e| panic!("{}: inputs: {e}", v.id));
+        let inputs = SdkInputs::from_json(v.inputs.get())
+            .unwrap_or_else(|e| panic!("{}: inputs: {e}", v.id));
         let e = inputs.encode(v.clock_ms).expect_err(&v.id);
-        assert_eq!(Some(e.code()), v.sdk_result.status.error_code, "{}: {e}", v.id);
-        assert_eq!(Some(e.sdk_message()), v.sdk_result.status.message.as_deref(), "{}", v.id);
+        assert_eq!(
+            Some(e.code()),
+            v.sdk_result.status.error_code,
+            "{}: {e}",
+            v.id
+        );
+        assert_eq!(
+            Some(e.sdk_message()),
+            v.sdk_result.status.message.as_deref(),
+            "{}",
+            v.id
+        );
         assert_eq!(e.sdk_code(), v.sdk_result.status.error_code, "{}", v.id);
     }
 }

@@ -17,7 +17,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "khqr", version, about = "KHQR (Bakong) encoder, verifier and renderer")]
+#[command(
+    name = "khqr",
+    version,
+    about = "KHQR (Bakong) encoder, verifier and renderer"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -101,7 +105,11 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Decode { string, at_ms, strict } => {
+        Command::Decode {
+            string,
+            at_ms,
+            strict,
+        } => {
             let at = at_ms.unwrap_or_else(now_ms);
             let result = if strict {
                 khqr::verify_strict(&string, at)
@@ -119,11 +127,19 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Png { string, output, size } => match khqr::render_png(&string, size) {
+        Command::Png {
+            string,
+            output,
+            size,
+        } => match khqr::render_png(&string, size) {
             Ok(bytes) => write_file(&output, &bytes),
             Err(e) => fail(e),
         },
-        Command::Svg { string, output, size } => match khqr::render_svg(&string, size) {
+        Command::Svg {
+            string,
+            output,
+            size,
+        } => match khqr::render_svg(&string, size) {
             Ok(svg) => write_file(&output, svg.as_bytes()),
             Err(e) => fail(e),
         },

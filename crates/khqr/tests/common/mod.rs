@@ -76,7 +76,9 @@ pub struct GenerationError {
 pub fn vectors_path() -> PathBuf {
     match std::env::var_os("TILL_SPEC_DIR") {
         Some(dir) => PathBuf::from(dir).join("khqr-vectors.json"),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/spec/khqr-vectors.json"),
+        None => {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/spec/khqr-vectors.json")
+        }
     }
 }
 
