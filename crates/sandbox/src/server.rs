@@ -1,0 +1,244 @@
+//! Binding and serving. The accept loop is our own (hyper's HTTP/1 connection
+//! builder) so each connection carries a [`ConnControl`] through which a
+//! reset fault can abort it with a TCP RST.
+
+use crate::bakong;
+use crate::bkash;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::faults::{self, ConnControl, FaultEngine, FaultRule};
+use crate::persist::Persist;
+use crate::sim;
+use crate::state::{AppState, World};
+use axum::Router;
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use rand::SeedableRng;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tower::ServiceExt;
+
+/// A running sandbox. Dropping it does not stop the server; call
+/// [`SandboxHandle::shutdown`].
+pub struct SandboxHandle {
+    addr: SocketAddr,
+    app: AppState,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl SandboxHandle {
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT` (or the configured public URL).
+    pub fn origin(&self) -> &str {
+        &self.app.origin
+    }
+
+    /// What to give a bKash client as its base URL (`…/v1.2.0-beta`).
+    pub fn bkash_base_url(&self) -> String {
+        format!("{}/v1.2.0-beta", self.app.origin)
+    }
+
+    /// What to give a Bakong client as its base URL (paths start with `/v1/`).
+    pub fn bakong_base_url(&self) -> String {
+        format!("{}{}", self.app.origin, self.app.config.bakong.prefix)
+    }
+
+    /// The sandbox clock (advance it to expire tokens, payment IDs, KHQRs).
+    pub fn clock(&self) -> &Clock {
+        &self.app.clock
+    }
+
+    /// The effective configuration.
+    pub fn config(&self) -> &Config {
+        &self.app.config
+    }
+
+    /// A fresh Bakong bearer token.
+    pub fn bakong_token(&self) -> String {
+        sim::bakong_token(&self.app)
+    }
+
+    /// Add fault rules at run time.
+    pub fn add_faults(&self, rules: impl IntoIterator<Item = FaultRule>) {
+        self.app.faults.lock().expect("fault lock").add(rules);
+    }
+
+    /// Remove every fault rule.
+    pub fn clear_faults(&self) {
+        self.app.faults.lock().expect("fault lock").clear();
+    }
+
+    /// The ledger (same JSON as `GET /sim/ledger`).
+    pub fn ledger(&self) -> serde_json::Value {
+        sim::ledger_json(&self.app)
+    }
+
+    /// PEM of the IPN signing certificate, when IPN is configured.
+    pub fn ipn_certificate_pem(&self) -> Option<String> {
+        self.app.ipn.as_ref().map(|i| i.cert_pem().to_string())
+    }
+
+    /// Stop accepting, abort open connections, wait for the loop to end.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+/// The full router over a prepared state.
+pub fn router(app: AppState) -> Router {
+    Router::new()
+        .merge(bkash::http::routes())
+        .merge(bkash::page::routes())
+        .merge(bakong::http::routes(&app.config.bakong.prefix))
+        .merge(bakong::page::routes())
+        .merge(sim::routes())
+        .fallback(fallback)
+        .layer(axum::middleware::from_fn_with_state(app.clone(), faults::layer))
+        .layer(axum::middleware::from_fn(log_request))
+        .with_state(app)
+}
+
+async fn log_request(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let resp = next.run(req).await;
+    tracing::debug!(%method, path, status = resp.status().as_u16(), "request");
+    resp
+}
+
+async fn fallback(
+    axum::extract::State(app): axum::extract::State<AppState>,
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let bakong_v1 = format!("{}/v1/", app.config.bakong.prefix);
+    if uri.path().starts_with(&bakong_v1) {
+        return (
+            axum::http::StatusCode::NOT_FOUND,
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            r#"{"responseCode":1,"responseMessage":"Not Found","errorCode":null,"data":null}"#,
+        )
+            .into_response();
+    }
+    bkash::http::missing_token(headers).await
+}
+
+/// Start a sandbox: bind, load state, serve in the background.
+pub async fn start(config: Config) -> Result<SandboxHandle, crate::Error> {
+    let listener = TcpListener::bind(&config.listen)
+        .await
+        .map_err(|source| crate::Error::Bind {
+            addr: config.listen.clone(),
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| crate::Error::Bind {
+        addr: config.listen.clone(),
+        source,
+    })?;
+    let origin: Arc<str> = config
+        .public_url
+        .clone()
+        .map(|u| u.trim_end_matches('/').to_string())
+        .unwrap_or_else(|| format!("http://{addr}"))
+        .into();
+
+    let persist = match &config.state_file {
+        Some(path) => Some(Arc::new(Persist::open(path)?)),
+        None => None,
+    };
+    let mut world = match &persist {
+        Some(p) => p.load()?.unwrap_or_else(|| World::new(config.seed)),
+        None => World::new(config.seed),
+    };
+    if persist.is_some() {
+        // Different ids after a restart, still reproducible for a given history.
+        let salt = (world.bkash.payments.len() + world.bakong.txns.len()) as u64;
+        world.rng = rand_chacha::ChaCha8Rng::seed_from_u64(config.seed ^ (salt << 32) ^ 0x5a17);
+    }
+    let ipn = bkash::ipn::Ipn::new(
+        &config.bkash.ipn,
+        &config.bkash.merchant_wallet,
+        &origin,
+        config.seed,
+    )?
+    .map(Arc::new);
+    let app = AppState {
+        faults: Arc::new(Mutex::new(FaultEngine::new(config.faults.clone(), config.seed))),
+        config: Arc::new(config),
+        world: Arc::new(Mutex::new(world)),
+        clock: Clock::default(),
+        origin,
+        persist,
+        ipn,
+    };
+    let router = router(app.clone());
+    let (stop, stop_rx) = watch::channel(false);
+    let task = tokio::spawn(accept_loop(listener, router, stop_rx));
+    tracing::info!(%addr, "till-sandbox listening");
+    Ok(SandboxHandle {
+        addr,
+        app,
+        stop,
+        task,
+    })
+}
+
+async fn accept_loop(listener: TcpListener, router: Router, mut stop: watch::Receiver<bool>) {
+    let mut conns = JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = stop.changed() => break,
+            Some(_) = conns.join_next(), if !conns.is_empty() => {}
+            accepted = listener.accept() => {
+                let Ok((stream, _peer)) = accepted else { continue };
+                let _ = stream.set_nodelay(true);
+                conns.spawn(serve_conn(stream, router.clone()));
+            }
+        }
+    }
+    conns.abort_all();
+    while conns.join_next().await.is_some() {}
+}
+
+async fn serve_conn(stream: tokio::net::TcpStream, router: Router) {
+    let ctl = Arc::new(ConnControl::default());
+    #[cfg(unix)]
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&stream);
+    let svc_ctl = ctl.clone();
+    let svc = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+        req.extensions_mut().insert(svc_ctl.clone());
+        router.clone().oneshot(req.map(axum::body::Body::new))
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(stream), svc);
+    tokio::pin!(conn);
+    tokio::select! {
+        r = conn.as_mut() => {
+            if let Err(e) = r {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        }
+        _ = ctl.kill.notified() => {
+            #[cfg(unix)]
+            {
+                // SAFETY: `conn` still owns the stream, so `fd` is open for
+                // the duration of this borrow; we only set SO_LINGER on it.
+                let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+                let _ = socket2::SockRef::from(&borrowed).set_linger(Some(std::time::Duration::ZERO));
+            }
+            tracing::info!("resetting connection (fault)");
+            // Dropping `conn` closes the socket; with linger 0 that is an RST.
+        }
+    }
+}
