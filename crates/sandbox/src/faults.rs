@@ -44,6 +44,10 @@ pub enum FaultKind {
     Forbidden,
     /// Bakong only: `responseCode` 0 with `data: null`.
     EmptySuccess,
+    /// A provider business error with `code`: bKash HTTP 200
+    /// `{"statusCode","statusMessage"}` (e.g. `9999`, `503`, `2023`), Bakong
+    /// the envelope with that `errorCode`.
+    BusinessError,
 }
 
 fn default_probability() -> f64 {
@@ -92,6 +96,9 @@ pub struct FaultRule {
     /// Body override for [`FaultKind::Status`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
+    /// Code for [`FaultKind::BusinessError`] (bKash `statusCode` or Bakong `errorCode`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
 }
 
 impl FaultRule {
@@ -109,6 +116,15 @@ impl FaultRule {
             latency_ms: 0,
             jitter_ms: 0,
             body: None,
+            code: None,
+        }
+    }
+
+    /// A business-error rule answering `code`.
+    pub fn business(endpoint: impl Into<String>, code: &str) -> FaultRule {
+        FaultRule {
+            code: Some(code.into()),
+            ..FaultRule::new(endpoint, FaultKind::BusinessError)
         }
     }
 
@@ -183,7 +199,7 @@ impl FaultEngine {
             if is_fault && decision.fault.is_some() {
                 continue;
             }
-            if rule.probability < 1.0 && !(self.rng.random::<f64>() < rule.probability) {
+            if rule.probability < 1.0 && self.rng.random::<f64>() >= rule.probability {
                 continue;
             }
             if let Some(n) = rule.times.as_mut() {
@@ -333,6 +349,23 @@ pub async fn layer(State(app): State<AppState>, req: Request, next: Next) -> Res
                 "<html><head><title>403 Forbidden</title></head><body><h1>403 Forbidden</h1></body></html>",
             ))
             .expect("static response"),
+        FaultKind::BusinessError => {
+            let code = rule.code.clone().unwrap_or_else(|| "9999".into());
+            if bakong {
+                let c: u8 = code.parse().unwrap_or(9);
+                let body = crate::bakong::wire::error(c);
+                json(
+                    StatusCode::from_u16(crate::bakong::wire::http_status(c)).unwrap_or(StatusCode::OK),
+                    serde_json::to_string(&body).expect("serialisable"),
+                )
+            } else {
+                let body = crate::bkash::wire::StatusError {
+                    status_message: crate::bkash::codes::message(&code).into(),
+                    status_code: code,
+                };
+                json(StatusCode::OK, serde_json::to_string(&body).expect("serialisable"))
+            }
+        }
         FaultKind::EmptySuccess => json(
             StatusCode::OK,
             r#"{"responseCode":0,"responseMessage":"Getting transaction successfully.","errorCode":null,"data":null}"#.into(),
@@ -341,7 +374,12 @@ pub async fn layer(State(app): State<AppState>, req: Request, next: Next) -> Res
 }
 
 fn presented_token(req: &Request) -> Option<String> {
-    let v = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let v = req
+        .headers()
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .trim();
     let v = v.strip_prefix("Bearer ").unwrap_or(v).trim();
     (!v.is_empty()).then(|| v.to_string())
 }
@@ -399,7 +437,9 @@ mod tests {
             let mut rule = FaultRule::new("*", FaultKind::Status);
             rule.probability = 0.5;
             let mut e = FaultEngine::new(vec![rule], seed);
-            (0..64).map(|_| e.decide("a").fault.is_some()).collect::<Vec<_>>()
+            (0..64)
+                .map(|_| e.decide("a").fault.is_some())
+                .collect::<Vec<_>>()
         };
         assert_eq!(roll(5), roll(5));
         assert_ne!(roll(5), roll(6));

@@ -23,7 +23,11 @@ pub fn payment_id(rng: &mut impl Rng, mode: &str, now_ms: u64) -> String {
 
 /// 10 uppercase alphanumerics whose 5th character is `0`, e.g. `CC460QZ7KA`.
 pub fn trx_id(rng: &mut impl Rng) -> String {
-    format!("{}0{}", pick(rng, UPPER_ALNUM, 4), pick(rng, UPPER_ALNUM, 5))
+    format!(
+        "{}0{}",
+        pick(rng, UPPER_ALNUM, 4),
+        pick(rng, UPPER_ALNUM, 5)
+    )
 }
 
 /// A refund transaction id sharing the original's first five characters.
@@ -88,7 +92,9 @@ pub fn refresh_token(rng: &mut impl Rng) -> String {
 
 /// Lowercase hex of `n` random bytes.
 pub fn hex(rng: &mut impl Rng, n: usize) -> String {
-    (0..n).map(|_| format!("{:02x}", rng.random::<u8>())).collect()
+    (0..n)
+        .map(|_| format!("{:02x}", rng.random::<u8>()))
+        .collect()
 }
 
 /// A random UUID-shaped string (SNS message ids, Cognito subjects).

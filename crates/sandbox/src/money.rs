@@ -108,10 +108,22 @@ mod tests {
     #[test]
     fn amounts_validate() {
         assert_eq!(parse_positive("10", 2).unwrap().text, "10");
-        assert_eq!(parse_positive("100.0", 2).unwrap().value, Decimal::new(100, 0));
-        assert!(matches!(parse_positive("1.234", 2), Err(AmountError::TooPrecise(2))));
-        assert!(matches!(parse_positive("0", 2), Err(AmountError::NotPositive)));
-        assert!(matches!(parse_positive("abc", 2), Err(AmountError::NotANumber)));
+        assert_eq!(
+            parse_positive("100.0", 2).unwrap().value,
+            Decimal::new(100, 0)
+        );
+        assert!(matches!(
+            parse_positive("1.234", 2),
+            Err(AmountError::TooPrecise(2))
+        ));
+        assert!(matches!(
+            parse_positive("0", 2),
+            Err(AmountError::NotPositive)
+        ));
+        assert!(matches!(
+            parse_positive("abc", 2),
+            Err(AmountError::NotANumber)
+        ));
         assert_eq!(two_dp(Decimal::new(1, 0)), "1.00");
         assert_eq!(two_dp(Decimal::new(2550, 2)), "25.50");
         assert_eq!(json_number(Decimal::new(250, 2), true).get(), "2.5");

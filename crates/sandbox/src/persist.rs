@@ -30,7 +30,9 @@ impl Persist {
     pub fn load(&self) -> Result<Option<World>, crate::Error> {
         let conn = self.conn.lock().expect("db lock");
         let json: Option<String> = conn
-            .query_row("SELECT json FROM sandbox_world WHERE id = 1", [], |r| r.get(0))
+            .query_row("SELECT json FROM sandbox_world WHERE id = 1", [], |r| {
+                r.get(0)
+            })
             .optional()?;
         Ok(match json {
             Some(j) => Some(serde_json::from_str(&j)?),

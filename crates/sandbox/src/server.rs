@@ -102,12 +102,18 @@ pub fn router(app: AppState) -> Router {
         .merge(bakong::page::routes())
         .merge(sim::routes())
         .fallback(fallback)
-        .layer(axum::middleware::from_fn_with_state(app.clone(), faults::layer))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            faults::layer,
+        ))
         .layer(axum::middleware::from_fn(log_request))
         .with_state(app)
 }
 
-async fn log_request(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+async fn log_request(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let resp = next.run(req).await;
@@ -135,12 +141,13 @@ async fn fallback(
 
 /// Start a sandbox: bind, load state, serve in the background.
 pub async fn start(config: Config) -> Result<SandboxHandle, crate::Error> {
-    let listener = TcpListener::bind(&config.listen)
-        .await
-        .map_err(|source| crate::Error::Bind {
-            addr: config.listen.clone(),
-            source,
-        })?;
+    let listener =
+        TcpListener::bind(&config.listen)
+            .await
+            .map_err(|source| crate::Error::Bind {
+                addr: config.listen.clone(),
+                source,
+            })?;
     let addr = listener.local_addr().map_err(|source| crate::Error::Bind {
         addr: config.listen.clone(),
         source,
@@ -173,7 +180,10 @@ pub async fn start(config: Config) -> Result<SandboxHandle, crate::Error> {
     )?
     .map(Arc::new);
     let app = AppState {
-        faults: Arc::new(Mutex::new(FaultEngine::new(config.faults.clone(), config.seed))),
+        faults: Arc::new(Mutex::new(FaultEngine::new(
+            config.faults.clone(),
+            config.seed,
+        ))),
         config: Arc::new(config),
         world: Arc::new(Mutex::new(world)),
         clock: Clock::default(),

@@ -27,7 +27,10 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(index))
         .route("/sim/ledger", get(ledger))
-        .route("/sim/faults", get(list_faults).post(add_faults).delete(clear_faults))
+        .route(
+            "/sim/faults",
+            get(list_faults).post(add_faults).delete(clear_faults),
+        )
         .route("/sim/clock", get(clock).post(advance_clock))
         .route("/sim/info", get(info))
         .route("/sim/bakong/token", post(bakong_token_handler))

@@ -59,7 +59,13 @@ pub struct BakongState {
 }
 
 /// Issue an HS256 JWT shaped like Bakong's (`{"data":{"id"},"iat","exp"}`).
-pub fn issue_token(st: &mut BakongState, rng: &mut ChaCha8Rng, cfg: &BakongConfig, email: &str, now: u64) -> String {
+pub fn issue_token(
+    st: &mut BakongState,
+    rng: &mut ChaCha8Rng,
+    cfg: &BakongConfig,
+    email: &str,
+    now: u64,
+) -> String {
     if cfg.renew_revokes_previous {
         for t in st.tokens.values_mut().filter(|t| t.email == email) {
             t.revoked = true;
@@ -94,12 +100,22 @@ pub fn token_valid(st: &BakongState, token: &str, now: u64) -> bool {
 }
 
 /// `POST /v1/renew_token`.
-pub fn renew(st: &mut BakongState, rng: &mut ChaCha8Rng, cfg: &BakongConfig, email: Option<&str>, now: u64) -> Result<String, u8> {
+pub fn renew(
+    st: &mut BakongState,
+    rng: &mut ChaCha8Rng,
+    cfg: &BakongConfig,
+    email: Option<&str>,
+    now: u64,
+) -> Result<String, u8> {
     let email = email.map(str::trim).filter(|e| !e.is_empty()).ok_or(5u8)?;
     if email.chars().count() > 30 {
         return Err(5);
     }
-    if !cfg.registered_emails.iter().any(|e| e.eq_ignore_ascii_case(email)) {
+    if !cfg
+        .registered_emails
+        .iter()
+        .any(|e| e.eq_ignore_ascii_case(email))
+    {
         return Err(10);
     }
     Ok(issue_token(st, rng, cfg, email, now))
@@ -193,7 +209,13 @@ fn amount_text(v: &serde_json::Value) -> Option<String> {
 }
 
 /// The bank app pays a KHQR.
-pub fn pay(st: &mut BakongState, rng: &mut ChaCha8Rng, cfg: &BakongConfig, req: &PayRequest, now: u64) -> Result<Txn, Refusal> {
+pub fn pay(
+    st: &mut BakongState,
+    rng: &mut ChaCha8Rng,
+    cfg: &BakongConfig,
+    req: &PayRequest,
+    now: u64,
+) -> Result<Txn, Refusal> {
     let qr = req.qr.trim();
     let decoded = khqr::verify(qr, now).map_err(|e| {
         if e.code() == Some(46) {
@@ -234,7 +256,10 @@ pub fn pay(st: &mut BakongState, rng: &mut ChaCha8Rng, cfg: &BakongConfig, req: 
     let md5 = khqr::md5_hex(qr);
     if !static_qr
         && cfg.refuse_repeat
-        && st.txns.iter().any(|t| t.md5 == md5 && t.status == "SUCCESS")
+        && st
+            .txns
+            .iter()
+            .any(|t| t.md5 == md5 && t.status == "SUCCESS")
     {
         return Err(Refusal::AlreadyPaid);
     }
@@ -257,7 +282,12 @@ pub fn pay(st: &mut BakongState, rng: &mut ChaCha8Rng, cfg: &BakongConfig, req: 
         static_qr,
         status: if req.fail { "FAILED" } else { "SUCCESS" }.into(),
     };
-    tracing::info!(md5 = txn.md5, hash = txn.hash, status = txn.status, "bakong payment");
+    tracing::info!(
+        md5 = txn.md5,
+        hash = txn.hash,
+        status = txn.status,
+        "bakong payment"
+    );
     st.txns.push(txn.clone());
     Ok(txn)
 }
@@ -285,7 +315,12 @@ fn visible<'a>(t: &'a Txn, cfg: &BakongConfig, now: u64) -> Option<&'a Txn> {
     (now >= t.created_ms + cfg.visible_after_ms).then_some(t)
 }
 
-fn outcome<'a>(t: Option<&'a Txn>, cfg: &BakongConfig, now: u64, by_md5: bool) -> Result<&'a Txn, u8> {
+fn outcome<'a>(
+    t: Option<&'a Txn>,
+    cfg: &BakongConfig,
+    now: u64,
+    by_md5: bool,
+) -> Result<&'a Txn, u8> {
     let t = t.and_then(|t| visible(t, cfg, now)).ok_or(1u8)?;
     if by_md5 && t.static_qr && cfg.static_md5 == StaticMd5::NotSupported {
         return Err(2);
@@ -297,23 +332,42 @@ fn outcome<'a>(t: Option<&'a Txn>, cfg: &BakongConfig, now: u64, by_md5: bool) -
 }
 
 /// Check by MD5 of the KHQR string.
-pub fn by_md5<'a>(st: &'a BakongState, cfg: &BakongConfig, md5: &str, now: u64) -> Result<&'a Txn, u8> {
+pub fn by_md5<'a>(
+    st: &'a BakongState,
+    cfg: &BakongConfig,
+    md5: &str,
+    now: u64,
+) -> Result<&'a Txn, u8> {
     let md5 = md5.trim().to_ascii_lowercase();
     outcome(st.txns.iter().rev().find(|t| t.md5 == md5), cfg, now, true)
 }
 
 /// Check by full 64-hex hash.
-pub fn by_hash<'a>(st: &'a BakongState, cfg: &BakongConfig, hash: &str, now: u64) -> Result<&'a Txn, u8> {
+pub fn by_hash<'a>(
+    st: &'a BakongState,
+    cfg: &BakongConfig,
+    hash: &str,
+    now: u64,
+) -> Result<&'a Txn, u8> {
     let hash = hash.trim().to_ascii_lowercase();
     outcome(st.txns.iter().find(|t| t.hash == hash), cfg, now, false)
 }
 
 /// Check by the 8-hex short hash plus amount and currency.
-pub fn by_short_hash<'a>(st: &'a BakongState, cfg: &BakongConfig, hash: &str, amount: Decimal, currency: &str, now: u64) -> Result<&'a Txn, u8> {
+pub fn by_short_hash<'a>(
+    st: &'a BakongState,
+    cfg: &BakongConfig,
+    hash: &str,
+    amount: Decimal,
+    currency: &str,
+    now: u64,
+) -> Result<&'a Txn, u8> {
     let hash = hash.trim().to_ascii_lowercase();
     outcome(
         st.txns.iter().find(|t| {
-            t.hash.starts_with(&hash) && t.amount == amount && t.currency.eq_ignore_ascii_case(currency)
+            t.hash.starts_with(&hash)
+                && t.amount == amount
+                && t.currency.eq_ignore_ascii_case(currency)
         }),
         cfg,
         now,
@@ -322,7 +376,13 @@ pub fn by_short_hash<'a>(st: &'a BakongState, cfg: &BakongConfig, hash: &str, am
 }
 
 /// Check by instruction or external reference.
-pub fn by_ref<'a>(st: &'a BakongState, cfg: &BakongConfig, external: bool, r: &str, now: u64) -> Result<&'a Txn, u8> {
+pub fn by_ref<'a>(
+    st: &'a BakongState,
+    cfg: &BakongConfig,
+    external: bool,
+    r: &str,
+    now: u64,
+) -> Result<&'a Txn, u8> {
     let r = r.trim();
     outcome(
         st.txns.iter().find(|t| {

@@ -25,8 +25,14 @@ pub fn routes(prefix: &str) -> Router<AppState> {
         .route(&p("check_transaction_by_md5"), post(by_md5))
         .route(&p("check_transaction_by_hash"), post(by_hash))
         .route(&p("check_transaction_by_short_hash"), post(by_short_hash))
-        .route(&p("check_transaction_by_instruction_ref"), post(by_instruction_ref))
-        .route(&p("check_transaction_by_external_ref"), post(by_external_ref))
+        .route(
+            &p("check_transaction_by_instruction_ref"),
+            post(by_instruction_ref),
+        )
+        .route(
+            &p("check_transaction_by_external_ref"),
+            post(by_external_ref),
+        )
         .route(&p("check_transaction_by_md5_list"), post(by_md5_list))
         .route(&p("check_transaction_by_hash_list"), post(by_hash_list))
         .route(&p("check_bakong_account"), post(check_account))
@@ -58,7 +64,10 @@ fn text(o: &Obj, k: &str) -> Option<String> {
 }
 
 fn authorized(app: &AppState, headers: &HeaderMap) -> bool {
-    let Some(v) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
+    let Some(v) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
         return false;
     };
     let Some(token) = v.trim().strip_prefix("Bearer ") else {
@@ -71,16 +80,29 @@ fn authorized(app: &AppState, headers: &HeaderMap) -> bool {
 async fn renew_token(State(app): State<AppState>, body: Bytes) -> Response {
     let email = obj(&body).and_then(|o| text(&o, "email"));
     let now = app.clock.now_ms();
-    let r = app.with_world(|w| flow::renew(&mut w.bakong, &mut w.rng, &app.config.bakong, email.as_deref(), now));
+    let r = app.with_world(|w| {
+        flow::renew(
+            &mut w.bakong,
+            &mut w.rng,
+            &app.config.bakong,
+            email.as_deref(),
+            now,
+        )
+    });
     match r {
-        Ok(token) => json(200, &Envelope::ok("Token has been issued", Some(wire::TokenData { token }))),
+        Ok(token) => json(
+            200,
+            &Envelope::ok("Token has been issued", Some(wire::TokenData { token })),
+        ),
         Err(code) => err(code),
     }
 }
 
 async fn deeplink(State(app): State<AppState>, body: Bytes) -> Response {
     let Some(o) = obj(&body) else { return err(5) };
-    let Some(qr) = text(&o, "qr") else { return err(5) };
+    let Some(qr) = text(&o, "qr") else {
+        return err(5);
+    };
     if let Some(si) = o.get("sourceInfo") {
         let si: Option<Obj> = serde_json::from_str(si.get()).ok();
         let complete = si.is_some_and(|si| {
@@ -102,11 +124,27 @@ async fn deeplink(State(app): State<AppState>, body: Bytes) -> Response {
         id
     });
     let short_link = format!("{}/pay/bakong/?link={id}", app.origin);
-    json(200, &Envelope::ok("Getting deep link successfully", Some(wire::DeepLinkData { short_link })))
+    json(
+        200,
+        &Envelope::ok(
+            "Getting deep link successfully",
+            Some(wire::DeepLinkData { short_link }),
+        ),
+    )
 }
 
 /// Shared shape of the single lookups.
-fn lookup(app: &AppState, headers: &HeaderMap, body: &Bytes, f: impl FnOnce(&flow::BakongState, &crate::config::BakongConfig, &Obj, u64) -> Result<Result<wire::Transaction, u8>, u8>) -> Response {
+fn lookup(
+    app: &AppState,
+    headers: &HeaderMap,
+    body: &Bytes,
+    f: impl FnOnce(
+        &flow::BakongState,
+        &crate::config::BakongConfig,
+        &Obj,
+        u64,
+    ) -> Result<Result<wire::Transaction, u8>, u8>,
+) -> Response {
     if !authorized(app, headers) {
         return err(6);
     }
@@ -115,7 +153,10 @@ fn lookup(app: &AppState, headers: &HeaderMap, body: &Bytes, f: impl FnOnce(&flo
     let r = app.read_world(|w| f(&w.bakong, &app.config.bakong, &o, now));
     match r {
         Err(missing) => err(missing),
-        Ok(Ok(t)) => json(200, &Envelope::ok("Getting transaction successfully.", Some(t))),
+        Ok(Ok(t)) => json(
+            200,
+            &Envelope::ok("Getting transaction successfully.", Some(t)),
+        ),
         Ok(Err(code)) => err(code),
     }
 }
@@ -141,11 +182,16 @@ async fn by_short_hash(State(app): State<AppState>, headers: HeaderMap, body: By
             .and_then(|a| Decimal::from_str(&a).ok())
             .ok_or(5u8)?;
         let currency = text(o, "currency").ok_or(5u8)?;
-        Ok(flow::by_short_hash(st, cfg, &hash, amount, &currency, now).map(|t| flow::to_wire(t, cfg)))
+        Ok(flow::by_short_hash(st, cfg, &hash, amount, &currency, now)
+            .map(|t| flow::to_wire(t, cfg)))
     })
 }
 
-async fn by_instruction_ref(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn by_instruction_ref(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     lookup(&app, &headers, &body, |st, cfg, o, now| {
         let r = text(o, "instructionRef").ok_or(5u8)?;
         Ok(flow::by_ref(st, cfg, false, &r, now).map(|t| flow::to_wire(t, cfg)))
@@ -203,7 +249,10 @@ fn bulk(app: &AppState, headers: &HeaderMap, body: &Bytes, key: &str) -> Respons
             })
             .collect()
     });
-    json(200, &Envelope::ok("Getting transactions successfully.", Some(data)))
+    json(
+        200,
+        &Envelope::ok("Getting transactions successfully.", Some(data)),
+    )
 }
 
 async fn by_md5_list(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
@@ -250,7 +299,8 @@ pub struct Paid {
 /// Pay through the simulated bank app.
 pub fn apply_pay(app: &AppState, req: &PayRequest) -> Result<Paid, flow::Refusal> {
     let now = app.clock.now_ms();
-    let t = app.with_world(|w| flow::pay(&mut w.bakong, &mut w.rng, &app.config.bakong, req, now))?;
+    let t =
+        app.with_world(|w| flow::pay(&mut w.bakong, &mut w.rng, &app.config.bakong, req, now))?;
     Ok(Paid {
         hash: t.hash,
         md5: t.md5,

@@ -100,7 +100,11 @@ async fn submit(State(app): State<AppState>, mut form: Multipart) -> Response {
     }
     if let Some(e) = png_error.filter(|_| req.qr.is_empty()) {
         let r = format!(r#"<p class="bad" id="result">{}</p>"#, esc(&e));
-        return (StatusCode::UNPROCESSABLE_ENTITY, page("", &req.from_account_id, &r)).into_response();
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            page("", &req.from_account_id, &r),
+        )
+            .into_response();
     }
     match apply_pay(&app, &req) {
         Ok(p) => {
@@ -120,7 +124,11 @@ async fn submit(State(app): State<AppState>, mut form: Multipart) -> Response {
                 e.reason(),
                 esc(&e.to_string())
             );
-            (StatusCode::UNPROCESSABLE_ENTITY, page(&req.qr, &req.from_account_id, &r)).into_response()
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                page(&req.qr, &req.from_account_id, &r),
+            )
+                .into_response()
         }
     }
 }

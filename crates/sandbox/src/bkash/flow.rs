@@ -3,8 +3,8 @@
 //! [`BkashState`] under the world lock; knows nothing of HTTP. Results are wire
 //! bodies (from [`super::wire`]) or a [`Fail`].
 
-use super::wire::{self, field, RawBody};
 use super::codes;
+use super::wire::{self, field, RawBody};
 use crate::config::{BkashConfig, DuplicateInvoice};
 use crate::ids;
 use crate::money::{parse_positive, two_dp, Amount};
@@ -57,8 +57,14 @@ pub struct TokenRec {
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Customer {
     Pending,
-    Verified { wallet: String, at_ms: u64 },
-    Failed { code: String, wallet: Option<String> },
+    Verified {
+        wallet: String,
+        at_ms: u64,
+    },
+    Failed {
+        code: String,
+        wallet: Option<String>,
+    },
     Cancelled,
 }
 
@@ -120,7 +126,10 @@ impl Payment {
     }
 
     fn amount_text(&self) -> String {
-        self.amount.as_ref().map(|a| a.text.clone()).unwrap_or_default()
+        self.amount
+            .as_ref()
+            .map(|a| a.text.clone())
+            .unwrap_or_default()
     }
 }
 
@@ -198,7 +207,10 @@ fn check_credentials(
 ) -> R<()> {
     let cfg = cx.cfg;
     if username != Some(cfg.username.as_str()) {
-        return Err(Fail::StatusWith("9999".into(), "Username does not exist".into()));
+        return Err(Fail::StatusWith(
+            "9999".into(),
+            "Username does not exist".into(),
+        ));
     }
     if password != Some(cfg.password.as_str()) {
         return Err(Fail::StatusWith(
@@ -266,7 +278,10 @@ pub fn refresh(
         return Err(Fail::code("2065"));
     };
     if !st.refresh_tokens.contains_key(&rt) {
-        return Err(Fail::StatusWith("9999".into(), "Invalid Refresh Token".into()));
+        return Err(Fail::StatusWith(
+            "9999".into(),
+            "Invalid Refresh Token".into(),
+        ));
     }
     rate_limited(st, cx)?;
     Ok(issue(st, cx, Some(rt)))
@@ -516,7 +531,10 @@ pub fn customer_action(
     input: &CustomerInput,
 ) -> Result<CustomerOutcome, PageError> {
     let cfg = cx.cfg;
-    let p = st.payments.get(payment_id).ok_or(PageError::UnknownPayment)?;
+    let p = st
+        .payments
+        .get(payment_id)
+        .ok_or(PageError::UnknownPayment)?;
     if p.customer != Customer::Pending || p.status != "Initiated" {
         return Err(PageError::AlreadyActed);
     }
@@ -725,18 +743,30 @@ pub fn execute(st: &mut BkashState, cx: &mut Ctx, body: &RawBody) -> R<Executed>
         trx_id: trx_id.clone(),
         transaction_status: "Completed".into(),
         transaction_type: "10002294".into(),
-        amount: p.amount.as_ref().map(|a| a.value.normalize().to_string()).unwrap_or_default(),
+        amount: p
+            .amount
+            .as_ref()
+            .map(|a| a.value.normalize().to_string())
+            .unwrap_or_default(),
         currency: "BDT".into(),
         transaction_reference: String::new(),
         merchant_invoice_number: p.invoice.clone().unwrap_or_default(),
     });
-    st.trx.insert(trx_id, TrxRef::Payment { payment_id: id.clone() });
+    st.trx.insert(
+        trx_id,
+        TrxRef::Payment {
+            payment_id: id.clone(),
+        },
+    );
     tracing::info!(payment_id = id, "bkash execute");
     Ok(Executed::Payment(resp))
 }
 
 fn mask(wallet: &str) -> String {
-    let keep: String = wallet.chars().take(wallet.len().saturating_sub(3)).collect();
+    let keep: String = wallet
+        .chars()
+        .take(wallet.len().saturating_sub(3))
+        .collect();
     format!("{keep}***")
 }
 
@@ -835,7 +865,9 @@ pub fn search(st: &BkashState, cx: &Ctx, body: &RawBody) -> R<wire::SearchRespon
             resp.customer_msisdn = wallet.clone();
             resp.payer_account = wallet;
             resp.amount = two_dp(rf.amount);
-            resp.original_trx_amount = Some(two_dp(p.amount.as_ref().map(|a| a.value).unwrap_or_default()));
+            resp.original_trx_amount = Some(two_dp(
+                p.amount.as_ref().map(|a| a.value).unwrap_or_default(),
+            ));
         }
     }
     Ok(resp)
@@ -889,7 +921,13 @@ fn do_refund(
     if amount.value > original {
         return Err("2026".into());
     }
-    if p.refunds.len() as u32 >= max {
+    // v1 counts its own refunds ("one per transaction"); v2 counts them all.
+    let made = p
+        .refunds
+        .iter()
+        .filter(|r| api == "v2" || r.api == api)
+        .count();
+    if made as u32 >= max {
         return Err("2074".into());
     }
     if amount.value > p.refundable() {
@@ -915,7 +953,12 @@ fn do_refund(
             index,
         },
     );
-    tracing::info!(payment_id = ask.payment_id, refund_trx_id, api, "bkash refund");
+    tracing::info!(
+        payment_id = ask.payment_id,
+        refund_trx_id,
+        api,
+        "bkash refund"
+    );
     Ok((ask.trx_id.clone(), rf))
 }
 
@@ -987,19 +1030,35 @@ pub fn refund_v2(st: &mut BkashState, cx: &mut Ctx, body: &RawBody) -> R<wire::R
 }
 
 /// `POST /v2/tokenized-checkout/refund/payment/status`.
-pub fn refund_status_v2(st: &BkashState, cx: &Ctx, body: &RawBody) -> R<wire::RefundStatusV2Response> {
+pub fn refund_status_v2(
+    st: &BkashState,
+    cx: &Ctx,
+    body: &RawBody,
+) -> R<wire::RefundStatusV2Response> {
     let payment_id = field(body, "paymentId").ok_or(Fail::V2("2065".into()))?;
     let trx_id = field(body, "trxId").ok_or(Fail::V2("2065".into()))?;
-    let p = st.payments.get(&payment_id).ok_or(Fail::V2("2002".into()))?;
+    let p = st
+        .payments
+        .get(&payment_id)
+        .ok_or(Fail::V2("2002".into()))?;
     if p.trx_id.as_deref() != Some(trx_id.as_str()) {
-        return Err(Fail::V2(if p.status == "Completed" { "2077" } else { "2127" }.into()));
+        return Err(Fail::V2(
+            if p.status == "Completed" {
+                "2077"
+            } else {
+                "2127"
+            }
+            .into(),
+        ));
     }
     let _ = cx;
     let p = &st.payments[&payment_id];
     Ok(wire::RefundStatusV2Response {
         original_trx_id: trx_id,
         original_trx_amount: two_dp(p.amount.as_ref().map(|a| a.value).unwrap_or_default()),
-        original_trx_completed_time: wire::time_whole_seconds(p.executed_ms.unwrap_or(p.created_ms)),
+        original_trx_completed_time: wire::time_whole_seconds(
+            p.executed_ms.unwrap_or(p.created_ms),
+        ),
         refund_transactions: p
             .refunds
             .iter()
@@ -1034,7 +1093,11 @@ pub fn agreement_status(st: &BkashState, body: &RawBody) -> R<wire::AgreementSta
 }
 
 /// `POST .../agreement/cancel`.
-pub fn agreement_cancel(st: &mut BkashState, cx: &Ctx, body: &RawBody) -> R<wire::AgreementCancelResponse> {
+pub fn agreement_cancel(
+    st: &mut BkashState,
+    cx: &Ctx,
+    body: &RawBody,
+) -> R<wire::AgreementCancelResponse> {
     let id = field(body, "agreementID").ok_or(Fail::code("2065"))?;
     let ag = st.agreements.get_mut(&id).ok_or(Fail::code("2051"))?;
     if ag.status == "Cancelled" {

@@ -26,10 +26,19 @@ pub fn routes() -> Router<AppState> {
         .route(&format!("{BASE}/create"), r(post(create)))
         .route(&format!("{BASE}/execute"), r(post(execute)))
         .route(&format!("{BASE}/payment/status"), r(post(status)))
-        .route(&format!("{BASE}/general/searchTransaction"), r(post(search)))
+        .route(
+            &format!("{BASE}/general/searchTransaction"),
+            r(post(search)),
+        )
         .route(&format!("{BASE}/payment/refund"), r(post(refund_v1)))
-        .route(&format!("{BASE}/agreement/status"), r(post(agreement_status)))
-        .route(&format!("{BASE}/agreement/cancel"), r(post(agreement_cancel)))
+        .route(
+            &format!("{BASE}/agreement/status"),
+            r(post(agreement_status)),
+        )
+        .route(
+            &format!("{BASE}/agreement/cancel"),
+            r(post(agreement_cancel)),
+        )
         .route(
             "/v2/tokenized-checkout/refund/payment/transaction",
             r(post(refund_v2)),
@@ -106,7 +115,10 @@ fn respond<T: Serialize>(r: Result<T, Fail>) -> Response {
 }
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim)
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
 }
 
 /// Run a business call: gateway auth, body parse, app-key check, then `f`.
@@ -160,12 +172,7 @@ fn business<T: Serialize>(
     response
 }
 
-fn token_call(
-    app: &AppState,
-    headers: &HeaderMap,
-    body: &Bytes,
-    refresh: bool,
-) -> Response {
+fn token_call(app: &AppState, headers: &HeaderMap, body: &Bytes, refresh: bool) -> Response {
     let Some(body) = parse_body(body) else {
         return gateway(400, "Invalid request body");
     };
@@ -203,41 +210,65 @@ async fn create(State(app): State<AppState>, headers: HeaderMap, body: Bytes) ->
 
 async fn execute(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     business(&app, &headers, &body, false, |st, cx, _, b| {
-        flow::execute(st, cx, b).map(|e| match e {
-            Executed::Payment(p) => serde_json::to_value(p),
-            Executed::Agreement(a) => serde_json::to_value(a),
-        }
-        .expect("wire types serialise"))
+        flow::execute(st, cx, b).map(|e| {
+            match e {
+                Executed::Payment(p) => serde_json::to_value(p),
+                Executed::Agreement(a) => serde_json::to_value(a),
+            }
+            .expect("wire types serialise")
+        })
     })
 }
 
 async fn status(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    business(&app, &headers, &body, false, |st, cx, _, b| flow::status(st, cx, b))
+    business(&app, &headers, &body, false, |st, cx, _, b| {
+        flow::status(st, cx, b)
+    })
 }
 
 async fn search(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    business(&app, &headers, &body, false, |st, cx, _, b| flow::search(st, cx, b))
+    business(&app, &headers, &body, false, |st, cx, _, b| {
+        flow::search(st, cx, b)
+    })
 }
 
 async fn refund_v1(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    business(&app, &headers, &body, false, |st, cx, _, b| flow::refund_v1(st, cx, b))
+    business(&app, &headers, &body, false, |st, cx, _, b| {
+        flow::refund_v1(st, cx, b)
+    })
 }
 
 async fn refund_v2(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    business(&app, &headers, &body, true, |st, cx, _, b| flow::refund_v2(st, cx, b))
+    business(&app, &headers, &body, true, |st, cx, _, b| {
+        flow::refund_v2(st, cx, b)
+    })
 }
 
-async fn refund_status_v2(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn refund_status_v2(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     business(&app, &headers, &body, true, |st, cx, _, b| {
         flow::refund_status_v2(st, cx, b)
     })
 }
 
-async fn agreement_status(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    business(&app, &headers, &body, false, |st, _, _, b| flow::agreement_status(st, b))
+async fn agreement_status(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    business(&app, &headers, &body, false, |st, _, _, b| {
+        flow::agreement_status(st, b)
+    })
 }
 
-async fn agreement_cancel(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn agreement_cancel(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     business(&app, &headers, &body, false, |st, cx, _, b| {
         flow::agreement_cancel(st, cx, b)
     })

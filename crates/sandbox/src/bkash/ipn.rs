@@ -164,7 +164,10 @@ impl Ipn {
             "You have chosen to subscribe to the topic {}.\nTo confirm the subscription, visit the SubscribeURL included in this message.",
             self.topic_arn
         );
-        let subscribe_url = format!("{}?Action=ConfirmSubscription&Token={token}", self.unsubscribe_base);
+        let subscribe_url = format!(
+            "{}?Action=ConfirmSubscription&Token={token}",
+            self.unsubscribe_base
+        );
         let sig = self.sign(&[
             ("Message", &message),
             ("MessageId", &id),
@@ -217,7 +220,10 @@ async fn deliver(
     log: std::sync::Arc<Mutex<Vec<Delivery>>>,
 ) {
     let kind = envelope["Type"].as_str().unwrap_or_default().to_string();
-    let message_id = envelope["MessageId"].as_str().unwrap_or_default().to_string();
+    let message_id = envelope["MessageId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     let mut record = Delivery {
         message_id: message_id.clone(),
         kind: kind.clone(),

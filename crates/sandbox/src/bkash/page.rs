@@ -151,13 +151,24 @@ fn lookup(app: &AppState, payment_id: &str) -> Option<PaymentView> {
     app.read_world(|w| {
         w.bkash.payments.get(payment_id).map(|p| PaymentView {
             mode: p.mode.clone(),
-            amount: p.amount.as_ref().map(|a| a.text.clone()).unwrap_or_else(|| "0".into()),
+            amount: p
+                .amount
+                .as_ref()
+                .map(|a| a.text.clone())
+                .unwrap_or_else(|| "0".into()),
             payer_reference: p.payer_reference.clone(),
         })
     })
 }
 
-fn view<'a>(app: &'a AppState, payment_id: &'a str, p: &PaymentView, step: &'a str, wallet: &'a str, otp: &'a str) -> View<'a> {
+fn view<'a>(
+    app: &'a AppState,
+    payment_id: &'a str,
+    p: &PaymentView,
+    step: &'a str,
+    wallet: &'a str,
+    otp: &'a str,
+) -> View<'a> {
     View {
         payment_id,
         amount: p.amount.clone(),
@@ -201,7 +212,9 @@ async fn submit(State(app): State<AppState>, Form(f): Form<PageForm>) -> Respons
         _ => None,
     };
     if let Some(next) = next {
-        let wallet_ok = wallet.len() == 11 && wallet.starts_with("01") && wallet.bytes().all(|b| b.is_ascii_digit());
+        let wallet_ok = wallet.len() == 11
+            && wallet.starts_with("01")
+            && wallet.bytes().all(|b| b.is_ascii_digit());
         let mut v = view(&app, &f.payment_id, &p, next, &wallet, &otp);
         if !wallet_ok {
             v.step = "wallet";

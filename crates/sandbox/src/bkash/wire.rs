@@ -48,7 +48,9 @@ pub fn time_whole_seconds(ms: u64) -> String {
 
 /// Refund-v2 item time: no offset at all, milliseconds `000`.
 pub fn time_no_offset(ms: u64) -> String {
-    bd(ms - ms % 1000).format("%Y-%m-%dT%H:%M:%S:%3f").to_string()
+    bd(ms - ms % 1000)
+        .format("%Y-%m-%dT%H:%M:%S:%3f")
+        .to_string()
 }
 
 /// IPN `dateTime`: `yyyyMMddHHmmss`, Bangladesh time.
@@ -133,13 +135,19 @@ pub struct CreateResponse {
     pub payment_create_time: Option<String>,
     #[serde(rename = "transactionStatus", skip_serializing_if = "Option::is_none")]
     pub transaction_status: Option<String>,
-    #[serde(rename = "merchantInvoiceNumber", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "merchantInvoiceNumber",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub merchant_invoice_number: Option<String>,
     #[serde(rename = "payerReference", skip_serializing_if = "Option::is_none")]
     pub payer_reference: Option<String>,
     #[serde(rename = "agreementStatus", skip_serializing_if = "Option::is_none")]
     pub agreement_status: Option<String>,
-    #[serde(rename = "agreementCreateTime", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "agreementCreateTime",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub agreement_create_time: Option<String>,
 }
 
@@ -236,9 +244,15 @@ pub struct StatusResponse {
     pub agreement_id: Option<String>,
     #[serde(rename = "agreementStatus", skip_serializing_if = "Option::is_none")]
     pub agreement_status: Option<String>,
-    #[serde(rename = "agreementCreateTime", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "agreementCreateTime",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub agreement_create_time: Option<String>,
-    #[serde(rename = "agreementExecuteTime", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "agreementExecuteTime",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub agreement_execute_time: Option<String>,
 }
 
@@ -268,7 +282,10 @@ pub struct SearchResponse {
     pub service_fee: Option<String>,
     #[serde(rename = "creditedAmount", skip_serializing_if = "Option::is_none")]
     pub credited_amount: Option<String>,
-    #[serde(rename = "maxRefundableAmount", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "maxRefundableAmount",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub max_refundable_amount: Option<String>,
     #[serde(rename = "originalTrxAmount", skip_serializing_if = "Option::is_none")]
     pub original_trx_amount: Option<String>,
