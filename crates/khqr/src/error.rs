@@ -2,8 +2,8 @@
 //!
 //! * [`FieldError`]: one KHQR rule broken by one field, with the SDK error
 //!   code the official SDK reports for it.
-//! * [`GenerateError`]: why [`crate::encode`] refused a request.
-//! * [`VerifyError`]: why [`crate::verify`] / [`crate::verify_strict`]
+//! * [`GenerateError`]: why [`crate::encode()`] refused a request.
+//! * [`VerifyError`]: why [`crate::verify()`] / [`crate::verify_strict`]
 //!   rejected a string, with the SDK `stage` and error code.
 //! * [`RenderError`], [`DeepLinkError`].
 //!
@@ -285,7 +285,7 @@ impl FieldError {
     }
 }
 
-/// Why [`crate::encode`] refused a request.
+/// Why [`crate::encode()`] refused a request.
 ///
 /// When several fields are wrong, the error is the one the SDK reports: the
 /// first failing field in emission order (spec section 7, step 2).
@@ -451,7 +451,7 @@ impl StrictViolation {
     }
 }
 
-/// Why a string failed [`crate::verify`] or [`crate::verify_strict`].
+/// Why a string failed [`crate::verify()`] or [`crate::verify_strict`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VerifyError {
     #[error("tag 63 (CRC): the string must end with \"6304\" and 4 hex digits")]

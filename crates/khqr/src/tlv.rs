@@ -1,6 +1,6 @@
 //! TLV parsing, two ways.
 //!
-//! * The **SDK-compatible** parser ([`sdk_root`], [`sdk_sub`]) reproduces the
+//! * The **SDK-compatible** parser (`sdk_root`, `sdk_sub`, crate-private) reproduces the
 //!   official SDK's `cutString` loop exactly (spec 12.2): lengths through
 //!   JavaScript `parseInt`, slicing in UTF-16 units, a declared length longer
 //!   than the rest just shortens the value, a non-numeric length yields an
