@@ -22,11 +22,19 @@ fn request() -> KhqrRequest {
 fn benches(c: &mut Criterion) {
     let req = request();
     let qr = encode(&req, CLOCK).unwrap().qr;
-    c.bench_function("encode+md5", |b| b.iter(|| encode(black_box(&req), black_box(CLOCK)).unwrap()));
+    c.bench_function("encode+md5", |b| {
+        b.iter(|| encode(black_box(&req), black_box(CLOCK)).unwrap())
+    });
     c.bench_function("decode", |b| b.iter(|| decode(black_box(&qr))));
-    c.bench_function("verify", |b| b.iter(|| verify(black_box(&qr), black_box(CLOCK)).unwrap()));
-    c.bench_function("render_png_512", |b| b.iter(|| render_png(black_box(&qr), 512).unwrap()));
-    c.bench_function("render_svg_512", |b| b.iter(|| render_svg(black_box(&qr), 512).unwrap()));
+    c.bench_function("verify", |b| {
+        b.iter(|| verify(black_box(&qr), black_box(CLOCK)).unwrap())
+    });
+    c.bench_function("render_png_512", |b| {
+        b.iter(|| render_png(black_box(&qr), 512).unwrap())
+    });
+    c.bench_function("render_svg_512", |b| {
+        b.iter(|| render_svg(black_box(&qr), 512).unwrap())
+    });
 }
 
 criterion_group!(khqr_benches, benches);
