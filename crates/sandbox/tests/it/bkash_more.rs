@@ -384,7 +384,14 @@ async fn partial_then_full_refund_and_over_refund() {
 
     let ledger = sb.ledger().await;
     assert_eq!(ledger["bkash"]["refunds"].as_array().unwrap().len(), 2);
-    assert_eq!(ledger["bkash"]["payments"][0]["refunded"], "250.00");
+    let paid = ledger["bkash"]["payments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["paymentID"] == pid.as_str())
+        .unwrap();
+    assert_eq!(paid["refunded"], "250.00");
+    assert_eq!(paid["refundable"], "0.00");
 }
 
 #[tokio::test]

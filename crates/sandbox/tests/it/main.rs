@@ -2,10 +2,12 @@
 //! on an ephemeral loopback port and talks to it over real HTTP.
 
 mod bakong;
+mod binary;
 mod bkash_checkout;
 mod bkash_more;
 mod faults;
 mod fixtures;
+mod ipn;
 mod persist;
 mod pybkash;
 mod util;
