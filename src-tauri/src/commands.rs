@@ -34,7 +34,7 @@ impl<E: std::fmt::Display> From<E> for UiError {
     }
 }
 
-fn now_ms() -> u64 {
+pub fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
@@ -122,8 +122,8 @@ pub fn show_khqr(
         tracing::error!(error = %e, "KHQR generation refused");
         UiError::from(format!("Cannot make the QR code: {e}. Check the KHQR settings."))
     })?;
-    // A few hundred pixels of viewBox; the page scales the SVG to fit the screen.
-    let svg = khqr::render_svg(&code.qr, 512).map_err(|e| {
+    // Fills its container: the page gives it the largest square the screen allows.
+    let svg = khqr::render_svg_fluid(&code.qr).map_err(|e| {
         tracing::error!(error = %e, "KHQR rendering failed");
         UiError::from("Cannot draw the QR code. Try again.")
     })?;

@@ -200,10 +200,14 @@ impl AppSession {
             serde_json::Value::Object(map) => map,
             _ => unreachable!(),
         };
-        let client = fantoccini::ClientBuilder::native()
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{}", driver.port))
+        let url = format!("http://127.0.0.1:{}", driver.port);
+        let mut builder = fantoccini::ClientBuilder::native();
+        builder.capabilities(caps);
+        let connect = builder.connect(&url);
+        // If the app dies at start the driver never answers: bound the wait.
+        let client = tokio::time::timeout(Duration::from_secs(90), connect)
             .await
+            .map_err(|_| anyhow::anyhow!("the app did not start within 90 s (see target/e2e-tauri-driver.log)"))?
             .context("open a WebDriver session on the app (see target/e2e-tauri-driver.log)")?;
         Ok(Self { client, home, _driver: driver, _xvfb: xvfb })
     }
