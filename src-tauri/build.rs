@@ -6,16 +6,19 @@ fn main() {
         .parent()
         .expect("src-tauri sits inside the workspace")
         .to_path_buf();
-    println!("cargo:rerun-if-changed={}", root.join("tauri.conf.json").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        root.join("tauri.conf.json").display()
+    );
     println!("cargo:rerun-if-changed={}", root.join("ui").display());
     std::env::set_current_dir(&root).expect("enter the workspace root");
-    tauri_build::try_build(
-        tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(&[
+    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(
+        tauri_build::AppManifest::new().commands(&[
             "show_khqr",
             "clear_customer",
             "customer_state",
             "terminal_info",
-        ])),
-    )
+        ]),
+    ))
     .expect("tauri-build failed");
 }

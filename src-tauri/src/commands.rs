@@ -18,7 +18,10 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(config: Config) -> Self {
-        Self { config, display: Mutex::new(DisplayState::Idle) }
+        Self {
+            config,
+            display: Mutex::new(DisplayState::Idle),
+        }
     }
 }
 
@@ -30,7 +33,9 @@ pub struct UiError {
 
 impl<E: std::fmt::Display> From<E> for UiError {
     fn from(e: E) -> Self {
-        UiError { message: e.to_string() }
+        UiError {
+            message: e.to_string(),
+        }
     }
 }
 
@@ -120,7 +125,9 @@ pub fn show_khqr(
     let clock = now_ms();
     let code = build_khqr(&state.config, amount, currency, clock).map_err(|e| {
         tracing::error!(error = %e, "KHQR generation refused");
-        UiError::from(format!("Cannot make the QR code: {e}. Check the KHQR settings."))
+        UiError::from(format!(
+            "Cannot make the QR code: {e}. Check the KHQR settings."
+        ))
     })?;
     // Fills its container: the page gives it the largest square the screen allows.
     let svg = khqr::render_svg_fluid(&code.qr).map_err(|e| {

@@ -111,8 +111,13 @@ impl Config {
             anyhow::bail!("a merchant KHQR account needs khqr.merchant_id and khqr.acquiring_bank");
         }
         // Build one code now so a bad profile fails at start, not at the first customer.
-        crate::commands::build_khqr(self, rust_decimal::Decimal::ONE, khqr::Currency::Usd, crate::commands::now_ms())
-            .map_err(|e| anyhow::anyhow!("the KHQR merchant profile is refused: {e}"))?;
+        crate::commands::build_khqr(
+            self,
+            rust_decimal::Decimal::ONE,
+            khqr::Currency::Usd,
+            crate::commands::now_ms(),
+        )
+        .map_err(|e| anyhow::anyhow!("the KHQR merchant profile is refused: {e}"))?;
         Ok(())
     }
 }

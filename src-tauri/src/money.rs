@@ -46,7 +46,11 @@ pub fn parse_currency(s: &str) -> Option<Currency> {
 /// Parse a keyed amount ("12.5", "40,000") into an exact decimal carrying the currency's
 /// exponent ("12.50").
 pub fn parse_amount(text: &str, currency: Currency) -> Result<Decimal, AmountError> {
-    let cleaned: String = text.trim().chars().filter(|c| *c != ',' && *c != ' ').collect();
+    let cleaned: String = text
+        .trim()
+        .chars()
+        .filter(|c| *c != ',' && *c != ' ')
+        .collect();
     if cleaned.is_empty() {
         return Err(AmountError::Empty);
     }
@@ -58,7 +62,10 @@ pub fn parse_amount(text: &str, currency: Currency) -> Result<Decimal, AmountErr
     let max = exponent(currency);
     value = value.normalize();
     if value.scale() > max {
-        return Err(AmountError::TooManyDecimals { currency: code(currency), max });
+        return Err(AmountError::TooManyDecimals {
+            currency: code(currency),
+            max,
+        });
     }
     if value <= Decimal::ZERO {
         return Err(AmountError::NotPositive);
@@ -103,18 +110,33 @@ mod tests {
 
     #[test]
     fn usd_gets_two_decimals() {
-        assert_eq!(parse_amount("12.5", Currency::Usd).unwrap().to_string(), "12.50");
-        assert_eq!(parse_amount("7", Currency::Usd).unwrap().to_string(), "7.00");
+        assert_eq!(
+            parse_amount("12.5", Currency::Usd).unwrap().to_string(),
+            "12.50"
+        );
+        assert_eq!(
+            parse_amount("7", Currency::Usd).unwrap().to_string(),
+            "7.00"
+        );
         assert_eq!(
             parse_amount("1.234", Currency::Usd),
-            Err(AmountError::TooManyDecimals { currency: "USD", max: 2 })
+            Err(AmountError::TooManyDecimals {
+                currency: "USD",
+                max: 2
+            })
         );
     }
 
     #[test]
     fn riel_is_whole() {
-        assert_eq!(parse_amount("40,000", Currency::Khr).unwrap().to_string(), "40000");
-        assert_eq!(parse_amount("40000.00", Currency::Khr).unwrap().to_string(), "40000");
+        assert_eq!(
+            parse_amount("40,000", Currency::Khr).unwrap().to_string(),
+            "40000"
+        );
+        assert_eq!(
+            parse_amount("40000.00", Currency::Khr).unwrap().to_string(),
+            "40000"
+        );
         assert!(matches!(
             parse_amount("100.5", Currency::Khr),
             Err(AmountError::TooManyDecimals { .. })
@@ -124,10 +146,22 @@ mod tests {
     #[test]
     fn refuses_nonsense() {
         assert_eq!(parse_amount("", Currency::Khr), Err(AmountError::Empty));
-        assert_eq!(parse_amount("0", Currency::Khr), Err(AmountError::NotPositive));
-        assert!(matches!(parse_amount("-5", Currency::Khr), Err(AmountError::NotANumber(_))));
-        assert!(matches!(parse_amount("1e3", Currency::Usd), Err(AmountError::NotANumber(_))));
-        assert_eq!(parse_amount("10000000000", Currency::Khr), Err(AmountError::TooLarge));
+        assert_eq!(
+            parse_amount("0", Currency::Khr),
+            Err(AmountError::NotPositive)
+        );
+        assert!(matches!(
+            parse_amount("-5", Currency::Khr),
+            Err(AmountError::NotANumber(_))
+        ));
+        assert!(matches!(
+            parse_amount("1e3", Currency::Usd),
+            Err(AmountError::NotANumber(_))
+        ));
+        assert_eq!(
+            parse_amount("10000000000", Currency::Khr),
+            Err(AmountError::TooLarge)
+        );
     }
 
     #[test]

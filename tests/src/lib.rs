@@ -15,14 +15,23 @@ use std::time::{Duration, Instant};
 
 /// The workspace root (this crate lives in `tests/`).
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ is inside the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is inside the workspace")
+        .to_path_buf()
 }
 
 /// Cargo's target directory for this workspace.
 pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .map(|p| if p.is_absolute() { p } else { workspace_root().join(p) })
+        .map(|p| {
+            if p.is_absolute() {
+                p
+            } else {
+                workspace_root().join(p)
+            }
+        })
         .unwrap_or_else(|| workspace_root().join("target"))
 }
 
@@ -51,7 +60,10 @@ pub fn screenshot_dir() -> PathBuf {
 
 /// A free TCP port on loopback (the OS picks it).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("bind an ephemeral port")
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("bind an ephemeral port")
 }
 
 fn wait_for_port(port: u16, deadline: Duration, what: &str, child: &mut Child) -> Result<()> {
@@ -70,7 +82,9 @@ fn wait_for_port(port: u16, deadline: Duration, what: &str, child: &mut Child) -
 
 /// Find a program on PATH or in cargo's bin directory.
 pub fn find_program(name: &str) -> Option<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
+    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
     if let Some(home) = std::env::var_os("CARGO_HOME") {
         dirs.push(PathBuf::from(home).join("bin"));
     }
@@ -96,7 +110,14 @@ impl Xvfb {
                 continue;
             }
             let mut child = Command::new(&xvfb)
-                .args([&format!(":{n}"), "-screen", "0", &format!("{width}x{height}x24"), "-nolisten", "tcp"])
+                .args([
+                    &format!(":{n}"),
+                    "-screen",
+                    "0",
+                    &format!("{width}x{height}x24"),
+                    "-nolisten",
+                    "tcp",
+                ])
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
@@ -105,7 +126,10 @@ impl Xvfb {
             let start = Instant::now();
             while start.elapsed() < Duration::from_secs(20) {
                 if socket.exists() {
-                    return Ok(Self { child, display: format!(":{n}") });
+                    return Ok(Self {
+                        child,
+                        display: format!(":{n}"),
+                    });
                 }
                 if child.try_wait()?.is_some() {
                     break; // lost a race for this display number; try the next
@@ -143,16 +167,23 @@ impl TauriDriver {
         let native_port = free_port();
         let log = std::fs::File::create(target_dir().join("e2e-tauri-driver.log"))?;
         let mut cmd = Command::new(driver);
-        cmd.args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
-            .env("DISPLAY", display)
-            .env_remove("WAYLAND_DISPLAY")
-            // No accessibility bus on a bare CI machine; keep WebKit quiet about it.
-            .env("NO_AT_BRIDGE", "1")
-            .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
-            .env("LIBGL_ALWAYS_SOFTWARE", "1")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log);
+        // Its own process group, so the WebKitWebDriver and app it starts die with it.
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        cmd.args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native_port.to_string(),
+        ])
+        .env("DISPLAY", display)
+        .env_remove("WAYLAND_DISPLAY")
+        // No accessibility bus on a bare CI machine; keep WebKit quiet about it.
+        .env("NO_AT_BRIDGE", "1")
+        .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
+        .env("LIBGL_ALWAYS_SOFTWARE", "1")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log);
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -164,6 +195,13 @@ impl TauriDriver {
 
 impl Drop for TauriDriver {
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", "--", &format!("-{}", self.child.id())])
+            .status();
+        std::thread::sleep(Duration::from_millis(200));
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -190,7 +228,11 @@ impl AppSession {
         let xdg_data = home.join(".local/share");
         let driver = TauriDriver::start(
             &xvfb.display,
-            &[("HOME", &home), ("XDG_CONFIG_HOME", &xdg_config), ("XDG_DATA_HOME", &xdg_data)],
+            &[
+                ("HOME", &home),
+                ("XDG_CONFIG_HOME", &xdg_config),
+                ("XDG_DATA_HOME", &xdg_data),
+            ],
         )?;
         let caps = serde_json::json!({
             "browserName": "wry",
@@ -207,14 +249,40 @@ impl AppSession {
         // If the app dies at start the driver never answers: bound the wait.
         let client = tokio::time::timeout(Duration::from_secs(90), connect)
             .await
-            .map_err(|_| anyhow::anyhow!("the app did not start within 90 s (see target/e2e-tauri-driver.log)"))?
+            .map_err(|_| {
+                anyhow::anyhow!(
+                    "the app did not start within 90 s (see target/e2e-tauri-driver.log)"
+                )
+            })?
             .context("open a WebDriver session on the app (see target/e2e-tauri-driver.log)")?;
-        Ok(Self { client, home, _driver: driver, _xvfb: xvfb })
+        Ok(Self {
+            client,
+            home,
+            _driver: driver,
+            _xvfb: xvfb,
+        })
     }
 
     /// Save a screenshot of the current window and return its path.
+    ///
+    /// WebKit answers a screenshot only after the page's next paint, and a page where nothing
+    /// changes never paints again; so while the screenshot is taken, the body
+    /// background flickers between two whites no eye can tell apart.
     pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
-        let png = self.client.screenshot().await.context("take a screenshot")?;
+        let start = "const s = document.body.style; clearInterval(window.__tillShot); \
+                     window.__tillShot = setInterval(() => { s.backgroundColor = \
+                     s.backgroundColor === 'rgb(255, 255, 254)' ? '#ffffff' : '#fffffe'; }, 50);";
+        let stop = "clearInterval(window.__tillShot); document.body.style.backgroundColor = '';";
+        tokio::time::timeout(Duration::from_secs(10), self.client.execute(start, vec![]))
+            .await
+            .map_err(|_| anyhow::anyhow!("the page did not answer before screenshot {name}"))??;
+        let png = tokio::time::timeout(Duration::from_secs(30), self.client.screenshot())
+            .await
+            .map_err(|_| anyhow::anyhow!("screenshot {name} did not come back within 30 s"))?
+            .context("take a screenshot");
+        let _ =
+            tokio::time::timeout(Duration::from_secs(10), self.client.execute(stop, vec![])).await;
+        let png = png?;
         let path = screenshot_dir().join(format!("{name}.png"));
         std::fs::write(&path, png)?;
         println!("screenshot: {}", path.display());
@@ -239,7 +307,10 @@ impl AppSession {
     }
 
     pub async fn close(self) -> Result<()> {
-        self.client.close().await.context("end the WebDriver session")?;
+        tokio::time::timeout(Duration::from_secs(20), self.client.close())
+            .await
+            .map_err(|_| anyhow::anyhow!("the WebDriver session did not close within 20 s"))?
+            .context("end the WebDriver session")?;
         Ok(())
     }
 }
