@@ -20,7 +20,7 @@ async fn displayed_khqr(app: &AppSession, want_code: bool) -> Result<String> {
     loop {
         let qr = app.client.find(Locator::Id("qr")).await?;
         let value = qr.attr("data-khqr").await?.unwrap_or_default();
-        if want_code == !value.is_empty() {
+        if want_code != value.is_empty() {
             return Ok(value);
         }
         if Instant::now() > deadline {
@@ -197,7 +197,7 @@ async fn run(app: &AppSession) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(10);
     let riel = loop {
         let qr = displayed_khqr(app, true).await?;
-        if qr != "" && khqr::decode(&qr).currency() == Some(khqr::Currency::Khr) {
+        if khqr::decode(&qr).currency() == Some(khqr::Currency::Khr) {
             break qr;
         }
         if Instant::now() > deadline {
