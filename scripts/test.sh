@@ -27,7 +27,9 @@ step "tests"
 dbus-run-session -- bash -c '
   set -euo pipefail
   printf "till-test\n" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-  cargo test --workspace --locked --all-targets
+  cargo test --workspace --locked --all-targets --exclude till-tests
+  # The end-to-end tests name their screenshots on stdout: show it.
+  cargo test -p till-tests --locked -- --nocapture
   cargo test --workspace --locked --doc
 '
 
