@@ -137,7 +137,7 @@ pub fn show_khqr(
     let screen = KhqrScreen {
         amount_display: money::display(amount, currency),
         amount: amount.to_string(),
-        currency: money::code(currency),
+        currency: currency.alpha(),
         created_ms: clock,
         expires_ms: clock + state.config.khqr.expiry_seconds * 1000,
         qr: code.qr,

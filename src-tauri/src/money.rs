@@ -28,13 +28,6 @@ pub fn exponent(currency: Currency) -> u32 {
     }
 }
 
-pub fn code(currency: Currency) -> &'static str {
-    match currency {
-        Currency::Khr => "KHR",
-        Currency::Usd => "USD",
-    }
-}
-
 pub fn parse_currency(s: &str) -> Option<Currency> {
     match s.trim().to_ascii_uppercase().as_str() {
         "KHR" | "116" => Some(Currency::Khr),
@@ -63,7 +56,7 @@ pub fn parse_amount(text: &str, currency: Currency) -> Result<Decimal, AmountErr
     value = value.normalize();
     if value.scale() > max {
         return Err(AmountError::TooManyDecimals {
-            currency: code(currency),
+            currency: currency.alpha(),
             max,
         });
     }
