@@ -1,0 +1,40 @@
+//! The wire format of Till's settlement sync, shared by the terminal (which
+//! sends) and `till-hub` (which receives). Pure: no I/O, no async.
+//!
+//! # Layout
+//!
+//! - [`event`]: the v1 event payload (`till.event/1`): [`Event`], [`Payment`],
+//!   [`Refund`], constructors and [`Event::validate`]. The JSON Schema of the
+//!   same shape is `schema/event-v1.json` (exported as [`EVENT_V1_SCHEMA`]).
+//! - [`batch`]: the catch-up envelope (`till.batch/1`): [`Batch`], [`BatchItem`].
+//! - [`keys`]: signing and verifying keys in their Standard Webhooks text forms
+//!   (`whsec_`, `whpk_`, `whsk_`) and the key generators.
+//! - [`sign`]: [`Signer`] (keys → header values) and [`Verifier`] (headers,
+//!   body, clock → accept or a typed [`VerifyError`]).
+//! - [`response`]: what the hub answers: [`IngestResponse`], [`ErrorBody`].
+//!
+//! The prose description of all of this lives in `docs/webhooks.md`.
+
+pub mod batch;
+pub mod event;
+pub mod keys;
+pub mod response;
+pub mod sign;
+
+pub use batch::{batch_id, Batch, BatchItem, BATCH_SCHEMA};
+pub use event::{
+    new_event_id, valid_id, Event, EventType, Payment, References, Refund, SchemaError,
+    EVENT_SCHEMA,
+};
+pub use keys::{
+    generate_ed25519_keypair, generate_hmac_secret, Ed25519Keypair, KeyError, SigningKey,
+    VerifyingKey,
+};
+pub use response::{ErrorBody, ErrorCode, IngestResponse, IngestResult, IngestStatus};
+pub use sign::{
+    SignedHeaders, Signer, Verified, Verifier, VerifyError, WebhookHeaders, DEFAULT_TOLERANCE_SECS,
+    HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP,
+};
+
+/// The JSON Schema (draft 2020-12) of a `till.event/1` payload.
+pub const EVENT_V1_SCHEMA: &str = include_str!("../schema/event-v1.json");

@@ -1,0 +1,89 @@
+//! What the hub answers.
+
+use serde::{Deserialize, Serialize};
+
+/// What became of one event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IngestStatus {
+    /// Newly stored.
+    Stored,
+    /// Already stored earlier under the same id; nothing changed.
+    Duplicate,
+}
+
+/// One event's outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IngestResult {
+    pub id: String,
+    pub sequence: u64,
+    pub status: IngestStatus,
+}
+
+/// The 200 answer to a single event or a batch: every event in the request,
+/// in order, and the terminal's highest contiguous sequence after it.
+/// Both `stored` and `duplicate` mean the hub holds the event: mark it sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IngestResponse {
+    pub results: Vec<IngestResult>,
+    pub highest_contiguous: u64,
+}
+
+/// Machine-readable error codes of the hub's JSON errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// 404: the path's terminal is not registered.
+    UnknownTerminal,
+    /// 410: the terminal is disabled; stop sending to this hub.
+    TerminalDisabled,
+    /// 401: a webhook header is missing or malformed.
+    BadHeaders,
+    /// 401: webhook-timestamp too old.
+    StaleTimestamp,
+    /// 401: webhook-timestamp too far in the future.
+    FutureTimestamp,
+    /// 401: no signature matched any of the terminal's keys.
+    BadSignature,
+    /// 413: body over the limit.
+    PayloadTooLarge,
+    /// 400: not JSON, or wrong types.
+    MalformedJson,
+    /// 400: JSON but not a valid v1 event/batch.
+    SchemaViolation,
+    /// 400: body's terminal_id differs from the path's.
+    TerminalMismatch,
+    /// 409: same (terminal, sequence) already stored under another id, or the
+    /// id already names a different event. Nothing from the request was stored.
+    Conflict,
+    /// 401: read API without a valid bearer token.
+    Unauthorized,
+    /// 404
+    NotFound,
+    /// 400: bad query parameters.
+    BadRequest,
+    /// 500/503
+    Internal,
+}
+
+/// Every non-2xx answer of the hub.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorCode,
+    pub message: String,
+    /// For `conflict`: the id of the event already stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub existing_id: Option<String>,
+}
+
+impl ErrorCode {
+    /// Should a sender retry this later (true), or is the event/endpoint
+    /// permanently refused (false: dead-letter the event, or stop the endpoint
+    /// for `terminal_disabled`)?
+    pub fn is_retryable(self) -> bool {
+        matches!(
+            self,
+            ErrorCode::StaleTimestamp | ErrorCode::FutureTimestamp | ErrorCode::Internal
+        )
+    }
+}
