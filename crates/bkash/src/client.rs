@@ -1,0 +1,901 @@
+//! The bKash client: settings, credentials, the request engine (auth headers,
+//! envelope classification, retries for idempotent calls only, call records)
+//! and the public operations.
+
+use crate::error::BkashError;
+use crate::status;
+use crate::token::{Budget, Token, TokenCache};
+use crate::types::*;
+use crate::wire;
+use serde::Serialize;
+use serde_json::Value;
+use std::fmt;
+use std::sync::atomic::AtomicU32;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use till_provider_http::{
+    redact, retry_after, CallRecord, Delivery, RetryPolicy, SharedObserver, TransportError,
+    SECRET_KEYS,
+};
+use url::Url;
+
+/// The merchant's bKash credentials. `Debug` prints `***` for all four.
+#[derive(Clone, PartialEq, Eq)]
+pub struct BkashCredentials {
+    pub username: String,
+    pub password: String,
+    pub app_key: String,
+    pub app_secret: String,
+}
+
+impl fmt::Debug for BkashCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BkashCredentials")
+            .field("username", &"***")
+            .field("password", &"***")
+            .field("app_key", &"***")
+            .field("app_secret", &"***")
+            .finish()
+    }
+}
+
+/// Client settings. [`BkashSettings::new`] gives the spec's defaults.
+#[derive(Clone, Debug)]
+pub struct BkashSettings {
+    /// Base of the v1.2.0-beta calls, path prefix included, e.g.
+    /// `https://tokenized.pay.bka.sh/v1.2.0-beta` or the sandbox's `bkash_base_url()`.
+    pub base_url: Url,
+    /// Base of the v2 refund API, which hangs off the origin (spec §1);
+    /// `None` = the origin of `base_url`.
+    pub refund_base_url: Option<Url>,
+    /// Whole-request timeout (bKash's guidance: 30 s; API Gateway gives up at 29 s).
+    pub timeout: Duration,
+    /// Connect timeout.
+    pub connect_timeout: Duration,
+    /// Retries of idempotent calls (grant/refresh, status, search, refund status).
+    pub retry: RetryPolicy,
+    /// A `Retry-After` longer than this is not waited for: the call fails
+    /// with [`BkashError::RateLimited`] instead.
+    pub max_retry_after: Duration,
+    /// Renew the token this long before it expires (spec: around minute 50–55).
+    pub refresh_margin: Duration,
+    /// Token calls (grant + refresh) allowed per sliding hour (spec §5: 2).
+    pub max_grants_per_hour: u32,
+}
+
+impl BkashSettings {
+    /// Defaults: 30 s timeout, 10 s connect, 3 tries, 5 min refresh margin, 2 token calls per hour.
+    pub fn new(base_url: Url) -> BkashSettings {
+        BkashSettings {
+            base_url,
+            refund_base_url: None,
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            retry: RetryPolicy::default(),
+            max_retry_after: Duration::from_secs(30),
+            refresh_margin: Duration::from_secs(300),
+            max_grants_per_hour: 2,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Ep {
+    Grant,
+    Refresh,
+    Create,
+    Execute,
+    Status,
+    Search,
+    RefundV2,
+    RefundStatusV2,
+}
+
+impl Ep {
+    /// The endpoint name in call records (same names as the sandbox's faults).
+    pub fn name(self) -> &'static str {
+        match self {
+            Ep::Grant => "bkash.grant",
+            Ep::Refresh => "bkash.refresh",
+            Ep::Create => "bkash.create",
+            Ep::Execute => "bkash.execute",
+            Ep::Status => "bkash.status",
+            Ep::Search => "bkash.search",
+            Ep::RefundV2 => "bkash.refund_v2",
+            Ep::RefundStatusV2 => "bkash.refund_status_v2",
+        }
+    }
+
+    /// Calls that may be repeated without changing anything at bKash.
+    /// Create is not among them (each create makes a new paymentID).
+    pub fn idempotent(self) -> bool {
+        matches!(
+            self,
+            Ep::Grant | Ep::Refresh | Ep::Status | Ep::Search | Ep::RefundStatusV2
+        )
+    }
+
+    fn v2(self) -> bool {
+        matches!(self, Ep::RefundV2 | Ep::RefundStatusV2)
+    }
+
+    fn path(self) -> &'static str {
+        match self {
+            Ep::Grant => "tokenized/checkout/token/grant",
+            Ep::Refresh => "tokenized/checkout/token/refresh",
+            Ep::Create => "tokenized/checkout/create",
+            Ep::Execute => "tokenized/checkout/execute",
+            Ep::Status => "tokenized/checkout/payment/status",
+            Ep::Search => "tokenized/checkout/general/searchTransaction",
+            Ep::RefundV2 => "v2/tokenized-checkout/refund/payment/transaction",
+            Ep::RefundStatusV2 => "v2/tokenized-checkout/refund/payment/status",
+        }
+    }
+}
+
+/// One HTTP exchange, before interpretation.
+enum Reply {
+    Json {
+        status: u16,
+        body: Value,
+        retry_after: Option<Duration>,
+    },
+    Garbled {
+        status: u16,
+        retry_after: Option<Duration>,
+        what: String,
+    },
+    Transport(TransportError),
+}
+
+/// What an exchange means.
+enum Verdict {
+    Ok(Value),
+    /// 401 / `2079`: the token was refused; `provable` = bKash logic did not run.
+    TokenInvalid { provable: bool, message: String },
+    /// Worth another try if the call is idempotent; `err` otherwise / when out of tries.
+    Retry {
+        err: BkashError,
+        retry_after: Option<Duration>,
+    },
+    Fail(BkashError),
+}
+
+pub(crate) struct Inner {
+    http: reqwest::Client,
+    settings: BkashSettings,
+    creds: BkashCredentials,
+    observer: SharedObserver,
+    tokens: TokenCache,
+    base: String,
+    v2_base: String,
+    /// Strings that must never appear in a record or error (credentials, tokens).
+    secrets: Mutex<Vec<String>>,
+}
+
+/// The bKash client. Cheap to clone (an `Arc` inside); one token cache per
+/// client, so make exactly one per terminal / merchant account.
+#[derive(Clone)]
+pub struct BkashClient {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for BkashClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BkashClient")
+            .field("base_url", &self.inner.base)
+            .finish_non_exhaustive()
+    }
+}
+
+fn trim_slash(u: &Url) -> String {
+    u.as_str().trim_end_matches('/').to_string()
+}
+
+impl BkashClient {
+    /// A client for one merchant account. Makes no network call.
+    pub fn new(
+        settings: BkashSettings,
+        creds: BkashCredentials,
+        observer: SharedObserver,
+    ) -> Result<Self, BkashError> {
+        let invalid = |m: &str| BkashError::Invalid { message: m.into() };
+        if !matches!(settings.base_url.scheme(), "http" | "https")
+            || settings.base_url.host().is_none()
+        {
+            return Err(invalid("base_url must be an http(s) URL"));
+        }
+        if [&creds.username, &creds.password, &creds.app_key, &creds.app_secret]
+            .iter()
+            .any(|s| s.trim().is_empty())
+        {
+            return Err(invalid("all four bKash credentials are required"));
+        }
+        if settings.max_grants_per_hour == 0 {
+            return Err(invalid("max_grants_per_hour must be at least 1"));
+        }
+        let http = reqwest::Client::builder()
+            .timeout(settings.timeout)
+            .connect_timeout(settings.connect_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|_| invalid("cannot build the HTTP client"))?;
+        let v2_base = match &settings.refund_base_url {
+            Some(u) => trim_slash(u),
+            None => {
+                let mut o = settings.base_url.clone();
+                o.set_path("/");
+                o.set_query(None);
+                trim_slash(&o)
+            }
+        };
+        let secrets = vec![
+            creds.username.clone(),
+            creds.password.clone(),
+            creds.app_key.clone(),
+            creds.app_secret.clone(),
+        ];
+        Ok(BkashClient {
+            inner: Arc::new(Inner {
+                http,
+                base: trim_slash(&settings.base_url),
+                v2_base,
+                tokens: TokenCache::new(settings.max_grants_per_hour),
+                settings,
+                creds,
+                observer,
+                secrets: Mutex::new(secrets),
+            }),
+        })
+    }
+
+    /// How many token calls (grant + refresh) this client has sent.
+    pub fn token_grants(&self) -> u32 {
+        self.inner.tokens.calls()
+    }
+
+    /// Create a one-off checkout payment (mode `0011`). Not retried (each
+    /// create makes a new paymentID); on [`BkashError::OutcomeUnknown`] create
+    /// again — a paymentID nobody executes moves no money and expires.
+    pub async fn create_payment(&self, req: &CreatePayment) -> Result<Created, BkashError> {
+        let invalid = |m: String| BkashError::Invalid { message: m };
+        if req.currency != "BDT" {
+            return Err(invalid(format!(
+                "bKash accepts only BDT, not {:?}",
+                req.currency
+            )));
+        }
+        let amount = wire::amount_text(req.amount).map_err(invalid)?;
+        if req.invoice.is_empty()
+            || req.invoice.len() > 255
+            || req.invoice.contains(['<', '>', '&'])
+        {
+            return Err(invalid(
+                "the invoice number must be 1–255 characters without <, > or &".into(),
+            ));
+        }
+        if req.payer_reference.len() > 255 {
+            return Err(invalid("payer reference longer than 255".into()));
+        }
+        if Url::parse(&req.callback_url).is_err() {
+            return Err(invalid("callback URL is not a URL".into()));
+        }
+        let body = wire::CreateRequest {
+            mode: "0011".into(),
+            // Required for mode 0011; without a wallet number the invoice does.
+            payer_reference: if req.payer_reference.trim().is_empty() {
+                req.invoice.clone()
+            } else {
+                req.payer_reference.clone()
+            },
+            callback_url: req.callback_url.clone(),
+            amount,
+            currency: req.currency.clone(),
+            intent: req.intent.clone(),
+            merchant_invoice_number: req.invoice.clone(),
+        };
+        let want = req.amount;
+        let created = self
+            .inner
+            .call(Ep::Create, &body, Some(&req.invoice), |v| {
+                let w: wire::CreateResponse =
+                    serde_json::from_value(v).map_err(|e| e.to_string())?;
+                status::created(w)
+            })
+            .await?;
+        if created.amount != want {
+            return Err(BkashError::Protocol {
+                endpoint: Ep::Create.name().into(),
+                message: format!("create echoed amount {} for {}", created.amount, want),
+            });
+        }
+        Ok(created)
+    }
+
+    /// Execute (the money moves here). **Never retried.** On
+    /// [`BkashError::OutcomeUnknown`] (and transient codes / already-executed)
+    /// settle with [`Self::query_payment`], never by executing again. The
+    /// caller must still check `transaction_status`, amount and currency.
+    pub async fn execute_payment(&self, payment_id: &str) -> Result<Executed, BkashError> {
+        let body = wire::PaymentIdRequest { payment_id };
+        self.inner
+            .call(Ep::Execute, &body, Some(payment_id), |v| {
+                let w: wire::ExecuteResponse =
+                    serde_json::from_value(v).map_err(|e| e.to_string())?;
+                status::executed(w, payment_id)
+            })
+            .await
+    }
+
+    /// Payment status ("query payment"). Idempotent; retried.
+    pub async fn query_payment(&self, payment_id: &str) -> Result<PaymentStatus, BkashError> {
+        let body = wire::PaymentIdRequest { payment_id };
+        self.inner
+            .call(Ep::Status, &body, Some(payment_id), |v| {
+                let w: wire::StatusResponse =
+                    serde_json::from_value(v).map_err(|e| e.to_string())?;
+                status::payment_status(w, payment_id)
+            })
+            .await
+    }
+
+    /// Search by trxID. Idempotent; retried.
+    pub async fn search_transaction(&self, trx_id: &str) -> Result<SearchResult, BkashError> {
+        let body = wire::SearchRequest { trx_id };
+        self.inner
+            .call(Ep::Search, &body, Some(trx_id), |v| {
+                let w: wire::SearchResponse =
+                    serde_json::from_value(v).map_err(|e| e.to_string())?;
+                status::search(w, trx_id)
+            })
+            .await
+    }
+
+    /// Refund (full or partial) through the v2 refund API, which allows up to
+    /// 10 partial refunds per transaction (v1 allows one, spec §11–12).
+    /// **Never retried**; on an unknown outcome use [`Self::refund_status`].
+    pub async fn refund(&self, req: &RefundRequest) -> Result<Refunded, BkashError> {
+        let invalid = |m: String| BkashError::Invalid { message: m };
+        let amount = wire::amount_text(req.amount).map_err(invalid)?;
+        let or_default = |s: &str| {
+            if s.trim().is_empty() {
+                "not_provided".to_string()
+            } else {
+                s.to_string()
+            }
+        };
+        let (sku, reason) = (or_default(&req.sku), or_default(&req.reason));
+        if sku.chars().count() > 255 || reason.chars().count() > 255 {
+            return Err(invalid("sku and reason are limited to 255 characters".into()));
+        }
+        let body = wire::RefundV2Request {
+            payment_id: &req.payment_id,
+            trx_id: &req.trx_id,
+            refund_amount: amount,
+            sku: &sku,
+            reason: &reason,
+        };
+        self.inner
+            .call(Ep::RefundV2, &body, Some(&req.payment_id), |v| {
+                let w: wire::RefundV2Response =
+                    serde_json::from_value(v).map_err(|e| e.to_string())?;
+                status::refunded(w, &req.trx_id)
+            })
+            .await
+    }
+
+    /// Every refund made for a transaction (refund status v2). Idempotent;
+    /// retried. An empty list means no refund exists.
+    pub async fn refund_status(
+        &self,
+        payment_id: &str,
+        trx_id: &str,
+    ) -> Result<Vec<RefundInfo>, BkashError> {
+        let body = wire::RefundStatusV2Request { payment_id, trx_id };
+        self.inner
+            .call(Ep::RefundStatusV2, &body, Some(payment_id), |v| {
+                let w: wire::RefundStatusV2Response =
+                    serde_json::from_value(v).map_err(|e| e.to_string())?;
+                status::refund_infos(w)
+            })
+            .await
+    }
+}
+
+fn text_of(v: &Value, key: &str) -> Option<String> {
+    match v.get(key)? {
+        Value::String(s) => Some(s.trim().to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+impl Inner {
+    fn url(&self, ep: Ep) -> String {
+        let base = if ep.v2() { &self.v2_base } else { &self.base };
+        format!("{base}/{}", ep.path())
+    }
+
+    fn add_secret(&self, s: &str) {
+        if s.len() >= 4 {
+            let mut list = self.secrets.lock().expect("secrets lock");
+            if !list.iter().any(|x| x == s) {
+                list.push(s.to_string());
+                // Keep credentials (first 4) and the most recent tokens.
+                if list.len() > 16 {
+                    list.remove(4);
+                }
+            }
+        }
+    }
+
+    /// `s` with every known secret replaced by `***`.
+    pub(crate) fn scrub(&self, s: &str) -> String {
+        let list = self.secrets.lock().expect("secrets lock");
+        let mut out = s.to_string();
+        for secret in list.iter().filter(|x| x.len() >= 4) {
+            if out.contains(secret.as_str()) {
+                out = out.replace(secret.as_str(), "***");
+            }
+        }
+        out
+    }
+
+    fn scrub_value(&self, v: Value) -> Value {
+        match v {
+            Value::String(s) => Value::String(self.scrub(&s)),
+            Value::Array(a) => Value::Array(a.into_iter().map(|x| self.scrub_value(x)).collect()),
+            Value::Object(m) => Value::Object(
+                m.into_iter()
+                    .map(|(k, x)| (k, self.scrub_value(x)))
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+
+    /// One HTTP exchange, recorded.
+    async fn send(
+        &self,
+        ep: Ep,
+        body: &Value,
+        token: Option<&str>,
+        attempt: u32,
+        payment_ref: Option<&str>,
+    ) -> Reply {
+        let started = Instant::now();
+        let mut req = self
+            .http
+            .post(self.url(ep))
+            .header(reqwest::header::ACCEPT, "application/json")
+            .json(body);
+        match token {
+            // Raw token, no `Bearer ` (spec §2.1); works with and without strict_bearer.
+            Some(t) => {
+                req = req
+                    .header(reqwest::header::AUTHORIZATION, t)
+                    .header("X-APP-Key", &self.creds.app_key);
+            }
+            None => {
+                req = req
+                    .header("username", &self.creds.username)
+                    .header("password", &self.creds.password);
+            }
+        }
+        let result = match req.send().await {
+            Ok(resp) => {
+                let status = resp.status().as_u16();
+                let ra = retry_after(resp.headers());
+                match resp.bytes().await {
+                    Ok(bytes) => match serde_json::from_slice::<Value>(&bytes) {
+                        Ok(v) if v.is_object() => Reply::Json {
+                            status,
+                            body: v,
+                            retry_after: ra,
+                        },
+                        _ => {
+                            let what = if bytes.is_empty() {
+                                "empty body".to_string()
+                            } else {
+                                format!("{} bytes that are not a JSON object", bytes.len())
+                            };
+                            let snippet = (!matches!(ep, Ep::Grant | Ep::Refresh)).then(|| {
+                                let t = String::from_utf8_lossy(&bytes);
+                                t.chars().take(300).collect::<String>()
+                            });
+                            self.record(ep, payment_ref, Some(status), started, attempt, body, snippet.map(Value::String), Some(what.clone()));
+                            return Reply::Garbled {
+                                status,
+                                retry_after: ra,
+                                what,
+                            };
+                        }
+                    },
+                    Err(e) => {
+                        let te = TransportError::from_reqwest(ep.name(), &e);
+                        // Headers came, the body did not: it was received.
+                        let te = TransportError {
+                            delivery: Delivery::Unknown,
+                            ..te
+                        };
+                        self.record(ep, payment_ref, Some(status), started, attempt, body, None, Some(te.message.clone()));
+                        return Reply::Transport(te);
+                    }
+                }
+            }
+            Err(e) => {
+                let te = TransportError::from_reqwest(ep.name(), &e);
+                self.record(ep, payment_ref, None, started, attempt, body, None, Some(format!("{} ({:?})", te.message, te.delivery)));
+                return Reply::Transport(te);
+            }
+        };
+        if let Reply::Json { status, body: resp, .. } = &result {
+            // Learn the tokens first so nothing below can leak them.
+            if matches!(ep, Ep::Grant | Ep::Refresh) {
+                for k in ["id_token", "refresh_token"] {
+                    if let Some(t) = text_of(resp, k) {
+                        self.add_secret(&t);
+                    }
+                }
+            }
+            self.record(ep, payment_ref, Some(*status), started, attempt, body, Some(resp.clone()), None);
+        }
+        result
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn record(
+        &self,
+        ep: Ep,
+        payment_ref: Option<&str>,
+        status: Option<u16>,
+        started: Instant,
+        attempt: u32,
+        request: &Value,
+        response: Option<Value>,
+        error: Option<String>,
+    ) {
+        let duration_ms = started.elapsed().as_millis() as u64;
+        let error = error.map(|e| self.scrub(&e));
+        tracing::debug!(
+            endpoint = ep.name(),
+            attempt,
+            status,
+            duration_ms,
+            error = error.as_deref(),
+            "bkash call"
+        );
+        self.observer.record(CallRecord {
+            provider: "bkash".into(),
+            endpoint: ep.name().into(),
+            payment_ref: payment_ref.map(str::to_string),
+            status,
+            duration_ms,
+            attempt,
+            request_body: Some(self.scrub_value(redact(request, SECRET_KEYS))),
+            response_body: response.map(|r| self.scrub_value(redact(&r, SECRET_KEYS))),
+            error,
+        });
+    }
+
+    /// What an exchange means, independent of retry policy.
+    fn classify(&self, ep: Ep, reply: Reply) -> Verdict {
+        let endpoint = ep.name().to_string();
+        let unknown = |message: String| BkashError::OutcomeUnknown {
+            endpoint: endpoint.clone(),
+            message,
+        };
+        let garbled = |message: String| {
+            if ep.idempotent() {
+                BkashError::Protocol {
+                    endpoint: endpoint.clone(),
+                    message,
+                }
+            } else {
+                BkashError::OutcomeUnknown {
+                    endpoint: endpoint.clone(),
+                    message,
+                }
+            }
+        };
+        match reply {
+            Reply::Transport(te) => Verdict::Retry {
+                err: match te.delivery {
+                    Delivery::NotSent => BkashError::Unreachable {
+                        endpoint: endpoint.clone(),
+                        message: self.scrub(&te.message),
+                    },
+                    Delivery::Unknown => unknown(self.scrub(&te.message)),
+                },
+                retry_after: None,
+            },
+            Reply::Garbled {
+                status,
+                retry_after,
+                what,
+            } => match status {
+                429 => Verdict::Retry {
+                    err: BkashError::RateLimited { retry_after },
+                    retry_after,
+                },
+                401 => Verdict::TokenInvalid {
+                    provable: false,
+                    message: format!("HTTP 401 with {what}"),
+                },
+                500..=599 => Verdict::Retry {
+                    err: unknown(format!("HTTP {status} with {what}")),
+                    retry_after,
+                },
+                200..=299 => Verdict::Retry {
+                    err: garbled(format!("HTTP {status} with {what}")),
+                    retry_after: None,
+                },
+                _ => Verdict::Fail(BkashError::Rejected {
+                    endpoint,
+                    status,
+                    message: what,
+                }),
+            },
+            Reply::Json {
+                status,
+                body,
+                retry_after,
+            } => {
+                let msg = |k: &str| text_of(&body, k).map(|m| self.scrub(&m)).unwrap_or_default();
+                if status == 429 {
+                    return Verdict::Retry {
+                        err: BkashError::RateLimited { retry_after },
+                        retry_after,
+                    };
+                }
+                if status == 401 {
+                    return Verdict::TokenInvalid {
+                        provable: body.get("message").is_some(),
+                        message: msg("message"),
+                    };
+                }
+                // An explicit business answer, in any of the three bKash envelopes.
+                let business = if let Some(code) = text_of(&body, "statusCode") {
+                    (code != "0000").then(|| (code, msg("statusMessage")))
+                } else if let Some(code) = text_of(&body, "errorCode") {
+                    Some((code, msg("errorMessage")))
+                } else {
+                    text_of(&body, "externalCode").map(|code| (code, msg("errorMessageEn")))
+                };
+                if let Some((code, message)) = business {
+                    if code == "2079" {
+                        return Verdict::TokenInvalid {
+                            provable: true,
+                            message,
+                        };
+                    }
+                    let err = BkashError::Business { code, message };
+                    return if err.is_transient() {
+                        Verdict::Retry {
+                            err,
+                            retry_after,
+                        }
+                    } else {
+                        Verdict::Fail(err)
+                    };
+                }
+                match status {
+                    200..=299 => {
+                        let success = text_of(&body, "statusCode").as_deref() == Some("0000")
+                            || (ep.v2() && body.get("message").is_none());
+                        if success {
+                            Verdict::Ok(body)
+                        } else {
+                            Verdict::Retry {
+                                err: garbled(format!(
+                                    "HTTP {status} without statusCode{}",
+                                    text_of(&body, "message")
+                                        .map(|m| format!(": {}", self.scrub(&m)))
+                                        .unwrap_or_default()
+                                )),
+                                retry_after: None,
+                            }
+                        }
+                    }
+                    500..=599 => Verdict::Retry {
+                        err: unknown(format!("HTTP {status}: {}", msg("message"))),
+                        retry_after,
+                    },
+                    _ => Verdict::Fail(BkashError::Rejected {
+                        endpoint,
+                        status,
+                        message: msg("message"),
+                    }),
+                }
+            }
+        }
+    }
+
+    /// Waits before the next try of an idempotent call, or says stop.
+    async fn backoff(&self, ep: Ep, tries: u32, retry_after: Option<Duration>) -> bool {
+        if !ep.idempotent() {
+            return false;
+        }
+        if retry_after.is_some_and(|ra| ra > self.settings.max_retry_after) {
+            return false;
+        }
+        match self.settings.retry.delay(tries, retry_after) {
+            Some(d) => {
+                tracing::info!(endpoint = ep.name(), tries, delay_ms = d.as_millis() as u64, "bkash retry");
+                tokio::time::sleep(d).await;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// A business call: token, send, classify, retry (idempotent only),
+    /// renew the token once on a provable token refusal, map the success body.
+    pub(crate) async fn call<B: Serialize, T>(
+        &self,
+        ep: Ep,
+        body: &B,
+        payment_ref: Option<&str>,
+        map: impl Fn(Value) -> Result<T, String>,
+    ) -> Result<T, BkashError> {
+        let body = serde_json::to_value(body).map_err(|_| BkashError::Invalid {
+            message: "request not serialisable".into(),
+        })?;
+        let mut tries = 0u32;
+        let mut attempt = 0u32;
+        let mut renewed = false;
+        let mut token = self.tokens.get(self).await?;
+        loop {
+            tries += 1;
+            attempt += 1;
+            let reply = self.send(ep, &body, Some(&token), attempt, payment_ref).await;
+            match self.classify(ep, reply) {
+                Verdict::Ok(v) => match map(v) {
+                    Ok(t) => return Ok(t),
+                    Err(m) => {
+                        let err = if ep.idempotent() {
+                            BkashError::Protocol {
+                                endpoint: ep.name().into(),
+                                message: self.scrub(&m),
+                            }
+                        } else {
+                            BkashError::OutcomeUnknown {
+                                endpoint: ep.name().into(),
+                                message: format!("unreadable success body: {}", self.scrub(&m)),
+                            }
+                        };
+                        if !self.backoff(ep, tries, None).await {
+                            return Err(err);
+                        }
+                    }
+                },
+                Verdict::Fail(e) => return Err(e),
+                Verdict::Retry { err, retry_after } => {
+                    if !self.backoff(ep, tries, retry_after).await {
+                        return Err(err);
+                    }
+                }
+                Verdict::TokenInvalid { provable, message } => {
+                    if !provable && !ep.idempotent() {
+                        return Err(BkashError::OutcomeUnknown {
+                            endpoint: ep.name().into(),
+                            message: format!("token refused in an unexpected way: {message}"),
+                        });
+                    }
+                    if renewed {
+                        return Err(BkashError::Auth {
+                            message: format!("bKash refused a freshly renewed token: {message}"),
+                        });
+                    }
+                    renewed = true;
+                    tries -= 1; // a replay after renewal is not a retry
+                    tracing::info!(endpoint = ep.name(), "bkash token refused; renewing once");
+                    token = self.tokens.renew_after_reject(self, &token).await?;
+                }
+            }
+        }
+    }
+
+    /// Grant (`refresh_token = None`) or refresh, with retries; each attempt
+    /// that may have reached bKash is taken from `budget`.
+    pub(crate) async fn token_call(
+        &self,
+        refresh_token: Option<&str>,
+        budget: &mut Budget,
+        calls: &AtomicU32,
+    ) -> Result<Token, BkashError> {
+        let (ep, body) = match refresh_token {
+            Some(rt) => (
+                Ep::Refresh,
+                serde_json::to_value(wire::RefreshRequest {
+                    app_key: &self.creds.app_key,
+                    app_secret: &self.creds.app_secret,
+                    refresh_token: rt,
+                }),
+            ),
+            None => (
+                Ep::Grant,
+                serde_json::to_value(wire::GrantRequest {
+                    app_key: &self.creds.app_key,
+                    app_secret: &self.creds.app_secret,
+                }),
+            ),
+        };
+        let body = body.map_err(|_| BkashError::Invalid {
+            message: "token request not serialisable".into(),
+        })?;
+        let mut tries = 0u32;
+        loop {
+            tries += 1;
+            budget.spend(calls)?;
+            let reply = self.send(ep, &body, None, tries, None).await;
+            if matches!(&reply, Reply::Transport(te) if te.delivery == Delivery::NotSent) {
+                budget.refund(calls);
+            }
+            let err = match self.classify(ep, reply) {
+                Verdict::Ok(v) => {
+                    let w: wire::TokenResponse = serde_json::from_value(v).unwrap_or_default();
+                    match w.id_token {
+                        Some(id_token) => {
+                            let ttl = w
+                                .expires_in
+                                .and_then(|e| e.parse::<u64>().ok())
+                                .map(Duration::from_secs)
+                                .unwrap_or(Duration::from_secs(3600));
+                            let margin = self.settings.refresh_margin.min(ttl / 2);
+                            return Ok(Token {
+                                id_token,
+                                refresh_token: w.refresh_token,
+                                use_until: Instant::now() + ttl - margin,
+                            });
+                        }
+                        None => BkashError::Protocol {
+                            endpoint: ep.name().into(),
+                            message: "token answer without id_token".into(),
+                        },
+                    }
+                }
+                // bKash blocks the merchant for an hour past its limit: never hammer it.
+                Verdict::Retry {
+                    err: BkashError::RateLimited { .. },
+                    ..
+                } => {
+                    return Err(BkashError::Auth {
+                        message: format!(
+                            "{}: bKash refused token calls (HTTP 429; merchant blocked for up to an hour)",
+                            ep.name()
+                        ),
+                    })
+                }
+                Verdict::Retry { err, retry_after } => {
+                    if let BkashError::Business { code, message } = err {
+                        return Err(BkashError::Auth {
+                            message: format!("{}: {code} {message}", ep.name()),
+                        });
+                    }
+                    if self.backoff(ep, tries, retry_after).await {
+                        continue;
+                    }
+                    err
+                }
+                Verdict::Fail(BkashError::Business { code, message }) => {
+                    return Err(BkashError::Auth {
+                        message: format!("{}: {code} {message}", ep.name()),
+                    })
+                }
+                Verdict::Fail(BkashError::Rejected { status, message, .. }) => {
+                    return Err(BkashError::Auth {
+                        message: format!("{}: HTTP {status} {message}", ep.name()),
+                    })
+                }
+                Verdict::Fail(e) => return Err(e),
+                Verdict::TokenInvalid { message, .. } => {
+                    return Err(BkashError::Auth {
+                        message: format!("{}: HTTP 401 {message}", ep.name()),
+                    })
+                }
+            };
+            return Err(err);
+        }
+    }
+}

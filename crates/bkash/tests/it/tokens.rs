@@ -1,0 +1,161 @@
+//! The token cache: refresh on expiry, replay after a provable 401, the
+//! sliding-hour budget, one shared grant for concurrent callers.
+
+use crate::util::*;
+use till_bkash::*;
+use till_sandbox::{FaultKind, FaultRule};
+
+#[tokio::test]
+async fn token_expired_mid_flow_refreshes_transparently_for_query() {
+    let env = start_with(config(), |s| s.max_grants_per_hour = 5).await;
+    let c = env.create("40", "INV-TOKEN").await;
+    assert_eq!(env.client.token_grants(), 1);
+
+    env.fault(FaultRule::new("bkash.status", FaultKind::TokenExpired).times(1));
+    let q = env.client.query_payment(&c.payment_id).await.unwrap();
+    assert_eq!(q.status, BkashStatus::Initiated);
+    assert_eq!(env.client.token_grants(), 2);
+    assert_eq!(env.log.count("bkash.refresh"), 1);
+
+    // The sandbox clock passes the token's ttl: 401, refresh, replay.
+    env.advance(3_700).await;
+    let q = env.client.query_payment(&c.payment_id).await.unwrap();
+    assert_eq!(q.payment_id, c.payment_id);
+    assert_eq!(env.client.token_grants(), 3);
+    assert_eq!(env.log.count("bkash.grant"), 1);
+    assert_eq!(env.log.count("bkash.refresh"), 2);
+    let statuses: Vec<_> = env
+        .log
+        .all()
+        .into_iter()
+        .filter(|r| r.endpoint == "bkash.status")
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(statuses, vec![Some(401), Some(200), Some(401), Some(200)]);
+}
+
+#[tokio::test]
+async fn execute_replays_after_a_gateway_401_which_proves_nothing_ran() {
+    let env = start().await;
+    let c = env.create("41", "INV-TOKEN-EXEC").await;
+    let cb = parse_callback(&env.customer_pays(&c).await, &callback_base()).unwrap();
+    env.fault(FaultRule::new("bkash.execute", FaultKind::TokenExpired).times(1));
+    let e = env.client.execute_payment(&cb.payment_id).await.unwrap();
+    assert_eq!(e.transaction_status, BkashStatus::Completed);
+    assert_eq!(e.amount, dec("41"));
+    assert_eq!(env.log.count("bkash.execute"), 2);
+    assert_eq!(env.client.token_grants(), 2);
+}
+
+#[tokio::test]
+async fn client_never_trips_the_sandbox_token_rate_limit() {
+    let mut cfg = config();
+    cfg.bkash.token_rate_limit = true;
+    let env = start_with(cfg, |_| {}).await;
+    let c = env.create("42", "INV-MANY").await;
+    for _ in 0..200 {
+        env.client.query_payment(&c.payment_id).await.unwrap();
+    }
+    // Concurrent callers share one token as well.
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let client = env.client.clone();
+        let pid = c.payment_id.clone();
+        tasks.push(tokio::spawn(async move { client.query_payment(&pid).await }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    assert_eq!(env.client.token_grants(), 1);
+    assert_eq!(env.log.count("bkash.grant"), 1);
+}
+
+#[tokio::test]
+async fn concurrent_first_calls_share_one_grant() {
+    let env = start().await;
+    let mut tasks = Vec::new();
+    for i in 0..16 {
+        let client = env.client.clone();
+        tasks.push(tokio::spawn(async move {
+            client
+                .create_payment(&CreatePayment::sale(
+                    dec(&format!("{}.00", 100 + i)),
+                    format!("INV-CONC-{i}"),
+                    CALLBACK,
+                    WALLET,
+                ))
+                .await
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    assert_eq!(env.client.token_grants(), 1);
+}
+
+#[tokio::test]
+async fn over_budget_returns_auth_without_calling() {
+    let mut cfg = config();
+    cfg.bkash.token_rate_limit = true; // the sandbox would block a third call
+    let env = start_with(cfg, |s| s.max_grants_per_hour = 2).await;
+    let c = env.create("43", "INV-BUDGET").await; // grant (1)
+    env.fault(FaultRule::new("bkash.status", FaultKind::TokenExpired).times(1));
+    env.client.query_payment(&c.payment_id).await.unwrap(); // refresh (2)
+    env.fault(FaultRule::new("bkash.status", FaultKind::TokenExpired).times(1));
+    let e = env.client.query_payment(&c.payment_id).await.unwrap_err();
+    assert!(matches!(e, BkashError::Auth { .. }), "{e}");
+    assert!(e.to_string().contains("budget"), "{e}");
+    assert_eq!(e.resolution(), Resolution::RetryLater);
+    assert_eq!(env.client.token_grants(), 2);
+    assert_eq!(
+        env.log.count("bkash.grant") + env.log.count("bkash.refresh"),
+        2
+    );
+}
+
+#[tokio::test]
+async fn wrong_credentials_are_auth_errors_and_not_retried() {
+    let env = start().await;
+    let mut bad = creds();
+    bad.password = "not-the-password".into();
+    let log = std::sync::Arc::new(MemLog::default());
+    let client = BkashClient::new(settings(&env.sb.bkash_base_url()), bad, log.clone()).unwrap();
+    let e = client.query_payment("TR0011x1700000000000").await.unwrap_err();
+    assert!(matches!(e, BkashError::Auth { .. }), "{e}");
+    assert!(e.to_string().contains("9999"), "{e}");
+    assert_eq!(log.count("bkash.grant"), 1);
+
+    let mut bad = creds();
+    bad.app_secret = "wrong-secret".into();
+    let client = BkashClient::new(settings(&env.sb.bkash_base_url()), bad, log.clone()).unwrap();
+    let e = client.query_payment("TR0011x1700000000000").await.unwrap_err();
+    assert!(matches!(e, BkashError::Auth { .. }), "{e}");
+    assert!(e.to_string().contains("2001"), "{e}");
+}
+
+#[tokio::test]
+async fn strict_bearer_sandbox_accepts_the_raw_token() {
+    let mut cfg = config();
+    cfg.bkash.strict_bearer = true;
+    let env = start_with(cfg, |_| {}).await;
+    let (c, e) = env.paid("44", "INV-STRICT").await;
+    assert_eq!(e.payment_id, c.payment_id);
+}
+
+#[tokio::test]
+async fn token_is_refreshed_before_expiry_by_margin() {
+    // A 2 s token ttl and a 1 s margin: after 1.2 s the client refreshes
+    // proactively (no 401 on the way).
+    let mut cfg = config();
+    cfg.bkash.token_ttl_secs = 2;
+    let env = start_with(cfg, |s| {
+        s.refresh_margin = std::time::Duration::from_secs(1);
+        s.max_grants_per_hour = 5;
+    })
+    .await;
+    let c = env.create("45", "INV-MARGIN").await;
+    tokio::time::sleep(std::time::Duration::from_millis(1_200)).await;
+    env.client.query_payment(&c.payment_id).await.unwrap();
+    assert_eq!(env.log.count("bkash.refresh"), 1);
+    assert!(env.log.all().iter().all(|r| r.status != Some(401)));
+}
