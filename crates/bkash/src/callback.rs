@@ -54,7 +54,8 @@ const BKASH_PARAMS: &[&str] = &["paymentID", "status", "signature", "apiVersion"
 
 fn same_place(url: &Url, base: &Url) -> bool {
     url.scheme() == base.scheme()
-        && url.host_str().map(str::to_ascii_lowercase) == base.host_str().map(str::to_ascii_lowercase)
+        && url.host_str().map(str::to_ascii_lowercase)
+            == base.host_str().map(str::to_ascii_lowercase)
         && url.port_or_known_default() == base.port_or_known_default()
         && url.path().trim_end_matches('/') == base.path().trim_end_matches('/')
         && url.username().is_empty()
@@ -95,7 +96,11 @@ pub fn parse_callback(url: &Url, expected_base: &Url) -> Result<Callback, Callba
         if BKASH_PARAMS.contains(&k.as_ref()) {
             continue;
         }
-        let found: Vec<&String> = pairs.iter().filter(|(pk, _)| *pk == k).map(|(_, pv)| pv).collect();
+        let found: Vec<&String> = pairs
+            .iter()
+            .filter(|(pk, _)| *pk == k)
+            .map(|(_, pv)| pv)
+            .collect();
         if found.len() != 1 || *found[0] != v {
             return Err(CallbackError::AlteredParam(k.into_owned()));
         }
@@ -114,7 +119,10 @@ pub fn parse_callback(url: &Url, expected_base: &Url) -> Result<Callback, Callba
     if payment_id.len() > 64 || !payment_id.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Err(CallbackError::BadPaymentId(payment_id));
     }
-    let status = match one("status")?.ok_or(CallbackError::Missing("status"))?.as_str() {
+    let status = match one("status")?
+        .ok_or(CallbackError::Missing("status"))?
+        .as_str()
+    {
         "success" => CallbackStatus::Success,
         "failure" => CallbackStatus::Failure,
         "cancel" => CallbackStatus::Cancel,
@@ -156,7 +164,10 @@ mod tests {
 
         let base = u("https://merchant.example.com/wc-api/bkash?orderId=2606&invoiceID=INV-2606");
         let ok = u("https://merchant.example.com/wc-api/bkash?orderId=2606&invoiceID=INV-2606&paymentID=TR1&status=failure&signature=x");
-        assert_eq!(parse_callback(&ok, &base).unwrap().status, CallbackStatus::Failure);
+        assert_eq!(
+            parse_callback(&ok, &base).unwrap().status,
+            CallbackStatus::Failure
+        );
         let altered = u("https://merchant.example.com/wc-api/bkash?orderId=9999&invoiceID=INV-2606&paymentID=TR1&status=success");
         assert_eq!(
             parse_callback(&altered, &base),
@@ -168,14 +179,38 @@ mod tests {
     fn refuses_bad_ones() {
         let base = u("http://127.0.0.1:9/cb");
         let e = |s: &str| parse_callback(&u(s), &base).unwrap_err();
-        assert!(matches!(e("http://evil.example/cb?paymentID=TR1&status=success"), CallbackError::OtherOrigin { .. }));
-        assert!(matches!(e("http://127.0.0.1:10/cb?paymentID=TR1&status=success"), CallbackError::OtherOrigin { .. }));
-        assert!(matches!(e("http://127.0.0.1:9/other?paymentID=TR1&status=success"), CallbackError::OtherOrigin { .. }));
-        assert!(matches!(e("https://127.0.0.1:9/cb?paymentID=TR1&status=success"), CallbackError::OtherOrigin { .. }));
-        assert_eq!(e("http://127.0.0.1:9/cb?status=success"), CallbackError::Missing("paymentID"));
-        assert_eq!(e("http://127.0.0.1:9/cb?paymentID=TR1"), CallbackError::Missing("status"));
-        assert_eq!(e("http://127.0.0.1:9/cb?paymentID=TR1&status=paid"), CallbackError::UnknownStatus("paid".into()));
-        assert_eq!(e("http://127.0.0.1:9/cb?paymentID=TR1&status=SUCCESS"), CallbackError::UnknownStatus("SUCCESS".into()));
+        assert!(matches!(
+            e("http://evil.example/cb?paymentID=TR1&status=success"),
+            CallbackError::OtherOrigin { .. }
+        ));
+        assert!(matches!(
+            e("http://127.0.0.1:10/cb?paymentID=TR1&status=success"),
+            CallbackError::OtherOrigin { .. }
+        ));
+        assert!(matches!(
+            e("http://127.0.0.1:9/other?paymentID=TR1&status=success"),
+            CallbackError::OtherOrigin { .. }
+        ));
+        assert!(matches!(
+            e("https://127.0.0.1:9/cb?paymentID=TR1&status=success"),
+            CallbackError::OtherOrigin { .. }
+        ));
+        assert_eq!(
+            e("http://127.0.0.1:9/cb?status=success"),
+            CallbackError::Missing("paymentID")
+        );
+        assert_eq!(
+            e("http://127.0.0.1:9/cb?paymentID=TR1"),
+            CallbackError::Missing("status")
+        );
+        assert_eq!(
+            e("http://127.0.0.1:9/cb?paymentID=TR1&status=paid"),
+            CallbackError::UnknownStatus("paid".into())
+        );
+        assert_eq!(
+            e("http://127.0.0.1:9/cb?paymentID=TR1&status=SUCCESS"),
+            CallbackError::UnknownStatus("SUCCESS".into())
+        );
         assert_eq!(
             e("http://127.0.0.1:9/cb?paymentID=TR1&paymentID=TR2&status=success"),
             CallbackError::Duplicated("paymentID".into())
@@ -184,7 +219,10 @@ mod tests {
             e("http://127.0.0.1:9/cb?paymentID=TR1&status=success&status=failure"),
             CallbackError::Duplicated("status".into())
         );
-        assert!(matches!(e("http://127.0.0.1:9/cb?paymentID=TR1%3Cscript&status=success"), CallbackError::BadPaymentId(_)));
+        assert!(matches!(
+            e("http://127.0.0.1:9/cb?paymentID=TR1%3Cscript&status=success"),
+            CallbackError::BadPaymentId(_)
+        ));
         assert!(is_callback(&u("http://127.0.0.1:9/cb/?x=1"), &base));
         assert!(!is_callback(&u("http://127.0.0.1:9/pay/bkash/"), &base));
     }

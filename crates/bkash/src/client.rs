@@ -152,7 +152,10 @@ enum Reply {
 enum Verdict {
     Ok(Value),
     /// 401 / `2079`: the token was refused; `provable` = bKash logic did not run.
-    TokenInvalid { provable: bool, message: String },
+    TokenInvalid {
+        provable: bool,
+        message: String,
+    },
     /// Worth another try if the call is idempotent; `err` otherwise / when out of tries.
     Retry {
         err: BkashError,
@@ -205,9 +208,14 @@ impl BkashClient {
         {
             return Err(invalid("base_url must be an http(s) URL"));
         }
-        if [&creds.username, &creds.password, &creds.app_key, &creds.app_secret]
-            .iter()
-            .any(|s| s.trim().is_empty())
+        if [
+            &creds.username,
+            &creds.password,
+            &creds.app_key,
+            &creds.app_secret,
+        ]
+        .iter()
+        .any(|s| s.trim().is_empty())
         {
             return Err(invalid("all four bKash credentials are required"));
         }
@@ -366,7 +374,9 @@ impl BkashClient {
         };
         let (sku, reason) = (or_default(&req.sku), or_default(&req.reason));
         if sku.chars().count() > 255 || reason.chars().count() > 255 {
-            return Err(invalid("sku and reason are limited to 255 characters".into()));
+            return Err(invalid(
+                "sku and reason are limited to 255 characters".into(),
+            ));
         }
         let body = wire::RefundV2Request {
             payment_id: &req.payment_id,
@@ -503,7 +513,16 @@ impl Inner {
                                 let t = String::from_utf8_lossy(&bytes);
                                 t.chars().take(300).collect::<String>()
                             });
-                            self.record(ep, payment_ref, Some(status), started, attempt, body, snippet.map(Value::String), Some(what.clone()));
+                            self.record(
+                                ep,
+                                payment_ref,
+                                Some(status),
+                                started,
+                                attempt,
+                                body,
+                                snippet.map(Value::String),
+                                Some(what.clone()),
+                            );
                             return Reply::Garbled {
                                 status,
                                 retry_after: ra,
@@ -518,18 +537,39 @@ impl Inner {
                             delivery: Delivery::Unknown,
                             ..te
                         };
-                        self.record(ep, payment_ref, Some(status), started, attempt, body, None, Some(te.message.clone()));
+                        self.record(
+                            ep,
+                            payment_ref,
+                            Some(status),
+                            started,
+                            attempt,
+                            body,
+                            None,
+                            Some(te.message.clone()),
+                        );
                         return Reply::Transport(te);
                     }
                 }
             }
             Err(e) => {
                 let te = TransportError::from_reqwest(ep.name(), &e);
-                self.record(ep, payment_ref, None, started, attempt, body, None, Some(format!("{} ({:?})", te.message, te.delivery)));
+                self.record(
+                    ep,
+                    payment_ref,
+                    None,
+                    started,
+                    attempt,
+                    body,
+                    None,
+                    Some(format!("{} ({:?})", te.message, te.delivery)),
+                );
                 return Reply::Transport(te);
             }
         };
-        if let Reply::Json { status, body: resp, .. } = &result {
+        if let Reply::Json {
+            status, body: resp, ..
+        } = &result
+        {
             // Learn the tokens first so nothing below can leak them.
             if matches!(ep, Ep::Grant | Ep::Refresh) {
                 for k in ["id_token", "refresh_token"] {
@@ -538,7 +578,16 @@ impl Inner {
                     }
                 }
             }
-            self.record(ep, payment_ref, Some(*status), started, attempt, body, Some(resp.clone()), None);
+            self.record(
+                ep,
+                payment_ref,
+                Some(*status),
+                started,
+                attempt,
+                body,
+                Some(resp.clone()),
+                None,
+            );
         }
         result
     }
@@ -641,7 +690,11 @@ impl Inner {
                 body,
                 retry_after,
             } => {
-                let msg = |k: &str| text_of(&body, k).map(|m| self.scrub(&m)).unwrap_or_default();
+                let msg = |k: &str| {
+                    text_of(&body, k)
+                        .map(|m| self.scrub(&m))
+                        .unwrap_or_default()
+                };
                 if status == 429 {
                     return Verdict::Retry {
                         err: BkashError::RateLimited { retry_after },
@@ -671,10 +724,7 @@ impl Inner {
                     }
                     let err = BkashError::Business { code, message };
                     return if err.is_transient() {
-                        Verdict::Retry {
-                            err,
-                            retry_after,
-                        }
+                        Verdict::Retry { err, retry_after }
                     } else {
                         Verdict::Fail(err)
                     };
@@ -721,7 +771,12 @@ impl Inner {
         }
         match self.settings.retry.delay(tries, retry_after) {
             Some(d) => {
-                tracing::info!(endpoint = ep.name(), tries, delay_ms = d.as_millis() as u64, "bkash retry");
+                tracing::info!(
+                    endpoint = ep.name(),
+                    tries,
+                    delay_ms = d.as_millis() as u64,
+                    "bkash retry"
+                );
                 tokio::time::sleep(d).await;
                 true
             }
@@ -748,7 +803,9 @@ impl Inner {
         loop {
             tries += 1;
             attempt += 1;
-            let reply = self.send(ep, &body, Some(&token), attempt, payment_ref).await;
+            let reply = self
+                .send(ep, &body, Some(&token), attempt, payment_ref)
+                .await;
             match self.classify(ep, reply) {
                 Verdict::Ok(v) => match map(v) {
                     Ok(t) => return Ok(t),
@@ -797,13 +854,15 @@ impl Inner {
     }
 
     /// Grant (`refresh_token = None`) or refresh, with retries; each attempt
-    /// that may have reached bKash is taken from `budget`.
+    /// that may have reached bKash is taken from `budget`. A 429 blocks the
+    /// budget for the `Retry-After` (else an hour): bKash blocks the merchant
+    /// for an hour past its limit, so the client must not knock again.
     pub(crate) async fn token_call(
         &self,
         refresh_token: Option<&str>,
         budget: &mut Budget,
         calls: &AtomicU32,
-    ) -> Result<Token, BkashError> {
+    ) -> Result<Token, TokenFail> {
         let (ep, body) = match refresh_token {
             Some(rt) => (
                 Ep::Refresh,
@@ -821,13 +880,25 @@ impl Inner {
                 }),
             ),
         };
-        let body = body.map_err(|_| BkashError::Invalid {
-            message: "token request not serialisable".into(),
+        let fail = |err: BkashError| TokenFail {
+            err,
+            refused: false,
+        };
+        let refused = |message: String| TokenFail {
+            err: BkashError::Auth {
+                message: format!("{}: {message}", ep.name()),
+            },
+            refused: true,
+        };
+        let body = body.map_err(|_| {
+            fail(BkashError::Invalid {
+                message: "token request not serialisable".into(),
+            })
         })?;
         let mut tries = 0u32;
         loop {
             tries += 1;
-            budget.spend(calls)?;
+            budget.spend(calls).map_err(fail)?;
             let reply = self.send(ep, &body, None, tries, None).await;
             if matches!(&reply, Reply::Transport(te) if te.delivery == Delivery::NotSent) {
                 budget.refund(calls);
@@ -855,23 +926,28 @@ impl Inner {
                         },
                     }
                 }
-                // bKash blocks the merchant for an hour past its limit: never hammer it.
                 Verdict::Retry {
-                    err: BkashError::RateLimited { .. },
+                    err: BkashError::RateLimited { retry_after },
                     ..
                 } => {
-                    return Err(BkashError::Auth {
+                    let pause = retry_after.unwrap_or(Duration::from_secs(3600));
+                    budget.block(pause);
+                    tracing::warn!(
+                        endpoint = ep.name(),
+                        pause_secs = pause.as_secs(),
+                        "bkash refused token calls (429); pausing token calls"
+                    );
+                    return Err(fail(BkashError::Auth {
                         message: format!(
-                            "{}: bKash refused token calls (HTTP 429; merchant blocked for up to an hour)",
-                            ep.name()
+                            "{}: bKash refused token calls (HTTP 429, merchant blocked); no token call for {} min",
+                            ep.name(),
+                            pause.as_secs().div_ceil(60)
                         ),
-                    })
+                    }));
                 }
                 Verdict::Retry { err, retry_after } => {
                     if let BkashError::Business { code, message } = err {
-                        return Err(BkashError::Auth {
-                            message: format!("{}: {code} {message}", ep.name()),
-                        });
+                        return Err(refused(format!("{code} {message}")));
                     }
                     if self.backoff(ep, tries, retry_after).await {
                         continue;
@@ -879,23 +955,25 @@ impl Inner {
                     err
                 }
                 Verdict::Fail(BkashError::Business { code, message }) => {
-                    return Err(BkashError::Auth {
-                        message: format!("{}: {code} {message}", ep.name()),
-                    })
+                    return Err(refused(format!("{code} {message}")))
                 }
-                Verdict::Fail(BkashError::Rejected { status, message, .. }) => {
-                    return Err(BkashError::Auth {
-                        message: format!("{}: HTTP {status} {message}", ep.name()),
-                    })
-                }
-                Verdict::Fail(e) => return Err(e),
+                Verdict::Fail(BkashError::Rejected {
+                    status, message, ..
+                }) => return Err(refused(format!("HTTP {status} {message}"))),
+                Verdict::Fail(e) => return Err(fail(e)),
                 Verdict::TokenInvalid { message, .. } => {
-                    return Err(BkashError::Auth {
-                        message: format!("{}: HTTP 401 {message}", ep.name()),
-                    })
+                    return Err(refused(format!("HTTP 401 {message}")))
                 }
             };
-            return Err(err);
+            return Err(fail(err));
         }
     }
+}
+
+/// A failed token call; `refused` = bKash explicitly refused this request
+/// (a refused refresh may be followed by a grant; a 429 block or a spent
+/// budget may not).
+pub(crate) struct TokenFail {
+    pub err: BkashError,
+    pub refused: bool,
 }

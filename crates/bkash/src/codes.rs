@@ -184,7 +184,10 @@ mod tests {
         for code in ["2003", "2020", "2024", "503", "9999"] {
             assert!(is_transient(code), "{code}");
         }
-        for code in (2010..=2019).map(|c| c.to_string()).chain(["2023".into(), "2057".into()]) {
+        for code in (2010..=2019)
+            .map(|c| c.to_string())
+            .chain(["2023".into(), "2057".into()])
+        {
             if code != "2012" {
                 assert_eq!(class(&code), Customer, "{code}");
             }

@@ -146,7 +146,10 @@ pub fn executed(w: wire::ExecuteResponse, payment_id: &str) -> Result<Executed, 
     })
 }
 
-pub fn payment_status(w: wire::StatusResponse, payment_id: &str) -> Result<PaymentStatus, MapError> {
+pub fn payment_status(
+    w: wire::StatusResponse,
+    payment_id: &str,
+) -> Result<PaymentStatus, MapError> {
     let raw_status = w.transaction_status.unwrap_or_default();
     Ok(PaymentStatus {
         payment_id: w.payment_id.unwrap_or_else(|| payment_id.to_string()),
@@ -236,7 +239,10 @@ mod tests {
 
     #[test]
     fn fixtures_map() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/spec/bkash-fixtures");
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/spec/bkash-fixtures"
+        );
         let read = |p: &str| std::fs::read_to_string(format!("{dir}/{p}")).ok();
         let Some(exec) = read("execute/payment-0011.success.json") else {
             return; // spec folder not present in this checkout

@@ -7,7 +7,7 @@
 //! calling. Concurrent callers share one in-flight grant: the tokio mutex is
 //! held across the HTTP call.
 
-use crate::client::Inner;
+use crate::client::{Inner, TokenFail};
 use crate::error::BkashError;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -27,12 +27,22 @@ pub(crate) struct Token {
 pub(crate) struct Budget {
     log: VecDeque<Instant>,
     max: u32,
+    /// bKash answered 429 to a token call: no token call before this.
+    blocked_until: Option<Instant>,
 }
 
 impl Budget {
     /// Take one token call from the budget, or refuse.
     pub fn spend(&mut self, calls: &AtomicU32) -> Result<(), BkashError> {
         let now = Instant::now();
+        if let Some(until) = self.blocked_until.filter(|u| now < *u) {
+            return Err(BkashError::Auth {
+                message: format!(
+                    "bKash blocked token calls for this merchant; next token call possible in {} min",
+                    until.duration_since(now).as_secs().div_ceil(60)
+                ),
+            });
+        }
         while self
             .log
             .front()
@@ -57,6 +67,11 @@ impl Budget {
         self.log.push_back(now);
         calls.fetch_add(1, Ordering::Relaxed);
         Ok(())
+    }
+
+    /// No token call for `pause` (bKash blocked the merchant).
+    pub fn block(&mut self, pause: Duration) {
+        self.blocked_until = Some(Instant::now() + pause);
     }
 
     /// Give back the last call: it provably never left (connection refused).
@@ -85,6 +100,7 @@ impl TokenCache {
                 budget: Budget {
                     log: VecDeque::new(),
                     max: max_per_hour,
+                    blocked_until: None,
                 },
             }),
             calls: AtomicU32::new(0),
@@ -131,14 +147,17 @@ impl TokenCache {
                     return Ok(id);
                 }
                 // Refresh refused: fall back to a new grant (which checks the budget itself).
-                Err(BkashError::Auth { .. }) => {
+                Err(TokenFail { refused: true, .. }) => {
                     tracing::warn!("bkash refresh refused; granting a new token");
                     st.token = None;
                 }
-                Err(e) => return Err(e),
+                Err(TokenFail { err, .. }) => return Err(err),
             }
         }
-        let t = c.token_call(None, &mut st.budget, &self.calls).await?;
+        let t = c
+            .token_call(None, &mut st.budget, &self.calls)
+            .await
+            .map_err(|f| f.err)?;
         let id = t.id_token.clone();
         st.token = Some(t);
         tracing::info!("bkash token granted");

@@ -285,7 +285,11 @@ pub fn amount_text(amount: Decimal) -> Result<String, String> {
 /// Reads an amount exactly (`"10"`, `"250.00"`, `"1e2"` is refused).
 pub fn parse_amount(text: &str) -> Option<Decimal> {
     let t = text.trim();
-    if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-') {
+    if t.is_empty()
+        || !t
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
+    {
         return None;
     }
     Decimal::from_str_exact(t)

@@ -13,8 +13,15 @@ async fn happy_path_create_page_callback_execute_query_search() {
     assert_eq!(c.currency, "BDT");
     assert_eq!(c.invoice.as_deref(), Some("INV-HAPPY-1"));
     assert!(c.created_at.as_deref().unwrap().contains(" GMT+0600"));
-    for u in [&c.callback_urls.success, &c.callback_urls.failure, &c.callback_urls.cancel] {
-        assert!(is_callback(&url::Url::parse(u).unwrap(), &callback_base()), "{u}");
+    for u in [
+        &c.callback_urls.success,
+        &c.callback_urls.failure,
+        &c.callback_urls.cancel,
+    ] {
+        assert!(
+            is_callback(&url::Url::parse(u).unwrap(), &callback_base()),
+            "{u}"
+        );
     }
 
     // Before the customer acts, the payment is Initiated and unverified.
@@ -64,7 +71,12 @@ async fn happy_path_create_page_callback_execute_query_search() {
     assert_eq!(env.log.count("bkash.execute"), 1);
     assert_eq!(env.log.count("bkash.status"), 3);
     assert_eq!(env.log.count("bkash.search"), 1);
-    let exec = env.log.all().into_iter().find(|r| r.endpoint == "bkash.execute").unwrap();
+    let exec = env
+        .log
+        .all()
+        .into_iter()
+        .find(|r| r.endpoint == "bkash.execute")
+        .unwrap();
     assert_eq!(exec.payment_ref.as_deref(), Some(c.payment_id.as_str()));
     assert_eq!(exec.status, Some(200));
     assert_eq!(exec.attempt, 1);
@@ -148,13 +160,23 @@ async fn duplicate_invoice_refused_on_the_page_by_default() {
     // The redirect carries no code; execute refuses and the payment never completes.
     let e = env.client.execute_payment(&c.payment_id).await.unwrap_err();
     assert!(e.is_invalid_payment_state(), "{e}");
-    assert!(!env.client.query_payment(&c.payment_id).await.unwrap().is_completed());
+    assert!(!env
+        .client
+        .query_payment(&c.payment_id)
+        .await
+        .unwrap()
+        .is_completed());
 }
 
 #[tokio::test]
 async fn local_validation_sends_nothing() {
     let env = start().await;
-    for (amount, currency) in [("10.001", "BDT"), ("0", "BDT"), ("-5", "BDT"), ("10", "USD")] {
+    for (amount, currency) in [
+        ("10.001", "BDT"),
+        ("0", "BDT"),
+        ("-5", "BDT"),
+        ("10", "USD"),
+    ] {
         let mut req = CreatePayment::sale(dec(amount), "INV-V", CALLBACK, WALLET);
         req.currency = currency.into();
         let e = env.client.create_payment(&req).await.unwrap_err();
@@ -167,9 +189,17 @@ async fn local_validation_sends_nothing() {
 #[tokio::test]
 async fn unknown_payment_and_trx_are_not_found() {
     let env = start().await;
-    let e = env.client.query_payment("TR0011nope1700000000000").await.unwrap_err();
+    let e = env
+        .client
+        .query_payment("TR0011nope1700000000000")
+        .await
+        .unwrap_err();
     assert!(e.is_not_found(), "{e}");
-    let e = env.client.search_transaction("ZZZ00ZZZZZ").await.unwrap_err();
+    let e = env
+        .client
+        .search_transaction("ZZZ00ZZZZZ")
+        .await
+        .unwrap_err();
     assert!(e.is_not_found(), "{e}");
     // Explicit answers are not retried.
     assert_eq!(env.log.count("bkash.status"), 1);

@@ -18,7 +18,9 @@ async fn verified(env: &Env, amount: &str, invoice: &str) -> String {
 async fn execute_that_debits_then_hangs_is_outcome_unknown_and_status_settles() {
     let env = start_with(config(), |s| s.timeout = Duration::from_millis(800)).await;
     let pid = verified(&env, "420.50", "INV-HANG").await;
-    let mut rule = FaultRule::new("bkash.execute", FaultKind::Hang).after().times(1);
+    let mut rule = FaultRule::new("bkash.execute", FaultKind::Hang)
+        .after()
+        .times(1);
     rule.hang_ms = 5_000;
     env.fault(rule);
     let e = env.client.execute_payment(&pid).await.unwrap_err();
@@ -37,7 +39,11 @@ async fn execute_that_debits_then_hangs_is_outcome_unknown_and_status_settles() 
 async fn execute_reset_after_commit_is_outcome_unknown() {
     let env = start().await;
     let pid = verified(&env, "99.99", "INV-RESET").await;
-    env.fault(FaultRule::new("bkash.execute", FaultKind::Reset).after().times(1));
+    env.fault(
+        FaultRule::new("bkash.execute", FaultKind::Reset)
+            .after()
+            .times(1),
+    );
     let e = env.client.execute_payment(&pid).await.unwrap_err();
     assert!(matches!(e, BkashError::OutcomeUnknown { .. }), "{e}");
     assert_eq!(env.log.count("bkash.execute"), 1);
@@ -52,7 +58,11 @@ async fn execute_reset_after_commit_is_outcome_unknown() {
 async fn execute_truncated_body_is_outcome_unknown() {
     let env = start().await;
     let pid = verified(&env, "12.00", "INV-TRUNC").await;
-    env.fault(FaultRule::new("bkash.execute", FaultKind::Malformed).after().times(1));
+    env.fault(
+        FaultRule::new("bkash.execute", FaultKind::Malformed)
+            .after()
+            .times(1),
+    );
     let e = env.client.execute_payment(&pid).await.unwrap_err();
     assert!(matches!(e, BkashError::OutcomeUnknown { .. }), "{e}");
     assert_eq!(env.log.count("bkash.execute"), 1);
@@ -96,7 +106,11 @@ async fn query_honours_retry_after_on_429() {
     let t = Instant::now();
     let q = env.client.query_payment(&c.payment_id).await.unwrap();
     assert_eq!(q.status, BkashStatus::Initiated);
-    assert!(t.elapsed() >= Duration::from_millis(950), "{:?}", t.elapsed());
+    assert!(
+        t.elapsed() >= Duration::from_millis(950),
+        "{:?}",
+        t.elapsed()
+    );
     let statuses: Vec<_> = env
         .log
         .all()
@@ -187,12 +201,21 @@ async fn connection_refused_is_unreachable() {
         log.clone(),
     )
     .unwrap();
-    let e = client.query_payment("TR0011abc1700000000000").await.unwrap_err();
+    let e = client
+        .query_payment("TR0011abc1700000000000")
+        .await
+        .unwrap_err();
     assert!(matches!(e, BkashError::Unreachable { .. }), "{e}");
     assert_eq!(e.resolution(), Resolution::RetryLater);
-    let e = client.execute_payment("TR0011abc1700000000000").await.unwrap_err();
+    let e = client
+        .execute_payment("TR0011abc1700000000000")
+        .await
+        .unwrap_err();
     assert!(matches!(e, BkashError::Unreachable { .. }), "{e}");
     // Refused connections are not token calls: the budget is untouched.
     assert_eq!(client.token_grants(), 0);
-    assert!(log.all().iter().all(|r| r.status.is_none() && r.error.is_some()));
+    assert!(log
+        .all()
+        .iter()
+        .all(|r| r.status.is_none() && r.error.is_some()));
 }

@@ -28,7 +28,12 @@ async fn no_secret_in_records_or_errors() {
     let mut s = settings(&env.sb.bkash_base_url());
     s.refund_base_url = Some(url::Url::parse(&format!("{}/wrong", env.sb.origin())).unwrap());
     let wrong = BkashClient::new(s, creds(), env.log.clone()).unwrap();
-    errors.push(wrong.refund_status(&c.payment_id, &e.trx_id).await.unwrap_err());
+    errors.push(
+        wrong
+            .refund_status(&c.payment_id, &e.trx_id)
+            .await
+            .unwrap_err(),
+    );
     // Bad credentials.
     let mut bad = creds();
     bad.password = format!("{PASS}-x");
@@ -57,14 +62,20 @@ async fn no_secret_in_records_or_errors() {
     }
     // The echoed Authorization header is scrubbed from the error text.
     let echoed = errors[2].to_string();
-    assert!(matches!(errors[2], BkashError::Rejected { status: 403, .. }), "{echoed}");
+    assert!(
+        matches!(errors[2], BkashError::Rejected { status: 403, .. }),
+        "{echoed}"
+    );
     assert!(echoed.contains("Authorization=***"), "{echoed}");
     let echoed_record = records
         .iter()
         .filter(|r| r.status == Some(403))
         .map(|r| serde_json::to_string(r).unwrap())
         .collect::<String>();
-    assert!(echoed_record.contains("Authorization=***"), "{echoed_record}");
+    assert!(
+        echoed_record.contains("Authorization=***"),
+        "{echoed_record}"
+    );
     // Debug of the credentials and the client.
     let dbg = format!("{:?} {:?}", creds(), env.client);
     assert_clean(&dbg);

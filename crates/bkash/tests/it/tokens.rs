@@ -61,7 +61,9 @@ async fn client_never_trips_the_sandbox_token_rate_limit() {
     for _ in 0..20 {
         let client = env.client.clone();
         let pid = c.payment_id.clone();
-        tasks.push(tokio::spawn(async move { client.query_payment(&pid).await }));
+        tasks.push(tokio::spawn(
+            async move { client.query_payment(&pid).await },
+        ));
     }
     for t in tasks {
         t.await.unwrap().unwrap();
@@ -120,7 +122,10 @@ async fn wrong_credentials_are_auth_errors_and_not_retried() {
     bad.password = "not-the-password".into();
     let log = std::sync::Arc::new(MemLog::default());
     let client = BkashClient::new(settings(&env.sb.bkash_base_url()), bad, log.clone()).unwrap();
-    let e = client.query_payment("TR0011x1700000000000").await.unwrap_err();
+    let e = client
+        .query_payment("TR0011x1700000000000")
+        .await
+        .unwrap_err();
     assert!(matches!(e, BkashError::Auth { .. }), "{e}");
     assert!(e.to_string().contains("9999"), "{e}");
     assert_eq!(log.count("bkash.grant"), 1);
@@ -128,7 +133,10 @@ async fn wrong_credentials_are_auth_errors_and_not_retried() {
     let mut bad = creds();
     bad.app_secret = "wrong-secret".into();
     let client = BkashClient::new(settings(&env.sb.bkash_base_url()), bad, log.clone()).unwrap();
-    let e = client.query_payment("TR0011x1700000000000").await.unwrap_err();
+    let e = client
+        .query_payment("TR0011x1700000000000")
+        .await
+        .unwrap_err();
     assert!(matches!(e, BkashError::Auth { .. }), "{e}");
     assert!(e.to_string().contains("2001"), "{e}");
 }
@@ -158,4 +166,79 @@ async fn token_is_refreshed_before_expiry_by_margin() {
     env.client.query_payment(&c.payment_id).await.unwrap();
     assert_eq!(env.log.count("bkash.refresh"), 1);
     assert!(env.log.all().iter().all(|r| r.status != Some(401)));
+}
+
+#[tokio::test]
+async fn a_429_on_token_calls_pauses_them_locally() {
+    let mut cfg = config();
+    cfg.bkash.token_rate_limit = true;
+    cfg.bkash.token_rate_limit_max = 1; // the sandbox blocks the second token call
+    let env = start_with(cfg, |s| s.max_grants_per_hour = 5).await;
+    let c = env.create("46", "INV-BLOCKED").await; // grant (1)
+    env.fault(FaultRule::new("bkash.status", FaultKind::TokenExpired).times(1));
+    let e = env.client.query_payment(&c.payment_id).await.unwrap_err();
+    assert!(matches!(e, BkashError::Auth { .. }), "{e}");
+    assert!(e.to_string().contains("429"), "{e}");
+    // The refused refresh is not followed by a grant, nor retried.
+    assert_eq!(env.log.count("bkash.refresh"), 1);
+    assert_eq!(env.log.count("bkash.grant"), 1);
+    // Later calls do not knock again while blocked.
+    let e = env.client.query_payment(&c.payment_id).await.unwrap_err();
+    assert!(e.to_string().contains("blocked"), "{e}");
+    assert_eq!(env.client.token_grants(), 2);
+}
+
+#[tokio::test]
+async fn concurrent_401s_renew_once() {
+    let env = start_with(config(), |s| s.max_grants_per_hour = 5).await;
+    let c = env.create("47", "INV-CONC-401").await;
+    // Every cached token is now dead on the sandbox's clock.
+    env.advance(3_700).await;
+    let mut tasks = Vec::new();
+    for _ in 0..12 {
+        let client = env.client.clone();
+        let pid = c.payment_id.clone();
+        tasks.push(tokio::spawn(
+            async move { client.query_payment(&pid).await },
+        ));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    assert_eq!(env.client.token_grants(), 2);
+    assert_eq!(env.log.count("bkash.refresh"), 1);
+}
+
+#[tokio::test]
+async fn invalid_refresh_token_falls_back_to_one_grant() {
+    // A refresh the sandbox does not know (a restarted sandbox forgets its
+    // refresh tokens only with no state file; emulate with a business error).
+    let env = start_with(config(), |s| s.max_grants_per_hour = 5).await;
+    let c = env.create("48", "INV-REFRESH-BAD").await;
+    env.fault(FaultRule::business("bkash.refresh", "9999").times(1));
+    env.fault(FaultRule::new("bkash.status", FaultKind::TokenExpired).times(1));
+    env.client.query_payment(&c.payment_id).await.unwrap();
+    assert_eq!(env.log.count("bkash.refresh"), 1);
+    assert_eq!(env.log.count("bkash.grant"), 2);
+    assert_eq!(env.client.token_grants(), 3);
+}
+
+#[tokio::test]
+async fn grant_request_is_recorded_redacted() {
+    let env = start().await;
+    env.create("49", "INV-REDACT").await;
+    let grant = env
+        .log
+        .all()
+        .into_iter()
+        .find(|r| r.endpoint == "bkash.grant")
+        .unwrap();
+    let req = grant.request_body.unwrap();
+    assert_eq!(req["app_key"], "***");
+    assert_eq!(req["app_secret"], "***");
+    let resp = grant.response_body.unwrap();
+    assert_eq!(resp["id_token"], "***");
+    assert_eq!(resp["refresh_token"], "***");
+    assert_eq!(resp["expires_in"], 3600);
+    assert_eq!(resp["statusCode"], "0000");
 }

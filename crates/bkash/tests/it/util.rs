@@ -126,17 +126,31 @@ impl Env {
             .join("/pay/bkash/")
             .unwrap();
         let post = |fields: Vec<(&str, &str)>| {
-            let mut f: Vec<(String, String)> = vec![("paymentId".into(), created.payment_id.clone())];
-            f.extend(fields.into_iter().map(|(k, v)| (k.to_string(), v.to_string())));
+            let mut f: Vec<(String, String)> =
+                vec![("paymentId".into(), created.payment_id.clone())];
+            f.extend(
+                fields
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string())),
+            );
             self.browser.post(form_url.clone()).form(&f).send()
         };
-        let r = post(vec![("step", "wallet"), ("wallet", wallet), ("action", "pay")])
-            .await
-            .unwrap();
+        let r = post(vec![
+            ("step", "wallet"),
+            ("wallet", wallet),
+            ("action", "pay"),
+        ])
+        .await
+        .unwrap();
         assert!(r.text().await.unwrap().contains(r#"name="otp""#));
-        let r = post(vec![("step", "otp"), ("wallet", wallet), ("otp", otp), ("action", "pay")])
-            .await
-            .unwrap();
+        let r = post(vec![
+            ("step", "otp"),
+            ("wallet", wallet),
+            ("otp", otp),
+            ("action", "pay"),
+        ])
+        .await
+        .unwrap();
         assert!(r.text().await.unwrap().contains(r#"name="pin""#));
         let r = post(vec![
             ("step", "pin"),
