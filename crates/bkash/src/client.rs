@@ -977,3 +977,154 @@ pub(crate) struct TokenFail {
     pub err: BkashError,
     pub refused: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn client() -> BkashClient {
+        BkashClient::new(
+            BkashSettings::new(Url::parse("http://127.0.0.1:1/v1.2.0-beta").unwrap()),
+            BkashCredentials {
+                username: "user-x1".into(),
+                password: "pass-x1".into(),
+                app_key: "key-x1".into(),
+                app_secret: "secret-x1".into(),
+            },
+            Arc::new(till_provider_http::NoCallLog),
+        )
+        .unwrap()
+    }
+
+    fn json_reply(status: u16, body: Value) -> Reply {
+        Reply::Json {
+            status,
+            body,
+            retry_after: None,
+        }
+    }
+
+    #[test]
+    fn envelopes() {
+        let c = client();
+        let i = &c.inner;
+        let biz = |v: Verdict| match v {
+            Verdict::Fail(BkashError::Business { code, .. }) => code,
+            Verdict::Retry {
+                err: BkashError::Business { code, .. },
+                ..
+            } => format!("retry:{code}"),
+            _ => "other".into(),
+        };
+        // Shape 1, legacy shape 2, v2 shape 3.
+        let v = i.classify(
+            Ep::Execute,
+            json_reply(
+                200,
+                json!({"statusCode":"2023","statusMessage":"Insufficient Balance"}),
+            ),
+        );
+        assert_eq!(biz(v), "2023");
+        let v = i.classify(
+            Ep::Create,
+            json_reply(
+                200,
+                json!({"errorCode":"2023","errorMessage":"Insufficient Balance"}),
+            ),
+        );
+        assert_eq!(biz(v), "2023");
+        let v = i.classify(Ep::RefundV2, json_reply(400, json!({"internalCode":"transaction_not_completed","externalCode":"2127","errorMessageEn":"Transaction not yet completed","errorMessageBn":null})));
+        assert_eq!(biz(v), "2127");
+        // Transient codes are retried only where the call is idempotent.
+        let v = i.classify(
+            Ep::Status,
+            json_reply(
+                200,
+                json!({"statusCode":"9999","statusMessage":"System Error."}),
+            ),
+        );
+        assert_eq!(biz(v), "retry:9999");
+        // Gateway shape 4.
+        assert!(matches!(
+            i.classify(
+                Ep::Execute,
+                json_reply(401, json!({"message":"Unauthorized"}))
+            ),
+            Verdict::TokenInvalid { provable: true, .. }
+        ));
+        assert!(matches!(
+            i.classify(
+                Ep::Execute,
+                json_reply(403, json!({"message":"Missing Authentication Token"}))
+            ),
+            Verdict::Fail(BkashError::Rejected { status: 403, .. })
+        ));
+        assert!(matches!(
+            i.classify(
+                Ep::Execute,
+                json_reply(400, json!({"message":"Invalid request body"}))
+            ),
+            Verdict::Fail(BkashError::Rejected { status: 400, .. })
+        ));
+        assert!(matches!(
+            i.classify(
+                Ep::Execute,
+                json_reply(504, json!({"message":"Endpoint request timed out"}))
+            ),
+            Verdict::Retry {
+                err: BkashError::OutcomeUnknown { .. },
+                ..
+            }
+        ));
+        // Success markers: statusCode 0000, or a v2 body without one.
+        assert!(matches!(
+            i.classify(
+                Ep::Status,
+                json_reply(200, json!({"statusCode":"0000","paymentID":"TR1"}))
+            ),
+            Verdict::Ok(_)
+        ));
+        assert!(matches!(
+            i.classify(Ep::RefundV2, json_reply(200, json!({"refundTrxId":"X"}))),
+            Verdict::Ok(_)
+        ));
+        // A 200 without statusCode on v1 is not success.
+        assert!(matches!(
+            i.classify(Ep::Execute, json_reply(200, json!({"trxID":"X"}))),
+            Verdict::Retry {
+                err: BkashError::OutcomeUnknown { .. },
+                ..
+            }
+        ));
+        assert!(matches!(
+            i.classify(Ep::Status, json_reply(200, json!({"trxID":"X"}))),
+            Verdict::Retry {
+                err: BkashError::Protocol { .. },
+                ..
+            }
+        ));
+        // Error texts are scrubbed of credentials.
+        let v = i.classify(
+            Ep::Execute,
+            json_reply(403, json!({"message":"Authorization=key-x1"})),
+        );
+        match v {
+            Verdict::Fail(e) => assert!(!e.to_string().contains("key-x1"), "{e}"),
+            _ => panic!(),
+        }
+    }
+
+    #[test]
+    fn v2_base_is_the_origin() {
+        let c = client();
+        assert_eq!(
+            c.inner.url(Ep::RefundV2),
+            "http://127.0.0.1:1/v2/tokenized-checkout/refund/payment/transaction"
+        );
+        assert_eq!(
+            c.inner.url(Ep::Grant),
+            "http://127.0.0.1:1/v1.2.0-beta/tokenized/checkout/token/grant"
+        );
+    }
+}

@@ -204,3 +204,16 @@ async fn unknown_payment_and_trx_are_not_found() {
     // Explicit answers are not retried.
     assert_eq!(env.log.count("bkash.status"), 1);
 }
+
+#[tokio::test]
+async fn unexecuted_payment_expires_after_24h() {
+    let env = start_with(config(), |s| s.max_grants_per_hour = 5).await;
+    let c = env.create("65", "INV-EXPIRE").await;
+    env.customer_pays(&c).await;
+    env.advance(25 * 3600).await;
+    let q = env.client.query_payment(&c.payment_id).await.unwrap();
+    assert_eq!(q.status, BkashStatus::Expired);
+    assert!(q.status.is_failure());
+    let e = env.client.execute_payment(&c.payment_id).await.unwrap_err();
+    assert!(e.is_invalid_payment_state(), "{e}");
+}
