@@ -36,6 +36,35 @@
 //! `bkash.refund_status_v2`, with bodies redacted; no credential or token
 //! ever appears in a record, a log line or an error.
 //!
+//! # For the core
+//!
+//! - **Callback**: give bKash a callback URL we own (e.g.
+//!   `http://127.0.0.1:<port>/bkash/callback?terminal=T1`). In the webview's
+//!   navigation hook, [`is_callback`] (same scheme/host/port/path) says "this
+//!   is ours, stop the navigation", then [`parse_callback`] checks our own
+//!   query parameters came back unchanged and reads `paymentID`/`status`/
+//!   `signature`. `Success` = call execute; `Failure`/`Cancel` = don't. A
+//!   [`CallbackError`] is not a hint at all: ask `query_payment`.
+//! - **Settled** only on `execute_payment` → `Ok(Executed)` with
+//!   [`BkashStatus::Completed`], or `query_payment` → [`PaymentStatus::is_completed`];
+//!   in both cases compare amount and currency with what was asked.
+//! - **Execute failed for sure** ([`Resolution::Failed`]): a business code
+//!   other than the transient (`2003`, `2020`, `2024`, `503`, `9999`) and
+//!   already-done ones (`2062`, `2068`, `2116`, `2117`, `2119`), e.g. `2056`
+//!   (customer did not finish / expired), `2002`, `2023`; or `Rejected` /
+//!   `Invalid` (nothing was processed).
+//! - **Execute outcome unknown** ([`Resolution::AskStatus`]): `OutcomeUnknown`,
+//!   `RateLimited`, `Protocol`, transient and already-done codes. Settle with
+//!   `query_payment`; never execute again unless status shows the payment is
+//!   still `Initiated` and verified.
+//! - **Not sent** ([`Resolution::RetryLater`]): `Unreachable`, `Auth` (incl.
+//!   the local token budget). Safe to try later.
+//! - Refunds: the same with `refund_status` in place of `query_payment`.
+//! - Status words: only `Completed` is success; `Failed`/`Cancelled`/
+//!   `Declined`/`Expired` are failures; everything else (incl. unknown words)
+//!   is [`BkashStatus::Pending`]. A failed or cancelled hosted page may leave
+//!   the payment `Initiated` (spec §21): use the callback and the 24 h expiry.
+//!
 //! # TLS
 //!
 //! `reqwest` is built without default features (like the rest of the
