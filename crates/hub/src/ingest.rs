@@ -1,0 +1,255 @@
+//! The webhook endpoints: `POST /v1/terminals/{terminal_id}/events` (one
+//! event) and `POST /v1/terminals/{terminal_id}/batch` (a `till.batch/1`
+//! envelope).
+//!
+//! Order of checks: body size (413), terminal known (404) and enabled (410),
+//! headers, timestamp window and signature (401), JSON (400), schema (400),
+//! terminal in body = path (400), then one storage transaction (200, or 409 on
+//! a sequence/id conflict with nothing stored).
+
+use crate::error::ApiError;
+use crate::server::Hub;
+use crate::store::{NewEvent, TerminalStatus};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use till_sync_proto::{
+    Batch, BatchItem, ErrorCode, Event, IngestResponse, IngestResult, SchemaError, Verifier,
+    VerifyError, WebhookHeaders, BATCH_SCHEMA,
+};
+
+fn body_or_413(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, ApiError> {
+    body.map_err(|rej| {
+        if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorCode::PayloadTooLarge,
+                format!("body larger than {limit} bytes"),
+            )
+        } else {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::MalformedJson,
+                format!("cannot read body: {rej}"),
+            )
+        }
+    })
+}
+
+fn verify_error(e: VerifyError) -> ApiError {
+    let code = match e {
+        VerifyError::Stale { .. } => ErrorCode::StaleTimestamp,
+        VerifyError::Future { .. } => ErrorCode::FutureTimestamp,
+        VerifyError::MissingHeader(_) | VerifyError::BadHeader(_) | VerifyError::BadTimestamp => {
+            ErrorCode::BadHeaders
+        }
+        VerifyError::NoSupportedSignature
+        | VerifyError::NoMatchingSignature
+        | VerifyError::NoKeys => ErrorCode::BadSignature,
+    };
+    ApiError::new(StatusCode::UNAUTHORIZED, code, e.to_string())
+}
+
+fn schema_error(e: SchemaError) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        ErrorCode::SchemaViolation,
+        e.to_string(),
+    )
+}
+
+fn check_json_syntax(body: &[u8]) -> Result<(), ApiError> {
+    serde_json::from_slice::<serde::de::IgnoredAny>(body)
+        .map(|_| ())
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::MalformedJson,
+                format!("not JSON: {e}"),
+            )
+        })
+}
+
+fn mismatch(path: &str, body: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        ErrorCode::TerminalMismatch,
+        format!("body is from terminal {body:?} but was posted to {path:?}"),
+    )
+}
+
+/// Terminal lookup, status, signature. Returns the verified webhook id.
+async fn authenticate(
+    hub: &Hub,
+    terminal_id: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<String, ApiError> {
+    let unknown = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::UnknownTerminal,
+            format!("terminal {terminal_id:?} is not registered with this hub"),
+        )
+    };
+    if !till_sync_proto::valid_id(terminal_id) {
+        return Err(unknown());
+    }
+    let terminal = hub.store.terminal(terminal_id).await?.ok_or_else(unknown)?;
+    if terminal.status == TerminalStatus::Disabled {
+        return Err(ApiError::new(
+            StatusCode::GONE,
+            ErrorCode::TerminalDisabled,
+            format!("terminal {terminal_id:?} is disabled on this hub; stop sending"),
+        ));
+    }
+    let hdrs =
+        WebhookHeaders::from_lookup(|name| headers.get(name).map(|v| v.to_str().map_err(|_| ())))
+            .map_err(verify_error)?;
+    let verifier = Verifier::new(terminal.active_keys(), hub.config.tolerance_secs);
+    verifier
+        .verify(&hdrs, body, chrono::Utc::now().timestamp())
+        .map_err(|e| {
+            tracing::warn!(terminal = terminal_id, error = %e, "refused webhook");
+            verify_error(e)
+        })?;
+    Ok(hdrs.id.to_string())
+}
+
+fn respond(outcome: crate::store::IngestOutcome) -> Json<IngestResponse> {
+    Json(IngestResponse {
+        results: outcome
+            .results
+            .into_iter()
+            .map(|(id, sequence, status)| IngestResult {
+                id,
+                sequence,
+                status,
+            })
+            .collect(),
+        highest_contiguous: outcome.highest_contiguous,
+    })
+}
+
+/// `POST /v1/terminals/{terminal_id}/events`
+pub async fn single(
+    State(hub): State<Hub>,
+    Path(terminal_id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<IngestResponse>, ApiError> {
+    let body = body_or_413(body, hub.config.single_body_limit)?;
+    let id = authenticate(&hub, &terminal_id, &headers, &body).await?;
+    check_json_syntax(&body)?;
+    let event = Event::from_slice(&body).map_err(schema_error)?;
+    if event.terminal_id != terminal_id {
+        return Err(mismatch(&terminal_id, &event.terminal_id));
+    }
+    let text = String::from_utf8(body.to_vec())
+        .map_err(|_| schema_error(SchemaError::Json("not UTF-8".into())))?;
+    let outcome = hub
+        .store
+        .ingest(
+            &terminal_id,
+            vec![NewEvent::new(&id, &event, text)],
+            chrono::Utc::now(),
+        )
+        .await?;
+    tracing::debug!(terminal = %terminal_id, id, sequence = event.sequence, "event");
+    Ok(respond(outcome))
+}
+
+#[derive(Deserialize)]
+struct RawBatch<'a> {
+    schema: String,
+    terminal_id: String,
+    #[serde(borrow)]
+    events: Vec<RawItem<'a>>,
+}
+
+#[derive(Deserialize)]
+struct RawItem<'a> {
+    id: String,
+    #[serde(borrow)]
+    event: &'a RawValue,
+}
+
+/// `POST /v1/terminals/{terminal_id}/batch`
+pub async fn batch(
+    State(hub): State<Hub>,
+    Path(terminal_id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<IngestResponse>, ApiError> {
+    let body = body_or_413(body, hub.config.batch_body_limit)?;
+    authenticate(&hub, &terminal_id, &headers, &body).await?;
+    check_json_syntax(&body)?;
+    let raw: RawBatch<'_> = serde_json::from_slice(&body)
+        .map_err(|e| schema_error(SchemaError::Json(e.to_string())))?;
+    if raw.schema != BATCH_SCHEMA {
+        return Err(schema_error(SchemaError::WrongSchema {
+            found: raw.schema,
+            expected: BATCH_SCHEMA,
+        }));
+    }
+    if raw.terminal_id != terminal_id {
+        return Err(mismatch(&terminal_id, &raw.terminal_id));
+    }
+    if raw.events.len() > hub.config.max_batch_events {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::PayloadTooLarge,
+            format!(
+                "{} events in one batch; at most {}",
+                raw.events.len(),
+                hub.config.max_batch_events
+            ),
+        ));
+    }
+    let mut items = Vec::with_capacity(raw.events.len());
+    for item in &raw.events {
+        let event = Event::from_slice(item.event.get().as_bytes()).map_err(|e| {
+            let mut err = schema_error(e);
+            err.body.message = format!("event {}: {}", item.id, err.body.message);
+            err
+        })?;
+        items.push(BatchItem {
+            id: item.id.clone(),
+            event,
+        });
+    }
+    let checked = Batch {
+        schema: raw.schema,
+        terminal_id: raw.terminal_id,
+        events: items,
+    };
+    if let Err(e) = checked.validate() {
+        if let SchemaError::Invalid {
+            field: "events[].event.terminal_id",
+            ..
+        } = e
+        {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::TerminalMismatch,
+                e.to_string(),
+            ));
+        }
+        return Err(schema_error(e));
+    }
+    let events = checked
+        .events
+        .iter()
+        .zip(&raw.events)
+        .map(|(item, raw)| NewEvent::new(&item.id, &item.event, raw.event.get().to_string()))
+        .collect();
+    let outcome = hub
+        .store
+        .ingest(&terminal_id, events, chrono::Utc::now())
+        .await?;
+    Ok(respond(outcome))
+}

@@ -1,0 +1,40 @@
+//! `till-hub`: the shop's central backend. Terminals POST signed settlement
+//! events (Standard Webhooks, payloads from `till-sync-proto`); the hub checks
+//! the signature against that terminal's keys, stores each event exactly once
+//! (keyed on its webhook id), tracks each terminal's contiguous sequence and
+//! gaps, and answers reconciliation queries behind a bearer token.
+//!
+//! Start one in-process with [`start`] (tests, the desktop app's demo mode) or
+//! from the `till-hub` binary.
+//!
+//! # Layout
+//!
+//! - [`config`]: [`HubConfig`] (listen address, database URL, body limits,
+//!   timestamp tolerance, read tokens) and its defaults.
+//! - [`server`]: the router, [`start`] and [`HubHandle`] (bound URL, shutdown,
+//!   store and admin access).
+//! - [`ingest`]: `POST /v1/terminals/{id}/events` and `…/batch`: size limit,
+//!   terminal lookup, signature check, parsing, storing.
+//! - [`read`]: the read API (`/v1/settlements`, `/v1/totals`,
+//!   `/v1/terminals[/{id}/gaps]`, `/v1/events/{id}`) and its bearer-token check;
+//!   `/healthz`.
+//! - [`admin`]: terminal registration, key rotation and retirement, disabling,
+//!   read tokens: what the CLI's `terminal …` and `token add` call.
+//! - [`store`]: the [`Store`](store::Store) trait and its SQLite and
+//!   PostgreSQL implementations, with their migrations in `migrations/`.
+//! - [`error`]: the library error and the JSON error answers.
+//! - `main.rs`: the command line (definition and glue only).
+
+pub mod admin;
+pub mod config;
+pub mod error;
+pub mod ingest;
+pub mod read;
+pub mod server;
+pub mod store;
+
+pub use admin::{AddedKey, Admin, AdminError, NewKey};
+pub use config::HubConfig;
+pub use error::Error;
+pub use server::{start, HubHandle};
+pub use store::{open as open_store, Store};

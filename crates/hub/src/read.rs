@@ -1,0 +1,196 @@
+//! The read API (bearer token) and `/healthz`.
+//!
+//! - `GET /v1/settlements?terminal=&day=&provider=&type=&limit=&after=`:
+//!   payment events in arrival order, paged by `after` = the last `cursor`.
+//! - `GET /v1/totals?terminal=&day=`: per provider and currency: count,
+//!   settled, refunded, net (exact decimal strings).
+//! - `GET /v1/terminals`, `GET /v1/terminals/{id}/gaps`, `GET /v1/events/{id}`.
+
+use crate::admin::token_hash;
+use crate::error::ApiError;
+use crate::server::Hub;
+use crate::store::{SettlementQuery, StoredEvent, TotalsQuery, TotalsRow};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use till_sync_proto::{ErrorCode, EventType};
+
+/// Refuse read requests without a valid `Authorization: Bearer` token.
+pub async fn require_token(State(hub): State<Hub>, req: Request, next: Next) -> Response {
+    let presented = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    let ok = match presented {
+        None => false,
+        Some(token) => {
+            let h = token_hash(token);
+            if hub.token_hashes.contains(&h) {
+                true
+            } else {
+                match hub.store.token_exists(&h).await {
+                    Ok(found) => found,
+                    Err(e) => return ApiError::from(e).into_response(),
+                }
+            }
+        }
+    };
+    if !ok {
+        let mut resp = ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthorized,
+            "a valid read token is required: Authorization: Bearer <token>",
+        )
+        .into_response();
+        resp.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, "Bearer".parse().expect("static"));
+        return resp;
+    }
+    next.run(req).await
+}
+
+/// `GET /healthz`
+pub async fn healthz() -> Json<serde_json::Value> {
+    Json(json!({"status": "ok"}))
+}
+
+/// Anything else: a JSON 404.
+pub async fn fallback() -> ApiError {
+    ApiError::not_found("no such route")
+}
+
+fn parse_day(day: Option<&str>) -> Result<Option<NaiveDate>, ApiError> {
+    day.map(|d| {
+        NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .map_err(|_| ApiError::bad_request(format!("day must be YYYY-MM-DD, got {d:?}")))
+    })
+    .transpose()
+}
+
+fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+    q.map(|Query(t)| t)
+        .map_err(|e| ApiError::bad_request(e.body_text()))
+}
+
+#[derive(Deserialize)]
+pub struct SettlementParams {
+    terminal: Option<String>,
+    day: Option<String>,
+    provider: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    limit: Option<u32>,
+    after: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct Page {
+    items: Vec<StoredEvent>,
+    /// Pass as `after` for the next page; null when this page is the last.
+    next_after: Option<i64>,
+}
+
+/// `GET /v1/settlements`
+pub async fn settlements(
+    State(hub): State<Hub>,
+    q: Result<Query<SettlementParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let p = query(q)?;
+    let limit = p.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::bad_request("limit must be 1 to 1000"));
+    }
+    let kind = match p.kind.as_deref() {
+        None => None,
+        Some(k) => match EventType::parse(k) {
+            Some(t @ (EventType::PaymentSettled | EventType::PaymentRefunded)) => Some(t),
+            _ => {
+                return Err(ApiError::bad_request(
+                    "type must be payment.settled or payment.refunded",
+                ))
+            }
+        },
+    };
+    let sq = SettlementQuery {
+        terminal: p.terminal,
+        day: parse_day(p.day.as_deref())?,
+        provider: p.provider,
+        kind,
+        after: p.after,
+        limit,
+    };
+    let items = hub.store.settlements(&sq).await?;
+    let next_after = if items.len() == limit as usize {
+        items.last().map(|i| i.cursor)
+    } else {
+        None
+    };
+    Ok(Json(Page { items, next_after }).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct TotalsParams {
+    terminal: Option<String>,
+    day: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Totals {
+    terminal: Option<String>,
+    day: Option<NaiveDate>,
+    totals: Vec<TotalsRow>,
+}
+
+/// `GET /v1/totals`
+pub async fn totals(
+    State(hub): State<Hub>,
+    q: Result<Query<TotalsParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let p = query(q)?;
+    let tq = TotalsQuery {
+        terminal: p.terminal,
+        day: parse_day(p.day.as_deref())?,
+    };
+    let totals = hub.store.totals(&tq).await?;
+    Ok(Json(Totals {
+        terminal: tq.terminal,
+        day: tq.day,
+        totals,
+    })
+    .into_response())
+}
+
+/// `GET /v1/terminals`
+pub async fn terminals(State(hub): State<Hub>) -> Result<Response, ApiError> {
+    let terminals = hub.store.terminals().await?;
+    Ok(Json(json!({ "terminals": terminals })).into_response())
+}
+
+/// `GET /v1/terminals/{id}/gaps`
+pub async fn gaps(State(hub): State<Hub>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    match hub.store.progress(&id).await? {
+        Some(p) => Ok(Json(p).into_response()),
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::UnknownTerminal,
+            format!("terminal {id:?} is not registered"),
+        )),
+    }
+}
+
+/// `GET /v1/events/{id}`
+pub async fn event(State(hub): State<Hub>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    match hub.store.event(&id).await? {
+        Some(e) => Ok(Json(e).into_response()),
+        None => Err(ApiError::not_found(format!("no event with id {id:?}"))),
+    }
+}

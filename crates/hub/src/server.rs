@@ -1,0 +1,142 @@
+//! The router, [`start`] and [`HubHandle`].
+
+use crate::admin::{token_hash, Admin};
+use crate::config::HubConfig;
+use crate::store::Store;
+use crate::{ingest, read, Error};
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+/// Shared state of the handlers.
+#[derive(Clone)]
+pub struct Hub {
+    pub store: Arc<dyn Store>,
+    pub config: Arc<HubConfig>,
+    /// SHA-256 of the configured read tokens.
+    pub token_hashes: Arc<HashSet<String>>,
+}
+
+/// The hub's routes over a store.
+pub fn router(hub: Hub) -> Router {
+    let single = hub.config.single_body_limit;
+    let batch = hub.config.batch_body_limit;
+    let reads = Router::new()
+        .route("/v1/settlements", get(read::settlements))
+        .route("/v1/totals", get(read::totals))
+        .route("/v1/terminals", get(read::terminals))
+        .route("/v1/terminals/{terminal_id}/gaps", get(read::gaps))
+        .route("/v1/events/{id}", get(read::event))
+        .route_layer(axum::middleware::from_fn_with_state(
+            hub.clone(),
+            read::require_token,
+        ));
+    Router::new()
+        .route(
+            "/v1/terminals/{terminal_id}/events",
+            post(ingest::single).layer(DefaultBodyLimit::max(single)),
+        )
+        .route(
+            "/v1/terminals/{terminal_id}/batch",
+            post(ingest::batch).layer(DefaultBodyLimit::max(batch)),
+        )
+        .merge(reads)
+        .route("/healthz", get(read::healthz))
+        .fallback(read::fallback)
+        .with_state(hub)
+}
+
+/// A running hub. Call [`HubHandle::shutdown`] to stop it.
+pub struct HubHandle {
+    addr: SocketAddr,
+    hub: Hub,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl HubHandle {
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://IP:PORT`, what a terminal's sync endpoint starts with.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The storage (for checks in tests and benchmarks).
+    pub fn store(&self) -> Arc<dyn Store> {
+        self.hub.store.clone()
+    }
+
+    /// Terminal and token administration.
+    pub fn admin(&self) -> Admin {
+        Admin::new(self.hub.store.clone())
+    }
+
+    /// Stop accepting, finish open requests, wait for the server to end.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+/// Open the database (migrating it), bind, and serve in the background.
+pub async fn start(config: HubConfig) -> Result<HubHandle, Error> {
+    let store = crate::store::open(&config.database).await?;
+    start_with_store(config, store).await
+}
+
+/// Like [`start`] over an already opened store.
+pub async fn start_with_store(
+    config: HubConfig,
+    store: Arc<dyn Store>,
+) -> Result<HubHandle, Error> {
+    let listener = TcpListener::bind(&config.listen)
+        .await
+        .map_err(|source| Error::Bind {
+            addr: config.listen.clone(),
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| Error::Bind {
+        addr: config.listen.clone(),
+        source,
+    })?;
+    let token_hashes = config
+        .read_tokens
+        .iter()
+        .filter(|t| !t.is_empty())
+        .map(|t| token_hash(t))
+        .collect();
+    let hub = Hub {
+        store,
+        config: Arc::new(config),
+        token_hashes: Arc::new(token_hashes),
+    };
+    let app = router(hub.clone());
+    let (stop, mut stopped) = watch::channel(false);
+    let task = tokio::spawn(async move {
+        let shutdown = async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        };
+        if let Err(e) = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
+            tracing::error!(error = %e, "hub server failed");
+        }
+    });
+    tracing::info!(%addr, "till-hub listening");
+    Ok(HubHandle {
+        addr,
+        hub,
+        stop,
+        task,
+    })
+}

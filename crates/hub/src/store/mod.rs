@@ -1,0 +1,365 @@
+//! Storage: the [`Store`] trait and its two implementations, chosen by the
+//! database URL ([`open`]): [`sqlite`] (`sqlite:///path/hub.db` or a plain
+//! path) and [`postgres`] (`postgres://…`). Both enforce exactly-once with a
+//! primary key on the webhook id and `UNIQUE (terminal_id, sequence)`, and keep
+//! each ingest request in one transaction.
+
+pub mod postgres;
+pub mod sqlite;
+
+use async_trait::async_trait;
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use std::sync::Arc;
+use till_sync_proto::{Event, EventType, IngestStatus, VerifyingKey};
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("terminal {0:?} is not registered")]
+    UnknownTerminal(String),
+    #[error("terminal {0:?} already exists")]
+    TerminalExists(String),
+    #[error("{reason}")]
+    Conflict {
+        id: String,
+        sequence: u64,
+        existing_id: Option<String>,
+        reason: String,
+    },
+    #[error("unsupported database URL {0:?} (use sqlite:///path, a file path, or postgres://…)")]
+    BadUrl(String),
+    #[error("SQLite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("PostgreSQL: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+    #[error("PostgreSQL pool: {0}")]
+    Pool(String),
+    #[error("migration: {0}")]
+    Migration(#[from] refinery::Error),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("storage task failed: {0}")]
+    Task(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Whether a terminal may send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TerminalStatus {
+    Active,
+    Disabled,
+}
+
+impl TerminalStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TerminalStatus::Active => "active",
+            TerminalStatus::Disabled => "disabled",
+        }
+    }
+    pub(crate) fn parse(s: &str) -> Result<Self> {
+        match s {
+            "active" => Ok(TerminalStatus::Active),
+            "disabled" => Ok(TerminalStatus::Disabled),
+            other => Err(StoreError::Corrupt(format!("terminal status {other:?}"))),
+        }
+    }
+}
+
+/// One registered verification key of a terminal.
+#[derive(Debug, Clone)]
+pub struct KeyRecord {
+    pub key_id: i64,
+    pub key: VerifyingKey,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A registered terminal with its keys.
+#[derive(Debug, Clone)]
+pub struct Terminal {
+    pub id: String,
+    pub name: Option<String>,
+    pub status: TerminalStatus,
+    pub keys: Vec<KeyRecord>,
+}
+
+impl Terminal {
+    /// The keys signatures are checked against (retired ones excluded).
+    pub fn active_keys(&self) -> Vec<VerifyingKey> {
+        self.keys
+            .iter()
+            .filter(|k| k.active)
+            .map(|k| k.key.clone())
+            .collect()
+    }
+}
+
+/// How far a terminal's stream has arrived.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Progress {
+    /// Every sequence 1..=highest_contiguous is stored.
+    pub highest_contiguous: u64,
+    /// Missing ranges above it, inclusive, ascending.
+    pub gaps: Vec<[u64; 2]>,
+    pub max_sequence: u64,
+    pub last_received_at: Option<DateTime<Utc>>,
+}
+
+/// For `GET /v1/terminals`.
+#[derive(Debug, Clone, Serialize)]
+pub struct TerminalInfo {
+    pub id: String,
+    pub name: Option<String>,
+    pub status: TerminalStatus,
+    pub keys: Vec<KeyInfo>,
+    pub highest_contiguous: u64,
+    pub max_sequence: u64,
+    pub events: u64,
+    pub last_received_at: Option<DateTime<Utc>>,
+}
+
+/// A key as listed (never the HMAC secret).
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyInfo {
+    pub key_id: i64,
+    pub kind: &'static str,
+    pub status: &'static str,
+    /// The `whpk_` text for ed25519 keys; null for shared secrets.
+    pub public_key: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&KeyRecord> for KeyInfo {
+    fn from(k: &KeyRecord) -> Self {
+        KeyInfo {
+            key_id: k.key_id,
+            kind: k.key.kind(),
+            status: if k.active { "active" } else { "retired" },
+            public_key: k.key.is_public().then(|| k.key.to_text()),
+            created_at: k.created_at,
+        }
+    }
+}
+
+/// An event ready to store: the parsed fields the queries need, and the raw JSON.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub id: String,
+    pub terminal_id: String,
+    pub sequence: u64,
+    pub kind: EventType,
+    pub payment_id: Option<String>,
+    pub provider: Option<String>,
+    pub currency: Option<String>,
+    pub amount: Option<Decimal>,
+    pub refund_id: Option<String>,
+    pub refund_amount: Option<Decimal>,
+    pub business_day: NaiveDate,
+    pub occurred_at: DateTime<FixedOffset>,
+    /// The event's JSON exactly as received.
+    pub body: String,
+}
+
+impl NewEvent {
+    /// From a validated event, its webhook id, and its raw JSON.
+    pub fn new(id: &str, event: &Event, body: String) -> Self {
+        let p = event.payment.as_ref();
+        let r = event.refund.as_ref();
+        NewEvent {
+            id: id.to_string(),
+            terminal_id: event.terminal_id.clone(),
+            sequence: event.sequence,
+            kind: event.kind,
+            payment_id: p.map(|p| p.id.clone()),
+            provider: p.map(|p| p.provider.clone()),
+            currency: p.map(|p| p.currency.clone()),
+            amount: p.map(|p| p.amount),
+            refund_id: r.map(|r| r.id.clone()),
+            refund_amount: r.map(|r| r.amount),
+            business_day: event.business_day,
+            occurred_at: event.occurred_at,
+            body,
+        }
+    }
+}
+
+/// What one ingest request did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IngestOutcome {
+    pub results: Vec<(String, u64, IngestStatus)>,
+    pub highest_contiguous: u64,
+}
+
+/// A stored event as the read API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredEvent {
+    /// Paging cursor: pass as `after` to get the next page.
+    pub cursor: i64,
+    pub id: String,
+    pub terminal_id: String,
+    pub sequence: u64,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub business_day: NaiveDate,
+    pub payment_id: Option<String>,
+    pub provider: Option<String>,
+    pub currency: Option<String>,
+    pub amount: Option<Decimal>,
+    pub refund_amount: Option<Decimal>,
+    pub received_at: DateTime<Utc>,
+    /// The event JSON as the terminal sent it.
+    pub event: Box<serde_json::value::RawValue>,
+}
+
+/// Filters of `GET /v1/settlements`.
+#[derive(Debug, Clone, Default)]
+pub struct SettlementQuery {
+    pub terminal: Option<String>,
+    pub day: Option<NaiveDate>,
+    pub provider: Option<String>,
+    /// Only events of this type (default: both payment types).
+    pub kind: Option<EventType>,
+    pub after: Option<i64>,
+    pub limit: u32,
+}
+
+/// Filters of `GET /v1/totals`.
+#[derive(Debug, Clone, Default)]
+pub struct TotalsQuery {
+    pub terminal: Option<String>,
+    pub day: Option<NaiveDate>,
+}
+
+/// One provider/currency line of the totals.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct TotalsRow {
+    pub provider: String,
+    pub currency: String,
+    /// Settled payments.
+    pub count: u64,
+    pub settled: Decimal,
+    pub refund_count: u64,
+    pub refunded: Decimal,
+    /// settled − refunded.
+    pub net: Decimal,
+}
+
+impl TotalsRow {
+    /// Fill `net` and give the three sums the same number of decimals.
+    pub(crate) fn finish(mut self) -> Self {
+        let scale = self.settled.scale().max(self.refunded.scale());
+        self.settled.rescale(scale);
+        self.refunded.rescale(scale);
+        self.net = self.settled - self.refunded;
+        self.net.rescale(scale);
+        self
+    }
+}
+
+/// The storage operations the hub needs.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Register a terminal with its first key.
+    async fn add_terminal(&self, id: &str, name: Option<&str>, key: &VerifyingKey) -> Result<i64>;
+    /// Add a key (rotation); returns its key id.
+    async fn add_key(&self, terminal: &str, key: &VerifyingKey) -> Result<i64>;
+    /// Retire the given keys; returns how many changed.
+    async fn retire_keys(&self, terminal: &str, key_ids: &[i64]) -> Result<usize>;
+    async fn set_status(&self, terminal: &str, status: TerminalStatus) -> Result<()>;
+    async fn terminal(&self, id: &str) -> Result<Option<Terminal>>;
+    async fn terminals(&self) -> Result<Vec<TerminalInfo>>;
+    /// Store events of one terminal in one transaction: each id at most once;
+    /// a (terminal, sequence) already held under another id, or an id already
+    /// naming another event, fails the whole request with
+    /// [`StoreError::Conflict`] and stores nothing.
+    async fn ingest(
+        &self,
+        terminal: &str,
+        events: Vec<NewEvent>,
+        received_at: DateTime<Utc>,
+    ) -> Result<IngestOutcome>;
+    async fn progress(&self, terminal: &str) -> Result<Option<Progress>>;
+    async fn event(&self, id: &str) -> Result<Option<StoredEvent>>;
+    async fn settlements(&self, q: &SettlementQuery) -> Result<Vec<StoredEvent>>;
+    async fn totals(&self, q: &TotalsQuery) -> Result<Vec<TotalsRow>>;
+    async fn add_token(&self, sha256_hex: &str, label: &str) -> Result<()>;
+    async fn token_exists(&self, sha256_hex: &str) -> Result<bool>;
+    /// Number of stored events (all terminals, or one).
+    async fn count_events(&self, terminal: Option<&str>) -> Result<u64>;
+}
+
+/// Open (and migrate) the store a URL names.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(postgres::PgStore::open(url).await?))
+    } else if let Some(path) = url.strip_prefix("sqlite://") {
+        Ok(Arc::new(sqlite::SqliteStore::open(path).await?))
+    } else if url.starts_with("sqlite:") || url.contains("://") || url.is_empty() {
+        Err(StoreError::BadUrl(url.to_string()))
+    } else {
+        Ok(Arc::new(sqlite::SqliteStore::open(url).await?))
+    }
+}
+
+/// Gaps above `hc` given the stored sequences above it, ascending.
+pub(crate) fn gaps_from(hc: u64, above: &[u64]) -> Vec<[u64; 2]> {
+    let mut gaps = Vec::new();
+    let mut prev = hc;
+    for &s in above {
+        if s > prev + 1 {
+            gaps.push([prev + 1, s - 1]);
+        }
+        prev = prev.max(s);
+    }
+    gaps
+}
+
+/// The new highest contiguous sequence given the old one and the stored
+/// sequences above it, ascending.
+pub(crate) fn advance(hc: u64, above: &[u64]) -> u64 {
+    let mut hc = hc;
+    for &s in above {
+        if s == hc + 1 {
+            hc = s;
+        } else if s > hc + 1 {
+            break;
+        }
+    }
+    hc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gap_arithmetic() {
+        assert_eq!(advance(0, &[1, 2, 4]), 2);
+        assert_eq!(advance(0, &[2, 3]), 0);
+        assert_eq!(advance(5, &[]), 5);
+        assert_eq!(gaps_from(0, &[2, 3, 7]), vec![[1, 1], [4, 6]]);
+        assert_eq!(gaps_from(3, &[]), Vec::<[u64; 2]>::new());
+        assert_eq!(gaps_from(3, &[5]), vec![[4, 4]]);
+    }
+
+    #[test]
+    fn totals_rescale() {
+        let r = TotalsRow {
+            provider: "bkash".into(),
+            currency: "BDT".into(),
+            count: 2,
+            settled: "35.75".parse().unwrap(),
+            refund_count: 0,
+            refunded: Decimal::ZERO,
+            net: Decimal::ZERO,
+        }
+        .finish();
+        assert_eq!(r.refunded.to_string(), "0.00");
+        assert_eq!(r.net.to_string(), "35.75");
+    }
+}

@@ -1,0 +1,482 @@
+//! PostgreSQL storage (`tokio-postgres` with a `deadpool-postgres` pool, no
+//! TLS: run the hub beside its database or tunnel). Amounts are NUMERIC and
+//! summed in SQL. Each ingest locks its terminal's row (`FOR UPDATE`), so one
+//! terminal's requests are applied one at a time while different terminals
+//! proceed in parallel.
+
+use super::*;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use std::str::FromStr;
+use tokio_postgres::NoTls;
+
+mod migrations {
+    refinery::embed_migrations!("migrations/postgres");
+}
+
+/// A PostgreSQL-backed store.
+pub struct PgStore {
+    pool: Pool,
+}
+
+fn pool_err(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Pool(e.to_string())
+}
+
+const EVENT_COLUMNS: &str = "row_no, id, terminal_id, sequence, type, business_day, payment_id, \
+     provider, currency, amount, refund_amount, received_at, body";
+
+fn event_from_row(r: &tokio_postgres::Row) -> Result<StoredEvent> {
+    Ok(StoredEvent {
+        cursor: r.try_get(0)?,
+        id: r.try_get(1)?,
+        terminal_id: r.try_get(2)?,
+        sequence: r.try_get::<_, i64>(3)? as u64,
+        kind: r.try_get(4)?,
+        business_day: r.try_get(5)?,
+        payment_id: r.try_get(6)?,
+        provider: r.try_get(7)?,
+        currency: r.try_get(8)?,
+        amount: r.try_get(9)?,
+        refund_amount: r.try_get(10)?,
+        received_at: r.try_get(11)?,
+        event: serde_json::value::RawValue::from_string(r.try_get(12)?)
+            .map_err(|e| StoreError::Corrupt(format!("stored body: {e}")))?,
+    })
+}
+
+async fn load_terminal(client: &tokio_postgres::Client, id: &str) -> Result<Option<Terminal>> {
+    let Some(row) = client
+        .query_opt("SELECT name, status FROM terminals WHERE id = $1", &[&id])
+        .await?
+    else {
+        return Ok(None);
+    };
+    let status: String = row.try_get(1)?;
+    let mut keys = Vec::new();
+    for r in client
+        .query(
+            "SELECT key_id, material, status, created_at FROM terminal_keys \
+             WHERE terminal_id = $1 ORDER BY key_id",
+            &[&id],
+        )
+        .await?
+    {
+        let key_id: i64 = r.try_get(0)?;
+        let material: String = r.try_get(1)?;
+        let kstatus: String = r.try_get(2)?;
+        keys.push(KeyRecord {
+            key_id,
+            key: VerifyingKey::from_str(&material)
+                .map_err(|e| StoreError::Corrupt(format!("key {key_id}: {e}")))?,
+            active: kstatus == "active",
+            created_at: r.try_get(3)?,
+        });
+    }
+    Ok(Some(Terminal {
+        id: id.to_string(),
+        name: row.try_get(0)?,
+        status: TerminalStatus::parse(&status)?,
+        keys,
+    }))
+}
+
+async fn sequences_above<C: tokio_postgres::GenericClient + Sync>(
+    client: &C,
+    terminal: &str,
+    hc: u64,
+) -> Result<Vec<u64>> {
+    let rows = client
+        .query(
+            "SELECT sequence FROM events WHERE terminal_id = $1 AND sequence > $2 \
+             ORDER BY sequence",
+            &[&terminal, &(hc as i64)],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| Ok(r.try_get::<_, i64>(0)? as u64))
+        .collect()
+}
+
+impl PgStore {
+    /// Connect, and bring the schema up to date.
+    pub async fn open(url: &str) -> Result<Self> {
+        let pg_config = tokio_postgres::Config::from_str(url)?;
+        {
+            // Migrations on a dedicated connection.
+            let (mut client, conn) = pg_config.connect(NoTls).await?;
+            let task = tokio::spawn(async move {
+                let _ = conn.await;
+            });
+            migrations::migrations::runner()
+                .run_async(&mut client)
+                .await?;
+            drop(client);
+            let _ = task.await;
+        }
+        let mgr = Manager::from_config(
+            pg_config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(mgr).max_size(16).build().map_err(pool_err)?;
+        Ok(PgStore { pool })
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object> {
+        self.pool.get().await.map_err(pool_err)
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn add_terminal(&self, id: &str, name: Option<&str>, key: &VerifyingKey) -> Result<i64> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let n = tx
+            .execute(
+                "INSERT INTO terminals (id, name, created_at) VALUES ($1, $2, now()) \
+                 ON CONFLICT DO NOTHING",
+                &[&id, &name],
+            )
+            .await?;
+        if n == 0 {
+            return Err(StoreError::TerminalExists(id.to_string()));
+        }
+        let row = tx
+            .query_one(
+                "INSERT INTO terminal_keys (terminal_id, kind, material, created_at) \
+                 VALUES ($1, $2, $3, now()) RETURNING key_id",
+                &[&id, &key.kind(), &key.to_text()],
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(row.try_get(0)?)
+    }
+
+    async fn add_key(&self, terminal: &str, key: &VerifyingKey) -> Result<i64> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "INSERT INTO terminal_keys (terminal_id, kind, material, created_at) \
+                 SELECT id, $2, $3, now() FROM terminals WHERE id = $1 RETURNING key_id",
+                &[&terminal, &key.kind(), &key.to_text()],
+            )
+            .await?
+            .ok_or_else(|| StoreError::UnknownTerminal(terminal.to_string()))?;
+        Ok(row.try_get(0)?)
+    }
+
+    async fn retire_keys(&self, terminal: &str, key_ids: &[i64]) -> Result<usize> {
+        let client = self.client().await?;
+        let n = client
+            .execute(
+                "UPDATE terminal_keys SET status = 'retired', retired_at = now() \
+                 WHERE terminal_id = $1 AND key_id = ANY($2) AND status = 'active'",
+                &[&terminal, &key_ids],
+            )
+            .await?;
+        Ok(n as usize)
+    }
+
+    async fn set_status(&self, terminal: &str, status: TerminalStatus) -> Result<()> {
+        let client = self.client().await?;
+        let n = client
+            .execute(
+                "UPDATE terminals SET status = $2 WHERE id = $1",
+                &[&terminal, &status.as_str()],
+            )
+            .await?;
+        if n == 0 {
+            return Err(StoreError::UnknownTerminal(terminal.to_string()));
+        }
+        Ok(())
+    }
+
+    async fn terminal(&self, id: &str) -> Result<Option<Terminal>> {
+        let client = self.client().await?;
+        load_terminal(&client, id).await
+    }
+
+    async fn terminals(&self) -> Result<Vec<TerminalInfo>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT t.id, t.highest_contiguous, t.max_sequence, t.last_received_at, \
+                 (SELECT COUNT(*) FROM events e WHERE e.terminal_id = t.id) \
+                 FROM terminals t ORDER BY t.id",
+                &[],
+            )
+            .await?;
+        let mut out = Vec::new();
+        for r in rows {
+            let id: String = r.try_get(0)?;
+            let t = load_terminal(&client, &id)
+                .await?
+                .ok_or_else(|| StoreError::Corrupt(format!("terminal {id} vanished")))?;
+            out.push(TerminalInfo {
+                id,
+                name: t.name,
+                status: t.status,
+                keys: t.keys.iter().map(KeyInfo::from).collect(),
+                highest_contiguous: r.try_get::<_, i64>(1)? as u64,
+                max_sequence: r.try_get::<_, i64>(2)? as u64,
+                last_received_at: r.try_get(3)?,
+                events: r.try_get::<_, i64>(4)? as u64,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn ingest(
+        &self,
+        terminal: &str,
+        events: Vec<NewEvent>,
+        received_at: DateTime<Utc>,
+    ) -> Result<IngestOutcome> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let hc: i64 = tx
+            .query_opt(
+                "SELECT highest_contiguous FROM terminals WHERE id = $1 FOR UPDATE",
+                &[&terminal],
+            )
+            .await?
+            .ok_or_else(|| StoreError::UnknownTerminal(terminal.to_string()))?
+            .try_get(0)?;
+        let insert = tx
+            .prepare_cached(
+                "INSERT INTO events (id, terminal_id, sequence, type, payment_id, provider, \
+                 currency, amount, refund_id, refund_amount, business_day, occurred_at, \
+                 received_at, body) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .await?;
+        let mut results = Vec::with_capacity(events.len());
+        let mut stored_any = false;
+        let mut max_seq = 0i64;
+        for e in &events {
+            let seq = e.sequence as i64;
+            let n = tx
+                .execute(
+                    &insert,
+                    &[
+                        &e.id,
+                        &terminal,
+                        &seq,
+                        &e.kind.as_str(),
+                        &e.payment_id,
+                        &e.provider,
+                        &e.currency,
+                        &e.amount,
+                        &e.refund_id,
+                        &e.refund_amount,
+                        &e.business_day,
+                        &e.occurred_at,
+                        &received_at,
+                        &e.body,
+                    ],
+                )
+                .await?;
+            if n == 1 {
+                stored_any = true;
+                max_seq = max_seq.max(seq);
+                results.push((e.id.clone(), e.sequence, IngestStatus::Stored));
+                continue;
+            }
+            let by_id = tx
+                .query_opt(
+                    "SELECT terminal_id, sequence FROM events WHERE id = $1",
+                    &[&e.id],
+                )
+                .await?;
+            match by_id {
+                Some(r) => {
+                    let t: String = r.try_get(0)?;
+                    let s: i64 = r.try_get(1)?;
+                    if t == terminal && s == seq {
+                        results.push((e.id.clone(), e.sequence, IngestStatus::Duplicate));
+                    } else {
+                        return Err(StoreError::Conflict {
+                            id: e.id.clone(),
+                            sequence: e.sequence,
+                            existing_id: Some(e.id.clone()),
+                            reason: format!(
+                                "webhook id {} already names event {s} of terminal {t}",
+                                e.id
+                            ),
+                        });
+                    }
+                }
+                None => {
+                    let existing: Option<String> = tx
+                        .query_opt(
+                            "SELECT id FROM events WHERE terminal_id = $1 AND sequence = $2",
+                            &[&terminal, &seq],
+                        )
+                        .await?
+                        .map(|r| r.try_get(0))
+                        .transpose()?;
+                    return Err(StoreError::Conflict {
+                        id: e.id.clone(),
+                        sequence: e.sequence,
+                        reason: format!(
+                            "sequence {} of terminal {terminal} is already stored under id {}",
+                            e.sequence,
+                            existing.as_deref().unwrap_or("?")
+                        ),
+                        existing_id: existing,
+                    });
+                }
+            }
+        }
+        let mut new_hc = hc as u64;
+        if stored_any {
+            new_hc = advance(new_hc, &sequences_above(&*tx, terminal, new_hc).await?);
+        }
+        tx.execute(
+            "UPDATE terminals SET highest_contiguous = $2, \
+             max_sequence = GREATEST(max_sequence, $3), last_received_at = $4 WHERE id = $1",
+            &[&terminal, &(new_hc as i64), &max_seq, &received_at],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(IngestOutcome {
+            results,
+            highest_contiguous: new_hc,
+        })
+    }
+
+    async fn progress(&self, terminal: &str) -> Result<Option<Progress>> {
+        let client = self.client().await?;
+        let Some(r) = client
+            .query_opt(
+                "SELECT highest_contiguous, max_sequence, last_received_at \
+                 FROM terminals WHERE id = $1",
+                &[&terminal],
+            )
+            .await?
+        else {
+            return Ok(None);
+        };
+        let hc = r.try_get::<_, i64>(0)? as u64;
+        let above = sequences_above(&**client, terminal, hc).await?;
+        Ok(Some(Progress {
+            highest_contiguous: hc,
+            gaps: gaps_from(hc, &above),
+            max_sequence: r.try_get::<_, i64>(1)? as u64,
+            last_received_at: r.try_get(2)?,
+        }))
+    }
+
+    async fn event(&self, id: &str) -> Result<Option<StoredEvent>> {
+        let client = self.client().await?;
+        client
+            .query_opt(
+                &format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = $1"),
+                &[&id],
+            )
+            .await?
+            .as_ref()
+            .map(event_from_row)
+            .transpose()
+    }
+
+    async fn settlements(&self, q: &SettlementQuery) -> Result<Vec<StoredEvent>> {
+        let client = self.client().await?;
+        let kinds: Vec<&str> = match q.kind {
+            Some(k) => vec![k.as_str()],
+            None => vec![
+                EventType::PaymentSettled.as_str(),
+                EventType::PaymentRefunded.as_str(),
+            ],
+        };
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {EVENT_COLUMNS} FROM events \
+                     WHERE row_no > $1 AND ($2::text IS NULL OR terminal_id = $2) \
+                     AND ($3::date IS NULL OR business_day = $3) \
+                     AND ($4::text IS NULL OR provider = $4) \
+                     AND type = ANY($5) ORDER BY row_no LIMIT $6"
+                ),
+                &[
+                    &q.after.unwrap_or(0),
+                    &q.terminal,
+                    &q.day,
+                    &q.provider,
+                    &kinds,
+                    &i64::from(q.limit),
+                ],
+            )
+            .await?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    async fn totals(&self, q: &TotalsQuery) -> Result<Vec<TotalsRow>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT provider, currency, \
+                 COUNT(*) FILTER (WHERE type = 'payment.settled'), \
+                 COALESCE(SUM(amount) FILTER (WHERE type = 'payment.settled'), 0), \
+                 COUNT(*) FILTER (WHERE type = 'payment.refunded'), \
+                 COALESCE(SUM(refund_amount) FILTER (WHERE type = 'payment.refunded'), 0) \
+                 FROM events WHERE type IN ('payment.settled', 'payment.refunded') \
+                 AND ($1::text IS NULL OR terminal_id = $1) \
+                 AND ($2::date IS NULL OR business_day = $2) \
+                 GROUP BY provider, currency ORDER BY provider, currency",
+                &[&q.terminal, &q.day],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(TotalsRow {
+                    provider: r.try_get(0)?,
+                    currency: r.try_get(1)?,
+                    count: r.try_get::<_, i64>(2)? as u64,
+                    settled: r.try_get(3)?,
+                    refund_count: r.try_get::<_, i64>(4)? as u64,
+                    refunded: r.try_get(5)?,
+                    net: Decimal::ZERO,
+                }
+                .finish())
+            })
+            .collect()
+    }
+
+    async fn add_token(&self, sha256_hex: &str, label: &str) -> Result<()> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "INSERT INTO read_tokens (token_sha256, label, created_at) VALUES ($1, $2, now())",
+                &[&sha256_hex, &label],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn token_exists(&self, sha256_hex: &str) -> Result<bool> {
+        let client = self.client().await?;
+        Ok(client
+            .query_opt(
+                "SELECT 1 FROM read_tokens WHERE token_sha256 = $1",
+                &[&sha256_hex],
+            )
+            .await?
+            .is_some())
+    }
+
+    async fn count_events(&self, terminal: Option<&str>) -> Result<u64> {
+        let client = self.client().await?;
+        let r = client
+            .query_one(
+                "SELECT COUNT(*) FROM events WHERE ($1::text IS NULL OR terminal_id = $1)",
+                &[&terminal],
+            )
+            .await?;
+        Ok(r.try_get::<_, i64>(0)? as u64)
+    }
+}
