@@ -1,6 +1,7 @@
 //! Till desktop shell — definition and glue, nothing else.
 //!
 //! Layout:
+//! - [`cli`]: the headless command line (`till charge|status|cancel|refund|list|recover|secret`).
 //! - [`config`]: the terminal's configuration file (shop and KHQR merchant profile).
 //! - [`money`]: keyed-amount parsing for the cashier (exact decimals, per-currency exponent).
 //! - [`commands`]: the IPC commands each window may call (see the capabilities in
@@ -9,6 +10,7 @@
 //!   that (re)loads late can ask for the current state.
 //! - [`windows`]: window placement (customer display on a second monitor).
 
+pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod display;

@@ -1,0 +1,442 @@
+//! Configuration: `<home>/till.toml` over the built-in defaults
+//! (`defaults.toml`, a demo shop on the local sandbox), then environment
+//! overrides `TILL__<SECTION>__<KEY>=value`. An invalid value is refused with a
+//! message naming the key. Secrets are never configuration: see [`crate::secrets`].
+
+use crate::money::{Amount, Currency};
+use chrono::NaiveTime;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The built-in configuration text.
+pub const DEFAULTS_TOML: &str = include_str!("../defaults.toml");
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{origin} is not valid TOML: {message}")]
+    Syntax { origin: String, message: String },
+    #[error("invalid value for `{key}`: {message}")]
+    Invalid { key: String, message: String },
+}
+
+fn invalid(key: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.to_owned(),
+        message: message.into(),
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub terminal: TerminalSection,
+    pub shop: Shop,
+    pub business_day: BusinessDaySection,
+    pub khqr: KhqrProfile,
+    pub bkash: BkashSection,
+    pub bakong: BakongSection,
+    pub demo: DemoSection,
+    pub offline: OfflineSection,
+    /// Where the configuration came from (for logs and screens).
+    #[serde(skip)]
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TerminalSection {
+    /// This terminal's id at the hub; also the prefix of invoice numbers.
+    pub id: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Shop {
+    pub name: String,
+    pub name_km: Option<String>,
+    pub name_bn: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BusinessDaySection {
+    /// IANA zone name, e.g. `Asia/Dhaka`, `Asia/Phnom_Penh`.
+    pub timezone: String,
+    /// Local time at which one business day ends and the next begins (`HH:MM`).
+    pub cutoff: String,
+}
+
+/// How this shop's Bakong account was registered (what goes into its KHQR).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct KhqrProfile {
+    pub kind: AccountKind,
+    pub bakong_account_id: String,
+    pub merchant_name: String,
+    pub merchant_city: String,
+    pub merchant_id: Option<String>,
+    pub acquiring_bank: Option<String>,
+    pub account_information: Option<String>,
+    pub merchant_category_code: Option<String>,
+    pub store_label: Option<String>,
+    pub terminal_label: Option<String>,
+    pub mobile_number: Option<String>,
+    pub language_preference: Option<String>,
+    pub merchant_name_alternate_language: Option<String>,
+    pub merchant_city_alternate_language: Option<String>,
+    /// What the keypad starts in.
+    pub default_currency: Currency,
+    /// Currencies offered for KHQR (KHR and/or USD).
+    pub currencies: Vec<Currency>,
+    /// How long a dynamic code may be scanned.
+    pub expiry_seconds: u64,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum AccountKind {
+    Individual,
+    Merchant,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BkashSection {
+    pub enabled: bool,
+    pub base_url: url::Url,
+    pub timeout_secs: u64,
+    pub callback_url: url::Url,
+    /// How long the customer has on the hosted page before Till gives the payment up.
+    pub checkout_window_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BakongSection {
+    pub enabled: bool,
+    pub base_url: url::Url,
+    pub timeout_secs: u64,
+    pub fast_interval_ms: u64,
+    pub slow_interval_ms: u64,
+    pub fast_window_secs: u64,
+    pub min_request_gap_ms: u64,
+    /// E-mail registered with Bakong, for renewing the API token.
+    #[serde(default)]
+    pub renew_email: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoSection {
+    pub enabled: bool,
+    pub settle_after_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OfflineSection {
+    pub max_unverified_per_payment: BTreeMap<Currency, rust_decimal::Decimal>,
+    pub max_unverified_per_day: BTreeMap<Currency, rust_decimal::Decimal>,
+}
+
+impl Config {
+    /// The built-in defaults alone.
+    pub fn defaults() -> Config {
+        let mut c = Config::from_layers(DEFAULTS_TOML, None, std::iter::empty())
+            .expect("the built-in defaults are valid");
+        c.source = "built-in defaults".into();
+        c
+    }
+
+    /// `<home>/till.toml` over the defaults, then `TILL__*` environment overrides.
+    pub fn load(home: &Path) -> Result<Config, ConfigError> {
+        let path = home.join("till.toml");
+        let file = match std::fs::read_to_string(&path) {
+            Ok(text) => Some((path.display().to_string(), text)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(source) => return Err(ConfigError::Read { path, source }),
+        };
+        let source = file
+            .as_ref()
+            .map(|(p, _)| p.clone())
+            .unwrap_or_else(|| "built-in defaults".into());
+        let mut c = Config::from_layers(
+            DEFAULTS_TOML,
+            file.as_ref().map(|(p, t)| (p.as_str(), t.as_str())),
+            std::env::vars(),
+        )?;
+        c.source = source;
+        Ok(c)
+    }
+
+    /// Merges the layers and validates. `env` yields `(name, value)` pairs; only
+    /// names starting `TILL__` are used.
+    pub fn from_layers(
+        defaults: &str,
+        file: Option<(&str, &str)>,
+        env: impl Iterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let mut base: toml::Table = toml::from_str(defaults).map_err(|e| ConfigError::Syntax {
+            origin: "built-in defaults".into(),
+            message: e.to_string(),
+        })?;
+        if let Some((origin, text)) = file {
+            let over: toml::Table = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+                origin: origin.into(),
+                message: e.message().to_owned(),
+            })?;
+            merge(&mut base, over);
+        }
+        for (name, value) in env {
+            let Some(rest) = name.strip_prefix("TILL__") else {
+                continue;
+            };
+            let path: Vec<String> = rest.split("__").map(|s| s.to_ascii_lowercase()).collect();
+            set_path(&mut base, &path, &value)?;
+        }
+        let config: Config =
+            toml::Value::Table(base)
+                .try_into()
+                .map_err(|e: toml::de::Error| {
+                    let msg = e.message().to_owned();
+                    // serde names the offending field in the message; pass it on.
+                    invalid(&field_in(&msg), msg)
+                })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let id = &self.terminal.id;
+        if id.is_empty()
+            || id.len() > 12
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(invalid(
+                "terminal.id",
+                "1 to 12 letters, digits, '-' or '_' (it prefixes invoice numbers)",
+            ));
+        }
+        self.timezone()?;
+        self.cutoff()?;
+        if self.shop.name.trim().is_empty() {
+            return Err(invalid("shop.name", "must not be empty"));
+        }
+        if !(30..=86_400).contains(&self.khqr.expiry_seconds) {
+            return Err(invalid("khqr.expiry_seconds", "between 30 and 86400"));
+        }
+        if self.khqr.currencies.is_empty() {
+            return Err(invalid("khqr.currencies", "name at least one of KHR, USD"));
+        }
+        for c in self.khqr.currencies.iter().chain([&self.khqr.default_currency]) {
+            if c.khqr().is_none() {
+                return Err(invalid(
+                    "khqr.currencies",
+                    format!("KHQR carries KHR or USD, not {c}"),
+                ));
+            }
+        }
+        if self.khqr.kind == AccountKind::Merchant
+            && (self.khqr.merchant_id.is_none() || self.khqr.acquiring_bank.is_none())
+        {
+            return Err(invalid(
+                "khqr.merchant_id",
+                "a merchant account needs khqr.merchant_id and khqr.acquiring_bank",
+            ));
+        }
+        for (key, secs) in [
+            ("bkash.timeout_secs", self.bkash.timeout_secs),
+            ("bakong.timeout_secs", self.bakong.timeout_secs),
+        ] {
+            if !(1..=300).contains(&secs) {
+                return Err(invalid(key, "between 1 and 300 seconds"));
+            }
+        }
+        if !(5..=86_400).contains(&self.bkash.checkout_window_secs) {
+            return Err(invalid("bkash.checkout_window_secs", "between 5 and 86400"));
+        }
+        if self.bakong.min_request_gap_ms < 100 {
+            return Err(invalid("bakong.min_request_gap_ms", "at least 100"));
+        }
+        if self.bakong.fast_interval_ms < self.bakong.min_request_gap_ms
+            || self.bakong.slow_interval_ms < self.bakong.fast_interval_ms
+        {
+            return Err(invalid(
+                "bakong.slow_interval_ms",
+                "min_request_gap_ms <= fast_interval_ms <= slow_interval_ms",
+            ));
+        }
+        for (key, map) in [
+            ("offline.max_unverified_per_payment", &self.offline.max_unverified_per_payment),
+            ("offline.max_unverified_per_day", &self.offline.max_unverified_per_day),
+        ] {
+            for (c, v) in map {
+                if v.is_sign_negative() || v.normalize().scale() > c.exponent() {
+                    return Err(invalid(
+                        &format!("{key}.{c}"),
+                        format!("a non-negative {c} amount with at most {} decimals", c.exponent()),
+                    ));
+                }
+            }
+        }
+        // Build one code now so a bad profile fails at start, not at the first customer.
+        let one = Amount::parse("1", Currency::Usd).expect("1 USD");
+        crate::provider::bakong::build_khqr(self, one, chrono::Utc::now())
+            .map_err(|e| invalid("khqr", format!("the merchant profile cannot make a KHQR: {e}")))?;
+        Ok(())
+    }
+
+    pub fn timezone(&self) -> Result<chrono_tz::Tz, ConfigError> {
+        self.business_day
+            .timezone
+            .parse()
+            .map_err(|_| invalid("business_day.timezone", "an IANA zone such as Asia/Dhaka"))
+    }
+
+    pub fn cutoff(&self) -> Result<NaiveTime, ConfigError> {
+        NaiveTime::parse_from_str(&self.business_day.cutoff, "%H:%M")
+            .map_err(|_| invalid("business_day.cutoff", "a local time HH:MM such as 04:00"))
+    }
+
+    pub fn bkash_timeout(&self) -> Duration {
+        Duration::from_secs(self.bkash.timeout_secs)
+    }
+
+    pub fn bakong_timeout(&self) -> Duration {
+        Duration::from_secs(self.bakong.timeout_secs)
+    }
+}
+
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
+/// Sets `a.b.c = value`, keeping the existing value's type (a string for a
+/// string, an integer for an integer...).
+fn set_path(table: &mut toml::Table, path: &[String], value: &str) -> Result<(), ConfigError> {
+    let key = path.join(".");
+    let (last, parents) = path
+        .split_last()
+        .ok_or_else(|| invalid("TILL__", "empty override name"))?;
+    let mut t = table;
+    for p in parents {
+        t = match t
+            .entry(p.clone())
+            .or_insert_with(|| toml::Value::Table(Default::default()))
+        {
+            toml::Value::Table(inner) => inner,
+            _ => return Err(invalid(&key, "not a section")),
+        };
+    }
+    let parsed = match t.get(last) {
+        Some(toml::Value::String(_)) | None => toml::Value::String(value.to_owned()),
+        Some(toml::Value::Integer(_)) => toml::Value::Integer(
+            value
+                .trim()
+                .parse()
+                .map_err(|_| invalid(&key, format!("\"{value}\" is not a whole number")))?,
+        ),
+        Some(toml::Value::Boolean(_)) => toml::Value::Boolean(match value.trim() {
+            "true" | "1" | "yes" => true,
+            "false" | "0" | "no" => false,
+            _ => return Err(invalid(&key, format!("\"{value}\" is not true/false"))),
+        }),
+        Some(_) => {
+            let doc = format!("v = {value}");
+            let parsed: toml::Table = toml::from_str(&doc)
+                .map_err(|e| invalid(&key, format!("not a TOML value: {}", e.message())))?;
+            parsed["v"].clone()
+        }
+    };
+    t.insert(last.clone(), parsed);
+    Ok(())
+}
+
+/// Pulls the field name out of serde's "unknown field `x`" / "missing field `x`" messages.
+fn field_in(message: &str) -> String {
+    message
+        .split('`')
+        .nth(1)
+        .map(str::to_owned)
+        .unwrap_or_else(|| "configuration".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Iterator<Item = (String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<Vec<_>>()
+            .into_iter()
+    }
+
+    #[test]
+    fn defaults_are_valid_and_point_at_the_sandbox() {
+        let c = Config::defaults();
+        assert_eq!(c.bkash.base_url.as_str(), "http://127.0.0.1:7878/v1.2.0-beta");
+        assert_eq!(c.timezone().unwrap(), chrono_tz::Asia::Dhaka);
+        assert_eq!(c.khqr.default_currency, Currency::Khr);
+    }
+
+    #[test]
+    fn file_then_environment_override() {
+        let file = "[terminal]\nid = \"shop2\"\n[bakong]\ntimeout_secs = 20\n";
+        let c = Config::from_layers(
+            DEFAULTS_TOML,
+            Some(("till.toml", file)),
+            env(&[
+                ("TILL__BAKONG__TIMEOUT_SECS", "25"),
+                ("TILL__BKASH__ENABLED", "false"),
+                ("TILL__BUSINESS_DAY__TIMEZONE", "Asia/Phnom_Penh"),
+                ("UNRELATED", "x"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.terminal.id, "shop2");
+        assert_eq!(c.bakong.timeout_secs, 25);
+        assert!(!c.bkash.enabled);
+        assert_eq!(c.timezone().unwrap(), chrono_tz::Asia::Phnom_Penh);
+    }
+
+    #[test]
+    fn invalid_values_name_their_key() {
+        let cases: &[(&str, &str)] = &[
+            ("[business_day]\ncutoff = \"25:00\"", "business_day.cutoff"),
+            ("[business_day]\ntimezone = \"Mars/Base\"", "business_day.timezone"),
+            ("[terminal]\nid = \"a very long terminal id\"", "terminal.id"),
+            ("[khqr]\ncurrencies = [\"BDT\"]", "khqr.currencies"),
+            ("[bkash]\ntimeout_secs = 0", "bkash.timeout_secs"),
+            ("[bkash]\nbase_ulr = \"http://x\"", "base_ulr"),
+            ("[offline.max_unverified_per_payment]\nUSD = \"1.234\"", "offline.max_unverified_per_payment.USD"),
+        ];
+        for (file, key) in cases {
+            let err = Config::from_layers(DEFAULTS_TOML, Some(("till.toml", file)), env(&[]))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(key), "{file}: {err}");
+        }
+        let err = Config::from_layers(DEFAULTS_TOML, None, env(&[("TILL__BAKONG__TIMEOUT_SECS", "soon")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("bakong.timeout_secs"), "{err}");
+    }
+}

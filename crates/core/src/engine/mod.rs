@@ -1,0 +1,686 @@
+//! The engine: one async API for every front end (the desktop shell, the
+//! command line, tests). It owns the journal, the providers and the
+//! background tasks (Bakong poller, sweeper, deferred-call worker).
+//!
+//! | module | what it does |
+//! | --- | --- |
+//! | [`charge`](self::Engine::charge) (here) | charge, cancel, refund, status, list, subscribe |
+//! | [`settle`] | turning a provider's verdict into a state change |
+//! | [`bkash_flow`] | the callback → execute → resolution flow |
+//! | [`poller`] | the single per-terminal Bakong poller |
+//! | [`sweeper`] | start-up recovery, expiry of bKash checkouts, demo settlement |
+//! | [`deferred`] | calls retried when an unreachable provider comes back |
+//!
+//! The journal lock is never held across an `.await`.
+
+mod bkash_flow;
+mod deferred;
+pub mod poller;
+mod settle;
+mod sweeper;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::journal::payments::{Change, ListFilter, NewPayment};
+use crate::journal::{Journal, JournalContext, JournalError};
+use crate::money::{Amount, MoneyError};
+use crate::payment::{Payment, ProviderKind, Refund};
+use crate::provider::bakong::BakongProvider;
+use crate::provider::bkash::BkashProvider;
+use crate::provider::demo::DemoProvider;
+use crate::provider::{CustomerStep, ProviderError, Registry};
+use crate::secrets::{names, SharedSecrets};
+use crate::state::PaymentState;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use till_provider_http::{CallObserver, CallRecord};
+use tokio::sync::{broadcast, watch, Notify};
+use tokio::task::JoinHandle;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    #[error(transparent)]
+    Money(#[from] MoneyError),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Secret(#[from] crate::secrets::SecretError),
+    #[error("{0}")]
+    Refused(String),
+    #[error("no payment matches \"{0}\"")]
+    NotFound(String),
+}
+
+/// What front ends hear about.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EngineEvent {
+    /// A payment changed (state or fields).
+    Payment { payment: Payment },
+    /// A provider went offline or came back.
+    ProviderHealth { provider: ProviderKind, online: bool, message: Option<String> },
+}
+
+/// Online/offline of one provider, as last seen.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Health {
+    pub online: bool,
+    pub since: DateTime<Utc>,
+    pub message: Option<String>,
+}
+
+/// A charge that has reached the customer.
+#[derive(Clone, Debug, Serialize)]
+pub struct Charge {
+    pub payment: Payment,
+    pub step: CustomerStep,
+}
+
+/// How to open an engine.
+pub struct EngineOptions {
+    /// Data directory: `journal.db`, `till.toml`, `logs/`.
+    pub home: PathBuf,
+    pub config: Config,
+    pub secrets: SharedSecrets,
+    pub clock: Clock,
+    /// Run the poller, sweeper and deferred worker (off for one-shot commands
+    /// that only read).
+    pub background: bool,
+}
+
+pub(crate) struct Inner {
+    pub config: Config,
+    pub journal: Arc<Mutex<Journal>>,
+    pub clock: Clock,
+    pub registry: Registry,
+    pub bkash: Option<Arc<BkashProvider>>,
+    pub bakong: Option<Arc<BakongProvider>>,
+    pub events: broadcast::Sender<EngineEvent>,
+    pub health: Mutex<BTreeMap<ProviderKind, Health>>,
+    pub poll_wake: Notify,
+    pub sweep_wake: Notify,
+    pub stop: watch::Sender<bool>,
+    pub tasks: Mutex<Vec<JoinHandle<()>>>,
+    pub stats: Mutex<PollStats>,
+}
+
+/// Counters of the Bakong poller (tests and benchmarks).
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct PollStats {
+    pub ticks: u64,
+    pub requests: u64,
+    pub max_requests_in_a_tick: u64,
+}
+
+/// The terminal engine. Cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    pub(crate) inner: Arc<Inner>,
+}
+
+/// Writes every provider call into the journal's call log.
+struct JournalCallLog {
+    journal: Arc<Mutex<Journal>>,
+    clock: Clock,
+}
+
+impl CallObserver for JournalCallLog {
+    fn record(&self, call: CallRecord) {
+        let at = self.clock.now();
+        match self.journal.lock() {
+            Ok(j) => {
+                if let Err(e) = j.record_call(&call, at) {
+                    tracing::warn!(error = %e, endpoint = %call.endpoint, "could not log a provider call");
+                }
+            }
+            Err(_) => tracing::error!("journal lock poisoned"),
+        }
+    }
+}
+
+impl Engine {
+    /// Opens the journal under `home`, builds the configured providers and,
+    /// with `background`, starts the background tasks and resolves every
+    /// payment left open by a previous run.
+    pub async fn open(opts: EngineOptions) -> Result<Engine, EngineError> {
+        let ctx = JournalContext::from_config(&opts.config)?;
+        let journal = Journal::open(&opts.home.join("journal.db"), ctx)?;
+        let journal = Arc::new(Mutex::new(journal));
+        let observer: till_provider_http::SharedObserver = Arc::new(JournalCallLog {
+            journal: journal.clone(),
+            clock: opts.clock.clone(),
+        });
+        let config = opts.config;
+        let mut registry = Registry::default();
+
+        let mut bkash = None;
+        if config.bkash.enabled {
+            match bkash_credentials(&*opts.secrets)? {
+                Some(creds) => {
+                    let mut settings = till_bkash::BkashSettings::new(config.bkash.base_url.clone());
+                    settings.timeout = config.bkash_timeout();
+                    let client = till_bkash::BkashClient::new(settings, creds, observer.clone())
+                        .map_err(|e| EngineError::Refused(format!("bKash client: {e}")))?;
+                    let p = Arc::new(BkashProvider {
+                        client,
+                        callback_url: config.bkash.callback_url.clone(),
+                        checkout_window: chrono::Duration::seconds(
+                            config.bkash.checkout_window_secs as i64,
+                        ),
+                    });
+                    registry.insert(p.clone());
+                    bkash = Some(p);
+                }
+                None => registry.disable(
+                    ProviderKind::Bkash,
+                    format!(
+                        "bKash credentials are missing: store them with `till secret set {}` (and the other three), or set {}",
+                        names::BKASH_APP_KEY,
+                        crate::secrets::env_name(names::BKASH_APP_KEY)
+                    ),
+                ),
+            }
+        } else {
+            registry.disable(ProviderKind::Bkash, "turned off in the configuration");
+        }
+
+        let mut bakong = None;
+        if config.bakong.enabled {
+            match opts.secrets.get(names::BAKONG_TOKEN)? {
+                Some(token) => {
+                    let mut settings = till_bakong::BakongSettings::new(config.bakong.base_url.clone());
+                    settings.timeout = config.bakong_timeout();
+                    settings.renew_email = config.bakong.renew_email.clone();
+                    let client = till_bakong::BakongClient::new(
+                        settings,
+                        token.expose().to_owned(),
+                        observer.clone(),
+                    )
+                    .map_err(|e| EngineError::Refused(format!("Bakong client: {e}")))?;
+                    let p = Arc::new(BakongProvider {
+                        client,
+                        config: config.clone(),
+                    });
+                    registry.insert(p.clone());
+                    bakong = Some(p);
+                }
+                None => registry.disable(
+                    ProviderKind::Bakong,
+                    format!(
+                        "the Bakong API token is missing: store it with `till secret set {}` or set {}",
+                        names::BAKONG_TOKEN,
+                        crate::secrets::env_name(names::BAKONG_TOKEN)
+                    ),
+                ),
+            }
+        } else {
+            registry.disable(ProviderKind::Bakong, "turned off in the configuration");
+        }
+
+        if config.demo.enabled {
+            registry.insert(Arc::new(DemoProvider {
+                settle_after: Duration::from_millis(config.demo.settle_after_ms),
+                clock: opts.clock.clone(),
+            }));
+        } else {
+            registry.disable(ProviderKind::Demo, "turned off in the configuration");
+        }
+
+        let (events, _) = broadcast::channel(1024);
+        let (stop, _) = watch::channel(false);
+        let engine = Engine {
+            inner: Arc::new(Inner {
+                config,
+                journal,
+                clock: opts.clock,
+                registry,
+                bkash,
+                bakong,
+                events,
+                health: Mutex::new(BTreeMap::new()),
+                poll_wake: Notify::new(),
+                sweep_wake: Notify::new(),
+                stop,
+                tasks: Mutex::new(Vec::new()),
+                stats: Mutex::new(PollStats::default()),
+            }),
+        };
+        if opts.background {
+            engine.start_background();
+        }
+        Ok(engine)
+    }
+
+    fn start_background(&self) {
+        let mut tasks = self.inner.tasks.lock().expect("tasks lock");
+        if self.inner.bakong.is_some() {
+            tasks.push(tokio::spawn(poller::run(self.clone())));
+        }
+        tasks.push(tokio::spawn(sweeper::run(self.clone())));
+        tasks.push(tokio::spawn(deferred::run(self.clone())));
+    }
+
+    /// Stops the background tasks (the journal stays consistent whenever this happens).
+    pub async fn shutdown(&self) {
+        let _ = self.inner.stop.send(true);
+        self.inner.poll_wake.notify_one();
+        self.inner.sweep_wake.notify_one();
+        let tasks: Vec<_> = std::mem::take(&mut *self.inner.tasks.lock().expect("tasks lock"));
+        for t in tasks {
+            let _ = tokio::time::timeout(Duration::from_secs(5), t).await;
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.inner.clock
+    }
+
+    /// Runs `f` with the journal locked (never across an await).
+    pub(crate) fn with_journal<T>(
+        &self,
+        f: impl FnOnce(&mut Journal) -> Result<T, JournalError>,
+    ) -> Result<T, JournalError> {
+        let mut j = self
+            .inner
+            .journal
+            .lock()
+            .map_err(|_| JournalError::Refused("the journal lock is poisoned".into()))?;
+        f(&mut j)
+    }
+
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        self.inner.clock.now()
+    }
+
+    pub(crate) fn emit(&self, p: &Payment) {
+        let _ = self.inner.events.send(EngineEvent::Payment { payment: p.clone() });
+    }
+
+    /// Live updates: every payment change and provider health change.
+    pub fn subscribe(&self) -> broadcast::Receiver<EngineEvent> {
+        self.inner.events.subscribe()
+    }
+
+    /// Providers that can take payments now.
+    pub fn providers(&self) -> Vec<ProviderKind> {
+        self.inner.registry.enabled()
+    }
+
+    /// Providers that cannot, and why (for the screen).
+    pub fn disabled_providers(&self) -> BTreeMap<ProviderKind, String> {
+        self.inner.registry.disabled().clone()
+    }
+
+    /// Online/offline per provider, as last seen (absent: not contacted yet).
+    pub fn health(&self) -> BTreeMap<ProviderKind, Health> {
+        self.inner.health.lock().expect("health lock").clone()
+    }
+
+    pub fn is_online(&self, kind: ProviderKind) -> bool {
+        self.health().get(&kind).map(|h| h.online).unwrap_or(true)
+    }
+
+    /// Records what a provider call says about reachability.
+    pub(crate) fn note_health<T>(&self, kind: ProviderKind, r: &Result<T, ProviderError>) {
+        let (online, message) = match r {
+            Err(e) if e.is_offline() => (false, Some(e.to_string())),
+            _ => (true, None),
+        };
+        let changed = {
+            let mut h = self.inner.health.lock().expect("health lock");
+            let prev = h.get(&kind).map(|x| x.online);
+            if prev != Some(online) {
+                h.insert(
+                    kind,
+                    Health {
+                        online,
+                        since: self.now(),
+                        message: message.clone(),
+                    },
+                );
+                prev.is_some() || !online
+            } else {
+                false
+            }
+        };
+        if changed {
+            tracing::info!(provider = %kind, online, "provider health changed");
+            let _ = self.inner.events.send(EngineEvent::ProviderHealth {
+                provider: kind,
+                online,
+                message,
+            });
+            if online {
+                // Whatever waited for this provider may go now.
+                self.inner.sweep_wake.notify_one();
+            }
+        }
+    }
+
+    pub fn poll_stats(&self) -> PollStats {
+        *self.inner.stats.lock().expect("stats lock")
+    }
+
+    // ---------------------------------------------------------------- charge
+
+    /// Starts a payment: written to the journal (with its idempotency key)
+    /// before any network call, then handed to the provider.
+    pub async fn charge(
+        &self,
+        provider: ProviderKind,
+        amount: Amount,
+        operator: &str,
+    ) -> Result<Charge, EngineError> {
+        let p = self.inner.registry.get(provider)?.clone();
+        if !p.currencies().contains(&amount.currency()) {
+            return Err(EngineError::Refused(format!(
+                "{provider} does not take {}; it takes {}",
+                amount.currency(),
+                p.currencies()
+                    .iter()
+                    .map(|c| c.code())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        let now = self.now();
+        let offline = provider == ProviderKind::Bakong && !self.is_online(ProviderKind::Bakong);
+        if offline {
+            self.check_unverified_caps(amount, now)?;
+        }
+        let id = ulid::Ulid::new().to_string();
+        let created = self.with_journal(|j| {
+            j.create_payment(
+                NewPayment {
+                    id: id.clone(),
+                    provider,
+                    amount,
+                    operator: operator.to_owned(),
+                    at: now,
+                },
+                |invoice, _| {
+                    let mut c = p.prepare(invoice, amount, now)?;
+                    c.offline = Some(offline);
+                    Ok::<_, ProviderError>(c)
+                },
+            )
+        })??;
+        self.emit(&created);
+        let started = p.start(&created).await;
+        self.note_health(provider, &started);
+        match started {
+            Ok(s) => {
+                let payment = self.with_journal(|j| {
+                    j.transition(
+                        &created.id,
+                        PaymentState::AwaitingCustomer,
+                        &s.change,
+                        None,
+                        self.now(),
+                    )
+                })?;
+                self.emit(&payment);
+                if provider == ProviderKind::Bakong {
+                    self.inner.poll_wake.notify_one();
+                }
+                Ok(Charge {
+                    payment,
+                    step: s.step,
+                })
+            }
+            Err(e) => {
+                // Create gave no payment to show the customer: nothing can be
+                // paid on it, so it ends here.
+                let reason = match &e {
+                    ProviderError::Unknown { .. } => {
+                        format!("{provider} did not answer; nothing was charged. Try again.")
+                    }
+                    other => other.to_string(),
+                };
+                let code = match &e {
+                    ProviderError::Refused { code, .. } => code.clone(),
+                    _ => "start".into(),
+                };
+                let failed = self.with_journal(|j| {
+                    j.transition(
+                        &created.id,
+                        PaymentState::Failed,
+                        &Change {
+                            failure_code: Some(code),
+                            failure_reason: Some(reason.clone()),
+                            ..Change::default()
+                        },
+                        Some(&e.to_string()),
+                        self.now(),
+                    )
+                })?;
+                self.emit(&failed);
+                Err(EngineError::Provider(e))
+            }
+        }
+    }
+
+    fn check_unverified_caps(&self, amount: Amount, now: DateTime<Utc>) -> Result<(), EngineError> {
+        let c = amount.currency();
+        let per_payment = self.inner.config.offline.max_unverified_per_payment.get(&c);
+        let per_day = self.inner.config.offline.max_unverified_per_day.get(&c);
+        let zero = rust_decimal::Decimal::ZERO;
+        if amount.value() > *per_payment.unwrap_or(&zero) {
+            return Err(EngineError::Refused(format!(
+                "Bakong cannot be reached, and {} is above the {} limit for a payment that cannot be verified now",
+                amount.display(),
+                Amount::from_stored(&per_payment.unwrap_or(&zero).to_string(), c)?.display()
+            )));
+        }
+        let tz = self.inner.config.timezone()?;
+        let cutoff = self.inner.config.cutoff()?;
+        let day = crate::business_day::business_day(now, tz, cutoff);
+        let so_far = self.with_journal(|j| j.unverified_total(day, c))?;
+        let after = so_far.checked_add(amount)?;
+        if after.value() > *per_day.unwrap_or(&zero) {
+            return Err(EngineError::Refused(format!(
+                "Bakong cannot be reached, and today's unverified KHQR payments would reach {}, above the day's limit",
+                after.display()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Cancels a payment the customer has not completed.
+    pub async fn cancel(&self, key: &str, actor: &str) -> Result<Payment, EngineError> {
+        let p = self.payment(key)?;
+        match p.state {
+            PaymentState::Created | PaymentState::AwaitingCustomer => {}
+            PaymentState::Authorized => {
+                return Err(EngineError::Refused(
+                    "the customer already approved; Till is completing the payment and it cannot be cancelled now".into(),
+                ))
+            }
+            s => {
+                return Err(EngineError::Refused(format!(
+                    "the payment is {s} and cannot be cancelled"
+                )))
+            }
+        }
+        // A KHQR cannot be taken back from the customer's phone: look once
+        // more before cancelling, so a payment made this second is not lost.
+        if p.provider == ProviderKind::Bakong {
+            if let Ok(provider) = self.inner.registry.get(ProviderKind::Bakong) {
+                let v = provider.query(&p).await;
+                self.note_health(ProviderKind::Bakong, &v);
+                if let Ok(v @ crate::provider::Verdict::Paid { .. }) = v {
+                    let settled = self.apply_verdict(&p.id, v, "checked before cancelling")?;
+                    return Err(EngineError::Refused(format!(
+                        "the customer has already paid; the payment is {}",
+                        settled.state
+                    )));
+                }
+            }
+        }
+        let out = self.with_journal(|j| {
+            let out = j.transition(
+                &p.id,
+                PaymentState::Cancelled,
+                &Change {
+                    failure_reason: Some("Cancelled at the till".into()),
+                    ..Change::default()
+                },
+                Some(&format!("cancelled by {actor}")),
+                self.now(),
+            )?;
+            j.audit(actor, "payment.cancel", Some(&p.id), None, self.now())?;
+            Ok(out)
+        })?;
+        self.emit(&out);
+        Ok(out)
+    }
+
+    /// Refunds all (`amount` = None) or part of a paid payment.
+    pub async fn refund(
+        &self,
+        key: &str,
+        amount: Option<Amount>,
+        reason: Option<&str>,
+        actor: &str,
+    ) -> Result<(Payment, Refund), EngineError> {
+        let p = self.payment(key)?;
+        let provider = self.inner.registry.get(p.provider)?.clone();
+        if p.provider == ProviderKind::Bakong {
+            // Say so before writing anything.
+            let err = provider.refund(&p, &fake_refund(&p)).await.err();
+            if let Some(e) = err {
+                return Err(e.into());
+            }
+        }
+        let amount = amount.unwrap_or_else(|| p.refundable());
+        let refund_id = ulid::Ulid::new().to_string();
+        let (p, r) = self.with_journal(|j| {
+            let out = j.begin_refund(&p.id, &refund_id, amount, reason, actor, self.now())?;
+            j.audit(
+                actor,
+                "payment.refund",
+                Some(&p.id),
+                Some(&format!("{} ({})", amount, reason.unwrap_or("no reason given"))),
+                self.now(),
+            )?;
+            Ok(out)
+        })?;
+        self.emit(&p);
+        self.send_refund(&p, &r).await
+    }
+
+    /// The payment for an id, invoice, paymentID, MD5 or trxID.
+    pub fn payment(&self, key: &str) -> Result<Payment, EngineError> {
+        self.with_journal(|j| j.find(key))?
+            .ok_or_else(|| EngineError::NotFound(key.to_owned()))
+    }
+
+    pub fn events_of(&self, id: &str) -> Result<Vec<crate::payment::PaymentEvent>, EngineError> {
+        Ok(self.with_journal(|j| j.events(id))?)
+    }
+
+    pub fn refunds_of(&self, id: &str) -> Result<Vec<Refund>, EngineError> {
+        Ok(self.with_journal(|j| j.refunds_of(id))?)
+    }
+
+    pub fn list(&self, filter: &ListFilter) -> Result<Vec<Payment>, EngineError> {
+        Ok(self.with_journal(|j| j.list(filter))?)
+    }
+
+    /// Asks the provider about an open payment now (the cashier's "check again").
+    pub async fn refresh(&self, key: &str) -> Result<Payment, EngineError> {
+        let p = self.payment(key)?;
+        if !p.state.is_open() {
+            return Ok(p);
+        }
+        self.resolve(&p).await?;
+        self.payment(&p.id)
+    }
+
+    /// Waits until the payment is in a state that is not open, or `timeout` passes.
+    pub async fn wait_final(&self, id: &str, timeout: Duration) -> Result<Payment, EngineError> {
+        let mut rx = self.subscribe();
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let p = self.payment(id)?;
+            if !p.state.is_open() {
+                return Ok(p);
+            }
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Err(_) => return Ok(self.payment(id)?),
+                Ok(Err(broadcast::error::RecvError::Closed)) => return Ok(self.payment(id)?),
+                Ok(_) => {}
+            }
+        }
+    }
+
+    pub fn audit_log(&self, limit: u32) -> Result<Vec<crate::journal::log::AuditEntry>, EngineError> {
+        Ok(self.with_journal(|j| j.audit_log(limit))?)
+    }
+
+    pub fn journal_path(&self) -> PathBuf {
+        self.with_journal(|j| Ok(j.path().to_owned()))
+            .unwrap_or_default()
+    }
+}
+
+/// A stand-in refund for asking a provider whether it refunds at all.
+fn fake_refund(p: &Payment) -> Refund {
+    Refund {
+        id: String::new(),
+        payment_id: p.id.clone(),
+        amount: p.amount,
+        state: crate::payment::RefundState::Requested,
+        reason: None,
+        requested_by: String::new(),
+        provider_refund_id: None,
+        failure_reason: None,
+        sent_at: None,
+        created_at: p.created_at,
+        updated_at: p.updated_at,
+    }
+}
+
+fn bkash_credentials(
+    secrets: &dyn crate::secrets::SecretStore,
+) -> Result<Option<till_bkash::BkashCredentials>, EngineError> {
+    let get = |n| secrets.get(n);
+    match (
+        get(names::BKASH_USERNAME)?,
+        get(names::BKASH_PASSWORD)?,
+        get(names::BKASH_APP_KEY)?,
+        get(names::BKASH_APP_SECRET)?,
+    ) {
+        (Some(u), Some(p), Some(k), Some(s)) => Ok(Some(till_bkash::BkashCredentials {
+            username: u.expose().to_owned(),
+            password: p.expose().to_owned(),
+            app_key: k.expose().to_owned(),
+            app_secret: s.expose().to_owned(),
+        })),
+        _ => Ok(None),
+    }
+}
+
+/// The default data directory: `$TILL_HOME`, else `$XDG_DATA_HOME/till`, else `~/.local/share/till`.
+pub fn default_home() -> PathBuf {
+    if let Some(h) = std::env::var_os("TILL_HOME") {
+        return PathBuf::from(h);
+    }
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    base.join("till")
+}

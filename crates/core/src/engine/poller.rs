@@ -1,0 +1,178 @@
+//! The Bakong poller: one task per terminal that checks every pending KHQR
+//! MD5 together, in bulk requests, on `till-bakong`'s adaptive schedule
+//! (quick right after a code is shown, slower later, never more than one
+//! tick per `min_request_gap`). A code is settled only when Bakong reports a
+//! payment with exactly our amount and currency; anything else is flagged.
+//! A code is expired when a check at or after its expiry finds nothing; it
+//! is still watched through a grace period so a late payment is flagged for
+//! the manager instead of going unnoticed.
+
+use super::Engine;
+use crate::journal::payments::Change;
+use crate::payment::{Payment, ProviderKind};
+use crate::provider::bakong::{map_error, verdict};
+use crate::provider::Verdict;
+use crate::state::PaymentState;
+use std::collections::HashMap;
+use std::time::Duration;
+use till_bakong::{CheckOutcome, Pending, PollSchedule, PollState};
+
+/// The schedule from the configuration.
+pub fn schedule(c: &crate::config::BakongSection) -> PollSchedule {
+    PollSchedule {
+        fast_interval: Duration::from_millis(c.fast_interval_ms),
+        fast_window: Duration::from_secs(c.fast_window_secs),
+        slow_interval: Duration::from_millis(c.slow_interval_ms),
+        min_request_gap: Duration::from_millis(c.min_request_gap_ms),
+        ..PollSchedule::default()
+    }
+}
+
+fn watched(engine: &Engine, grace: chrono::Duration) -> Result<Vec<Payment>, super::EngineError> {
+    let now = engine.now();
+    let open = engine.with_journal(|j| j.open_payments())?;
+    let mut list: Vec<Payment> = open
+        .into_iter()
+        .filter(|p| p.provider == ProviderKind::Bakong && p.state == PaymentState::AwaitingCustomer)
+        .collect();
+    // Recently expired codes, watched through the grace period for late payments.
+    let recent = engine.with_journal(|j| {
+        j.list(&crate::journal::payments::ListFilter {
+            provider: Some(ProviderKind::Bakong),
+            state: Some(PaymentState::Expired),
+            page: 1,
+            page_size: 200,
+            ..Default::default()
+        })
+    })?;
+    list.extend(
+        recent
+            .into_iter()
+            .filter(|p| p.flag.is_none() && p.expires_at.is_some_and(|e| e + grace > now)),
+    );
+    Ok(list)
+}
+
+pub(crate) async fn run(engine: Engine) {
+    let Some(bakong) = engine.inner.bakong.clone() else {
+        return;
+    };
+    let schedule = schedule(&engine.inner.config.bakong);
+    let grace = chrono::Duration::from_std(schedule.grace).unwrap_or_default();
+    let mut state = PollState::default();
+    let mut stop = engine.inner.stop.subscribe();
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let payments = match watched(&engine, grace) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(error = %e, "poller cannot read the journal");
+                Vec::new()
+            }
+        };
+        let by_md5: HashMap<String, Payment> = payments
+            .iter()
+            .filter_map(|p| p.md5.clone().map(|m| (m, p.clone())))
+            .collect();
+        let pending: Vec<Pending> = payments
+            .iter()
+            .filter_map(|p| {
+                Some(Pending {
+                    md5: p.md5.clone()?,
+                    shown_at_ms: p.created_at.timestamp_millis(),
+                    expires_at_ms: p.expires_at?.timestamp_millis(),
+                })
+            })
+            .collect();
+        let now_ms = engine.now().timestamp_millis();
+        let plan = schedule.plan(now_ms, &pending, &state);
+        if !plan.due.is_empty() {
+            state.on_tick(now_ms);
+            let before = bakong.client.requests_made();
+            let result = bakong.client.check_by_md5_list(&plan.due).await;
+            let spent = bakong.client.requests_made() - before;
+            {
+                let mut s = engine.inner.stats.lock().expect("stats lock");
+                s.ticks += 1;
+                s.requests += spent;
+                s.max_requests_in_a_tick = s.max_requests_in_a_tick.max(spent);
+            }
+            let answered_at = engine.now();
+            match result {
+                Ok(results) => {
+                    engine.note_health::<()>(ProviderKind::Bakong, &Ok(()));
+                    state.on_answered(&plan.due, answered_at.timestamp_millis());
+                    for (md5, outcome) in results {
+                        if let Some(p) = by_md5.get(&md5) {
+                            if let Err(e) = apply(&engine, p, &outcome, answered_at) {
+                                tracing::error!(payment = %p.id, error = %e, "could not record a Bakong answer");
+                            }
+                            if !matches!(outcome, CheckOutcome::NotFound) {
+                                state.forget(&md5);
+                            }
+                        }
+                    }
+                }
+                Err(e) => {
+                    state.on_error(&schedule, engine.now().timestamp_millis(), &e);
+                    let err = map_error(e);
+                    engine.note_health::<()>(ProviderKind::Bakong, &Err(err));
+                }
+            }
+        }
+        for md5 in &plan.finished {
+            state.forget(md5);
+        }
+        let wait = plan
+            .next_tick_at_ms
+            .map(|t| Duration::from_millis((t - engine.now().timestamp_millis()).max(0) as u64))
+            .unwrap_or(Duration::from_secs(3600))
+            .max(Duration::from_millis(20));
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = engine.inner.poll_wake.notified() => {}
+            _ = stop.changed() => {}
+        }
+    }
+}
+
+fn apply(
+    engine: &Engine,
+    p: &Payment,
+    outcome: &CheckOutcome,
+    answered_at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), super::EngineError> {
+    let v = verdict(outcome);
+    if p.state == PaymentState::Expired {
+        // Paid after we gave the code up: money taken without a sale. Flag it.
+        if let Verdict::Paid { amount, currency, hash, .. } = v {
+            let out = engine.with_journal(|j| {
+                j.annotate(
+                    &p.id,
+                    &Change {
+                        hash,
+                        flag: Some(format!("paid_after_expiry: {amount} {currency}")),
+                        ..Change::default()
+                    },
+                    "Bakong reports a payment after the code expired",
+                    answered_at,
+                )
+            })?;
+            engine.emit(&out);
+        }
+        return Ok(());
+    }
+    match v {
+        Verdict::Pending => {
+            if p.expires_at.is_some_and(|e| answered_at >= e) {
+                engine.apply_verdict(&p.id, Verdict::Expired, "no payment at the code's expiry")?;
+            }
+        }
+        v => {
+            engine.apply_verdict(&p.id, v, "Bakong check by MD5")?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,218 @@
+//! Turning a provider's answer into a state change. Only an explicit answer
+//! moves a payment; `Pending` leaves it alone. A payment is settled only with
+//! the exact amount and currency we asked for; anything else is flagged.
+
+use super::{Engine, EngineError};
+use crate::journal::deferred::DeferredKind;
+use crate::journal::payments::Change;
+use crate::payment::{Payment, ProviderKind, Refund, RefundState};
+use crate::provider::{ProviderError, RefundVerdict, Verdict};
+use crate::state::PaymentState;
+
+impl Engine {
+    /// Applies `verdict` to the payment `id` if it is still open. Returns the payment as it is now.
+    pub(crate) fn apply_verdict(
+        &self,
+        id: &str,
+        verdict: Verdict,
+        detail: &str,
+    ) -> Result<Payment, EngineError> {
+        let now = self.now();
+        let out = self.with_journal(|j| {
+            let p = j.payment(id)?;
+            let open = matches!(
+                p.state,
+                PaymentState::Created | PaymentState::AwaitingCustomer | PaymentState::Authorized
+            );
+            if !open {
+                return Ok(None);
+            }
+            let (to, change, detail) = match verdict {
+                Verdict::Pending => return Ok(None),
+                Verdict::Paid {
+                    amount,
+                    currency,
+                    trx_id,
+                    hash,
+                } => {
+                    if p.amount.matches(amount, currency) {
+                        (
+                            PaymentState::Settled,
+                            Change {
+                                trx_id,
+                                hash,
+                                ..Change::default()
+                            },
+                            detail.to_owned(),
+                        )
+                    } else {
+                        let what = format!(
+                            "paid {amount} {currency} instead of {}",
+                            p.amount
+                        );
+                        (
+                            PaymentState::Flagged,
+                            Change {
+                                trx_id,
+                                hash,
+                                flag: Some(format!("amount_mismatch: {what}")),
+                                failure_reason: Some(format!(
+                                    "The customer {what}. A manager must check this payment."
+                                )),
+                                ..Change::default()
+                            },
+                            format!("{detail}: {what}"),
+                        )
+                    }
+                }
+                Verdict::Failed { code, reason } => (
+                    PaymentState::Failed,
+                    Change {
+                        failure_code: Some(code),
+                        failure_reason: Some(reason),
+                        ..Change::default()
+                    },
+                    detail.to_owned(),
+                ),
+                Verdict::Cancelled => (
+                    PaymentState::Cancelled,
+                    Change {
+                        failure_reason: Some("The customer cancelled the payment".into()),
+                        ..Change::default()
+                    },
+                    detail.to_owned(),
+                ),
+                Verdict::Expired => (
+                    PaymentState::Expired,
+                    Change {
+                        failure_reason: Some("The payment expired before the customer paid".into()),
+                        ..Change::default()
+                    },
+                    detail.to_owned(),
+                ),
+            };
+            let to = if to == PaymentState::Cancelled && p.state == PaymentState::Authorized {
+                PaymentState::Failed
+            } else {
+                to
+            };
+            j.transition(id, to, &change, Some(&detail), now).map(Some)
+        })?;
+        match out {
+            Some(p) => {
+                self.emit(&p);
+                Ok(p)
+            }
+            None => Ok(self.payment(id)?),
+        }
+    }
+
+    /// Asks the provider how an open payment stands and applies the answer;
+    /// when the provider cannot be reached the question is queued.
+    pub(crate) async fn resolve(&self, p: &Payment) -> Result<(), EngineError> {
+        if p.state == PaymentState::RefundPending {
+            if let Some(r) = self.with_journal(|j| j.open_refund(&p.id))? {
+                self.send_refund(p, &r).await?;
+            }
+            return Ok(());
+        }
+        if p.provider == ProviderKind::Bkash && p.state == PaymentState::Authorized {
+            return self.resolve_authorized(p).await;
+        }
+        let provider = self.inner.registry.get(p.provider)?.clone();
+        let v = provider.query(p).await;
+        self.note_health(p.provider, &v);
+        match v {
+            Ok(v) => {
+                self.apply_verdict(&p.id, v, "provider status")?;
+            }
+            Err(e) if e.is_offline() => {
+                self.with_journal(|j| {
+                    j.defer(DeferredKind::StatusCheck, &p.id, None, &e.to_string(), self.now())
+                })?;
+            }
+            Err(e) => tracing::warn!(payment = %p.id, error = %e, "status check refused"),
+        }
+        Ok(())
+    }
+
+    /// Sends a refund once, or finds out how a sent one ended. Never sends twice.
+    pub(crate) async fn send_refund(
+        &self,
+        p: &Payment,
+        r: &Refund,
+    ) -> Result<(Payment, Refund), EngineError> {
+        let provider = self.inner.registry.get(p.provider)?.clone();
+        let now = self.now();
+        let answer = match r.state {
+            RefundState::Requested => {
+                if !self.with_journal(|j| j.claim_refund(&r.id, now))? {
+                    return self.refund_by_status(p, r).await;
+                }
+                let out = provider.refund(p, r).await;
+                if let Err(ProviderError::Unreachable { .. }) = &out {
+                    // Provably not sent: it may be sent later.
+                    self.with_journal(|j| j.unclaim_refund(&r.id))?;
+                }
+                out
+            }
+            RefundState::Sent => return self.refund_by_status(p, r).await,
+            RefundState::Done | RefundState::Failed => {
+                return Ok((self.payment(&p.id)?, r.clone()));
+            }
+        };
+        self.note_health(p.provider, &answer);
+        self.finish_refund(p, r, answer)
+    }
+
+    async fn refund_by_status(
+        &self,
+        p: &Payment,
+        r: &Refund,
+    ) -> Result<(Payment, Refund), EngineError> {
+        let provider = self.inner.registry.get(p.provider)?.clone();
+        let answer = provider.refund_status(p, r).await;
+        self.note_health(p.provider, &answer);
+        let answer = match answer {
+            // bKash has no record of a refund we sent. Do not send it again
+            // blindly: fail it so a manager decides.
+            Ok(RefundVerdict::NotFound) => Ok(RefundVerdict::Failed {
+                reason: "the provider has no record of this refund; nothing was returned".into(),
+            }),
+            other => other,
+        };
+        self.finish_refund(p, r, answer)
+    }
+
+    fn finish_refund(
+        &self,
+        p: &Payment,
+        r: &Refund,
+        answer: Result<RefundVerdict, ProviderError>,
+    ) -> Result<(Payment, Refund), EngineError> {
+        let now = self.now();
+        let out = match answer {
+            Ok(RefundVerdict::Done { provider_refund_id }) => {
+                self.with_journal(|j| j.finish_refund(&r.id, Ok(&provider_refund_id), now))?
+            }
+            Ok(RefundVerdict::Failed { reason }) => {
+                self.with_journal(|j| j.finish_refund(&r.id, Err(&reason), now))?
+            }
+            Ok(RefundVerdict::NotFound) => {
+                self.with_journal(|j| j.finish_refund(&r.id, Err("refused"), now))?
+            }
+            Err(e) if e.is_offline() => {
+                self.with_journal(|j| {
+                    j.defer(DeferredKind::Refund, &p.id, Some(&r.id), &e.to_string(), now)
+                })?;
+                (self.payment(&p.id)?, self.with_journal(|j| j.refund(&r.id))?)
+            }
+            Err(e) => {
+                let reason = e.to_string();
+                self.with_journal(|j| j.finish_refund(&r.id, Err(&reason), now))?
+            }
+        };
+        self.emit(&out.0);
+        Ok(out)
+    }
+}

@@ -1,0 +1,249 @@
+//! The journal: the terminal's SQLite database (bundled SQLite, WAL,
+//! `synchronous=FULL`, migrations by `rusqlite_migration`).
+//!
+//! Every state change of a payment is one transaction that updates the
+//! payment row, appends to `payment_events`, and — for `settled` and for a
+//! finished refund — enqueues the outbox record ([`outbox`]). Kill the process
+//! at any instant and either all of it happened or none of it did.
+//!
+//! | module | tables |
+//! | --- | --- |
+//! | [`payments`] | `payments`, `payment_events`, `refunds` |
+//! | [`outbox`] | `outbox` (what the sync delivers) |
+//! | [`log`] | `audit_log`, `provider_calls` |
+//! | [`deferred`] | `deferred` (calls waiting for a provider to come back) |
+
+pub mod deferred;
+pub mod log;
+pub mod outbox;
+pub mod payments;
+
+use chrono::{DateTime, NaiveTime, SecondsFormat, Utc};
+use chrono_tz::Tz;
+use rusqlite::{Connection, OpenFlags};
+use rusqlite_migration::{Migrations, M};
+use std::path::{Path, PathBuf};
+
+/// Schema migrations, oldest first. Append, never edit.
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/0001_journal.sql"),
+    include_str!("../../migrations/0002_invoice_counter.sql"),
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("the journal {path} was written by a newer Till (schema {found}, this build knows up to {supported}); refusing to open it")]
+    NewerSchema {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
+    #[error("the disk holding the journal is full; nothing was recorded for this step ({context})")]
+    DiskFull { context: String },
+    #[error("journal error while {context}: {source}")]
+    Sqlite {
+        context: String,
+        source: rusqlite::Error,
+    },
+    #[error("cannot migrate the journal: {0}")]
+    Migration(String),
+    #[error("no payment {0}")]
+    NotFound(String),
+    #[error(transparent)]
+    Transition(#[from] crate::state::TransitionError),
+    #[error("the journal holds a value it cannot read back ({0})")]
+    Corrupt(String),
+    #[error("{0}")]
+    Refused(String),
+}
+
+/// Attaches what we were doing to a SQLite error, and tells a full disk apart.
+pub(crate) trait Ctx<T> {
+    fn ctx(self, context: &str) -> Result<T, JournalError>;
+}
+
+impl<T> Ctx<T> for Result<T, rusqlite::Error> {
+    fn ctx(self, context: &str) -> Result<T, JournalError> {
+        self.map_err(|source| match &source {
+            rusqlite::Error::SqliteFailure(e, _) if e.code == rusqlite::ErrorCode::DiskFull => {
+                JournalError::DiskFull {
+                    context: context.to_owned(),
+                }
+            }
+            _ => JournalError::Sqlite {
+                context: context.to_owned(),
+                source,
+            },
+        })
+    }
+}
+
+/// Facts the journal needs to stamp rows: who this terminal is and how its
+/// business day runs.
+#[derive(Clone, Debug)]
+pub struct JournalContext {
+    pub terminal_id: String,
+    pub timezone: Tz,
+    pub cutoff: NaiveTime,
+}
+
+impl JournalContext {
+    pub fn from_config(c: &crate::config::Config) -> Result<Self, crate::config::ConfigError> {
+        Ok(JournalContext {
+            terminal_id: c.terminal.id.clone(),
+            timezone: c.timezone()?,
+            cutoff: c.cutoff()?,
+        })
+    }
+}
+
+pub struct Journal {
+    pub(crate) conn: Connection,
+    pub(crate) ctx: JournalContext,
+    path: PathBuf,
+}
+
+pub(crate) fn ts(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+pub(crate) fn parse_ts(s: &str) -> Result<DateTime<Utc>, JournalError> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|d| d.with_timezone(&Utc))
+        .map_err(|_| JournalError::Corrupt(format!("timestamp {s:?}")))
+}
+
+fn migrations() -> Migrations<'static> {
+    Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())
+}
+
+impl Journal {
+    /// Opens (creating if needed) and migrates the journal at `path`.
+    pub fn open(path: &Path, ctx: JournalContext) -> Result<Journal, JournalError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                JournalError::Refused(format!("cannot create {}: {e}", dir.display()))
+            })?;
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .ctx("opening the journal")?;
+        Journal::setup(conn, ctx, path.to_owned())
+    }
+
+    /// A journal in memory (unit tests, benchmarks of pure logic).
+    pub fn open_in_memory(ctx: JournalContext) -> Result<Journal, JournalError> {
+        let conn = Connection::open_in_memory().ctx("opening an in-memory journal")?;
+        Journal::setup(conn, ctx, PathBuf::from(":memory:"))
+    }
+
+    fn setup(
+        mut conn: Connection,
+        ctx: JournalContext,
+        path: PathBuf,
+    ) -> Result<Journal, JournalError> {
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .ctx("setting the busy timeout")?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .ctx("switching to WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .ctx("setting synchronous=FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .ctx("enabling foreign keys")?;
+        let found: u32 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .ctx("reading the schema version")?;
+        if found > SCHEMA_VERSION {
+            return Err(JournalError::NewerSchema {
+                path,
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        migrations()
+            .to_latest(&mut conn)
+            .map_err(|e| JournalError::Migration(e.to_string()))?;
+        Ok(Journal { conn, ctx, path })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn context(&self) -> &JournalContext {
+        &self.ctx
+    }
+
+    /// The schema version of the open database.
+    pub fn schema_version(&self) -> Result<u32, JournalError> {
+        self.conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .ctx("reading the schema version")
+    }
+
+    /// Migrates an existing database only up to `version` (tests of upgrades).
+    #[doc(hidden)]
+    pub fn create_at_version(path: &Path, version: usize) -> Result<(), JournalError> {
+        let mut conn = Connection::open(path).ctx("opening")?;
+        migrations()
+            .to_version(&mut conn, version)
+            .map_err(|e| JournalError::Migration(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+pub(crate) fn test_context() -> JournalContext {
+    JournalContext {
+        terminal_id: "t1".into(),
+        timezone: chrono_tz::Asia::Dhaka,
+        cutoff: NaiveTime::from_hms_opt(4, 0, 0).unwrap(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_valid() {
+        migrations().validate().unwrap();
+    }
+
+    #[test]
+    fn older_journal_is_migrated_and_newer_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.db");
+        Journal::create_at_version(&path, 1).unwrap();
+        let j = Journal::open(&path, test_context()).unwrap();
+        assert_eq!(j.schema_version().unwrap(), SCHEMA_VERSION);
+        let counter: String = j
+            .conn
+            .query_row("SELECT value FROM meta WHERE key='invoice_counter'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(counter, "0");
+        drop(j);
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
+        drop(conn);
+        let err = Journal::open(&path, test_context()).err().unwrap();
+        assert!(matches!(err, JournalError::NewerSchema { found, .. } if found == SCHEMA_VERSION + 1));
+        assert!(err.to_string().contains("newer Till"), "{err}");
+    }
+
+    #[test]
+    fn opens_in_wal_with_full_sync() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::open(&dir.path().join("j.db"), test_context()).unwrap();
+        let mode: String = j.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        let sync: i64 = j.conn.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
+        assert_eq!(mode, "wal");
+        assert_eq!(sync, 2);
+    }
+}

@@ -1,0 +1,176 @@
+//! The outbox: one record per settlement and per finished refund, written in
+//! the same transaction as the state change, numbered by a per-terminal
+//! contiguous sequence. The sync delivers them to the hub in sequence order.
+//! The payload is `till.event/1` (docs/webhooks.md).
+
+use super::{parse_ts, ts, Ctx, Journal, JournalContext, JournalError};
+use crate::payment::{Payment, Refund};
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{params, OptionalExtension, Transaction};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum EventType {
+    #[serde(rename = "payment.settled")]
+    PaymentSettled,
+    #[serde(rename = "payment.refunded")]
+    PaymentRefunded,
+}
+
+impl EventType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::PaymentSettled => "payment.settled",
+            EventType::PaymentRefunded => "payment.refunded",
+        }
+    }
+}
+
+/// One outbox row.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct OutboxRecord {
+    pub sequence: i64,
+    pub webhook_id: String,
+    pub event_type: String,
+    pub payment_id: String,
+    pub refund_id: Option<String>,
+    pub payload: Value,
+    pub created_at: DateTime<Utc>,
+    pub state: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+}
+
+fn local(ctx: &JournalContext, at: DateTime<Utc>) -> String {
+    at.with_timezone(&ctx.timezone)
+        .fixed_offset()
+        .to_rfc3339_opts(SecondsFormat::Millis, false)
+}
+
+pub(crate) fn enqueue(
+    tx: &Transaction<'_>,
+    ctx: &JournalContext,
+    kind: EventType,
+    payment: &Payment,
+    refund: Option<&Refund>,
+    at: DateTime<Utc>,
+) -> Result<i64, JournalError> {
+    let sequence: i64 = tx
+        .query_row("SELECT COALESCE(MAX(sequence), 0) + 1 FROM outbox", [], |r| r.get(0))
+        .ctx("numbering an outbox record")?;
+    let webhook_id = format!("evt_{}", ulid::Ulid::new());
+    let settled_at: Option<String> = tx
+        .query_row(
+            "SELECT at FROM payment_events WHERE payment_id = ?1 AND to_state = 'settled' ORDER BY seq LIMIT 1",
+            [&payment.id],
+            |r| r.get(0),
+        )
+        .optional()
+        .ctx("reading the settlement time")?;
+    let settled_at = settled_at.as_deref().map(parse_ts).transpose()?.unwrap_or(at);
+    let payload = json!({
+        "schema": "till.event/1",
+        "terminal_id": ctx.terminal_id,
+        "sequence": sequence,
+        "type": kind.as_str(),
+        "occurred_at": local(ctx, at),
+        "business_day": payment.business_day.to_string(),
+        "payment": {
+            "id": payment.id,
+            "provider": payment.provider.as_str(),
+            "amount": payment.amount.wire(),
+            "currency": payment.amount.currency().code(),
+            "references": {
+                "payment_id": payment.provider_payment_id,
+                "trx_id": payment.trx_id,
+                "md5": payment.md5,
+                "hash": payment.hash,
+            },
+            "created_at": local(ctx, payment.created_at),
+            "settled_at": local(ctx, settled_at),
+        },
+        "refund": refund.map(|r| json!({
+            "id": r.id,
+            "amount": r.amount.wire(),
+            "currency": r.amount.currency().code(),
+            "provider_refund_id": r.provider_refund_id,
+            "refunded_at": local(ctx, r.updated_at),
+            "total_refunded": payment.refunded.wire(),
+        })),
+    });
+    tx.execute(
+        "INSERT INTO outbox(sequence, webhook_id, event_type, payment_id, refund_id, payload, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            sequence,
+            webhook_id,
+            kind.as_str(),
+            payment.id,
+            refund.map(|r| r.id.as_str()),
+            payload.to_string(),
+            ts(at)
+        ],
+    )
+    .ctx("writing an outbox record")?;
+    Ok(sequence)
+}
+
+impl Journal {
+    /// Outbox records in sequence order, from `after` (exclusive).
+    pub fn outbox_after(&self, after: i64, limit: u32) -> Result<Vec<OutboxRecord>, JournalError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT sequence, webhook_id, event_type, payment_id, refund_id, payload, created_at, state, attempts, last_error
+                 FROM outbox WHERE sequence > ?1 ORDER BY sequence LIMIT ?2",
+            )
+            .ctx("preparing the outbox")?;
+        let rows = stmt
+            .query_map(params![after, limit], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, String>(6)?,
+                    r.get::<_, String>(7)?,
+                    r.get::<_, i64>(8)?,
+                    r.get::<_, Option<String>>(9)?,
+                ))
+            })
+            .ctx("reading the outbox")?
+            .collect::<Result<Vec<_>, _>>()
+            .ctx("reading the outbox")?;
+        rows.into_iter()
+            .map(|(sequence, webhook_id, event_type, payment_id, refund_id, payload, created, state, attempts, last_error)| {
+                Ok(OutboxRecord {
+                    sequence,
+                    webhook_id,
+                    event_type,
+                    payment_id,
+                    refund_id,
+                    payload: serde_json::from_str(&payload)
+                        .map_err(|_| JournalError::Corrupt("outbox payload".into()))?,
+                    created_at: parse_ts(&created)?,
+                    state,
+                    attempts,
+                    last_error,
+                })
+            })
+            .collect()
+    }
+
+    /// How many outbox records a payment has, by type (the crash test's check).
+    pub fn outbox_count_for(&self, payment_id: &str, kind: EventType) -> Result<i64, JournalError> {
+        self.conn
+            .query_row(
+                "SELECT COUNT(*) FROM outbox WHERE payment_id = ?1 AND event_type = ?2",
+                params![payment_id, kind.as_str()],
+                |r| r.get(0),
+            )
+            .ctx("counting outbox records")
+    }
+}

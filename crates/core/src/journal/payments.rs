@@ -1,0 +1,802 @@
+//! Payments, their event history and refunds.
+
+use super::{outbox, parse_ts, ts, Ctx, Journal, JournalError};
+use crate::business_day::business_day;
+use crate::money::{Amount, Currency};
+use crate::payment::{Payment, PaymentEvent, ProviderKind, Refund, RefundState};
+use crate::state::PaymentState;
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{params, OptionalExtension, Row, Transaction};
+
+/// Fields a step may set on a payment (`None` leaves a field as it is).
+#[derive(Clone, Debug, Default)]
+pub struct Change {
+    pub provider_payment_id: Option<String>,
+    pub trx_id: Option<String>,
+    pub md5: Option<String>,
+    pub hash: Option<String>,
+    pub khqr: Option<String>,
+    pub redirect_url: Option<String>,
+    pub callback_url: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub execute_sent_at: Option<DateTime<Utc>>,
+    pub offline: Option<bool>,
+    pub flag: Option<String>,
+    pub failure_code: Option<String>,
+    pub failure_reason: Option<String>,
+}
+
+/// A payment about to be written.
+#[derive(Clone, Debug)]
+pub struct NewPayment {
+    pub id: String,
+    pub provider: ProviderKind,
+    pub amount: Amount,
+    pub operator: String,
+    pub at: DateTime<Utc>,
+}
+
+/// Which payments to list.
+#[derive(Clone, Debug, Default)]
+pub struct ListFilter {
+    pub day: Option<NaiveDate>,
+    pub provider: Option<ProviderKind>,
+    pub state: Option<PaymentState>,
+    /// Matches invoice, our id, trxID, paymentID, MD5 or hash (prefix).
+    pub search: Option<String>,
+    /// 1-based.
+    pub page: u32,
+    pub page_size: u32,
+}
+
+const COLUMNS: &str = "id, provider, amount, currency, state, invoice, provider_payment_id, trx_id, md5, hash, khqr, \
+    redirect_url, callback_url, expires_at, execute_sent_at, offline, refunded, flag, failure_code, failure_reason, \
+    operator, business_day, created_at, updated_at";
+
+struct RawPayment {
+    cols: Vec<Option<String>>,
+    offline: bool,
+}
+
+fn raw(row: &Row<'_>) -> rusqlite::Result<RawPayment> {
+    let mut cols = Vec::with_capacity(24);
+    for i in 0..24 {
+        if i == 15 {
+            cols.push(None);
+            continue;
+        }
+        cols.push(row.get::<_, Option<String>>(i)?);
+    }
+    Ok(RawPayment {
+        cols,
+        offline: row.get::<_, i64>(15)? != 0,
+    })
+}
+
+fn corrupt(what: &str) -> JournalError {
+    JournalError::Corrupt(what.to_owned())
+}
+
+impl RawPayment {
+    fn into_payment(self) -> Result<Payment, JournalError> {
+        let c = self.cols;
+        let req = |i: usize, name: &str| c[i].clone().ok_or_else(|| corrupt(name));
+        let currency: Currency = req(3, "currency")?.parse().map_err(|_| corrupt("currency"))?;
+        let opt_ts = |i: usize| c[i].as_deref().map(parse_ts).transpose();
+        Ok(Payment {
+            id: req(0, "id")?,
+            provider: req(1, "provider")?.parse().map_err(|_| corrupt("provider"))?,
+            amount: Amount::from_stored(&req(2, "amount")?, currency)
+                .map_err(|_| corrupt("amount"))?,
+            state: req(4, "state")?.parse().map_err(|_| corrupt("state"))?,
+            invoice: req(5, "invoice")?,
+            provider_payment_id: c[6].clone(),
+            trx_id: c[7].clone(),
+            md5: c[8].clone(),
+            hash: c[9].clone(),
+            khqr: c[10].clone(),
+            redirect_url: c[11].clone(),
+            callback_url: c[12].clone(),
+            expires_at: opt_ts(13)?,
+            execute_sent_at: opt_ts(14)?,
+            offline: self.offline,
+            refunded: Amount::from_stored(&req(16, "refunded")?, currency)
+                .map_err(|_| corrupt("refunded"))?,
+            flag: c[17].clone(),
+            failure_code: c[18].clone(),
+            failure_reason: c[19].clone(),
+            operator: req(20, "operator")?,
+            business_day: req(21, "business_day")?
+                .parse()
+                .map_err(|_| corrupt("business_day"))?,
+            created_at: parse_ts(&req(22, "created_at")?)?,
+            updated_at: parse_ts(&req(23, "updated_at")?)?,
+        })
+    }
+}
+
+pub(crate) fn get_tx(tx: &Transaction<'_>, id: &str) -> Result<Payment, JournalError> {
+    tx.query_row(
+        &format!("SELECT {COLUMNS} FROM payments WHERE id = ?1"),
+        [id],
+        raw,
+    )
+    .optional()
+    .ctx("reading a payment")?
+    .ok_or_else(|| JournalError::NotFound(id.to_owned()))?
+    .into_payment()
+}
+
+fn apply_change(
+    tx: &Transaction<'_>,
+    id: &str,
+    change: &Change,
+    at: DateTime<Utc>,
+) -> Result<(), JournalError> {
+    tx.execute(
+        "UPDATE payments SET
+            provider_payment_id = COALESCE(?2, provider_payment_id),
+            trx_id = COALESCE(?3, trx_id),
+            md5 = COALESCE(?4, md5),
+            hash = COALESCE(?5, hash),
+            khqr = COALESCE(?6, khqr),
+            redirect_url = COALESCE(?7, redirect_url),
+            callback_url = COALESCE(?8, callback_url),
+            expires_at = COALESCE(?9, expires_at),
+            execute_sent_at = COALESCE(?10, execute_sent_at),
+            offline = COALESCE(?11, offline),
+            flag = COALESCE(?12, flag),
+            failure_code = COALESCE(?13, failure_code),
+            failure_reason = COALESCE(?14, failure_reason),
+            updated_at = ?15
+         WHERE id = ?1",
+        params![
+            id,
+            change.provider_payment_id,
+            change.trx_id,
+            change.md5,
+            change.hash,
+            change.khqr,
+            change.redirect_url,
+            change.callback_url,
+            change.expires_at.map(ts),
+            change.execute_sent_at.map(ts),
+            change.offline.map(i64::from),
+            change.flag,
+            change.failure_code,
+            change.failure_reason,
+            ts(at),
+        ],
+    )
+    .ctx("updating a payment")?;
+    Ok(())
+}
+
+fn append_event(
+    tx: &Transaction<'_>,
+    id: &str,
+    from: Option<PaymentState>,
+    to: PaymentState,
+    detail: Option<&str>,
+    at: DateTime<Utc>,
+) -> Result<(), JournalError> {
+    tx.execute(
+        "INSERT INTO payment_events(payment_id, at, from_state, to_state, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![id, ts(at), from.map(|s| s.as_str()), to.as_str(), detail],
+    )
+    .ctx("appending a payment event")?;
+    Ok(())
+}
+
+impl Journal {
+    /// Writes a new payment in state `created` with a fresh invoice number, all
+    /// in one transaction. `fill` sees the invoice number and our id and returns
+    /// the fields to store with it (for KHQR: the code and its MD5, computed
+    /// before anything is shown).
+    pub fn create_payment<E>(
+        &mut self,
+        new: NewPayment,
+        fill: impl FnOnce(&str, &str) -> Result<Change, E>,
+    ) -> Result<Result<Payment, E>, JournalError> {
+        let day = business_day(new.at, self.ctx.timezone, self.ctx.cutoff);
+        let tx = self.conn.transaction().ctx("starting a transaction")?;
+        let counter: i64 = tx
+            .query_row(
+                "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'invoice_counter' RETURNING CAST(value AS INTEGER)",
+                [],
+                |r| r.get(0),
+            )
+            .ctx("allocating an invoice number")?;
+        let invoice = format!("{}-{:06}", self.ctx.terminal_id, counter);
+        let change = match fill(&invoice, &new.id) {
+            Ok(c) => c,
+            Err(e) => return Ok(Err(e)),
+        };
+        tx.execute(
+            "INSERT INTO payments(id, provider, amount, currency, state, invoice, operator, business_day, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, 'created', ?5, ?6, ?7, ?8, ?8)",
+            params![
+                new.id,
+                new.provider.as_str(),
+                new.amount.wire(),
+                new.amount.currency().code(),
+                invoice,
+                new.operator,
+                day.to_string(),
+                ts(new.at),
+            ],
+        )
+        .ctx("writing a new payment")?;
+        apply_change(&tx, &new.id, &change, new.at)?;
+        append_event(&tx, &new.id, None, PaymentState::Created, None, new.at)?;
+        let p = get_tx(&tx, &new.id)?;
+        tx.commit().ctx("committing a new payment")?;
+        Ok(Ok(p))
+    }
+
+    /// Moves a payment to `to` (checked against the state machine), setting
+    /// `change`, appending the event and, for `settled`, enqueueing the outbox
+    /// record — one transaction.
+    pub fn transition(
+        &mut self,
+        id: &str,
+        to: PaymentState,
+        change: &Change,
+        detail: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<Payment, JournalError> {
+        let tx = self.conn.transaction().ctx("starting a transaction")?;
+        let before = get_tx(&tx, id)?;
+        before.state.check_transition(to)?;
+        apply_change(&tx, id, change, at)?;
+        tx.execute(
+            "UPDATE payments SET state = ?2 WHERE id = ?1",
+            params![id, to.as_str()],
+        )
+        .ctx("changing a payment's state")?;
+        append_event(&tx, id, Some(before.state), to, detail, at)?;
+        let after = get_tx(&tx, id)?;
+        if to == PaymentState::Settled && before.state != PaymentState::RefundPending {
+            outbox::enqueue(&tx, &self.ctx, outbox::EventType::PaymentSettled, &after, None, at)?;
+        }
+        tx.commit().ctx("committing a state change")?;
+        Ok(after)
+    }
+
+    /// Sets fields without changing state; the history records `detail`.
+    pub fn annotate(
+        &mut self,
+        id: &str,
+        change: &Change,
+        detail: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Payment, JournalError> {
+        let tx = self.conn.transaction().ctx("starting a transaction")?;
+        let before = get_tx(&tx, id)?;
+        apply_change(&tx, id, change, at)?;
+        append_event(&tx, id, Some(before.state), before.state, Some(detail), at)?;
+        let after = get_tx(&tx, id)?;
+        tx.commit().ctx("committing an annotation")?;
+        Ok(after)
+    }
+
+    /// Marks bKash execute as sent, unless it already was. Returns `false` when
+    /// it had been sent before (the caller must then resolve by status).
+    pub fn claim_execute(&mut self, id: &str, at: DateTime<Utc>) -> Result<bool, JournalError> {
+        let tx = self.conn.transaction().ctx("starting a transaction")?;
+        let before = get_tx(&tx, id)?;
+        if before.execute_sent_at.is_some() {
+            return Ok(false);
+        }
+        let change = Change {
+            execute_sent_at: Some(at),
+            ..Change::default()
+        };
+        apply_change(&tx, id, &change, at)?;
+        append_event(&tx, id, Some(before.state), before.state, Some("execute sent"), at)?;
+        tx.commit().ctx("committing execute_sent_at")?;
+        Ok(true)
+    }
+
+    pub fn payment(&self, id: &str) -> Result<Payment, JournalError> {
+        self.conn
+            .query_row(&format!("SELECT {COLUMNS} FROM payments WHERE id = ?1"), [id], raw)
+            .optional()
+            .ctx("reading a payment")?
+            .ok_or_else(|| JournalError::NotFound(id.to_owned()))?
+            .into_payment()
+    }
+
+    /// Finds a payment by its id, invoice, bKash paymentID or KHQR MD5.
+    pub fn find(&self, key: &str) -> Result<Option<Payment>, JournalError> {
+        self.conn
+            .query_row(
+                &format!(
+                    "SELECT {COLUMNS} FROM payments WHERE id = ?1 OR invoice = ?1 OR provider_payment_id = ?1 OR md5 = ?1 OR trx_id = ?1 LIMIT 1"
+                ),
+                [key],
+                raw,
+            )
+            .optional()
+            .ctx("finding a payment")?
+            .map(RawPayment::into_payment)
+            .transpose()
+    }
+
+    /// Payments whose outcome the engine must still find out, oldest first.
+    pub fn open_payments(&self) -> Result<Vec<Payment>, JournalError> {
+        self.query(
+            &format!(
+                "SELECT {COLUMNS} FROM payments WHERE state IN ('created','awaiting_customer','authorized','refund_pending') ORDER BY created_at"
+            ),
+            [],
+        )
+    }
+
+    fn query(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<Payment>, JournalError> {
+        let mut stmt = self.conn.prepare_cached(sql).ctx("preparing a query")?;
+        let rows = stmt
+            .query_map(params, raw)
+            .ctx("listing payments")?
+            .collect::<Result<Vec<_>, _>>()
+            .ctx("listing payments")?;
+        rows.into_iter().map(RawPayment::into_payment).collect()
+    }
+
+    /// Newest first, one page.
+    pub fn list(&self, f: &ListFilter) -> Result<Vec<Payment>, JournalError> {
+        let size = f.page_size.clamp(1, 500);
+        let offset = (f.page.max(1) - 1) * size;
+        let search = f.search.as_ref().map(|s| format!("{}%", s.trim()));
+        self.query(
+            &format!(
+                "SELECT {COLUMNS} FROM payments
+                 WHERE (?1 IS NULL OR business_day = ?1) AND (?2 IS NULL OR provider = ?2) AND (?3 IS NULL OR state = ?3)
+                   AND (?4 IS NULL OR id LIKE ?4 OR invoice LIKE ?4 OR trx_id LIKE ?4 OR provider_payment_id LIKE ?4 OR md5 LIKE ?4 OR hash LIKE ?4)
+                 ORDER BY created_at DESC, id DESC LIMIT ?5 OFFSET ?6"
+            ),
+            params![
+                f.day.map(|d| d.to_string()),
+                f.provider.map(|p| p.as_str()),
+                f.state.map(|s| s.as_str()),
+                search,
+                size,
+                offset
+            ],
+        )
+    }
+
+    /// A payment's history, oldest first.
+    pub fn events(&self, id: &str) -> Result<Vec<PaymentEvent>, JournalError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT seq, payment_id, at, from_state, to_state, detail FROM payment_events WHERE payment_id = ?1 ORDER BY seq",
+            )
+            .ctx("preparing events")?;
+        let rows = stmt
+            .query_map([id], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                ))
+            })
+            .ctx("reading events")?
+            .collect::<Result<Vec<_>, _>>()
+            .ctx("reading events")?;
+        rows.into_iter()
+            .map(|(seq, payment_id, at, from, to, detail)| {
+                Ok(PaymentEvent {
+                    seq,
+                    payment_id,
+                    at: parse_ts(&at)?,
+                    from_state: from
+                        .map(|s| s.parse().map_err(|_| corrupt("from_state")))
+                        .transpose()?,
+                    to_state: to.parse().map_err(|_| corrupt("to_state"))?,
+                    detail,
+                })
+            })
+            .collect()
+    }
+
+    /// Sum of money shown offline and not yet verified on a business day.
+    pub fn unverified_total(
+        &self,
+        day: NaiveDate,
+        currency: Currency,
+    ) -> Result<Amount, JournalError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT amount FROM payments WHERE business_day = ?1 AND currency = ?2 AND offline = 1
+                 AND state IN ('created','awaiting_customer')",
+            )
+            .ctx("preparing unverified total")?;
+        let amounts = stmt
+            .query_map(params![day.to_string(), currency.code()], |r| r.get::<_, String>(0))
+            .ctx("summing unverified payments")?
+            .collect::<Result<Vec<_>, _>>()
+            .ctx("summing unverified payments")?;
+        let mut total = Amount::zero(currency);
+        for a in amounts {
+            let a = Amount::from_stored(&a, currency).map_err(|_| corrupt("amount"))?;
+            total = total.checked_add(a).map_err(|_| corrupt("amount"))?;
+        }
+        Ok(total)
+    }
+
+    // ---- refunds ----
+
+    /// Records a refund request and moves the payment to `refund_pending`.
+    pub fn begin_refund(
+        &mut self,
+        payment_id: &str,
+        refund_id: &str,
+        amount: Amount,
+        reason: Option<&str>,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(Payment, Refund), JournalError> {
+        let tx = self.conn.transaction().ctx("starting a transaction")?;
+        let before = get_tx(&tx, payment_id)?;
+        if before.amount.currency() != amount.currency() {
+            return Err(JournalError::Refused(format!(
+                "the payment is in {}, not {}",
+                before.amount.currency(),
+                amount.currency()
+            )));
+        }
+        before.state.check_transition(PaymentState::RefundPending)?;
+        let left = before.refundable();
+        if amount.value() > left.value() {
+            return Err(JournalError::Refused(format!(
+                "only {} is left to refund",
+                left.display()
+            )));
+        }
+        tx.execute(
+            "INSERT INTO refunds(id, payment_id, amount, currency, state, reason, requested_by, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, 'requested', ?5, ?6, ?7, ?7)",
+            params![refund_id, payment_id, amount.wire(), amount.currency().code(), reason, actor, ts(at)],
+        )
+        .ctx("writing a refund")?;
+        tx.execute(
+            "UPDATE payments SET state = 'refund_pending', updated_at = ?2 WHERE id = ?1",
+            params![payment_id, ts(at)],
+        )
+        .ctx("changing a payment's state")?;
+        append_event(
+            &tx,
+            payment_id,
+            Some(before.state),
+            PaymentState::RefundPending,
+            Some(&format!("refund {refund_id} of {} asked by {actor}", amount.wire())),
+            at,
+        )?;
+        let p = get_tx(&tx, payment_id)?;
+        let r = refund_tx(&tx, refund_id)?;
+        tx.commit().ctx("committing a refund request")?;
+        Ok((p, r))
+    }
+
+    /// Marks a refund as sent, before the call leaves. `false` if it had been sent already.
+    pub fn claim_refund(&mut self, refund_id: &str, at: DateTime<Utc>) -> Result<bool, JournalError> {
+        let n = self
+            .conn
+            .execute(
+                "UPDATE refunds SET state = 'sent', sent_at = ?2, updated_at = ?2 WHERE id = ?1 AND sent_at IS NULL",
+                params![refund_id, ts(at)],
+            )
+            .ctx("marking a refund sent")?;
+        Ok(n == 1)
+    }
+
+    /// Undoes [`Journal::claim_refund`] when the call provably never left.
+    pub fn unclaim_refund(&mut self, refund_id: &str) -> Result<(), JournalError> {
+        self.conn
+            .execute(
+                "UPDATE refunds SET state = 'requested', sent_at = NULL WHERE id = ?1 AND state = 'sent'",
+                [refund_id],
+            )
+            .ctx("unmarking a refund")?;
+        Ok(())
+    }
+
+    /// Undoes [`Journal::claim_execute`] when execute provably never left.
+    pub fn unclaim_execute(&mut self, id: &str, at: DateTime<Utc>) -> Result<(), JournalError> {
+        let tx = self.conn.transaction().ctx("starting a transaction")?;
+        let before = get_tx(&tx, id)?;
+        tx.execute("UPDATE payments SET execute_sent_at = NULL WHERE id = ?1", [id])
+            .ctx("unmarking execute")?;
+        append_event(&tx, id, Some(before.state), before.state, Some("execute never left (provider unreachable)"), at)?;
+        tx.commit().ctx("committing")?;
+        Ok(())
+    }
+
+    /// Ends a refund: done (money returned, outbox record) or failed (payment back where it was).
+    pub fn finish_refund(
+        &mut self,
+        refund_id: &str,
+        outcome: Result<&str, &str>,
+        at: DateTime<Utc>,
+    ) -> Result<(Payment, Refund), JournalError> {
+        let tx = self.conn.transaction().ctx("starting a transaction")?;
+        let refund = refund_tx(&tx, refund_id)?;
+        if matches!(refund.state, RefundState::Done | RefundState::Failed) {
+            return Err(JournalError::Refused(format!("refund {refund_id} is already {}", refund.state.as_str())));
+        }
+        let before = get_tx(&tx, &refund.payment_id)?;
+        let (to, detail) = match outcome {
+            Ok(provider_id) => {
+                let refunded = before
+                    .refunded
+                    .checked_add(refund.amount)
+                    .map_err(|_| corrupt("refund currency"))?;
+                tx.execute(
+                    "UPDATE refunds SET state = 'done', provider_refund_id = ?2, updated_at = ?3 WHERE id = ?1",
+                    params![refund_id, provider_id, ts(at)],
+                )
+                .ctx("finishing a refund")?;
+                tx.execute(
+                    "UPDATE payments SET refunded = ?2 WHERE id = ?1",
+                    params![before.id, refunded.wire()],
+                )
+                .ctx("adding to refunded")?;
+                let to = if refunded.value() >= before.amount.value() {
+                    PaymentState::Refunded
+                } else {
+                    PaymentState::PartiallyRefunded
+                };
+                (to, format!("refund {refund_id} done ({provider_id})"))
+            }
+            Err(reason) => {
+                tx.execute(
+                    "UPDATE refunds SET state = 'failed', failure_reason = ?2, updated_at = ?3 WHERE id = ?1",
+                    params![refund_id, reason, ts(at)],
+                )
+                .ctx("failing a refund")?;
+                let to = if before.refunded.is_zero() {
+                    PaymentState::Settled
+                } else {
+                    PaymentState::PartiallyRefunded
+                };
+                (to, format!("refund {refund_id} failed: {reason}"))
+            }
+        };
+        before.state.check_transition(to)?;
+        tx.execute(
+            "UPDATE payments SET state = ?2, updated_at = ?3 WHERE id = ?1",
+            params![before.id, to.as_str(), ts(at)],
+        )
+        .ctx("changing a payment's state")?;
+        append_event(&tx, &before.id, Some(before.state), to, Some(&detail), at)?;
+        let p = get_tx(&tx, &before.id)?;
+        let r = refund_tx(&tx, refund_id)?;
+        if r.state == RefundState::Done {
+            outbox::enqueue(&tx, &self.ctx, outbox::EventType::PaymentRefunded, &p, Some(&r), at)?;
+        }
+        tx.commit().ctx("committing a refund outcome")?;
+        Ok((p, r))
+    }
+
+    pub fn refund(&self, refund_id: &str) -> Result<Refund, JournalError> {
+        let tx = self.conn.unchecked_transaction().ctx("reading a refund")?;
+        refund_tx(&tx, refund_id)
+    }
+
+    pub fn refunds_of(&self, payment_id: &str) -> Result<Vec<Refund>, JournalError> {
+        let ids: Vec<String> = {
+            let mut stmt = self
+                .conn
+                .prepare_cached("SELECT id FROM refunds WHERE payment_id = ?1 ORDER BY created_at")
+                .ctx("preparing refunds")?;
+            let ids = stmt
+                .query_map([payment_id], |r| r.get(0))
+                .ctx("listing refunds")?
+                .collect::<Result<_, _>>()
+                .ctx("listing refunds")?;
+            ids
+        };
+        ids.iter().map(|id| self.refund(id)).collect()
+    }
+
+    /// The refund of a payment whose outcome is still open, if any.
+    pub fn open_refund(&self, payment_id: &str) -> Result<Option<Refund>, JournalError> {
+        Ok(self
+            .refunds_of(payment_id)?
+            .into_iter()
+            .find(|r| matches!(r.state, RefundState::Requested | RefundState::Sent)))
+    }
+}
+
+fn refund_tx(tx: &Transaction<'_>, id: &str) -> Result<Refund, JournalError> {
+    let row = tx
+        .query_row(
+            "SELECT id, payment_id, amount, currency, state, reason, requested_by, provider_refund_id, failure_reason, sent_at, created_at, updated_at FROM refunds WHERE id = ?1",
+            [id],
+            |r| {
+                let mut v: Vec<Option<String>> = Vec::with_capacity(12);
+                for i in 0..12 {
+                    v.push(r.get(i)?);
+                }
+                Ok(v)
+            },
+        )
+        .optional()
+        .ctx("reading a refund")?
+        .ok_or_else(|| JournalError::NotFound(id.to_owned()))?;
+    let req = |i: usize| row[i].clone().ok_or_else(|| corrupt("refund"));
+    let currency: Currency = req(3)?.parse().map_err(|_| corrupt("refund currency"))?;
+    Ok(Refund {
+        id: req(0)?,
+        payment_id: req(1)?,
+        amount: Amount::from_stored(&req(2)?, currency).map_err(|_| corrupt("refund amount"))?,
+        state: RefundState::parse(&req(4)?).ok_or_else(|| corrupt("refund state"))?,
+        reason: row[5].clone(),
+        requested_by: req(6)?,
+        provider_refund_id: row[7].clone(),
+        failure_reason: row[8].clone(),
+        sent_at: row[9].as_deref().map(parse_ts).transpose()?,
+        created_at: parse_ts(&req(10)?)?,
+        updated_at: parse_ts(&req(11)?)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::test_context;
+
+    fn journal() -> Journal {
+        Journal::open_in_memory(test_context()).unwrap()
+    }
+
+    fn new(j: &mut Journal, amount: &str) -> Payment {
+        let id = ulid::Ulid::new().to_string();
+        j.create_payment::<std::convert::Infallible>(
+            NewPayment {
+                id,
+                provider: ProviderKind::Demo,
+                amount: Amount::parse(amount, Currency::Bdt).unwrap(),
+                operator: "cashier".into(),
+                at: Utc::now(),
+            },
+            |_, _| Ok(Change::default()),
+        )
+        .unwrap()
+        .unwrap()
+    }
+
+    fn outbox_count(j: &Journal) -> i64 {
+        j.conn.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0)).unwrap()
+    }
+
+    #[test]
+    fn invoices_are_sequential_and_unique() {
+        let mut j = journal();
+        let a = new(&mut j, "1");
+        let b = new(&mut j, "2");
+        assert_eq!(a.invoice, "t1-000001");
+        assert_eq!(b.invoice, "t1-000002");
+        assert_eq!(a.state, PaymentState::Created);
+    }
+
+    #[test]
+    fn settling_writes_event_and_exactly_one_outbox_record() {
+        let mut j = journal();
+        let p = new(&mut j, "12.50");
+        let now = Utc::now();
+        j.transition(&p.id, PaymentState::AwaitingCustomer, &Change::default(), None, now).unwrap();
+        let s = j
+            .transition(
+                &p.id,
+                PaymentState::Settled,
+                &Change { trx_id: Some("TRX1".into()), ..Change::default() },
+                Some("demo"),
+                now,
+            )
+            .unwrap();
+        assert_eq!(s.trx_id.as_deref(), Some("TRX1"));
+        assert_eq!(outbox_count(&j), 1);
+        // Settled twice is an illegal transition, and leaves nothing behind.
+        let err = j
+            .transition(&p.id, PaymentState::Settled, &Change::default(), None, now)
+            .unwrap_err();
+        assert!(matches!(err, JournalError::Transition(_)));
+        assert_eq!(outbox_count(&j), 1);
+        let states: Vec<_> = j.events(&p.id).unwrap().into_iter().map(|e| e.to_state).collect();
+        assert_eq!(
+            states,
+            [PaymentState::Created, PaymentState::AwaitingCustomer, PaymentState::Settled]
+        );
+    }
+
+    #[test]
+    fn failed_transition_changes_nothing() {
+        let mut j = journal();
+        let p = new(&mut j, "5");
+        let err = j
+            .transition(
+                &p.id,
+                PaymentState::Refunded,
+                &Change { trx_id: Some("X".into()), ..Change::default() },
+                None,
+                Utc::now(),
+            )
+            .unwrap_err();
+        assert!(matches!(err, JournalError::Transition(_)));
+        let again = j.payment(&p.id).unwrap();
+        assert_eq!(again.trx_id, None);
+        assert_eq!(j.events(&p.id).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn events_are_append_only() {
+        let mut j = journal();
+        let p = new(&mut j, "5");
+        let err = j.conn.execute("UPDATE payment_events SET detail = 'x' WHERE payment_id = ?1", [&p.id]);
+        assert!(err.is_err());
+        assert!(j.conn.execute("DELETE FROM payment_events", []).is_err());
+    }
+
+    #[test]
+    fn partial_then_full_refund() {
+        let mut j = journal();
+        let p = new(&mut j, "100.00");
+        let now = Utc::now();
+        j.transition(&p.id, PaymentState::AwaitingCustomer, &Change::default(), None, now).unwrap();
+        j.transition(&p.id, PaymentState::Settled, &Change::default(), None, now).unwrap();
+        let amt = |s| Amount::parse(s, Currency::Bdt).unwrap();
+        let err = j.begin_refund(&p.id, "r0", amt("100.01"), None, "mgr", now).unwrap_err();
+        assert!(err.to_string().contains("left to refund"), "{err}");
+        let (p1, r1) = j.begin_refund(&p.id, "r1", amt("30.00"), Some("damaged"), "mgr", now).unwrap();
+        assert_eq!(p1.state, PaymentState::RefundPending);
+        assert!(j.claim_refund(&r1.id, now).unwrap());
+        assert!(!j.claim_refund(&r1.id, now).unwrap());
+        let (p2, _) = j.finish_refund("r1", Ok("RF1"), now).unwrap();
+        assert_eq!(p2.state, PaymentState::PartiallyRefunded);
+        assert_eq!(p2.refunded.wire(), "30.00");
+        // A failed refund puts the payment back.
+        j.begin_refund(&p.id, "r2", amt("10.00"), None, "mgr", now).unwrap();
+        let (p3, r2) = j.finish_refund("r2", Err("2071 refund window passed"), now).unwrap();
+        assert_eq!(p3.state, PaymentState::PartiallyRefunded);
+        assert_eq!(r2.state, RefundState::Failed);
+        j.begin_refund(&p.id, "r3", amt("70.00"), None, "mgr", now).unwrap();
+        let (p4, _) = j.finish_refund("r3", Ok("RF3"), now).unwrap();
+        assert_eq!(p4.state, PaymentState::Refunded);
+        assert_eq!(p4.refundable().wire(), "0.00");
+        // settled + two refunds done = three outbox records.
+        assert_eq!(outbox_count(&j), 3);
+        assert!(j.finish_refund("r3", Ok("RF3"), now).is_err());
+    }
+
+    #[test]
+    fn list_filters_and_pages() {
+        let mut j = journal();
+        for i in 1..=25 {
+            new(&mut j, &i.to_string());
+        }
+        let page1 = j.list(&ListFilter { page: 1, page_size: 10, ..Default::default() }).unwrap();
+        let page3 = j.list(&ListFilter { page: 3, page_size: 10, ..Default::default() }).unwrap();
+        assert_eq!(page1.len(), 10);
+        assert_eq!(page3.len(), 5);
+        let found = j
+            .list(&ListFilter { search: Some("t1-000007".into()), page: 1, page_size: 10, ..Default::default() })
+            .unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].amount.wire(), "7.00");
+        let none = j
+            .list(&ListFilter { state: Some(PaymentState::Settled), page: 1, page_size: 10, ..Default::default() })
+            .unwrap();
+        assert!(none.is_empty());
+    }
+}

@@ -1,0 +1,48 @@
+//! `till-core`: the terminal engine. It knows nothing of Tauri; the desktop
+//! shell, the command line and the tests all drive it through [`Engine`].
+//!
+//! # Layout
+//!
+//! | module | what it holds |
+//! | --- | --- |
+//! | [`money`] | exact amounts with their currency's exponent, parsing and display |
+//! | [`state`] | the payment state machine (the transition table) |
+//! | [`payment`] | `Payment`, `Refund`, `PaymentEvent`, `ProviderKind` |
+//! | [`journal`] | SQLite journal: payments + events + refunds, outbox, audit and call logs, deferred calls; migrations |
+//! | [`provider`] | the `Provider` trait, the registry, and the bKash / Bakong / demo glue |
+//! | [`engine`] | charge, cancel, refund, status, list, events; poller, sweeper, deferred worker |
+//! | [`config`] | `till.toml` over built-in defaults, `TILL__*` overrides, validation naming the key |
+//! | [`secrets`] | the secret-store trait, the OS keyring, environment overlay |
+//! | [`business_day`] | which business day an instant belongs to |
+//! | [`clock`] | the engine's clock (tests move it) |
+//!
+//! # Invariants
+//!
+//! - A payment is settled only on the provider's explicit answer with our
+//!   exact amount and currency.
+//! - Every state change is one SQLite transaction (payment row + event +
+//!   outbox record for settlements and refunds).
+//! - The idempotency key (invoice) is written before any network call;
+//!   execute and refunds are sent at most once; unknown outcomes are
+//!   resolved by asking.
+//! - No secret reaches the journal, a config file or a log line.
+
+pub mod business_day;
+pub mod clock;
+pub mod config;
+pub mod engine;
+pub mod journal;
+pub mod money;
+pub mod payment;
+pub mod provider;
+pub mod secrets;
+pub mod state;
+
+pub use clock::Clock;
+pub use config::Config;
+pub use engine::{Charge, Engine, EngineError, EngineEvent, EngineOptions};
+pub use journal::payments::ListFilter;
+pub use money::{Amount, Currency};
+pub use payment::{Payment, ProviderKind, Refund};
+pub use provider::CustomerStep;
+pub use state::PaymentState;

@@ -1,0 +1,158 @@
+//! What a payment is, as the journal keeps it and front ends see it.
+
+use crate::money::Amount;
+use crate::state::PaymentState;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// Which wallet provider a payment goes through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    Bkash,
+    Bakong,
+    Demo,
+}
+
+impl ProviderKind {
+    pub const ALL: [ProviderKind; 3] = [ProviderKind::Bkash, ProviderKind::Bakong, ProviderKind::Demo];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderKind::Bkash => "bkash",
+            ProviderKind::Bakong => "bakong",
+            ProviderKind::Demo => "demo",
+        }
+    }
+}
+
+impl fmt::Display for ProviderKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("unknown provider \"{0}\" (bkash, bakong or demo)")]
+pub struct UnknownProvider(pub String);
+
+impl FromStr for ProviderKind {
+    type Err = UnknownProvider;
+    fn from_str(s: &str) -> Result<Self, UnknownProvider> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "bkash" => Ok(ProviderKind::Bkash),
+            "bakong" | "khqr" => Ok(ProviderKind::Bakong),
+            "demo" => Ok(ProviderKind::Demo),
+            other => Err(UnknownProvider(other.to_owned())),
+        }
+    }
+}
+
+/// One payment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Payment {
+    pub id: String,
+    pub provider: ProviderKind,
+    pub amount: Amount,
+    pub state: PaymentState,
+    /// Our idempotency key: bKash `merchantInvoiceNumber`, KHQR bill number.
+    pub invoice: String,
+    /// bKash `paymentID`.
+    pub provider_payment_id: Option<String>,
+    /// bKash `trxID`.
+    pub trx_id: Option<String>,
+    /// MD5 of the KHQR string shown.
+    pub md5: Option<String>,
+    /// Bakong transaction hash.
+    pub hash: Option<String>,
+    pub khqr: Option<String>,
+    pub redirect_url: Option<String>,
+    pub callback_url: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+    /// When bKash execute was sent; once set, execute is never sent again.
+    pub execute_sent_at: Option<DateTime<Utc>>,
+    /// Shown while the provider could not be reached ("awaiting verification").
+    pub offline: bool,
+    pub refunded: Amount,
+    pub flag: Option<String>,
+    pub failure_code: Option<String>,
+    /// Why it failed, in words a cashier can say to a customer.
+    pub failure_reason: Option<String>,
+    pub operator: String,
+    pub business_day: NaiveDate,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Payment {
+    /// What may still be refunded.
+    pub fn refundable(&self) -> Amount {
+        if !self.state.is_paid() {
+            return Amount::zero(self.amount.currency());
+        }
+        self.amount
+            .checked_sub(self.refunded)
+            .unwrap_or_else(|_| Amount::zero(self.amount.currency()))
+    }
+}
+
+/// One row of a payment's history.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PaymentEvent {
+    pub seq: i64,
+    pub payment_id: String,
+    pub at: DateTime<Utc>,
+    pub from_state: Option<PaymentState>,
+    pub to_state: PaymentState,
+    pub detail: Option<String>,
+}
+
+/// A refund of (part of) a payment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Refund {
+    pub id: String,
+    pub payment_id: String,
+    pub amount: Amount,
+    pub state: RefundState,
+    pub reason: Option<String>,
+    pub requested_by: String,
+    pub provider_refund_id: Option<String>,
+    pub failure_reason: Option<String>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefundState {
+    /// Written, not sent (or deferred while the provider is unreachable).
+    Requested,
+    /// Sent; outcome not known yet (resolved by refund status, never sent twice).
+    Sent,
+    Done,
+    Failed,
+}
+
+impl RefundState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefundState::Requested => "requested",
+            RefundState::Sent => "sent",
+            RefundState::Done => "done",
+            RefundState::Failed => "failed",
+        }
+    }
+    pub fn parse(s: &str) -> Option<RefundState> {
+        [
+            RefundState::Requested,
+            RefundState::Sent,
+            RefundState::Done,
+            RefundState::Failed,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
+    }
+}

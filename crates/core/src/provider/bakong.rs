@@ -1,0 +1,208 @@
+//! Bakong KHQR glue: building the dynamic code from the merchant profile,
+//! and mapping `till-bakong`'s answers into [`Verdict`]s. The single
+//! per-terminal poller that checks every pending MD5 in bulk lives in
+//! [`crate::engine::poller`].
+
+use super::{BoxFuture, CustomerStep, Provider, ProviderError, RefundVerdict, Started, Verdict};
+use crate::config::{AccountKind, Config};
+use crate::journal::payments::Change;
+use crate::money::{Amount, Currency};
+use crate::payment::{Payment, ProviderKind, Refund};
+use chrono::{DateTime, TimeZone, Utc};
+use till_bakong::{BakongClient, BakongError, CheckOutcome};
+
+/// The dynamic KHQR for one charge: amount, currency, bill number = our
+/// invoice, creation time and expiry from the merchant profile.
+pub fn build_khqr(
+    config: &Config,
+    amount: Amount,
+    now: DateTime<Utc>,
+) -> Result<khqr::Khqr, String> {
+    build_khqr_with_bill(config, amount, None, now)
+}
+
+pub(crate) fn build_khqr_with_bill(
+    config: &Config,
+    amount: Amount,
+    bill_number: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<khqr::Khqr, String> {
+    let currency = amount
+        .currency()
+        .khqr()
+        .ok_or_else(|| format!("KHQR cannot carry {}", amount.currency()))?;
+    let p = &config.khqr;
+    let account = match p.kind {
+        AccountKind::Individual => khqr::Account::Individual {
+            account_information: p.account_information.clone(),
+            acquiring_bank: p.acquiring_bank.clone(),
+        },
+        AccountKind::Merchant => khqr::Account::Merchant {
+            merchant_id: p.merchant_id.clone().unwrap_or_default(),
+            acquiring_bank: p.acquiring_bank.clone().unwrap_or_default(),
+        },
+    };
+    let now_ms = now.timestamp_millis().max(0) as u64;
+    let request = khqr::KhqrRequest {
+        bakong_account_id: p.bakong_account_id.clone(),
+        merchant_name: p.merchant_name.clone(),
+        merchant_city: p.merchant_city.clone(),
+        account,
+        currency,
+        amount: Some(amount.value()),
+        merchant_category_code: p.merchant_category_code.clone(),
+        bill_number: Some(bill_number.map(str::to_owned).unwrap_or_else(|| format!("TILL-{now_ms}"))),
+        mobile_number: p.mobile_number.clone(),
+        store_label: p.store_label.clone(),
+        terminal_label: p.terminal_label.clone(),
+        purpose_of_transaction: None,
+        language_preference: p.language_preference.clone(),
+        merchant_name_alternate_language: p.merchant_name_alternate_language.clone(),
+        merchant_city_alternate_language: p.merchant_city_alternate_language.clone(),
+        upi_merchant_account: None,
+        expiration_ms: Some(now_ms + p.expiry_seconds * 1000),
+    };
+    khqr::encode(&request, now_ms).map_err(|e| e.to_string())
+}
+
+/// Maps one check answer for `payment`: paid with the exact amount and
+/// currency → [`Verdict::Paid`]; paid otherwise → also `Paid` with the figures
+/// Bakong reported (the engine compares and flags); not found → pending.
+pub fn verdict(outcome: &CheckOutcome) -> Verdict {
+    match outcome {
+        CheckOutcome::Paid(t) => match t.currency.parse::<Currency>() {
+            Ok(currency) => Verdict::Paid {
+                amount: t.amount,
+                currency,
+                trx_id: t.external_ref.clone(),
+                hash: Some(t.hash.clone()),
+            },
+            // A currency we do not know is not a payment we can accept: pending for a person.
+            Err(_) => Verdict::Failed {
+                code: "currency".into(),
+                reason: format!("Bakong reported an unknown currency {:?}", t.currency),
+            },
+        },
+        CheckOutcome::NotFound => Verdict::Pending,
+        CheckOutcome::Failed { code, message } => Verdict::Failed {
+            code: code.to_string(),
+            reason: message.clone(),
+        },
+    }
+}
+
+pub fn map_error(e: BakongError) -> ProviderError {
+    let provider = ProviderKind::Bakong;
+    match e {
+        BakongError::Unreachable { message } => ProviderError::Unreachable { provider, message },
+        e @ (BakongError::Unknown { .. }
+        | BakongError::RateLimited { .. }
+        | BakongError::Http { .. }
+        | BakongError::Protocol { .. }) => ProviderError::Unknown {
+            provider,
+            message: e.to_string(),
+        },
+        e @ (BakongError::TokenExpired | BakongError::Unauthorized { .. }) => {
+            ProviderError::NotConfigured {
+                provider,
+                message: e.to_string(),
+            }
+        }
+        BakongError::Api { code, message } => ProviderError::Refused {
+            provider,
+            code: code.to_string(),
+            reason: message,
+        },
+        BakongError::Config { message } => ProviderError::NotConfigured { provider, message },
+    }
+}
+
+pub struct BakongProvider {
+    pub client: BakongClient,
+    pub config: Config,
+}
+
+impl Provider for BakongProvider {
+    fn kind(&self) -> ProviderKind {
+        ProviderKind::Bakong
+    }
+
+    fn currencies(&self) -> Vec<Currency> {
+        self.config.khqr.currencies.clone()
+    }
+
+    fn prepare(
+        &self,
+        invoice: &str,
+        amount: Amount,
+        now: DateTime<Utc>,
+    ) -> Result<Change, ProviderError> {
+        let code = build_khqr_with_bill(&self.config, amount, Some(invoice), now).map_err(|e| {
+            ProviderError::NotConfigured {
+                provider: ProviderKind::Bakong,
+                message: format!("cannot build the KHQR: {e}"),
+            }
+        })?;
+        let expires = Utc
+            .timestamp_millis_opt(now.timestamp_millis() + self.config.khqr.expiry_seconds as i64 * 1000)
+            .single()
+            .unwrap_or(now);
+        Ok(Change {
+            md5: Some(code.md5),
+            khqr: Some(code.qr),
+            expires_at: Some(expires),
+            ..Change::default()
+        })
+    }
+
+    /// Nothing to send: the code is local. The poller takes it from here.
+    fn start<'a>(&'a self, p: &'a Payment) -> BoxFuture<'a, Result<Started, ProviderError>> {
+        Box::pin(async move {
+            match (&p.khqr, &p.md5, p.expires_at) {
+                (Some(khqr), Some(md5), Some(expires_at)) => Ok(Started {
+                    change: Change::default(),
+                    step: CustomerStep::Khqr {
+                        khqr: khqr.clone(),
+                        md5: md5.clone(),
+                        expires_at,
+                    },
+                }),
+                _ => Err(ProviderError::NotConfigured {
+                    provider: ProviderKind::Bakong,
+                    message: "the payment has no KHQR".into(),
+                }),
+            }
+        })
+    }
+
+    fn query<'a>(&'a self, p: &'a Payment) -> BoxFuture<'a, Result<Verdict, ProviderError>> {
+        Box::pin(async move {
+            let Some(md5) = &p.md5 else {
+                return Ok(Verdict::Pending);
+            };
+            let outcome = self.client.check_by_md5(md5).await.map_err(map_error)?;
+            Ok(verdict(&outcome))
+        })
+    }
+
+    fn refund<'a>(
+        &'a self,
+        _: &'a Payment,
+        _: &'a Refund,
+    ) -> BoxFuture<'a, Result<RefundVerdict, ProviderError>> {
+        Box::pin(async {
+            Err(ProviderError::Unsupported {
+                provider: ProviderKind::Bakong,
+                message: "Bakong has no refund API; refund a KHQR payment by a transfer from the shop's bank app".into(),
+            })
+        })
+    }
+
+    fn refund_status<'a>(
+        &'a self,
+        p: &'a Payment,
+        r: &'a Refund,
+    ) -> BoxFuture<'a, Result<RefundVerdict, ProviderError>> {
+        self.refund(p, r)
+    }
+}

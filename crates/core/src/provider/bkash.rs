@@ -1,0 +1,238 @@
+//! bKash Tokenized Checkout glue: create → (customer on the hosted page) →
+//! callback → execute, with execute's unknown outcomes resolved by payment
+//! status and never by a second execute. Wire types, codes and the token
+//! cache live in `till-bkash`.
+
+use super::{BoxFuture, CustomerStep, Provider, ProviderError, RefundVerdict, Started, Verdict};
+use crate::journal::payments::Change;
+use crate::money::{Amount, Currency};
+use crate::payment::{Payment, ProviderKind, Refund};
+use chrono::{DateTime, Utc};
+use till_bkash::{
+    BkashClient, BkashError, BkashStatus, CreatePayment, PaymentStatus, RefundRequest,
+    RefundStatus, Resolution,
+};
+
+const KIND: ProviderKind = ProviderKind::Bkash;
+
+pub struct BkashProvider {
+    pub client: BkashClient,
+    /// Where the hosted page sends the customer back (the shell watches for it).
+    pub callback_url: url::Url,
+    /// How long a customer has on the hosted page before the payment is given up.
+    pub checkout_window: chrono::Duration,
+}
+
+/// Maps an error of an idempotent call (create, query, refund status).
+pub fn map_error(e: BkashError) -> ProviderError {
+    match e {
+        BkashError::Business { ref code, .. } => ProviderError::Refused {
+            provider: KIND,
+            code: code.clone(),
+            reason: e.cashier_message(),
+        },
+        BkashError::Unreachable { message, .. } => ProviderError::Unreachable {
+            provider: KIND,
+            message,
+        },
+        e @ (BkashError::OutcomeUnknown { .. }
+        | BkashError::RateLimited { .. }
+        | BkashError::Protocol { .. }) => ProviderError::Unknown {
+            provider: KIND,
+            message: e.to_string(),
+        },
+        BkashError::Auth { message } => ProviderError::NotConfigured {
+            provider: KIND,
+            message,
+        },
+        e @ (BkashError::Rejected { .. } | BkashError::Invalid { .. }) => ProviderError::Refused {
+            provider: KIND,
+            code: "rejected".into(),
+            reason: e.cashier_message(),
+        },
+    }
+}
+
+/// Maps an error of a non-idempotent call (execute, refund) by what it means
+/// for the operation: did not happen / may have happened / try later.
+fn map_once_error(e: BkashError) -> ProviderError {
+    match e.resolution() {
+        Resolution::Failed => ProviderError::Refused {
+            provider: KIND,
+            code: e.code().unwrap_or("rejected").to_owned(),
+            reason: e.cashier_message(),
+        },
+        Resolution::AskStatus => ProviderError::Unknown {
+            provider: KIND,
+            message: e.to_string(),
+        },
+        Resolution::RetryLater => ProviderError::Unreachable {
+            provider: KIND,
+            message: e.to_string(),
+        },
+    }
+}
+
+/// A payment status as a verdict. Only `Completed` with a trxID is paid.
+pub fn verdict(s: &PaymentStatus) -> Verdict {
+    match s.status {
+        BkashStatus::Completed if s.trx_id.is_some() => Verdict::Paid {
+            amount: s.amount.unwrap_or_default(),
+            currency: s
+                .currency
+                .as_deref()
+                .and_then(|c| c.parse::<Currency>().ok())
+                .unwrap_or(Currency::Bdt),
+            trx_id: s.trx_id.clone(),
+            hash: None,
+        },
+        BkashStatus::Failed | BkashStatus::Declined => Verdict::Failed {
+            code: s.raw_status.clone(),
+            reason: "bKash declined the payment".into(),
+        },
+        BkashStatus::Cancelled => Verdict::Cancelled,
+        BkashStatus::Expired => Verdict::Expired,
+        _ => Verdict::Pending,
+    }
+}
+
+impl BkashProvider {
+    /// Executes after the customer approved. The caller has recorded that
+    /// execute is being sent; whatever happens, it is never sent again.
+    pub async fn execute(&self, payment_id: &str) -> Result<Verdict, ProviderError> {
+        match self.client.execute_payment(payment_id).await {
+            Ok(x) if x.transaction_status == BkashStatus::Completed => Ok(Verdict::Paid {
+                amount: x.amount,
+                currency: x.currency.parse().unwrap_or(Currency::Bdt),
+                trx_id: Some(x.trx_id),
+                hash: None,
+            }),
+            // An answer that is not "Completed" decides nothing: ask status.
+            Ok(_) => Ok(Verdict::Pending),
+            Err(e) if e.is_already_executed() => Err(ProviderError::Unknown {
+                provider: KIND,
+                message: e.to_string(),
+            }),
+            Err(e) => Err(map_once_error(e)),
+        }
+    }
+}
+
+impl Provider for BkashProvider {
+    fn kind(&self) -> ProviderKind {
+        KIND
+    }
+
+    fn currencies(&self) -> Vec<Currency> {
+        vec![Currency::Bdt]
+    }
+
+    fn prepare(&self, _: &str, _: Amount, now: DateTime<Utc>) -> Result<Change, ProviderError> {
+        Ok(Change {
+            callback_url: Some(self.callback_url.to_string()),
+            expires_at: Some(now + self.checkout_window),
+            ..Change::default()
+        })
+    }
+
+    fn start<'a>(&'a self, p: &'a Payment) -> BoxFuture<'a, Result<Started, ProviderError>> {
+        Box::pin(async move {
+            let req = CreatePayment::sale(
+                p.amount.value(),
+                p.invoice.clone(),
+                self.callback_url.to_string(),
+                p.invoice.clone(),
+            );
+            let created = self.client.create_payment(&req).await.map_err(map_error)?;
+            Ok(Started {
+                change: Change {
+                    provider_payment_id: Some(created.payment_id.clone()),
+                    redirect_url: Some(created.bkash_url.clone()),
+                    ..Change::default()
+                },
+                step: CustomerStep::Redirect {
+                    redirect_url: created.bkash_url,
+                    callback_url: self.callback_url.to_string(),
+                },
+            })
+        })
+    }
+
+    fn query<'a>(&'a self, p: &'a Payment) -> BoxFuture<'a, Result<Verdict, ProviderError>> {
+        Box::pin(async move {
+            let Some(pid) = &p.provider_payment_id else {
+                return Ok(Verdict::Pending);
+            };
+            match self.client.query_payment(pid).await {
+                Ok(s) => Ok(verdict(&s)),
+                Err(e) => Err(map_error(e)),
+            }
+        })
+    }
+
+    fn refund<'a>(
+        &'a self,
+        p: &'a Payment,
+        r: &'a Refund,
+    ) -> BoxFuture<'a, Result<RefundVerdict, ProviderError>> {
+        Box::pin(async move {
+            let (Some(pid), Some(trx)) = (&p.provider_payment_id, &p.trx_id) else {
+                return Err(ProviderError::Unsupported {
+                    provider: KIND,
+                    message: "the payment has no bKash transaction to refund".into(),
+                });
+            };
+            let req = RefundRequest {
+                payment_id: pid.clone(),
+                trx_id: trx.clone(),
+                amount: r.amount.value(),
+                sku: p.invoice.clone(),
+                reason: r.reason.clone().unwrap_or_else(|| "refund".into()),
+            };
+            match self.client.refund(&req).await {
+                Ok(done) if done.status == RefundStatus::Completed => Ok(RefundVerdict::Done {
+                    provider_refund_id: done.refund_trx_id,
+                }),
+                Ok(_) => Err(ProviderError::Unknown {
+                    provider: KIND,
+                    message: "refund answered without completion".into(),
+                }),
+                Err(e) => match map_once_error(e) {
+                    ProviderError::Refused { reason, .. } => Ok(RefundVerdict::Failed { reason }),
+                    other => Err(other),
+                },
+            }
+        })
+    }
+
+    fn refund_status<'a>(
+        &'a self,
+        p: &'a Payment,
+        r: &'a Refund,
+    ) -> BoxFuture<'a, Result<RefundVerdict, ProviderError>> {
+        Box::pin(async move {
+            let (Some(pid), Some(trx)) = (&p.provider_payment_id, &p.trx_id) else {
+                return Ok(RefundVerdict::NotFound);
+            };
+            match self.client.refund_status(pid, trx).await {
+                Ok(list) => {
+                    // A completed refund of this amount that we have not booked yet.
+                    let known: Vec<&str> = r.provider_refund_id.iter().map(|s| s.as_str()).collect();
+                    Ok(list
+                        .into_iter()
+                        .find(|i| {
+                            i.status == RefundStatus::Completed
+                                && i.amount.normalize() == r.amount.value().normalize()
+                                && !known.contains(&i.refund_trx_id.as_str())
+                        })
+                        .map(|i| RefundVerdict::Done {
+                            provider_refund_id: i.refund_trx_id,
+                        })
+                        .unwrap_or(RefundVerdict::NotFound))
+                }
+                Err(e) if e.is_not_found() => Ok(RefundVerdict::NotFound),
+                Err(e) => Err(map_error(e)),
+            }
+        })
+    }
+}

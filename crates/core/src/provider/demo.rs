@@ -1,0 +1,75 @@
+//! The demo provider: no network, settles itself `settle_after` after the
+//! payment starts. For trying Till with no credentials.
+
+use super::{BoxFuture, CustomerStep, Provider, ProviderError, RefundVerdict, Started, Verdict};
+use crate::journal::payments::Change;
+use crate::money::{Amount, Currency};
+use crate::payment::{Payment, ProviderKind, Refund};
+use crate::clock::Clock;
+use chrono::{DateTime, Utc};
+
+pub struct DemoProvider {
+    pub settle_after: std::time::Duration,
+    pub clock: Clock,
+}
+
+impl Provider for DemoProvider {
+    fn kind(&self) -> ProviderKind {
+        ProviderKind::Demo
+    }
+
+    fn currencies(&self) -> Vec<Currency> {
+        Currency::ALL.to_vec()
+    }
+
+    fn prepare(&self, _: &str, _: Amount, now: DateTime<Utc>) -> Result<Change, ProviderError> {
+        Ok(Change {
+            expires_at: Some(now + chrono::Duration::from_std(self.settle_after).unwrap_or_default()),
+            ..Change::default()
+        })
+    }
+
+    fn start<'a>(&'a self, _: &'a Payment) -> BoxFuture<'a, Result<Started, ProviderError>> {
+        Box::pin(async {
+            Ok(Started {
+                change: Change::default(),
+                step: CustomerStep::Wait,
+            })
+        })
+    }
+
+    /// Paid once its time has come (`expires_at` holds the settle time).
+    fn query<'a>(&'a self, p: &'a Payment) -> BoxFuture<'a, Result<Verdict, ProviderError>> {
+        Box::pin(async move {
+            match p.expires_at {
+                Some(at) if self.clock.now() >= at => Ok(Verdict::Paid {
+                    amount: p.amount.value(),
+                    currency: p.amount.currency(),
+                    trx_id: Some(format!("DEMO{}", &p.id[p.id.len() - 8..])),
+                    hash: None,
+                }),
+                _ => Ok(Verdict::Pending),
+            }
+        })
+    }
+
+    fn refund<'a>(
+        &'a self,
+        _: &'a Payment,
+        r: &'a Refund,
+    ) -> BoxFuture<'a, Result<RefundVerdict, ProviderError>> {
+        Box::pin(async move {
+            Ok(RefundVerdict::Done {
+                provider_refund_id: format!("DEMO-RF-{}", &r.id[r.id.len() - 8..]),
+            })
+        })
+    }
+
+    fn refund_status<'a>(
+        &'a self,
+        p: &'a Payment,
+        r: &'a Refund,
+    ) -> BoxFuture<'a, Result<RefundVerdict, ProviderError>> {
+        self.refund(p, r)
+    }
+}

@@ -1,0 +1,9 @@
+//! Integration tests of the terminal core against the real `till-sandbox`
+//! on loopback. Secrets come from the real OS keyring (a throwaway service
+//! name per test); run under a Secret Service (the README's test command
+//! starts one with `dbus-run-session` + gnome-keyring).
+
+mod bakong;
+mod bkash;
+mod engine;
+mod util;

@@ -1,0 +1,177 @@
+//! Shared helpers: a sandbox, an engine on a temporary home pointed at it,
+//! and the customer's side of each wallet.
+
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+use till_core::secrets::{names, KeyringStore, Secret, SecretStore};
+use till_core::{Amount, Clock, Config, Currency, Engine, EngineOptions, Payment, PaymentState};
+
+pub struct Rig {
+    pub sandbox: till_sandbox::SandboxHandle,
+    pub engine: Engine,
+    pub home: tempfile::TempDir,
+    pub secrets: Arc<KeyringStore>,
+    pub service: String,
+    pub clock: Clock,
+    pub http: reqwest::Client,
+    pub overrides: Vec<(String, String)>,
+}
+
+pub fn sandbox_config() -> till_sandbox::Config {
+    till_sandbox::Config::default()
+}
+
+/// Sandbox + engine. `overrides` are `TILL__...` style pairs applied to the config.
+pub async fn rig_with(sb: till_sandbox::Config, overrides: &[(&str, &str)]) -> Rig {
+    let sandbox = till_sandbox::start(sb).await.expect("sandbox starts");
+    let home = tempfile::tempdir().unwrap();
+    let service = format!("till-test-{}", ulid::Ulid::new());
+    let secrets = Arc::new(KeyringStore::new(service.clone()));
+    let c = &sandbox.config().bkash;
+    for (n, v) in [
+        (names::BKASH_USERNAME, c.username.clone()),
+        (names::BKASH_PASSWORD, c.password.clone()),
+        (names::BKASH_APP_KEY, c.app_key.clone()),
+        (names::BKASH_APP_SECRET, c.app_secret.clone()),
+        (names::BAKONG_TOKEN, sandbox.bakong_token()),
+    ] {
+        secrets
+            .set(n, &Secret::new(v))
+            .expect("the OS keyring is reachable (run under dbus-run-session with gnome-keyring)");
+    }
+    let mut pairs: Vec<(String, String)> = vec![
+        ("TILL__BKASH__BASE_URL".into(), sandbox.bkash_base_url()),
+        ("TILL__BAKONG__BASE_URL".into(), sandbox.bakong_base_url()),
+        ("TILL__DEMO__SETTLE_AFTER_MS".into(), "200".into()),
+        ("TILL__BKASH__TIMEOUT_SECS".into(), "3".into()),
+        ("TILL__BAKONG__TIMEOUT_SECS".into(), "3".into()),
+        ("TILL__BAKONG__FAST_INTERVAL_MS".into(), "200".into()),
+        ("TILL__BAKONG__MIN_REQUEST_GAP_MS".into(), "200".into()),
+        ("TILL__BAKONG__SLOW_INTERVAL_MS".into(), "500".into()),
+    ];
+    pairs.extend(overrides.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let config = Config::from_layers(till_core::config::DEFAULTS_TOML, None, pairs.clone().into_iter())
+        .expect("test config is valid");
+    let clock = Clock::system();
+    let engine = Engine::open(EngineOptions {
+        home: home.path().to_owned(),
+        config,
+        secrets: secrets.clone(),
+        clock: clock.clone(),
+        background: true,
+    })
+    .await
+    .expect("engine opens");
+    Rig {
+        sandbox,
+        engine,
+        home,
+        secrets,
+        service,
+        clock,
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        overrides: pairs,
+    }
+}
+
+pub async fn rig() -> Rig {
+    rig_with(sandbox_config(), &[]).await
+}
+
+impl Rig {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.sandbox.origin(), path)
+    }
+
+    /// A second engine on the same home (a restart after a crash).
+    pub async fn reopen(&self) -> Engine {
+        let config = Config::from_layers(
+            till_core::config::DEFAULTS_TOML,
+            None,
+            self.overrides.clone().into_iter(),
+        )
+        .unwrap();
+        Engine::open(EngineOptions {
+            home: self.home.path().to_owned(),
+            config,
+            secrets: self.secrets.clone(),
+            clock: self.clock.clone(),
+            background: true,
+        })
+        .await
+        .unwrap()
+    }
+
+    /// The customer completes the bKash hosted page; returns the redirect URL.
+    pub async fn bkash_customer(&self, payment_id: &str, wallet: &str, action: &str) -> url::Url {
+        let r = self
+            .http
+            .post(self.url(&format!("/sim/bkash/checkout/{payment_id}")))
+            .json(&json!({"wallet": wallet, "otp": "123456", "pin": "12121", "action": action}))
+            .send()
+            .await
+            .unwrap();
+        let v: Value = r.json().await.unwrap();
+        v["redirect"].as_str().expect("a redirect").parse().unwrap()
+    }
+
+    /// The customer's bank app pays a KHQR (optionally a different amount).
+    pub async fn bakong_pay(&self, khqr: &str, amount: Option<&str>) -> Value {
+        let mut body = json!({"qr": khqr, "fromAccountId": "customer@aclb"});
+        if let Some(a) = amount {
+            body["amount"] = json!(a.parse::<f64>().unwrap());
+        }
+        let r = self
+            .http
+            .post(self.url("/sim/bakong/pay"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let v: Value = r.json().await.unwrap();
+        assert!(status.is_success(), "pay refused: {v}");
+        v
+    }
+
+    pub async fn ledger(&self) -> Value {
+        self.http
+            .get(self.url("/sim/ledger"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    pub async fn wait_state(&self, id: &str, want: PaymentState, within: Duration) -> Payment {
+        let p = self.engine.wait_final(id, within).await.unwrap();
+        assert_eq!(p.state, want, "payment ended as {p:?}");
+        p
+    }
+}
+
+impl Drop for Rig {
+    fn drop(&mut self) {
+        for n in names::ALL {
+            let _ = self.secrets.delete(n);
+        }
+    }
+}
+
+pub fn bdt(s: &str) -> Amount {
+    Amount::parse(s, Currency::Bdt).unwrap()
+}
+
+pub fn usd(s: &str) -> Amount {
+    Amount::parse(s, Currency::Usd).unwrap()
+}
+
+pub fn khr(s: &str) -> Amount {
+    Amount::parse(s, Currency::Khr).unwrap()
+}

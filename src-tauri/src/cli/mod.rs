@@ -1,0 +1,152 @@
+//! The headless command line of the `till` binary. With a subcommand, Till
+//! never opens a window: it opens the same journal and engine the desktop
+//! app uses, does one thing and exits. One file per command.
+
+mod cancel;
+mod charge;
+mod list;
+mod output;
+mod recover;
+mod refund;
+mod secret;
+mod status;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::sync::Arc;
+use till_core::secrets::{EnvOverlay, KeyringStore, SharedSecrets};
+use till_core::{Config, Engine, EngineOptions};
+
+/// Till: a payment terminal for shop counters. Without a command it opens the app.
+#[derive(Parser, Debug)]
+#[command(name = "till", version, about)]
+pub struct Cli {
+    /// Data directory (journal, till.toml, logs). Default: $TILL_HOME, else ~/.local/share/till.
+    #[arg(long, global = true, env = "TILL_HOME")]
+    pub home: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Take a payment and follow it until it ends.
+    Charge(charge::Args),
+    /// Show one payment (by id, invoice, paymentID, trxID or MD5).
+    Status(status::Args),
+    /// Cancel a payment the customer has not completed.
+    Cancel(cancel::Args),
+    /// Refund a paid payment, in full or in part.
+    Refund(refund::Args),
+    /// List payments, newest first.
+    List(list::Args),
+    /// Resolve every payment left open (asks the providers) and wait for the answers.
+    Recover(recover::Args),
+    /// Store, remove or list the secrets in the OS keyring.
+    Secret(secret::Args),
+}
+
+/// Exit codes: 0 done, 1 refused/failed, 2 bad usage or configuration.
+pub fn run(cli: Cli) -> i32 {
+    let Some(command) = cli.command else {
+        return 2;
+    };
+    let home = cli.home.unwrap_or_else(till_core::engine::default_home);
+    let _log_guard = init_logging(&home);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("till: cannot start the async runtime: {e}");
+            return 2;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match command {
+            Command::Secret(a) => secret::run(a, secrets()),
+            Command::Charge(a) => charge::run(a, &home).await,
+            Command::Status(a) => status::run(a, &home).await,
+            Command::Cancel(a) => cancel::run(a, &home).await,
+            Command::Refund(a) => refund::run(a, &home).await,
+            Command::List(a) => list::run(a, &home).await,
+            Command::Recover(a) => recover::run(a, &home).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("till: {e:#}");
+            tracing::error!(error = %format!("{e:#}"), "command failed");
+            1
+        }
+    }
+}
+
+/// The keyring (service `$TILL_KEYRING_SERVICE`, default `till`) under the
+/// `TILL_SECRET_*` environment overlay.
+pub fn secrets() -> SharedSecrets {
+    let service = std::env::var("TILL_KEYRING_SERVICE").unwrap_or_else(|_| "till".into());
+    Arc::new(EnvOverlay::new(KeyringStore::new(service)))
+}
+
+/// Opens the engine on `home` with the configuration found there.
+pub async fn open_engine(home: &std::path::Path, background: bool) -> anyhow::Result<Engine> {
+    let config = Config::load(home)?;
+    let engine = Engine::open(EngineOptions {
+        home: home.to_owned(),
+        config,
+        secrets: secrets(),
+        clock: till_core::Clock::system(),
+        background,
+    })
+    .await?;
+    Ok(engine)
+}
+
+/// Logs go to `<home>/logs/till.log` as JSON lines (and warnings to stderr).
+fn init_logging(home: &std::path::Path) -> Option<()> {
+    use tracing_subscriber::prelude::*;
+    let dir = home.join("logs");
+    std::fs::create_dir_all(&dir).ok()?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("till.log"))
+        .ok()?;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TILL_LOG")
+        .unwrap_or_else(|_| "info".into());
+    let file_layer = tracing_subscriber::fmt::layer()
+        .json()
+        .with_writer(std::sync::Mutex::new(file));
+    let stderr_layer = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_filter(tracing_subscriber::filter::LevelFilter::WARN);
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(file_layer)
+        .with(stderr_layer)
+        .try_init()
+        .ok()?;
+    Some(())
+}
+
+/// Parses `--amount` with the provider's default currency when none is given.
+pub fn amount_for(
+    engine: &Engine,
+    provider: till_core::ProviderKind,
+    amount: &str,
+    currency: Option<&str>,
+) -> anyhow::Result<till_core::Amount> {
+    let currency = match currency {
+        Some(c) => c.parse()?,
+        None => match provider {
+            till_core::ProviderKind::Bkash => till_core::Currency::Bdt,
+            till_core::ProviderKind::Bakong => engine.config().khqr.default_currency,
+            till_core::ProviderKind::Demo => till_core::Currency::Bdt,
+        },
+    };
+    Ok(till_core::Amount::parse(amount, currency)?)
+}

@@ -1,0 +1,53 @@
+//! How commands print: one line for people, or one JSON object per line.
+
+use serde_json::{json, Value};
+use till_core::Payment;
+
+pub fn payment_json(p: &Payment) -> Value {
+    json!({
+        "id": p.id,
+        "provider": p.provider,
+        "amount": p.amount.wire(),
+        "currency": p.amount.currency().code(),
+        "state": p.state,
+        "invoice": p.invoice,
+        "payment_id": p.provider_payment_id,
+        "trx_id": p.trx_id,
+        "md5": p.md5,
+        "hash": p.hash,
+        "refunded": p.refunded.wire(),
+        "flag": p.flag,
+        "offline": p.offline,
+        "failure_code": p.failure_code,
+        "failure_reason": p.failure_reason,
+        "business_day": p.business_day.to_string(),
+        "created_at": p.created_at,
+        "updated_at": p.updated_at,
+    })
+}
+
+pub fn line(p: &Payment) -> String {
+    let mut s = format!(
+        "{}  {:<6} {:>14}  {:<18} {}",
+        p.id,
+        p.provider.as_str(),
+        p.amount.display(),
+        p.state.as_str(),
+        p.invoice
+    );
+    if let Some(t) = p.trx_id.as_deref().or(p.hash.as_deref()) {
+        s.push_str("  ");
+        s.push_str(t);
+    }
+    if let Some(r) = &p.failure_reason {
+        if !p.state.is_paid() {
+            s.push_str("  — ");
+            s.push_str(r);
+        }
+    }
+    s
+}
+
+pub fn print_json(v: &Value) {
+    println!("{v}");
+}

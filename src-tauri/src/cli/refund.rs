@@ -1,0 +1,49 @@
+use super::output;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    pub id: String,
+    /// Part of the amount; the whole remainder when absent.
+    #[arg(long)]
+    pub amount: Option<String>,
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Who asks (audit log).
+    #[arg(long, default_value = "cli")]
+    pub operator: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub async fn run(a: Args, home: &std::path::Path) -> anyhow::Result<i32> {
+    let engine = super::open_engine(home, false).await?;
+    let p = engine.payment(&a.id)?;
+    let amount = a
+        .amount
+        .as_deref()
+        .map(|t| till_core::Amount::parse(t, p.amount.currency()))
+        .transpose()?;
+    let result = engine
+        .refund(&p.id, amount, a.reason.as_deref(), &a.operator)
+        .await;
+    engine.shutdown().await;
+    let (p, r) = result?;
+    if a.json {
+        let mut v = output::payment_json(&p);
+        v["refund"] = serde_json::to_value(&r)?;
+        output::print_json(&v);
+    } else {
+        println!("{}", output::line(&p));
+        println!(
+            "  refund {} of {}: {}{}",
+            r.id,
+            r.amount.display(),
+            r.state.as_str(),
+            r.failure_reason.map(|f| format!(" — {f}")).unwrap_or_default()
+        );
+    }
+    Ok(match r.state {
+        till_core::payment::RefundState::Failed => 1,
+        _ => 0,
+    })
+}
