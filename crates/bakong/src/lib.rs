@@ -22,6 +22,33 @@
 //! | [`schedule`] | [`PollSchedule`]: which MD5s to check in a tick and when the next tick is (pure) |
 //! | [`error`] | [`BakongError`] |
 //!
+//! # For the terminal core
+//!
+//! - **Outcomes.** [`CheckOutcome::Paid`]: settle only if `to_account_id`,
+//!   `currency` (`"USD"`/`"KHR"`) and `amount` (exact decimal) match the QR;
+//!   otherwise flag a discrepancy. [`CheckOutcome::NotFound`]: keep pending.
+//!   [`CheckOutcome::Failed`] (errorCode 3 only): final failure of that QR.
+//!   A code is expired only after an *answered* check at or after its expiry
+//!   ([`Plan::finished`] after the grace period, or the core's own rule).
+//! - **Errors never change a payment.** [`BakongError::is_transient`]: try
+//!   again later (the client already retried). [`BakongError::needs_attention`]:
+//!   token expired / renewal refused / 403 (non-Cambodian IP) / bad
+//!   settings — tell the manager, keep payments pending.
+//! - **Bulk.** At most [`BULK_LIMIT`] (50) MD5s per request; the client
+//!   splits, so a tick of 60 codes costs 2 requests. A single MD5 uses the
+//!   single endpoint. A bulk endpoint answering 403/404 makes the client
+//!   fall back to single calls for good ([`BakongClient::bulk_unavailable`]).
+//! - **Token.** One client per terminal. On HTTP 401 / errorCode 6 the client
+//!   renews once through `renew_token` (needs `renew_email`) and replays the
+//!   check. It cannot persist the new token: compare
+//!   [`BakongClient::token_generation`] before and after calls (or after
+//!   every tick) and store [`BakongClient::token`] in the keyring when it
+//!   grew. Never log the token; call records never contain it.
+//! - **Polling.** One task, [`PollSchedule::plan`] with a [`PollState`]:
+//!   `on_tick` when sending, `on_answered` on any answer, `on_error` on an
+//!   error (it holds further ticks, honouring `Retry-After`), `forget` when
+//!   a code becomes final.
+//!
 //! # Use
 //!
 //! ```no_run

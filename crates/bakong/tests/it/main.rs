@@ -5,5 +5,6 @@
 mod bulk;
 mod checks;
 mod faults;
+mod props;
 mod token;
 mod util;
