@@ -174,6 +174,14 @@ impl BakongClient {
         self.inner.token.read().expect("token lock").1
     }
 
+    /// The held token's `exp` claim in epoch milliseconds, read from the JWT
+    /// payload without verifying it (`bakong-api.md` §3: tokens live ~90
+    /// days), so the core can warn the manager or renew ahead of time.
+    /// `None` when the token is not a readable JWT.
+    pub fn token_expires_at_ms(&self) -> Option<i64> {
+        jwt_exp_ms(&self.token())
+    }
+
     /// Whether the bulk endpoint has been found unavailable (403/404) and
     /// lists are being checked one MD5 per request.
     pub fn bulk_unavailable(&self) -> bool {
@@ -559,6 +567,38 @@ fn record_body(bytes: &[u8], token: &str, endpoint: &str) -> Value {
     }
 }
 
+/// `exp` (seconds) of a JWT's payload, as epoch milliseconds.
+fn jwt_exp_ms(token: &str) -> Option<i64> {
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64url_decode(payload)?;
+    let v: Value = serde_json::from_slice(&bytes).ok()?;
+    v.get("exp")?.as_i64()?.checked_mul(1000)
+}
+
+/// Unpadded (or padded) base64url, as JWT segments are written.
+fn base64url_decode(s: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in s.trim_end_matches('=').bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'-' | b'+' => 62,
+            b'_' | b'/' => 63,
+            _ => return None,
+        } as u32;
+        acc = (acc << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
 /// Masks every string that contains `token`.
 fn scrub(v: Value, token: &str) -> Value {
     if token.is_empty() {
@@ -589,6 +629,17 @@ mod tests {
         assert_eq!(v, json!("<html>***</html>"));
         let v = record_body(b"{\"token\":\"eyJ", "x", endpoint::RENEW_TOKEN);
         assert!(!v.to_string().contains("eyJ"));
+    }
+
+    #[test]
+    fn reads_the_jwt_expiry() {
+        // {"alg":"HS256","typ":"JWT"} . {"data":{"id":"ab12"},"iat":1700000000,"exp":1707776000}
+        let t = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJkYXRhIjp7ImlkIjoiYWIxMiJ9LCJpYXQiOjE3MDAwMDAwMDAsImV4cCI6MTcwNzc3NjAwMH0.sig";
+        assert_eq!(jwt_exp_ms(t), Some(1_707_776_000_000));
+        assert_eq!(jwt_exp_ms("not-a-jwt"), None);
+        assert_eq!(jwt_exp_ms("a.!!!.c"), None);
+        assert_eq!(base64url_decode("aGk").unwrap(), b"hi");
+        assert_eq!(base64url_decode("aGk=").unwrap(), b"hi");
     }
 
     #[test]

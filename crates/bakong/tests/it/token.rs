@@ -137,6 +137,11 @@ async fn explicit_renewal_replaces_the_token() {
     let new = client.token();
     assert_ne!(new, old);
     assert_eq!(new.split('.').count(), 3);
+    // The sandbox issues 90-day JWTs; the client reads `exp` without verifying.
+    let exp = client.token_expires_at_ms().unwrap();
+    let now = sb.h.clock().now_ms() as i64;
+    let ninety_days = 90 * 86_400_000;
+    assert!((exp - now - ninety_days).abs() < 5_000, "{exp} vs {now}");
     let r = &log.records()[0];
     assert_eq!(r.endpoint, "bakong.renew_token");
     assert_eq!(r.response_body.as_ref().unwrap()["data"]["token"], "***");
