@@ -58,8 +58,7 @@ impl Batch {
 
     /// Parse and [validate](Batch::validate) a batch.
     pub fn from_slice(body: &[u8]) -> Result<Self, SchemaError> {
-        let b: Batch =
-            serde_json::from_slice(body).map_err(|e| SchemaError::Json(e.to_string()))?;
+        let b: Batch = crate::event::parse_json(body)?;
         b.validate()?;
         Ok(b)
     }

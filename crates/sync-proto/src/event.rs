@@ -146,6 +146,22 @@ fn invalid(field: &'static str, reason: impl Into<String>) -> SchemaError {
     }
 }
 
+/// Deserialise, naming the field at fault (`payment.amount: invalid type …`).
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, SchemaError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path.is_empty() || path == "." {
+            SchemaError::Json(inner.to_string())
+        } else {
+            SchemaError::Json(format!("{path}: {inner}"))
+        }
+    })?;
+    de.end().map_err(|e| SchemaError::Json(e.to_string()))?;
+    Ok(value)
+}
+
 /// Is `s` usable as a webhook id or terminal id: 1 to 128 characters of
 /// `A-Z a-z 0-9 _ -`. (No `.`: the signed content is `{id}.{timestamp}.{body}`.)
 pub fn valid_id(s: &str) -> bool {
@@ -333,8 +349,7 @@ impl Event {
 
     /// Parse and [validate](Event::validate) a v1 event.
     pub fn from_slice(body: &[u8]) -> Result<Self, SchemaError> {
-        let e: Event =
-            serde_json::from_slice(body).map_err(|e| SchemaError::Json(e.to_string()))?;
+        let e: Event = parse_json(body)?;
         e.validate()?;
         Ok(e)
     }

@@ -119,9 +119,11 @@ impl PgServer {
             .arg("-c")
             .arg(format!(
                 "while kill -0 {me} 2>/dev/null; do sleep 0.5; done; \
-                 kill -INT -- -{pg} 2>/dev/null; sleep 3; kill -KILL -- -{pg} 2>/dev/null",
+                 /bin/kill -s INT -- -{pg} 2>/dev/null; sleep 3; \
+                 /bin/kill -s KILL -- -{pg} 2>/dev/null; rm -rf '{dir}'",
                 me = std::process::id(),
-                pg = child.id()
+                pg = child.id(),
+                dir = dir.path().display()
             ))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -142,7 +144,14 @@ impl PgServer {
         loop {
             if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
                 let ok = Command::new(find_bin_dir().join("pg_isready"))
-                    .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres"])
+                    .args([
+                        "-h",
+                        "127.0.0.1",
+                        "-p",
+                        &self.port.to_string(),
+                        "-U",
+                        "postgres",
+                    ])
                     .stdout(Stdio::null())
                     .status()
                     .map(|s| s.success())
@@ -186,8 +195,8 @@ impl PgServer {
 impl Drop for PgServer {
     fn drop(&mut self) {
         let pgid = self.child.id() as i32;
-        let _ = Command::new("kill")
-            .args(["-INT", "--", &format!("-{pgid}")])
+        let _ = Command::new("/bin/kill")
+            .args(["-s", "INT", "--", &format!("-{pgid}")])
             .status();
         let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline {
@@ -196,8 +205,8 @@ impl Drop for PgServer {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{pgid}")])
+        let _ = Command::new("/bin/kill")
+            .args(["-s", "KILL", "--", &format!("-{pgid}")])
             .status();
         let _ = self.child.wait();
     }
