@@ -20,17 +20,28 @@ use till_core::journal::{Journal, JournalContext};
 use till_core::{PaymentState, ProviderKind};
 
 fn till_binary() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned();
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"));
     let bin = target.join("debug").join("till");
-    assert!(bin.exists(), "{} is missing: run `cargo build -p till-app` first (scripts/test.sh does)", bin.display());
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build -p till-app` first (scripts/test.sh does)",
+        bin.display()
+    );
     bin
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 struct Env {
@@ -92,7 +103,10 @@ fn killed_at_random_instants_loses_and_doubles_nothing() {
         vars: vec![
             ("TILL__BKASH__BASE_URL".into(), sandbox.bkash_base_url()),
             ("TILL__BAKONG__BASE_URL".into(), sandbox.bakong_base_url()),
-            ("TILL__BKASH__CALLBACK_URL".into(), format!("http://127.0.0.1:{callback_port}/bkash/callback")),
+            (
+                "TILL__BKASH__CALLBACK_URL".into(),
+                format!("http://127.0.0.1:{callback_port}/bkash/callback"),
+            ),
             ("TILL__BKASH__CHECKOUT_WINDOW_SECS".into(), "10".into()),
             ("TILL__BKASH__TIMEOUT_SECS".into(), "5".into()),
             ("TILL__KHQR__EXPIRY_SECONDS".into(), "30".into()),
@@ -107,8 +121,14 @@ fn killed_at_random_instants_loses_and_doubles_nothing() {
             ("TILL_SECRET_BAKONG_TOKEN".into(), sandbox.bakong_token()),
         ],
     };
-    let kills_wanted: u32 = std::env::var("TILL_CRASH_KILLS").ok().and_then(|s| s.parse().ok()).unwrap_or(200);
-    let seed: u64 = std::env::var("TILL_CRASH_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(rand::random);
+    let kills_wanted: u32 = std::env::var("TILL_CRASH_KILLS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(200);
+    let seed: u64 = std::env::var("TILL_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(rand::random);
     println!("crash test: seed {seed} (TILL_CRASH_SEED={seed} replays the kill instants), {kills_wanted} kills");
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let http = reqwest::blocking::Client::builder()
@@ -116,7 +136,11 @@ fn killed_at_random_instants_loses_and_doubles_nothing() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let providers = [ProviderKind::Bakong, ProviderKind::Bkash, ProviderKind::Demo];
+    let providers = [
+        ProviderKind::Bakong,
+        ProviderKind::Bkash,
+        ProviderKind::Demo,
+    ];
     let mut kills = 0u32;
     let mut iteration = 0u32;
     let started = Instant::now();
@@ -130,13 +154,28 @@ fn killed_at_random_instants_loses_and_doubles_nothing() {
         // Every fifth round the process being killed is a bare restart (recovery).
         let recovering = iteration % 5 == 0;
         let mut child = if recovering {
-            env.command(&["recover", "--wait", "5"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap()
-        } else {
-            env.command(&["charge", "--provider", provider.as_str(), "--amount", &amount, "--currency", currency, "--json", "--timeout", "20"])
-                .stdout(Stdio::piped())
+            env.command(&["recover", "--wait", "5"])
+                .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
                 .unwrap()
+        } else {
+            env.command(&[
+                "charge",
+                "--provider",
+                provider.as_str(),
+                "--amount",
+                &amount,
+                "--currency",
+                currency,
+                "--json",
+                "--timeout",
+                "20",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
         };
         let kill_after = Duration::from_millis(rng.random_range(20..1500));
         let pay = rng.random_bool(0.8);
@@ -144,7 +183,10 @@ fn killed_at_random_instants_loses_and_doubles_nothing() {
         if !recovering {
             let rx = lines_of(&mut child);
             while Instant::now() < deadline {
-                let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) else { break };
+                let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                else {
+                    break;
+                };
                 if line["event"] != "customer_step" || !pay {
                     continue;
                 }
@@ -156,7 +198,16 @@ fn killed_at_random_instants_loses_and_doubles_nothing() {
                             .send();
                     }
                     Some("redirect") => {
-                        let pid = line["redirect_url"].as_str().unwrap().split("paymentId=").nth(1).unwrap().split('&').next().unwrap().to_owned();
+                        let pid = line["redirect_url"]
+                            .as_str()
+                            .unwrap()
+                            .split("paymentId=")
+                            .nth(1)
+                            .unwrap()
+                            .split('&')
+                            .next()
+                            .unwrap()
+                            .to_owned();
                         let v: Value = http
                             .post(format!("{origin}/sim/bkash/checkout/{pid}"))
                             .json(&json!({"wallet": "01770618575", "otp": "123456", "pin": "12121", "action": "pay"}))
@@ -178,14 +229,25 @@ fn killed_at_random_instants_loses_and_doubles_nothing() {
             kills += 1;
         }
         if iteration % 25 == 0 {
-            println!("  {iteration} rounds, {kills} kills, {:.0?}", started.elapsed());
+            println!(
+                "  {iteration} rounds, {kills} kills, {:.0?}",
+                started.elapsed()
+            );
         }
     }
     // Final restart, not killed: every payment must become final.
     let status = env.command(&["recover", "--wait", "90"]).status().unwrap();
-    assert!(status.success(), "payments left open after the final recovery");
+    assert!(
+        status.success(),
+        "payments left open after the final recovery"
+    );
 
-    let ledger: Value = http.get(format!("{origin}/sim/ledger")).send().unwrap().json().unwrap();
+    let ledger: Value = http
+        .get(format!("{origin}/sim/ledger"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
     let bkash: HashMap<String, Value> = ledger["bkash"]["payments"]
         .as_array()
         .unwrap()
@@ -198,15 +260,37 @@ fn killed_at_random_instants_loses_and_doubles_nothing() {
         .iter()
         .map(|t| (t["md5"].as_str().unwrap().to_owned(), t.clone()))
         .collect();
-    let config = till_core::Config::from_layers(till_core::config::DEFAULTS_TOML, None, env.vars.clone().into_iter()).unwrap();
-    let journal = Journal::open(&home.path().join("journal.db"), JournalContext::from_config(&config).unwrap()).unwrap();
-    let all = journal.list(&till_core::ListFilter { page: 1, page_size: 500, ..Default::default() }).unwrap();
+    let config = till_core::Config::from_layers(
+        till_core::config::DEFAULTS_TOML,
+        None,
+        env.vars.clone().into_iter(),
+    )
+    .unwrap();
+    let journal = Journal::open(
+        &home.path().join("journal.db"),
+        JournalContext::from_config(&config).unwrap(),
+    )
+    .unwrap();
+    let all = journal
+        .list(&till_core::ListFilter {
+            page: 1,
+            page_size: 500,
+            ..Default::default()
+        })
+        .unwrap();
     let mut by_state: HashMap<PaymentState, u32> = HashMap::new();
     for p in &all {
         *by_state.entry(p.state).or_default() += 1;
         assert!(!p.state.is_open(), "still open: {p:?}");
-        let settled_events = journal.events(&p.id).unwrap().iter().filter(|e| e.to_state == PaymentState::Settled).count();
-        let outbox = journal.outbox_count_for(&p.id, EventType::PaymentSettled).unwrap();
+        let settled_events = journal
+            .events(&p.id)
+            .unwrap()
+            .iter()
+            .filter(|e| e.to_state == PaymentState::Settled)
+            .count();
+        let outbox = journal
+            .outbox_count_for(&p.id, EventType::PaymentSettled)
+            .unwrap();
         if p.state == PaymentState::Settled {
             assert_eq!(settled_events, 1, "settled {settled_events} times: {p:?}");
             assert_eq!(outbox, 1, "outbox records for {}", p.id);
@@ -217,32 +301,64 @@ fn killed_at_random_instants_loses_and_doubles_nothing() {
             ProviderKind::Bkash => {
                 let there = p.provider_payment_id.as_ref().and_then(|id| bkash.get(id));
                 let completed = there.is_some_and(|t| t["transactionStatus"] == "Completed");
-                assert_eq!(p.state == PaymentState::Settled, completed, "terminal {p:?} vs sandbox {there:?}");
+                assert_eq!(
+                    p.state == PaymentState::Settled,
+                    completed,
+                    "terminal {p:?} vs sandbox {there:?}"
+                );
                 if completed {
                     assert_eq!(there.unwrap()["trxID"].as_str(), p.trx_id.as_deref());
-                    assert_eq!(there.unwrap()["amount"].as_str(), Some(p.amount.wire().as_str()));
+                    assert_eq!(
+                        there.unwrap()["amount"].as_str(),
+                        Some(p.amount.wire().as_str())
+                    );
                 }
             }
             ProviderKind::Bakong => {
                 let there = p.md5.as_ref().and_then(|m| bakong.get(m));
-                let paid_in_time = there.is_some() && p.flag.as_deref().is_none_or(|f| !f.starts_with("paid_after_expiry"));
-                assert_eq!(p.state == PaymentState::Settled, paid_in_time, "terminal {p:?} vs sandbox {there:?}");
+                let paid_in_time = there.is_some()
+                    && p.flag
+                        .as_deref()
+                        .is_none_or(|f| !f.starts_with("paid_after_expiry"));
+                assert_eq!(
+                    p.state == PaymentState::Settled,
+                    paid_in_time,
+                    "terminal {p:?} vs sandbox {there:?}"
+                );
                 if let Some(t) = there.filter(|_| p.state == PaymentState::Settled) {
                     assert_eq!(t["hash"].as_str(), p.hash.as_deref());
                 }
             }
             ProviderKind::Demo => {
-                assert!(matches!(p.state, PaymentState::Settled | PaymentState::Cancelled), "{p:?}");
+                assert!(
+                    matches!(p.state, PaymentState::Settled | PaymentState::Cancelled),
+                    "{p:?}"
+                );
             }
         }
     }
     // Nothing the sandbox completed is missing from the journal.
-    let completed_there = bkash.values().filter(|p| p["transactionStatus"] == "Completed").count();
-    let settled_here = all.iter().filter(|p| p.provider == ProviderKind::Bkash && p.state == PaymentState::Settled).count();
+    let completed_there = bkash
+        .values()
+        .filter(|p| p["transactionStatus"] == "Completed")
+        .count();
+    let settled_here = all
+        .iter()
+        .filter(|p| p.provider == ProviderKind::Bkash && p.state == PaymentState::Settled)
+        .count();
     assert_eq!(completed_there, settled_here, "bKash completed vs settled");
     let paid_there = bakong.len();
-    let bakong_here = all.iter().filter(|p| p.provider == ProviderKind::Bakong && p.md5.as_ref().is_some_and(|m| bakong.contains_key(m))).count();
-    assert_eq!(paid_there, bakong_here, "every Bakong payment belongs to a journal payment");
+    let bakong_here = all
+        .iter()
+        .filter(|p| {
+            p.provider == ProviderKind::Bakong
+                && p.md5.as_ref().is_some_and(|m| bakong.contains_key(m))
+        })
+        .count();
+    assert_eq!(
+        paid_there, bakong_here,
+        "every Bakong payment belongs to a journal payment"
+    );
     println!(
         "crash test: {kills} kills over {iteration} rounds in {:.0?}; {} payments: {by_state:?}",
         started.elapsed(),

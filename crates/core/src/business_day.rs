@@ -25,7 +25,11 @@ mod tests {
     fn cutoff_edges_in_dhaka() {
         let tz = chrono_tz::Asia::Dhaka; // UTC+6, no DST
         let cutoff = NaiveTime::from_hms_opt(4, 0, 0).unwrap();
-        let at = |h, m| tz.with_ymd_and_hms(2026, 11, 22, h, m, 0).unwrap().with_timezone(&Utc);
+        let at = |h, m| {
+            tz.with_ymd_and_hms(2026, 11, 22, h, m, 0)
+                .unwrap()
+                .with_timezone(&Utc)
+        };
         assert_eq!(business_day(at(23, 59), tz, cutoff), day("2026-11-22"));
         assert_eq!(business_day(at(0, 1), tz, cutoff), day("2026-11-21"));
         assert_eq!(business_day(at(3, 59), tz, cutoff), day("2026-11-21"));

@@ -237,7 +237,12 @@ impl Config {
         if self.khqr.currencies.is_empty() {
             return Err(invalid("khqr.currencies", "name at least one of KHR, USD"));
         }
-        for c in self.khqr.currencies.iter().chain([&self.khqr.default_currency]) {
+        for c in self
+            .khqr
+            .currencies
+            .iter()
+            .chain([&self.khqr.default_currency])
+        {
             if c.khqr().is_none() {
                 return Err(invalid(
                     "khqr.currencies",
@@ -276,22 +281,35 @@ impl Config {
             ));
         }
         for (key, map) in [
-            ("offline.max_unverified_per_payment", &self.offline.max_unverified_per_payment),
-            ("offline.max_unverified_per_day", &self.offline.max_unverified_per_day),
+            (
+                "offline.max_unverified_per_payment",
+                &self.offline.max_unverified_per_payment,
+            ),
+            (
+                "offline.max_unverified_per_day",
+                &self.offline.max_unverified_per_day,
+            ),
         ] {
             for (c, v) in map {
                 if v.is_sign_negative() || v.normalize().scale() > c.exponent() {
                     return Err(invalid(
                         &format!("{key}.{c}"),
-                        format!("a non-negative {c} amount with at most {} decimals", c.exponent()),
+                        format!(
+                            "a non-negative {c} amount with at most {} decimals",
+                            c.exponent()
+                        ),
                     ));
                 }
             }
         }
         // Build one code now so a bad profile fails at start, not at the first customer.
         let one = Amount::parse("1", Currency::Usd).expect("1 USD");
-        crate::provider::bakong::build_khqr(self, one, chrono::Utc::now())
-            .map_err(|e| invalid("khqr", format!("the merchant profile cannot make a KHQR: {e}")))?;
+        crate::provider::bakong::build_khqr(self, one, chrono::Utc::now()).map_err(|e| {
+            invalid(
+                "khqr",
+                format!("the merchant profile cannot make a KHQR: {e}"),
+            )
+        })?;
         Ok(())
     }
 
@@ -392,7 +410,10 @@ mod tests {
     #[test]
     fn defaults_are_valid_and_point_at_the_sandbox() {
         let c = Config::defaults();
-        assert_eq!(c.bkash.base_url.as_str(), "http://127.0.0.1:7878/v1.2.0-beta");
+        assert_eq!(
+            c.bkash.base_url.as_str(),
+            "http://127.0.0.1:7878/v1.2.0-beta"
+        );
         assert_eq!(c.timezone().unwrap(), chrono_tz::Asia::Dhaka);
         assert_eq!(c.khqr.default_currency, Currency::Khr);
     }
@@ -421,12 +442,21 @@ mod tests {
     fn invalid_values_name_their_key() {
         let cases: &[(&str, &str)] = &[
             ("[business_day]\ncutoff = \"25:00\"", "business_day.cutoff"),
-            ("[business_day]\ntimezone = \"Mars/Base\"", "business_day.timezone"),
-            ("[terminal]\nid = \"a very long terminal id\"", "terminal.id"),
+            (
+                "[business_day]\ntimezone = \"Mars/Base\"",
+                "business_day.timezone",
+            ),
+            (
+                "[terminal]\nid = \"a very long terminal id\"",
+                "terminal.id",
+            ),
             ("[khqr]\ncurrencies = [\"BDT\"]", "khqr.currencies"),
             ("[bkash]\ntimeout_secs = 0", "bkash.timeout_secs"),
             ("[bkash]\nbase_ulr = \"http://x\"", "base_ulr"),
-            ("[offline.max_unverified_per_payment]\nUSD = \"1.234\"", "offline.max_unverified_per_payment.USD"),
+            (
+                "[offline.max_unverified_per_payment]\nUSD = \"1.234\"",
+                "offline.max_unverified_per_payment.USD",
+            ),
         ];
         for (file, key) in cases {
             let err = Config::from_layers(DEFAULTS_TOML, Some(("till.toml", file)), env(&[]))
@@ -434,9 +464,13 @@ mod tests {
                 .to_string();
             assert!(err.contains(key), "{file}: {err}");
         }
-        let err = Config::from_layers(DEFAULTS_TOML, None, env(&[("TILL__BAKONG__TIMEOUT_SECS", "soon")]))
-            .unwrap_err()
-            .to_string();
+        let err = Config::from_layers(
+            DEFAULTS_TOML,
+            None,
+            env(&[("TILL__BAKONG__TIMEOUT_SECS", "soon")]),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("bakong.timeout_secs"), "{err}");
     }
 }

@@ -193,8 +193,7 @@ impl Amount {
     pub fn from_stored(text: &str, currency: Currency) -> Result<Amount, MoneyError> {
         let mut value =
             Decimal::from_str(text).map_err(|_| MoneyError::NotANumber(text.to_owned()))?;
-        if value.scale() > currency.exponent() && value.normalize().scale() > currency.exponent()
-        {
+        if value.scale() > currency.exponent() && value.normalize().scale() > currency.exponent() {
             return Err(MoneyError::TooManyDecimals {
                 currency,
                 max: currency.exponent(),
@@ -266,11 +265,23 @@ mod tests {
     #[test]
     fn refuses_nonsense() {
         assert_eq!(Amount::parse(" ", Currency::Khr), Err(MoneyError::Empty));
-        assert_eq!(Amount::parse("0.00", Currency::Usd), Err(MoneyError::NotPositive));
+        assert_eq!(
+            Amount::parse("0.00", Currency::Usd),
+            Err(MoneyError::NotPositive)
+        );
         for bad in ["-5", "1e3", "1.2.3", "NaN", "١٢"] {
-            assert!(matches!(Amount::parse(bad, Currency::Usd), Err(MoneyError::NotANumber(_))), "{bad}");
+            assert!(
+                matches!(
+                    Amount::parse(bad, Currency::Usd),
+                    Err(MoneyError::NotANumber(_))
+                ),
+                "{bad}"
+            );
         }
-        assert_eq!(Amount::parse("10000000000", Currency::Khr), Err(MoneyError::TooLarge));
+        assert_eq!(
+            Amount::parse("10000000000", Currency::Khr),
+            Err(MoneyError::TooLarge)
+        );
     }
 
     #[test]
@@ -289,7 +300,10 @@ mod tests {
         }
         assert_eq!(total.wire(), "1.00");
         assert!(total.checked_add(a("1", Currency::Usd)).is_err());
-        assert_eq!(total.checked_sub(a("0.30", Currency::Bdt)).unwrap().wire(), "0.70");
+        assert_eq!(
+            total.checked_sub(a("0.30", Currency::Bdt)).unwrap().wire(),
+            "0.70"
+        );
     }
 
     #[test]
@@ -304,6 +318,9 @@ mod tests {
     fn stored_values_round_trip() {
         let x = a("12.5", Currency::Usd);
         assert_eq!(Amount::from_stored(&x.wire(), Currency::Usd).unwrap(), x);
-        assert_eq!(Amount::from_stored("0", Currency::Bdt).unwrap().wire(), "0.00");
+        assert_eq!(
+            Amount::from_stored("0", Currency::Bdt).unwrap().wire(),
+            "0.00"
+        );
     }
 }

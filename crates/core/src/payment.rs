@@ -17,7 +17,11 @@ pub enum ProviderKind {
 }
 
 impl ProviderKind {
-    pub const ALL: [ProviderKind; 3] = [ProviderKind::Bkash, ProviderKind::Bakong, ProviderKind::Demo];
+    pub const ALL: [ProviderKind; 3] = [
+        ProviderKind::Bkash,
+        ProviderKind::Bakong,
+        ProviderKind::Demo,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -140,7 +140,10 @@ impl SecretStore for KeyringStore {
 
 /// Environment variable that supplies a secret: `bkash.app_key` → `TILL_SECRET_BKASH_APP_KEY`.
 pub fn env_name(name: &str) -> String {
-    format!("TILL_SECRET_{}", name.replace('.', "_").to_ascii_uppercase())
+    format!(
+        "TILL_SECRET_{}",
+        name.replace('.', "_").to_ascii_uppercase()
+    )
 }
 
 /// Environment values first (read only), then the inner store.
@@ -215,16 +218,27 @@ mod tests {
         let var = env_name(names::HUB_SECRET);
         assert_eq!(var, "TILL_SECRET_HUB_SECRET");
         let store = EnvOverlay::new(MemoryStore::default());
-        store.set(names::HUB_SECRET, &Secret::new("from-store")).unwrap();
-        assert_eq!(store.get(names::HUB_SECRET).unwrap().unwrap().expose(), "from-store");
+        store
+            .set(names::HUB_SECRET, &Secret::new("from-store"))
+            .unwrap();
+        assert_eq!(
+            store.get(names::HUB_SECRET).unwrap().unwrap().expose(),
+            "from-store"
+        );
         // SAFETY: this unit test is the only reader/writer of this variable.
         unsafe { std::env::set_var(&var, "from-env") };
-        assert_eq!(store.get(names::HUB_SECRET).unwrap().unwrap().expose(), "from-env");
+        assert_eq!(
+            store.get(names::HUB_SECRET).unwrap().unwrap().expose(),
+            "from-env"
+        );
         assert!(matches!(
             store.set(names::HUB_SECRET, &Secret::new("x")),
             Err(SecretError::FromEnvironment(_))
         ));
         unsafe { std::env::remove_var(&var) };
-        assert!(matches!(store.get("nope"), Err(SecretError::UnknownName(_))));
+        assert!(matches!(
+            store.get("nope"),
+            Err(SecretError::UnknownName(_))
+        ));
     }
 }

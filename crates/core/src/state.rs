@@ -112,10 +112,7 @@ impl PaymentState {
                 )
                 | (Authorized, Settled | Failed | Expired | Flagged)
                 | (Settled | PartiallyRefunded, RefundPending)
-                | (
-                    RefundPending,
-                    PartiallyRefunded | Refunded | Settled
-                )
+                | (RefundPending, PartiallyRefunded | Refunded | Settled)
         )
     }
 
@@ -169,7 +166,11 @@ mod tests {
             }
         }
         for to in PaymentState::ALL {
-            assert_eq!(Settled.can_go_to(to), to == RefundPending, "settled -> {to}");
+            assert_eq!(
+                Settled.can_go_to(to),
+                to == RefundPending,
+                "settled -> {to}"
+            );
         }
     }
 
@@ -189,7 +190,10 @@ mod tests {
         assert!(!Authorized.can_go_to(Cancelled));
         assert_eq!(
             Created.check_transition(Refunded),
-            Err(TransitionError { from: Created, to: Refunded })
+            Err(TransitionError {
+                from: Created,
+                to: Refunded
+            })
         );
     }
 }

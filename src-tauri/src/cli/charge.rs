@@ -48,15 +48,23 @@ pub async fn run(a: Args, home: &std::path::Path) -> anyhow::Result<i32> {
     };
     let id = charge.payment.id.clone();
     if a.json {
-        let mut v = json!({"event": "customer_step", "payment_id": id, "invoice": charge.payment.invoice});
+        let mut v =
+            json!({"event": "customer_step", "payment_id": id, "invoice": charge.payment.invoice});
         match &charge.step {
-            CustomerStep::Khqr { khqr, md5, expires_at } => {
+            CustomerStep::Khqr {
+                khqr,
+                md5,
+                expires_at,
+            } => {
                 v["kind"] = "khqr".into();
                 v["khqr"] = khqr.clone().into();
                 v["md5"] = md5.clone().into();
                 v["expires_at"] = json!(expires_at);
             }
-            CustomerStep::Redirect { redirect_url, callback_url } => {
+            CustomerStep::Redirect {
+                redirect_url,
+                callback_url,
+            } => {
                 v["kind"] = "redirect".into();
                 v["redirect_url"] = redirect_url.clone().into();
                 v["callback_url"] = callback_url.clone().into();
@@ -66,8 +74,14 @@ pub async fn run(a: Args, home: &std::path::Path) -> anyhow::Result<i32> {
         output::print_json(&v);
     } else {
         match &charge.step {
-            CustomerStep::Khqr { khqr, md5, expires_at } => {
-                println!("Show this KHQR to the customer (MD5 {md5}, expires {expires_at}):\n{khqr}")
+            CustomerStep::Khqr {
+                khqr,
+                md5,
+                expires_at,
+            } => {
+                println!(
+                    "Show this KHQR to the customer (MD5 {md5}, expires {expires_at}):\n{khqr}"
+                )
             }
             CustomerStep::Redirect { redirect_url, .. } => {
                 println!("Open the bKash checkout page for the customer:\n{redirect_url}")

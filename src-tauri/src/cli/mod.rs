@@ -116,8 +116,8 @@ fn init_logging(home: &std::path::Path) -> Option<()> {
         .append(true)
         .open(dir.join("till.log"))
         .ok()?;
-    let filter = tracing_subscriber::EnvFilter::try_from_env("TILL_LOG")
-        .unwrap_or_else(|_| "info".into());
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("TILL_LOG").unwrap_or_else(|_| "info".into());
     let file_layer = tracing_subscriber::fmt::layer()
         .json()
         .with_writer(std::sync::Mutex::new(file));

@@ -39,7 +39,9 @@ pub async fn run(a: Args, home: &std::path::Path) -> anyhow::Result<i32> {
             r.id,
             r.amount.display(),
             r.state.as_str(),
-            r.failure_reason.map(|f| format!(" — {f}")).unwrap_or_default()
+            r.failure_reason
+                .map(|f| format!(" — {f}"))
+                .unwrap_or_default()
         );
     }
     Ok(match r.state {

@@ -61,15 +61,20 @@ impl Engine {
     /// Sends execute once. If it had been sent before, resolves by status.
     async fn execute(&self, p: &Payment) -> Result<Payment, EngineError> {
         let Some(bkash) = self.inner.bkash.clone() else {
-            return Err(self.inner.registry.get(ProviderKind::Bkash).err().unwrap_or(
-                ProviderError::NotConfigured {
+            return Err(self
+                .inner
+                .registry
+                .get(ProviderKind::Bkash)
+                .err()
+                .unwrap_or(ProviderError::NotConfigured {
                     provider: ProviderKind::Bkash,
                     message: "bKash is not set up".into(),
-                },
-            ))?;
+                }))?;
         };
         let Some(pid) = p.provider_payment_id.clone() else {
-            return Err(EngineError::Refused("the payment has no bKash paymentID".into()));
+            return Err(EngineError::Refused(
+                "the payment has no bKash paymentID".into(),
+            ));
         };
         if !self.with_journal(|j| j.claim_execute(&p.id, self.now()))? {
             Box::pin(self.resolve_authorized(p)).await?;
@@ -92,7 +97,13 @@ impl Engine {
                 // Provably never left: execute may go later.
                 self.with_journal(|j| {
                     j.unclaim_execute(&p.id, self.now())?;
-                    j.defer(DeferredKind::ExecuteResolution, &p.id, None, &message, self.now())
+                    j.defer(
+                        DeferredKind::ExecuteResolution,
+                        &p.id,
+                        None,
+                        &message,
+                        self.now(),
+                    )
                 })?;
                 Ok(self.payment(&p.id)?)
             }
@@ -115,7 +126,12 @@ impl Engine {
         let v = provider.query(p).await;
         self.note_health(ProviderKind::Bkash, &v);
         match v {
-            Ok(v @ (Verdict::Paid { .. } | Verdict::Failed { .. } | Verdict::Expired | Verdict::Cancelled)) => {
+            Ok(
+                v @ (Verdict::Paid { .. }
+                | Verdict::Failed { .. }
+                | Verdict::Expired
+                | Verdict::Cancelled),
+            ) => {
                 self.apply_verdict(&p.id, v, "payment status after execute")?;
             }
             Ok(Verdict::Pending) => {
@@ -150,13 +166,25 @@ impl Engine {
             }
             Err(e) if e.is_offline() => {
                 self.with_journal(|j| {
-                    j.defer(DeferredKind::ExecuteResolution, &p.id, None, &e.to_string(), self.now())
+                    j.defer(
+                        DeferredKind::ExecuteResolution,
+                        &p.id,
+                        None,
+                        &e.to_string(),
+                        self.now(),
+                    )
                 })?;
             }
             Err(e) => {
                 tracing::warn!(payment = %p.id, error = %e, "payment status refused");
                 self.with_journal(|j| {
-                    j.defer(DeferredKind::ExecuteResolution, &p.id, None, &e.to_string(), self.now())
+                    j.defer(
+                        DeferredKind::ExecuteResolution,
+                        &p.id,
+                        None,
+                        &e.to_string(),
+                        self.now(),
+                    )
                 })?;
             }
         }

@@ -57,7 +57,10 @@ pub(crate) async fn pass(engine: &Engine) -> Result<(), super::EngineError> {
         };
         if still_open {
             let attempt = (call.attempts + 1).min(u32::MAX as i64) as u32;
-            let wait = BACKOFF.delay(attempt, None).unwrap_or(BACKOFF.max_delay).max(Duration::from_millis(500));
+            let wait = BACKOFF
+                .delay(attempt, None)
+                .unwrap_or(BACKOFF.max_delay)
+                .max(Duration::from_millis(500));
             let next = engine.now() + chrono::Duration::from_std(wait).unwrap_or_default();
             let err = match &result {
                 Err(e) => e.to_string(),

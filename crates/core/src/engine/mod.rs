@@ -66,7 +66,11 @@ pub enum EngineEvent {
     /// A payment changed (state or fields).
     Payment { payment: Payment },
     /// A provider went offline or came back.
-    ProviderHealth { provider: ProviderKind, online: bool, message: Option<String> },
+    ProviderHealth {
+        provider: ProviderKind,
+        online: bool,
+        message: Option<String>,
+    },
 }
 
 /// Online/offline of one provider, as last seen.
@@ -110,6 +114,9 @@ pub(crate) struct Inner {
     pub stop: watch::Sender<bool>,
     pub tasks: Mutex<Vec<JoinHandle<()>>>,
     pub stats: Mutex<PollStats>,
+    pub secrets: SharedSecrets,
+    /// When this engine opened: recovery is for payments older than this.
+    pub opened_at: DateTime<Utc>,
 }
 
 /// Counters of the Bakong poller (tests and benchmarks).
@@ -126,6 +133,9 @@ pub struct Engine {
     pub(crate) inner: Arc<Inner>,
 }
 
+/// Body keys holding customers' personal data, masked in the call log.
+const PERSONAL_KEYS: &[&str] = &["customerMsisdn", "payerAccount", "fromAccountId", "wallet"];
+
 /// Writes every provider call into the journal's call log.
 struct JournalCallLog {
     journal: Arc<Mutex<Journal>>,
@@ -133,8 +143,15 @@ struct JournalCallLog {
 }
 
 impl CallObserver for JournalCallLog {
-    fn record(&self, call: CallRecord) {
+    fn record(&self, mut call: CallRecord) {
         let at = self.clock.now();
+        // Customers' phone numbers are not ours to keep in a log.
+        for body in [&mut call.request_body, &mut call.response_body]
+            .into_iter()
+            .flatten()
+        {
+            *body = till_provider_http::redact(body, PERSONAL_KEYS);
+        }
         match self.journal.lock() {
             Ok(j) => {
                 if let Err(e) = j.record_call(&call, at) {
@@ -240,7 +257,7 @@ impl Engine {
             inner: Arc::new(Inner {
                 config,
                 journal,
-                clock: opts.clock,
+                clock: opts.clock.clone(),
                 registry,
                 bkash,
                 bakong,
@@ -251,6 +268,8 @@ impl Engine {
                 stop,
                 tasks: Mutex::new(Vec::new()),
                 stats: Mutex::new(PollStats::default()),
+                secrets: opts.secrets,
+                opened_at: opts.clock.now(),
             }),
         };
         if opts.background {
@@ -270,12 +289,19 @@ impl Engine {
 
     /// Stops the background tasks (the journal stays consistent whenever this happens).
     pub async fn shutdown(&self) {
-        let _ = self.inner.stop.send(true);
+        self.inner.stop.send_replace(true);
         self.inner.poll_wake.notify_one();
         self.inner.sweep_wake.notify_one();
         let tasks: Vec<_> = std::mem::take(&mut *self.inner.tasks.lock().expect("tasks lock"));
         for t in tasks {
-            let _ = tokio::time::timeout(Duration::from_secs(5), t).await;
+            let abort = t.abort_handle();
+            if tokio::time::timeout(Duration::from_secs(2), t)
+                .await
+                .is_err()
+            {
+                // Every journal write is one transaction: stopping mid-call loses nothing.
+                abort.abort();
+            }
         }
     }
 
@@ -305,7 +331,10 @@ impl Engine {
     }
 
     pub(crate) fn emit(&self, p: &Payment) {
-        let _ = self.inner.events.send(EngineEvent::Payment { payment: p.clone() });
+        let _ = self
+            .inner
+            .events
+            .send(EngineEvent::Payment { payment: p.clone() });
     }
 
     /// Live updates: every payment change and provider health change.
@@ -419,7 +448,10 @@ impl Engine {
         })??;
         self.emit(&created);
         let started = p.start(&created).await;
-        self.note_health(provider, &started);
+        if provider == ProviderKind::Bkash {
+            // A KHQR or demo start is local: it says nothing about reachability.
+            self.note_health(provider, &started);
+        }
         match started {
             Ok(s) => {
                 let payment = self.with_journal(|j| {
@@ -572,7 +604,11 @@ impl Engine {
                 actor,
                 "payment.refund",
                 Some(&p.id),
-                Some(&format!("{} ({})", amount, reason.unwrap_or("no reason given"))),
+                Some(&format!(
+                    "{} ({})",
+                    amount,
+                    reason.unwrap_or("no reason given")
+                )),
                 self.now(),
             )?;
             Ok(out)
@@ -626,7 +662,10 @@ impl Engine {
         }
     }
 
-    pub fn audit_log(&self, limit: u32) -> Result<Vec<crate::journal::log::AuditEntry>, EngineError> {
+    pub fn audit_log(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<crate::journal::log::AuditEntry>, EngineError> {
         Ok(self.with_journal(|j| j.audit_log(limit))?)
     }
 

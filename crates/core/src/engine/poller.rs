@@ -91,6 +91,7 @@ pub(crate) async fn run(engine: Engine) {
         if !plan.due.is_empty() {
             state.on_tick(now_ms);
             let before = bakong.client.requests_made();
+            let generation = bakong.client.token_generation();
             let result = bakong.client.check_by_md5_list(&plan.due).await;
             let spent = bakong.client.requests_made() - before;
             {
@@ -98,6 +99,17 @@ pub(crate) async fn run(engine: Engine) {
                 s.ticks += 1;
                 s.requests += spent;
                 s.max_requests_in_a_tick = s.max_requests_in_a_tick.max(spent);
+            }
+            if bakong.client.token_generation() != generation {
+                // The client renewed the token: keep the new one for the next start.
+                let token = till_core_secret(bakong.client.token());
+                if let Err(e) = engine
+                    .inner
+                    .secrets
+                    .set(crate::secrets::names::BAKONG_TOKEN, &token)
+                {
+                    tracing::warn!(error = %e, "could not store the renewed Bakong token");
+                }
             }
             let answered_at = engine.now();
             match result {
@@ -138,6 +150,10 @@ pub(crate) async fn run(engine: Engine) {
     }
 }
 
+fn till_core_secret(value: String) -> crate::secrets::Secret {
+    crate::secrets::Secret::new(value)
+}
+
 fn apply(
     engine: &Engine,
     p: &Payment,
@@ -147,7 +163,13 @@ fn apply(
     let v = verdict(outcome);
     if p.state == PaymentState::Expired {
         // Paid after we gave the code up: money taken without a sale. Flag it.
-        if let Verdict::Paid { amount, currency, hash, .. } = v {
+        if let Verdict::Paid {
+            amount,
+            currency,
+            hash,
+            ..
+        } = v
+        {
             let out = engine.with_journal(|j| {
                 j.annotate(
                     &p.id,

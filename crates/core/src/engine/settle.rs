@@ -46,10 +46,7 @@ impl Engine {
                             detail.to_owned(),
                         )
                     } else {
-                        let what = format!(
-                            "paid {amount} {currency} instead of {}",
-                            p.amount
-                        );
+                        let what = format!("paid {amount} {currency} instead of {}", p.amount);
                         (
                             PaymentState::Flagged,
                             Change {
@@ -128,7 +125,13 @@ impl Engine {
             }
             Err(e) if e.is_offline() => {
                 self.with_journal(|j| {
-                    j.defer(DeferredKind::StatusCheck, &p.id, None, &e.to_string(), self.now())
+                    j.defer(
+                        DeferredKind::StatusCheck,
+                        &p.id,
+                        None,
+                        &e.to_string(),
+                        self.now(),
+                    )
                 })?;
             }
             Err(e) => tracing::warn!(payment = %p.id, error = %e, "status check refused"),
@@ -203,9 +206,18 @@ impl Engine {
             }
             Err(e) if e.is_offline() => {
                 self.with_journal(|j| {
-                    j.defer(DeferredKind::Refund, &p.id, Some(&r.id), &e.to_string(), now)
+                    j.defer(
+                        DeferredKind::Refund,
+                        &p.id,
+                        Some(&r.id),
+                        &e.to_string(),
+                        now,
+                    )
                 })?;
-                (self.payment(&p.id)?, self.with_journal(|j| j.refund(&r.id))?)
+                (
+                    self.payment(&p.id)?,
+                    self.with_journal(|j| j.refund(&r.id))?,
+                )
             }
             Err(e) => {
                 let reason = e.to_string();

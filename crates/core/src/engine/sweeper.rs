@@ -32,9 +32,17 @@ pub(crate) async fn run(engine: Engine) {
 
 /// Start-up: every payment a previous run left open is resolved by asking its provider.
 pub async fn recover(engine: &Engine) -> Result<(), super::EngineError> {
-    let open = engine.with_journal(|j| j.open_payments())?;
+    // Only what a previous run left: payments this run starts are its own.
+    let open: Vec<Payment> = engine
+        .with_journal(|j| j.open_payments())?
+        .into_iter()
+        .filter(|p| p.created_at.timestamp_millis() < engine.inner.opened_at.timestamp_millis())
+        .collect();
     if !open.is_empty() {
-        tracing::info!(count = open.len(), "resolving payments left open by the last run");
+        tracing::info!(
+            count = open.len(),
+            "resolving payments left open by the last run"
+        );
     }
     for p in open {
         let r = match (p.provider, p.state) {

@@ -94,18 +94,21 @@ impl Journal {
             .collect::<Result<Vec<_>, _>>()
             .ctx("reading deferred calls")?;
         rows.into_iter()
-            .map(|(id, kind, payment_id, refund_id, attempts, next, last_error)| {
-                Ok(DeferredCall {
-                    id,
-                    kind: DeferredKind::parse(&kind)
-                        .ok_or_else(|| JournalError::Corrupt(format!("deferred kind {kind}")))?,
-                    payment_id,
-                    refund_id,
-                    attempts,
-                    next_attempt_at: parse_ts(&next)?,
-                    last_error,
-                })
-            })
+            .map(
+                |(id, kind, payment_id, refund_id, attempts, next, last_error)| {
+                    Ok(DeferredCall {
+                        id,
+                        kind: DeferredKind::parse(&kind).ok_or_else(|| {
+                            JournalError::Corrupt(format!("deferred kind {kind}"))
+                        })?,
+                        payment_id,
+                        refund_id,
+                        attempts,
+                        next_attempt_at: parse_ts(&next)?,
+                        last_error,
+                    })
+                },
+            )
             .collect()
     }
 

@@ -41,7 +41,9 @@ pub enum JournalError {
         found: u32,
         supported: u32,
     },
-    #[error("the disk holding the journal is full; nothing was recorded for this step ({context})")]
+    #[error(
+        "the disk holding the journal is full; nothing was recorded for this step ({context})"
+    )]
     DiskFull { context: String },
     #[error("journal error while {context}: {source}")]
     Sqlite {
@@ -225,15 +227,22 @@ mod tests {
         assert_eq!(j.schema_version().unwrap(), SCHEMA_VERSION);
         let counter: String = j
             .conn
-            .query_row("SELECT value FROM meta WHERE key='invoice_counter'", [], |r| r.get(0))
+            .query_row(
+                "SELECT value FROM meta WHERE key='invoice_counter'",
+                [],
+                |r| r.get(0),
+            )
             .unwrap();
         assert_eq!(counter, "0");
         drop(j);
         let conn = Connection::open(&path).unwrap();
-        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
         drop(conn);
         let err = Journal::open(&path, test_context()).err().unwrap();
-        assert!(matches!(err, JournalError::NewerSchema { found, .. } if found == SCHEMA_VERSION + 1));
+        assert!(
+            matches!(err, JournalError::NewerSchema { found, .. } if found == SCHEMA_VERSION + 1)
+        );
         assert!(err.to_string().contains("newer Till"), "{err}");
     }
 
@@ -241,8 +250,14 @@ mod tests {
     fn opens_in_wal_with_full_sync() {
         let dir = tempfile::tempdir().unwrap();
         let j = Journal::open(&dir.path().join("j.db"), test_context()).unwrap();
-        let mode: String = j.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
-        let sync: i64 = j.conn.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
+        let mode: String = j
+            .conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        let sync: i64 = j
+            .conn
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(mode, "wal");
         assert_eq!(sync, 2);
     }

@@ -57,7 +57,11 @@ pub(crate) fn enqueue(
     at: DateTime<Utc>,
 ) -> Result<i64, JournalError> {
     let sequence: i64 = tx
-        .query_row("SELECT COALESCE(MAX(sequence), 0) + 1 FROM outbox", [], |r| r.get(0))
+        .query_row(
+            "SELECT COALESCE(MAX(sequence), 0) + 1 FROM outbox",
+            [],
+            |r| r.get(0),
+        )
         .ctx("numbering an outbox record")?;
     let webhook_id = format!("evt_{}", ulid::Ulid::new());
     let settled_at: Option<String> = tx
@@ -68,7 +72,11 @@ pub(crate) fn enqueue(
         )
         .optional()
         .ctx("reading the settlement time")?;
-    let settled_at = settled_at.as_deref().map(parse_ts).transpose()?.unwrap_or(at);
+    let settled_at = settled_at
+        .as_deref()
+        .map(parse_ts)
+        .transpose()?
+        .unwrap_or(at);
     let payload = json!({
         "schema": "till.event/1",
         "terminal_id": ctx.terminal_id,
@@ -145,21 +153,34 @@ impl Journal {
             .collect::<Result<Vec<_>, _>>()
             .ctx("reading the outbox")?;
         rows.into_iter()
-            .map(|(sequence, webhook_id, event_type, payment_id, refund_id, payload, created, state, attempts, last_error)| {
-                Ok(OutboxRecord {
+            .map(
+                |(
                     sequence,
                     webhook_id,
                     event_type,
                     payment_id,
                     refund_id,
-                    payload: serde_json::from_str(&payload)
-                        .map_err(|_| JournalError::Corrupt("outbox payload".into()))?,
-                    created_at: parse_ts(&created)?,
+                    payload,
+                    created,
                     state,
                     attempts,
                     last_error,
-                })
-            })
+                )| {
+                    Ok(OutboxRecord {
+                        sequence,
+                        webhook_id,
+                        event_type,
+                        payment_id,
+                        refund_id,
+                        payload: serde_json::from_str(&payload)
+                            .map_err(|_| JournalError::Corrupt("outbox payload".into()))?,
+                        created_at: parse_ts(&created)?,
+                        state,
+                        attempts,
+                        last_error,
+                    })
+                },
+            )
             .collect()
     }
 

@@ -81,11 +81,15 @@ impl RawPayment {
     fn into_payment(self) -> Result<Payment, JournalError> {
         let c = self.cols;
         let req = |i: usize, name: &str| c[i].clone().ok_or_else(|| corrupt(name));
-        let currency: Currency = req(3, "currency")?.parse().map_err(|_| corrupt("currency"))?;
+        let currency: Currency = req(3, "currency")?
+            .parse()
+            .map_err(|_| corrupt("currency"))?;
         let opt_ts = |i: usize| c[i].as_deref().map(parse_ts).transpose();
         Ok(Payment {
             id: req(0, "id")?,
-            provider: req(1, "provider")?.parse().map_err(|_| corrupt("provider"))?,
+            provider: req(1, "provider")?
+                .parse()
+                .map_err(|_| corrupt("provider"))?,
             amount: Amount::from_stored(&req(2, "amount")?, currency)
                 .map_err(|_| corrupt("amount"))?,
             state: req(4, "state")?.parse().map_err(|_| corrupt("state"))?,
@@ -257,7 +261,14 @@ impl Journal {
         append_event(&tx, id, Some(before.state), to, detail, at)?;
         let after = get_tx(&tx, id)?;
         if to == PaymentState::Settled && before.state != PaymentState::RefundPending {
-            outbox::enqueue(&tx, &self.ctx, outbox::EventType::PaymentSettled, &after, None, at)?;
+            outbox::enqueue(
+                &tx,
+                &self.ctx,
+                outbox::EventType::PaymentSettled,
+                &after,
+                None,
+                at,
+            )?;
         }
         tx.commit().ctx("committing a state change")?;
         Ok(after)
@@ -293,14 +304,25 @@ impl Journal {
             ..Change::default()
         };
         apply_change(&tx, id, &change, at)?;
-        append_event(&tx, id, Some(before.state), before.state, Some("execute sent"), at)?;
+        append_event(
+            &tx,
+            id,
+            Some(before.state),
+            before.state,
+            Some("execute sent"),
+            at,
+        )?;
         tx.commit().ctx("committing execute_sent_at")?;
         Ok(true)
     }
 
     pub fn payment(&self, id: &str) -> Result<Payment, JournalError> {
         self.conn
-            .query_row(&format!("SELECT {COLUMNS} FROM payments WHERE id = ?1"), [id], raw)
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM payments WHERE id = ?1"),
+                [id],
+                raw,
+            )
             .optional()
             .ctx("reading a payment")?
             .ok_or_else(|| JournalError::NotFound(id.to_owned()))?
@@ -422,7 +444,9 @@ impl Journal {
             )
             .ctx("preparing unverified total")?;
         let amounts = stmt
-            .query_map(params![day.to_string(), currency.code()], |r| r.get::<_, String>(0))
+            .query_map(params![day.to_string(), currency.code()], |r| {
+                r.get::<_, String>(0)
+            })
             .ctx("summing unverified payments")?
             .collect::<Result<Vec<_>, _>>()
             .ctx("summing unverified payments")?;
@@ -479,7 +503,10 @@ impl Journal {
             payment_id,
             Some(before.state),
             PaymentState::RefundPending,
-            Some(&format!("refund {refund_id} of {} asked by {actor}", amount.wire())),
+            Some(&format!(
+                "refund {refund_id} of {} asked by {actor}",
+                amount.wire()
+            )),
             at,
         )?;
         let p = get_tx(&tx, payment_id)?;
@@ -489,7 +516,11 @@ impl Journal {
     }
 
     /// Marks a refund as sent, before the call leaves. `false` if it had been sent already.
-    pub fn claim_refund(&mut self, refund_id: &str, at: DateTime<Utc>) -> Result<bool, JournalError> {
+    pub fn claim_refund(
+        &mut self,
+        refund_id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, JournalError> {
         let n = self
             .conn
             .execute(
@@ -515,9 +546,19 @@ impl Journal {
     pub fn unclaim_execute(&mut self, id: &str, at: DateTime<Utc>) -> Result<(), JournalError> {
         let tx = self.conn.transaction().ctx("starting a transaction")?;
         let before = get_tx(&tx, id)?;
-        tx.execute("UPDATE payments SET execute_sent_at = NULL WHERE id = ?1", [id])
-            .ctx("unmarking execute")?;
-        append_event(&tx, id, Some(before.state), before.state, Some("execute never left (provider unreachable)"), at)?;
+        tx.execute(
+            "UPDATE payments SET execute_sent_at = NULL WHERE id = ?1",
+            [id],
+        )
+        .ctx("unmarking execute")?;
+        append_event(
+            &tx,
+            id,
+            Some(before.state),
+            before.state,
+            Some("execute never left (provider unreachable)"),
+            at,
+        )?;
         tx.commit().ctx("committing")?;
         Ok(())
     }
@@ -532,7 +573,10 @@ impl Journal {
         let tx = self.conn.transaction().ctx("starting a transaction")?;
         let refund = refund_tx(&tx, refund_id)?;
         if matches!(refund.state, RefundState::Done | RefundState::Failed) {
-            return Err(JournalError::Refused(format!("refund {refund_id} is already {}", refund.state.as_str())));
+            return Err(JournalError::Refused(format!(
+                "refund {refund_id} is already {}",
+                refund.state.as_str()
+            )));
         }
         let before = get_tx(&tx, &refund.payment_id)?;
         let (to, detail) = match outcome {
@@ -582,7 +626,14 @@ impl Journal {
         let p = get_tx(&tx, &before.id)?;
         let r = refund_tx(&tx, refund_id)?;
         if r.state == RefundState::Done {
-            outbox::enqueue(&tx, &self.ctx, outbox::EventType::PaymentRefunded, &p, Some(&r), at)?;
+            outbox::enqueue(
+                &tx,
+                &self.ctx,
+                outbox::EventType::PaymentRefunded,
+                &p,
+                Some(&r),
+                at,
+            )?;
         }
         tx.commit().ctx("committing a refund outcome")?;
         Ok((p, r))
@@ -677,7 +728,9 @@ mod tests {
     }
 
     fn outbox_count(j: &Journal) -> i64 {
-        j.conn.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0)).unwrap()
+        j.conn
+            .query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))
+            .unwrap()
     }
 
     #[test]
@@ -695,12 +748,22 @@ mod tests {
         let mut j = journal();
         let p = new(&mut j, "12.50");
         let now = Utc::now();
-        j.transition(&p.id, PaymentState::AwaitingCustomer, &Change::default(), None, now).unwrap();
+        j.transition(
+            &p.id,
+            PaymentState::AwaitingCustomer,
+            &Change::default(),
+            None,
+            now,
+        )
+        .unwrap();
         let s = j
             .transition(
                 &p.id,
                 PaymentState::Settled,
-                &Change { trx_id: Some("TRX1".into()), ..Change::default() },
+                &Change {
+                    trx_id: Some("TRX1".into()),
+                    ..Change::default()
+                },
                 Some("demo"),
                 now,
             )
@@ -713,10 +776,19 @@ mod tests {
             .unwrap_err();
         assert!(matches!(err, JournalError::Transition(_)));
         assert_eq!(outbox_count(&j), 1);
-        let states: Vec<_> = j.events(&p.id).unwrap().into_iter().map(|e| e.to_state).collect();
+        let states: Vec<_> = j
+            .events(&p.id)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.to_state)
+            .collect();
         assert_eq!(
             states,
-            [PaymentState::Created, PaymentState::AwaitingCustomer, PaymentState::Settled]
+            [
+                PaymentState::Created,
+                PaymentState::AwaitingCustomer,
+                PaymentState::Settled
+            ]
         );
     }
 
@@ -728,7 +800,10 @@ mod tests {
             .transition(
                 &p.id,
                 PaymentState::Refunded,
-                &Change { trx_id: Some("X".into()), ..Change::default() },
+                &Change {
+                    trx_id: Some("X".into()),
+                    ..Change::default()
+                },
                 None,
                 Utc::now(),
             )
@@ -743,7 +818,10 @@ mod tests {
     fn events_are_append_only() {
         let mut j = journal();
         let p = new(&mut j, "5");
-        let err = j.conn.execute("UPDATE payment_events SET detail = 'x' WHERE payment_id = ?1", [&p.id]);
+        let err = j.conn.execute(
+            "UPDATE payment_events SET detail = 'x' WHERE payment_id = ?1",
+            [&p.id],
+        );
         assert!(err.is_err());
         assert!(j.conn.execute("DELETE FROM payment_events", []).is_err());
     }
@@ -753,12 +831,24 @@ mod tests {
         let mut j = journal();
         let p = new(&mut j, "100.00");
         let now = Utc::now();
-        j.transition(&p.id, PaymentState::AwaitingCustomer, &Change::default(), None, now).unwrap();
-        j.transition(&p.id, PaymentState::Settled, &Change::default(), None, now).unwrap();
+        j.transition(
+            &p.id,
+            PaymentState::AwaitingCustomer,
+            &Change::default(),
+            None,
+            now,
+        )
+        .unwrap();
+        j.transition(&p.id, PaymentState::Settled, &Change::default(), None, now)
+            .unwrap();
         let amt = |s| Amount::parse(s, Currency::Bdt).unwrap();
-        let err = j.begin_refund(&p.id, "r0", amt("100.01"), None, "mgr", now).unwrap_err();
+        let err = j
+            .begin_refund(&p.id, "r0", amt("100.01"), None, "mgr", now)
+            .unwrap_err();
         assert!(err.to_string().contains("left to refund"), "{err}");
-        let (p1, r1) = j.begin_refund(&p.id, "r1", amt("30.00"), Some("damaged"), "mgr", now).unwrap();
+        let (p1, r1) = j
+            .begin_refund(&p.id, "r1", amt("30.00"), Some("damaged"), "mgr", now)
+            .unwrap();
         assert_eq!(p1.state, PaymentState::RefundPending);
         assert!(j.claim_refund(&r1.id, now).unwrap());
         assert!(!j.claim_refund(&r1.id, now).unwrap());
@@ -766,11 +856,15 @@ mod tests {
         assert_eq!(p2.state, PaymentState::PartiallyRefunded);
         assert_eq!(p2.refunded.wire(), "30.00");
         // A failed refund puts the payment back.
-        j.begin_refund(&p.id, "r2", amt("10.00"), None, "mgr", now).unwrap();
-        let (p3, r2) = j.finish_refund("r2", Err("2071 refund window passed"), now).unwrap();
+        j.begin_refund(&p.id, "r2", amt("10.00"), None, "mgr", now)
+            .unwrap();
+        let (p3, r2) = j
+            .finish_refund("r2", Err("2071 refund window passed"), now)
+            .unwrap();
         assert_eq!(p3.state, PaymentState::PartiallyRefunded);
         assert_eq!(r2.state, RefundState::Failed);
-        j.begin_refund(&p.id, "r3", amt("70.00"), None, "mgr", now).unwrap();
+        j.begin_refund(&p.id, "r3", amt("70.00"), None, "mgr", now)
+            .unwrap();
         let (p4, _) = j.finish_refund("r3", Ok("RF3"), now).unwrap();
         assert_eq!(p4.state, PaymentState::Refunded);
         assert_eq!(p4.refundable().wire(), "0.00");
@@ -785,17 +879,39 @@ mod tests {
         for i in 1..=25 {
             new(&mut j, &i.to_string());
         }
-        let page1 = j.list(&ListFilter { page: 1, page_size: 10, ..Default::default() }).unwrap();
-        let page3 = j.list(&ListFilter { page: 3, page_size: 10, ..Default::default() }).unwrap();
+        let page1 = j
+            .list(&ListFilter {
+                page: 1,
+                page_size: 10,
+                ..Default::default()
+            })
+            .unwrap();
+        let page3 = j
+            .list(&ListFilter {
+                page: 3,
+                page_size: 10,
+                ..Default::default()
+            })
+            .unwrap();
         assert_eq!(page1.len(), 10);
         assert_eq!(page3.len(), 5);
         let found = j
-            .list(&ListFilter { search: Some("t1-000007".into()), page: 1, page_size: 10, ..Default::default() })
+            .list(&ListFilter {
+                search: Some("t1-000007".into()),
+                page: 1,
+                page_size: 10,
+                ..Default::default()
+            })
             .unwrap();
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].amount.wire(), "7.00");
         let none = j
-            .list(&ListFilter { state: Some(PaymentState::Settled), page: 1, page_size: 10, ..Default::default() })
+            .list(&ListFilter {
+                state: Some(PaymentState::Settled),
+                page: 1,
+                page_size: 10,
+                ..Default::default()
+            })
             .unwrap();
         assert!(none.is_empty());
     }

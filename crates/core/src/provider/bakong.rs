@@ -51,7 +51,11 @@ pub(crate) fn build_khqr_with_bill(
         currency,
         amount: Some(amount.value()),
         merchant_category_code: p.merchant_category_code.clone(),
-        bill_number: Some(bill_number.map(str::to_owned).unwrap_or_else(|| format!("TILL-{now_ms}"))),
+        bill_number: Some(
+            bill_number
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("TILL-{now_ms}")),
+        ),
         mobile_number: p.mobile_number.clone(),
         store_label: p.store_label.clone(),
         terminal_label: p.terminal_label.clone(),
@@ -108,6 +112,10 @@ pub fn map_error(e: BakongError) -> ProviderError {
                 message: e.to_string(),
             }
         }
+        e @ BakongError::Api { .. } if e.is_transient() => ProviderError::Unknown {
+            provider,
+            message: e.to_string(),
+        },
         BakongError::Api { code, message } => ProviderError::Refused {
             provider,
             code: code.to_string(),
@@ -144,7 +152,9 @@ impl Provider for BakongProvider {
             }
         })?;
         let expires = Utc
-            .timestamp_millis_opt(now.timestamp_millis() + self.config.khqr.expiry_seconds as i64 * 1000)
+            .timestamp_millis_opt(
+                now.timestamp_millis() + self.config.khqr.expiry_seconds as i64 * 1000,
+            )
             .single()
             .unwrap_or(now);
         Ok(Change {

@@ -217,7 +217,8 @@ impl Provider for BkashProvider {
             match self.client.refund_status(pid, trx).await {
                 Ok(list) => {
                     // A completed refund of this amount that we have not booked yet.
-                    let known: Vec<&str> = r.provider_refund_id.iter().map(|s| s.as_str()).collect();
+                    let known: Vec<&str> =
+                        r.provider_refund_id.iter().map(|s| s.as_str()).collect();
                     Ok(list
                         .into_iter()
                         .find(|i| {

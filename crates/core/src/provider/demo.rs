@@ -2,10 +2,10 @@
 //! payment starts. For trying Till with no credentials.
 
 use super::{BoxFuture, CustomerStep, Provider, ProviderError, RefundVerdict, Started, Verdict};
+use crate::clock::Clock;
 use crate::journal::payments::Change;
 use crate::money::{Amount, Currency};
 use crate::payment::{Payment, ProviderKind, Refund};
-use crate::clock::Clock;
 use chrono::{DateTime, Utc};
 
 pub struct DemoProvider {
@@ -24,7 +24,9 @@ impl Provider for DemoProvider {
 
     fn prepare(&self, _: &str, _: Amount, now: DateTime<Utc>) -> Result<Change, ProviderError> {
         Ok(Change {
-            expires_at: Some(now + chrono::Duration::from_std(self.settle_after).unwrap_or_default()),
+            expires_at: Some(
+                now + chrono::Duration::from_std(self.settle_after).unwrap_or_default(),
+            ),
             ..Change::default()
         })
     }

@@ -65,8 +65,12 @@ pub enum Verdict {
 /// A provider's answer to a refund.
 #[derive(Clone, Debug, PartialEq)]
 pub enum RefundVerdict {
-    Done { provider_refund_id: String },
-    Failed { reason: String },
+    Done {
+        provider_refund_id: String,
+    },
+    Failed {
+        reason: String,
+    },
     /// The provider has no record of it (safe to send).
     NotFound,
 }

@@ -8,13 +8,20 @@ use till_core::{CustomerStep, PaymentState, ProviderKind};
 use till_sandbox::FaultRule;
 
 async fn show(r: &Rig, amount: till_core::Amount) -> (String, String, String) {
-    let c = r.engine.charge(ProviderKind::Bakong, amount, "cashier-1").await.unwrap();
+    let c = r
+        .engine
+        .charge(ProviderKind::Bakong, amount, "cashier-1")
+        .await
+        .unwrap();
     let CustomerStep::Khqr { khqr, md5, .. } = c.step else {
         panic!("expected a KHQR")
     };
     // The MD5 is in the journal before the code is shown.
-    assert_eq!(r.engine.payment(&c.payment.id).unwrap().md5.as_deref(), Some(md5.as_str()));
-    let d = khqr::decode(&khqr).unwrap();
+    assert_eq!(
+        r.engine.payment(&c.payment.id).unwrap().md5.as_deref(),
+        Some(md5.as_str())
+    );
+    let d = khqr::decode(&khqr);
     assert_eq!(d.amount(), Some(amount.value()));
     (c.payment.id, khqr, md5)
 }
@@ -24,9 +31,16 @@ async fn paid_code_settles_with_hash() {
     let r = rig().await;
     let (id, qr, _) = show(&r, khr("40000")).await;
     let paid = r.bakong_pay(&qr, None).await;
-    let p = r.wait_state(&id, PaymentState::Settled, Duration::from_secs(10)).await;
+    let p = r
+        .wait_state(&id, PaymentState::Settled, Duration::from_secs(10))
+        .await;
     assert_eq!(p.hash.as_deref(), paid["hash"].as_str());
-    assert_eq!(open_journal(&r).outbox_count_for(&id, EventType::PaymentSettled).unwrap(), 1);
+    assert_eq!(
+        open_journal(&r)
+            .outbox_count_for(&id, EventType::PaymentSettled)
+            .unwrap(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -34,9 +48,19 @@ async fn wrong_amount_is_flagged_not_settled() {
     let r = rig().await;
     let (id, qr, _) = show(&r, usd("12.50")).await;
     r.bakong_pay(&qr, Some("12.00")).await;
-    let p = r.wait_state(&id, PaymentState::Flagged, Duration::from_secs(10)).await;
-    assert!(p.flag.as_deref().unwrap().starts_with("amount_mismatch"), "{p:?}");
-    assert_eq!(open_journal(&r).outbox_count_for(&id, EventType::PaymentSettled).unwrap(), 0);
+    let p = r
+        .wait_state(&id, PaymentState::Flagged, Duration::from_secs(10))
+        .await;
+    assert!(
+        p.flag.as_deref().unwrap().starts_with("amount_mismatch"),
+        "{p:?}"
+    );
+    assert_eq!(
+        open_journal(&r)
+            .outbox_count_for(&id, EventType::PaymentSettled)
+            .unwrap(),
+        0
+    );
 }
 
 #[tokio::test]
@@ -44,9 +68,16 @@ async fn unpaid_code_expires_at_its_expiry() {
     let r = rig().await;
     let (id, _, _) = show(&r, khr("1000")).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(r.engine.payment(&id).unwrap().state, PaymentState::AwaitingCustomer);
-    r.clock.advance(Duration::from_secs(r.engine.config().khqr.expiry_seconds + 1));
-    let p = r.wait_state(&id, PaymentState::Expired, Duration::from_secs(10)).await;
+    assert_eq!(
+        r.engine.payment(&id).unwrap().state,
+        PaymentState::AwaitingCustomer
+    );
+    r.clock.advance(Duration::from_secs(
+        r.engine.config().khqr.expiry_seconds + 1,
+    ));
+    let p = r
+        .wait_state(&id, PaymentState::Expired, Duration::from_secs(10))
+        .await;
     assert!(p.failure_reason.unwrap().contains("expired"));
 }
 
@@ -62,7 +93,8 @@ async fn sixty_pending_codes_cost_at_most_two_requests_a_tick() {
         r.bakong_pay(qr, None).await;
     }
     for (id, _, _) in codes.iter().step_by(7) {
-        r.wait_state(id, PaymentState::Settled, Duration::from_secs(15)).await;
+        r.wait_state(id, PaymentState::Settled, Duration::from_secs(15))
+            .await;
     }
     let stats = r.engine.poll_stats();
     assert!(stats.ticks >= 3, "{stats:?}");
@@ -80,13 +112,22 @@ async fn offline_code_awaits_verification_under_caps_and_settles_when_back() {
     let r = rig_with(
         sandbox_config(),
         &[
-            ("TILL__OFFLINE__MAX_UNVERIFIED_PER_PAYMENT", "{ USD = \"20.00\", KHR = \"80000\" }"),
-            ("TILL__OFFLINE__MAX_UNVERIFIED_PER_DAY", "{ USD = \"30.00\", KHR = \"100000\" }"),
+            (
+                "TILL__OFFLINE__MAX_UNVERIFIED_PER_PAYMENT",
+                "{ USD = \"20.00\", KHR = \"80000\" }",
+            ),
+            (
+                "TILL__OFFLINE__MAX_UNVERIFIED_PER_DAY",
+                "{ USD = \"30.00\", KHR = \"100000\" }",
+            ),
         ],
     )
     .await;
     // Bakong goes away: every call answers 503.
-    let rule: FaultRule = serde_json::from_value(serde_json::json!({"endpoint": "bakong.*", "kind": "status", "status": 503})).unwrap();
+    let rule: FaultRule = serde_json::from_value(
+        serde_json::json!({"endpoint": "bakong.*", "kind": "status", "status": 503}),
+    )
+    .unwrap();
     r.sandbox.add_faults([rule]);
     let (first, _, _) = show(&r, khr("100")).await;
     // Wait until the poller has noticed.
@@ -98,15 +139,28 @@ async fn offline_code_awaits_verification_under_caps_and_settles_when_back() {
     }
     assert!(!r.engine.is_online(ProviderKind::Bakong));
     let (id, qr, _) = show(&r, usd("15.00")).await;
-    assert!(r.engine.payment(&id).unwrap().offline, "shown while offline");
-    let over = r.engine.charge(ProviderKind::Bakong, usd("25.00"), "c").await;
+    assert!(
+        r.engine.payment(&id).unwrap().offline,
+        "shown while offline"
+    );
+    let over = r
+        .engine
+        .charge(ProviderKind::Bakong, usd("25.00"), "c")
+        .await;
     assert!(over.unwrap_err().to_string().contains("limit"));
-    let day_cap = r.engine.charge(ProviderKind::Bakong, usd("16.00"), "c").await;
+    let day_cap = r
+        .engine
+        .charge(ProviderKind::Bakong, usd("16.00"), "c")
+        .await;
     assert!(day_cap.unwrap_err().to_string().contains("day"));
     // The customer pays while we are offline; Bakong comes back.
     r.bakong_pay(&qr, None).await;
     r.sandbox.clear_faults();
-    r.wait_state(&id, PaymentState::Settled, Duration::from_secs(20)).await;
+    r.wait_state(&id, PaymentState::Settled, Duration::from_secs(20))
+        .await;
     assert!(r.engine.is_online(ProviderKind::Bakong));
-    assert_eq!(r.engine.payment(&first).unwrap().state, PaymentState::AwaitingCustomer);
+    assert_eq!(
+        r.engine.payment(&first).unwrap().state,
+        PaymentState::AwaitingCustomer
+    );
 }

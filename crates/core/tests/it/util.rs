@@ -50,9 +50,17 @@ pub async fn rig_with(sb: till_sandbox::Config, overrides: &[(&str, &str)]) -> R
         ("TILL__BAKONG__MIN_REQUEST_GAP_MS".into(), "200".into()),
         ("TILL__BAKONG__SLOW_INTERVAL_MS".into(), "500".into()),
     ];
-    pairs.extend(overrides.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    let config = Config::from_layers(till_core::config::DEFAULTS_TOML, None, pairs.clone().into_iter())
-        .expect("test config is valid");
+    pairs.extend(
+        overrides
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
+    let config = Config::from_layers(
+        till_core::config::DEFAULTS_TOML,
+        None,
+        pairs.clone().into_iter(),
+    )
+    .expect("test config is valid");
     let clock = Clock::system();
     let engine = Engine::open(EngineOptions {
         home: home.path().to_owned(),
