@@ -30,7 +30,9 @@ pub use keys::{
     generate_ed25519_keypair, generate_hmac_secret, Ed25519Keypair, KeyError, SigningKey,
     VerifyingKey,
 };
-pub use response::{ErrorBody, ErrorCode, IngestResponse, IngestResult, IngestStatus};
+pub use response::{
+    ErrorBody, ErrorCode, IngestResponse, IngestResult, IngestStatus, SenderAction,
+};
 pub use sign::{
     SignedHeaders, Signer, Verified, Verifier, VerifyError, WebhookHeaders, DEFAULT_TOLERANCE_SECS,
     HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP,

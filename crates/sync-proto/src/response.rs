@@ -76,14 +76,59 @@ pub struct ErrorBody {
     pub existing_id: Option<String>,
 }
 
+/// What a sender should do with an event the hub refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SenderAction {
+    /// Transient: keep it queued, retry with backoff (re-signed, same id).
+    Retry,
+    /// Split the batch, or send the event alone.
+    Split,
+    /// Permanent for this event: move it to the dead letters and alert.
+    DeadLetter,
+    /// This hub refuses the terminal: stop sending to this endpoint.
+    StopEndpoint,
+}
+
 impl ErrorCode {
-    /// Should a sender retry this later (true), or is the event/endpoint
-    /// permanently refused (false: dead-letter the event, or stop the endpoint
-    /// for `terminal_disabled`)?
-    pub fn is_retryable(self) -> bool {
-        matches!(
-            self,
-            ErrorCode::StaleTimestamp | ErrorCode::FutureTimestamp | ErrorCode::Internal
+    /// The sender's reaction to this error (see docs/webhooks.md).
+    pub fn sender_action(self) -> SenderAction {
+        match self {
+            ErrorCode::StaleTimestamp
+            | ErrorCode::FutureTimestamp
+            | ErrorCode::BadSignature
+            | ErrorCode::UnknownTerminal
+            | ErrorCode::Unauthorized
+            | ErrorCode::NotFound
+            | ErrorCode::Internal => SenderAction::Retry,
+            ErrorCode::PayloadTooLarge => SenderAction::Split,
+            ErrorCode::MalformedJson
+            | ErrorCode::SchemaViolation
+            | ErrorCode::TerminalMismatch
+            | ErrorCode::BadHeaders
+            | ErrorCode::Conflict
+            | ErrorCode::BadRequest => SenderAction::DeadLetter,
+            ErrorCode::TerminalDisabled => SenderAction::StopEndpoint,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_names() {
+        let r: IngestResponse = serde_json::from_str(
+            r#"{"results":[{"id":"evt_1","sequence":3,"status":"duplicate"}],"highest_contiguous":3}"#,
         )
+        .unwrap();
+        assert_eq!(r.results[0].status, IngestStatus::Duplicate);
+        let e: ErrorBody =
+            serde_json::from_str(r#"{"error":"terminal_disabled","message":"x"}"#).unwrap();
+        assert_eq!(e.error.sender_action(), SenderAction::StopEndpoint);
+        assert_eq!(
+            serde_json::to_string(&ErrorCode::StaleTimestamp).unwrap(),
+            "\"stale_timestamp\""
+        );
     }
 }
