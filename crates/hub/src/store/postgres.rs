@@ -245,42 +245,65 @@ impl Store for PgStore {
             .await?
             .ok_or_else(|| StoreError::UnknownTerminal(terminal.to_string()))?
             .try_get(0)?;
-        let insert = tx
-            .prepare_cached(
+        // One multi-row INSERT for the whole request; rows that hit a unique
+        // constraint (an id or a (terminal, sequence) already held, or repeated
+        // within the request) are skipped and resolved one by one below.
+        let seqs: Vec<i64> = events.iter().map(|e| e.sequence as i64).collect();
+        let inserted: std::collections::HashSet<String> = tx
+            .query(
                 "INSERT INTO events (id, terminal_id, sequence, type, payment_id, provider, \
                  currency, amount, refund_id, refund_amount, business_day, occurred_at, \
                  received_at, body) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-                 ON CONFLICT DO NOTHING",
+                 SELECT u.id, $1, u.seq, u.type, u.payment_id, u.provider, u.currency, u.amount, \
+                 u.refund_id, u.refund_amount, u.business_day, u.occurred_at, $2, u.body \
+                 FROM UNNEST($3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], \
+                 $8::text[], $9::numeric[], $10::text[], $11::numeric[], $12::date[], \
+                 $13::timestamptz[], $14::text[]) WITH ORDINALITY \
+                 AS u(id, seq, type, payment_id, provider, currency, amount, refund_id, \
+                 refund_amount, business_day, occurred_at, body, ord) \
+                 ORDER BY u.ord \
+                 ON CONFLICT DO NOTHING RETURNING id",
+                &[
+                    &terminal,
+                    &received_at,
+                    &events.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(),
+                    &seqs,
+                    &events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
+                    &events
+                        .iter()
+                        .map(|e| e.payment_id.as_deref())
+                        .collect::<Vec<_>>(),
+                    &events
+                        .iter()
+                        .map(|e| e.provider.as_deref())
+                        .collect::<Vec<_>>(),
+                    &events
+                        .iter()
+                        .map(|e| e.currency.as_deref())
+                        .collect::<Vec<_>>(),
+                    &events.iter().map(|e| e.amount).collect::<Vec<_>>(),
+                    &events
+                        .iter()
+                        .map(|e| e.refund_id.as_deref())
+                        .collect::<Vec<_>>(),
+                    &events.iter().map(|e| e.refund_amount).collect::<Vec<_>>(),
+                    &events.iter().map(|e| e.business_day).collect::<Vec<_>>(),
+                    &events.iter().map(|e| e.occurred_at).collect::<Vec<_>>(),
+                    &events.iter().map(|e| e.body.as_str()).collect::<Vec<_>>(),
+                ],
             )
-            .await?;
+            .await?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<std::result::Result<_, _>>()?;
         let mut results = Vec::with_capacity(events.len());
         let mut stored_any = false;
         let mut max_seq = 0i64;
+        let mut seen = std::collections::HashSet::new();
         for e in &events {
             let seq = e.sequence as i64;
-            let n = tx
-                .execute(
-                    &insert,
-                    &[
-                        &e.id,
-                        &terminal,
-                        &seq,
-                        &e.kind.as_str(),
-                        &e.payment_id,
-                        &e.provider,
-                        &e.currency,
-                        &e.amount,
-                        &e.refund_id,
-                        &e.refund_amount,
-                        &e.business_day,
-                        &e.occurred_at,
-                        &received_at,
-                        &e.body,
-                    ],
-                )
-                .await?;
-            if n == 1 {
+            // The first occurrence of an inserted id is the stored one.
+            if inserted.contains(&e.id) && seen.insert(e.id.as_str()) {
                 stored_any = true;
                 max_seq = max_seq.max(seq);
                 results.push((e.id.clone(), e.sequence, IngestStatus::Stored));

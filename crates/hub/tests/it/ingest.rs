@@ -322,6 +322,15 @@ async fn batch_with_new_and_duplicate_events(b: Backend) {
     let got = t.send_batch(&s, &foreign).await;
     assert_eq!(got.status, 400);
     assert_eq!(got.json["error"], "terminal_mismatch");
+    // The same event twice within one batch: stored, then duplicate.
+    let x = new_event_id();
+    let twice = Batch::new("t1", [(x.clone(), settled("t1", 6)), (x, settled("t1", 6))]);
+    let got = t.send_batch(&s, &twice).await;
+    assert_eq!(got.status, 200, "{}", got.json);
+    assert_eq!(got.json["results"][0]["status"], "stored");
+    assert_eq!(got.json["results"][1]["status"], "duplicate");
+    assert_eq!(got.json["highest_contiguous"], 6);
+    assert_eq!(t.count("t1").await, 6);
     t.stop().await;
 }
 both!(batch_with_new_and_duplicate_events);
