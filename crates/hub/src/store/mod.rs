@@ -347,6 +347,21 @@ mod tests {
         assert_eq!(gaps_from(3, &[5]), vec![[4, 4]]);
     }
 
+    #[tokio::test]
+    async fn urls() {
+        // In memory, for the desktop app's demo mode.
+        let store = open("sqlite://:memory:").await.unwrap();
+        let key = till_sync_proto::generate_hmac_secret().verifying_key();
+        store.add_terminal("t1", None, &key).await.unwrap();
+        assert_eq!(store.terminals().await.unwrap().len(), 1);
+        for bad in ["mysql://x/y", "sqlite:relative.db", ""] {
+            assert!(
+                matches!(open(bad).await, Err(StoreError::BadUrl(_))),
+                "{bad}"
+            );
+        }
+    }
+
     #[test]
     fn totals_rescale() {
         let r = TotalsRow {

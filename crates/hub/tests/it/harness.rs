@@ -28,6 +28,7 @@ pub const READ_TOKEN: &str = "test-read-token";
 pub struct TestHub {
     pub hub: HubHandle,
     pub http: reqwest::Client,
+    database: String,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -53,14 +54,35 @@ impl TestHub {
                 (server.fresh_database("hub").await, None)
             }
         };
-        let mut config = HubConfig::new("127.0.0.1:0", database);
+        let mut config = HubConfig::new("127.0.0.1:0", database.clone());
         config.read_tokens = vec![READ_TOKEN.to_string()];
         tweak(&mut config);
         let hub = till_hub::start(config).await.expect("hub starts");
         TestHub {
             hub,
             http: reqwest::Client::new(),
+            database,
             _dir: dir,
+        }
+    }
+
+    /// Stop the hub and start a new one on the same database.
+    pub async fn restart(self) -> TestHub {
+        let TestHub {
+            hub,
+            database,
+            _dir,
+            ..
+        } = self;
+        hub.shutdown().await;
+        let mut config = HubConfig::new("127.0.0.1:0", database.clone());
+        config.read_tokens = vec![READ_TOKEN.to_string()];
+        let hub = till_hub::start(config).await.expect("hub restarts");
+        TestHub {
+            hub,
+            http: reqwest::Client::new(),
+            database,
+            _dir,
         }
     }
 

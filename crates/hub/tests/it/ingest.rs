@@ -334,3 +334,25 @@ async fn batch_with_new_and_duplicate_events(b: Backend) {
     t.stop().await;
 }
 both!(batch_with_new_and_duplicate_events);
+
+async fn exactly_once_survives_a_restart(b: Backend) {
+    let t = TestHub::start(b).await;
+    let s = t.terminal("t1").await;
+    let ids: Vec<String> = (0..3).map(|_| new_event_id()).collect();
+    for (i, seq) in [1u64, 3].into_iter().enumerate() {
+        assert_eq!(t.send(&s, &ids[i], &settled("t1", seq)).await.status, 200);
+    }
+    let t = t.restart().await;
+    // Keys, progress and stored ids are all still there.
+    let got = t.send(&s, &ids[0], &settled("t1", 1)).await;
+    assert_eq!(got.status, 200, "{}", got.json);
+    assert_eq!(got.json["results"][0]["status"], "duplicate");
+    assert_eq!(got.json["highest_contiguous"], 1);
+    let gaps = t.read("/v1/terminals/t1/gaps").await;
+    assert_eq!(gaps["gaps"], serde_json::json!([[2, 2]]));
+    let got = t.send(&s, &ids[2], &settled("t1", 2)).await;
+    assert_eq!(got.json["highest_contiguous"], 3);
+    assert_eq!(t.count("t1").await, 3);
+    t.stop().await;
+}
+both!(exactly_once_survives_a_restart);
