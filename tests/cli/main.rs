@@ -1,0 +1,205 @@
+//! The headless command line of the real `till` binary against the sandbox:
+//! one JSON object per line, bKash through the loopback callback, KHQR,
+//! refunds, the keyring, clear errors — and afterwards neither the journal
+//! nor the logs contain any configured secret.
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn till_binary() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned();
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
+    let bin = target.join("debug").join("till");
+    assert!(bin.exists(), "{} is missing: run `cargo build -p till-app` first", bin.display());
+    bin
+}
+
+struct Cli {
+    home: tempfile::TempDir,
+    vars: Vec<(String, String)>,
+    secrets: Vec<String>,
+}
+
+impl Cli {
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(till_binary());
+        c.arg("--home").arg(self.home.path()).args(args).env_remove("DISPLAY");
+        for (k, v) in &self.vars {
+            c.env(k, v);
+        }
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> (i32, String, String) {
+        let out = self.cmd(args).output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    fn json_lines(&self, args: &[&str]) -> Vec<Value> {
+        let (code, out, err) = self.run(args);
+        assert_eq!(code, 0, "till {args:?}: {out}\n{err}");
+        out.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[test]
+fn headless_payments_and_no_secret_left_behind() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sandbox = rt.block_on(till_sandbox::start(till_sandbox::Config::default())).unwrap();
+    let origin = sandbox.origin().to_owned();
+    let bk = sandbox.config().bkash.clone();
+    let token = sandbox.bakong_token();
+    let service = format!("till-cli-test-{}", std::process::id());
+    let port = free_port();
+    let cli = Cli {
+        home: tempfile::tempdir().unwrap(),
+        vars: vec![
+            ("TILL_KEYRING_SERVICE".into(), service.clone()),
+            ("TILL__BKASH__BASE_URL".into(), sandbox.bkash_base_url()),
+            ("TILL__BAKONG__BASE_URL".into(), sandbox.bakong_base_url()),
+            ("TILL__BKASH__CALLBACK_URL".into(), format!("http://127.0.0.1:{port}/bkash/callback")),
+            ("TILL__DEMO__SETTLE_AFTER_MS".into(), "300".into()),
+            ("TILL_LOG".into(), "debug".into()),
+            // bKash credentials from the environment (headless), the Bakong token from the keyring.
+            ("TILL_SECRET_BKASH_USERNAME".into(), bk.username.clone()),
+            ("TILL_SECRET_BKASH_PASSWORD".into(), bk.password.clone()),
+            ("TILL_SECRET_BKASH_APP_KEY".into(), bk.app_key.clone()),
+            ("TILL_SECRET_BKASH_APP_SECRET".into(), bk.app_secret.clone()),
+        ],
+        secrets: vec![bk.username.clone(), bk.password.clone(), bk.app_key.clone(), bk.app_secret.clone(), token.clone()],
+    };
+
+    // The keyring: set from stdin, listed by name only.
+    let mut child = cli.cmd(&["secret", "set", "bakong.token"]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(format!("{token}\n").as_bytes()).unwrap();
+    assert!(child.wait().unwrap().success(), "the OS keyring is reachable (dbus-run-session + gnome-keyring)");
+    let (code, out, _) = cli.run(&["secret", "list"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("bakong.token") && out.contains("set") && !out.contains(&token), "{out}");
+
+    // Demo.
+    let lines = cli.json_lines(&["charge", "--provider", "demo", "--amount", "5", "--json"]);
+    assert_eq!(lines[0]["event"], "customer_step");
+    assert_eq!(lines[0]["kind"], "wait");
+    let last = lines.last().unwrap();
+    assert_eq!(last["event"], "final");
+    assert_eq!(last["state"], "settled");
+    assert_eq!(last["amount"], "5.00");
+    assert_eq!(last["currency"], "BDT");
+
+    // Bakong KHQR: the test plays the customer's bank app.
+    let mut child = cli
+        .cmd(&["charge", "--provider", "bakong", "--amount", "12.5", "--currency", "USD", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let step: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(step["kind"], "khqr");
+    let qr = step["khqr"].as_str().unwrap();
+    assert_eq!(khqr::md5_hex(qr), step["md5"].as_str().unwrap());
+    assert_eq!(khqr::decode(qr).amount().unwrap().to_string(), "12.50");
+    let http = reqwest::blocking::Client::builder().redirect(reqwest::redirect::Policy::none()).timeout(Duration::from_secs(20)).build().unwrap();
+    let paid: Value = http.post(format!("{origin}/sim/bakong/pay")).json(&json!({"qr": qr, "fromAccountId": "cli@aclb"})).send().unwrap().json().unwrap();
+    let rest: Vec<Value> = lines.map(|l| serde_json::from_str(&l.unwrap()).unwrap()).collect();
+    assert!(child.wait().unwrap().success());
+    let fin = rest.last().unwrap();
+    assert_eq!(fin["state"], "settled", "{rest:?}");
+    assert_eq!(fin["hash"], paid["hash"]);
+    let khqr_id = fin["id"].as_str().unwrap().to_owned();
+
+    // bKash headless: the checkout page redirects to Till's loopback callback.
+    let mut child = cli
+        .cmd(&["charge", "--provider", "bkash", "--amount", "250", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let step: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(step["kind"], "redirect");
+    let url = step["redirect_url"].as_str().unwrap();
+    let pid = url.split("paymentId=").nth(1).unwrap().split('&').next().unwrap();
+    let v: Value = http
+        .post(format!("{origin}/sim/bkash/checkout/{pid}"))
+        .json(&json!({"wallet": "01770618575", "otp": "123456", "pin": "12121", "action": "pay"}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let back = v["redirect"].as_str().unwrap();
+    assert!(back.starts_with(&format!("http://127.0.0.1:{port}/bkash/callback")), "{back}");
+    let page = http.get(back).send().unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().unwrap().contains("Paid"));
+    let rest: Vec<Value> = lines.map(|l| serde_json::from_str(&l.unwrap()).unwrap()).collect();
+    assert!(child.wait().unwrap().success());
+    let fin = rest.last().unwrap();
+    assert_eq!(fin["state"], "settled");
+    assert_eq!(fin["payment_id"], pid);
+    let trx = fin["trx_id"].as_str().unwrap().to_owned();
+
+    // Status by trxID; partial refund; list filters.
+    let s = cli.json_lines(&["status", &trx, "--json"]);
+    assert_eq!(s[0]["state"], "settled");
+    assert!(s[0]["events"].as_array().unwrap().len() >= 4);
+    let r = cli.json_lines(&["refund", &trx, "--amount", "50", "--reason", "damaged", "--json"]);
+    assert_eq!(r[0]["state"], "partially_refunded");
+    assert_eq!(r[0]["refunded"], "50.00");
+    let (code, _, err) = cli.run(&["refund", &khqr_id]);
+    assert_eq!(code, 1);
+    assert!(err.contains("Bakong has no refund API"), "{err}");
+    let listed = cli.json_lines(&["list", "--provider", "bkash", "--json"]);
+    assert_eq!(listed.len(), 1);
+    let listed = cli.json_lines(&["list", "--state", "settled", "--json"]);
+    assert_eq!(listed.len(), 2, "demo + KHQR");
+
+    // Clear refusals.
+    let (code, _, err) = cli.run(&["charge", "--provider", "bkash", "--amount", "1.234"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("at most 2 decimal places"), "{err}");
+    let (code, _, err) = cli.run(&["status", "no-such-payment"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no payment matches"), "{err}");
+    std::fs::write(cli.home.path().join("till.toml"), "[business_day]\ncutoff = \"25:00\"\n").unwrap();
+    let (code, _, err) = cli.run(&["list"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("business_day.cutoff"), "{err}");
+    std::fs::remove_file(cli.home.path().join("till.toml")).unwrap();
+
+    // Nothing secret in the journal or the logs.
+    let mut scanned = Vec::new();
+    let mut stack = vec![cli.home.path().to_owned()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let bytes = std::fs::read(&p).unwrap();
+            for s in &cli.secrets {
+                assert!(!bytes.windows(s.len()).any(|w| w == s.as_bytes()), "a secret is in {}", p.display());
+            }
+            scanned.push((p.file_name().unwrap().to_string_lossy().into_owned(), bytes.len()));
+        }
+    }
+    let names: Vec<_> = scanned.iter().map(|(n, _)| n.as_str()).collect();
+    assert!(names.contains(&"journal.db") && names.contains(&"till.log"), "{scanned:?}");
+    assert!(scanned.iter().find(|(n, _)| n == "till.log").unwrap().1 > 1000, "logs were written");
+    println!("scanned for secrets: {scanned:?}");
+    let _ = cli.run(&["secret", "delete", "bakong.token"]);
+    rt.block_on(sandbox.shutdown());
+}
