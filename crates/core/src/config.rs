@@ -44,6 +44,8 @@ pub struct Config {
     pub bakong: BakongSection,
     pub demo: DemoSection,
     pub offline: OfflineSection,
+    /// Settlement sync to the shop's hub (`till-hub`).
+    pub hub: HubSection,
     /// Where the configuration came from (for logs and screens).
     #[serde(skip)]
     pub source: String,
@@ -144,6 +146,29 @@ pub struct DemoSection {
 pub struct OfflineSection {
     pub max_unverified_per_payment: BTreeMap<Currency, rust_decimal::Decimal>,
     pub max_unverified_per_day: BTreeMap<Currency, rust_decimal::Decimal>,
+}
+
+/// Settlement sync: where and how the outbox is delivered (see [`crate::sync`]).
+/// The signing keys are secrets (`hub.secret`, `hub.signing_key`), not configuration.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HubSection {
+    /// The hub's base URL (`https://hub.example`); absent means sync is off.
+    #[serde(default)]
+    pub url: Option<url::Url>,
+    /// Per request.
+    pub timeout_secs: u64,
+    /// Most records in one batch request (the hub takes up to 1000).
+    pub batch_size: u32,
+    /// Refused attempts of a record before it becomes a dead letter. Attempts
+    /// that reached no hub (unreachable, 429/502/503/504) are not counted.
+    pub max_attempts: u32,
+    /// Backoff: the n-th consecutive failure waits a random time up to
+    /// `min(backoff_max_ms, backoff_base_ms * 2^(n-1))`, or the hub's Retry-After.
+    pub backoff_base_ms: u64,
+    pub backoff_max_ms: u64,
+    /// How often the queue is looked at when nothing wakes the sender.
+    pub poll_interval_ms: u64,
 }
 
 impl Config {
@@ -302,6 +327,35 @@ impl Config {
                 }
             }
         }
+        if let Some(u) = &self.hub.url {
+            if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
+                return Err(invalid(
+                    "hub.url",
+                    "an http(s) URL such as https://hub.example",
+                ));
+            }
+        }
+        if !(1..=300).contains(&self.hub.timeout_secs) {
+            return Err(invalid("hub.timeout_secs", "between 1 and 300 seconds"));
+        }
+        if !(1..=1000).contains(&self.hub.batch_size) {
+            return Err(invalid("hub.batch_size", "between 1 and 1000"));
+        }
+        if !(1..=1000).contains(&self.hub.max_attempts) {
+            return Err(invalid("hub.max_attempts", "between 1 and 1000"));
+        }
+        if self.hub.backoff_base_ms == 0 {
+            return Err(invalid("hub.backoff_base_ms", "at least 1"));
+        }
+        if self.hub.backoff_max_ms < self.hub.backoff_base_ms {
+            return Err(invalid(
+                "hub.backoff_max_ms",
+                "at least hub.backoff_base_ms",
+            ));
+        }
+        if !(10..=3_600_000).contains(&self.hub.poll_interval_ms) {
+            return Err(invalid("hub.poll_interval_ms", "between 10 and 3600000"));
+        }
         // Build one code now so a bad profile fails at start, not at the first customer.
         let one = Amount::parse("1", Currency::Usd).expect("1 USD");
         crate::provider::bakong::build_khqr(self, one, chrono::Utc::now()).map_err(|e| {
@@ -331,6 +385,10 @@ impl Config {
 
     pub fn bakong_timeout(&self) -> Duration {
         Duration::from_secs(self.bakong.timeout_secs)
+    }
+
+    pub fn hub_timeout(&self) -> Duration {
+        Duration::from_secs(self.hub.timeout_secs)
     }
 }
 
@@ -452,6 +510,9 @@ mod tests {
             ),
             ("[khqr]\ncurrencies = [\"BDT\"]", "khqr.currencies"),
             ("[bkash]\ntimeout_secs = 0", "bkash.timeout_secs"),
+            ("[hub]\nurl = \"ftp://hub\"", "hub.url"),
+            ("[hub]\nbatch_size = 5000", "hub.batch_size"),
+            ("[hub]\nbackoff_max_ms = 1", "hub.backoff_max_ms"),
             ("[bkash]\nbase_ulr = \"http://x\"", "base_ulr"),
             (
                 "[offline.max_unverified_per_payment]\nUSD = \"1.234\"",

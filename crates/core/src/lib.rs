@@ -12,6 +12,7 @@
 //! | [`provider`] | the `Provider` trait, the registry, and the bKash / Bakong / demo glue |
 //! | [`engine`] | charge, cancel, refund, status, list, events; poller, sweeper, deferred worker |
 //! | [`config`] | `till.toml` over built-in defaults, `TILL__*` overrides, validation naming the key |
+//! | [`sync`] | delivery of the outbox to the hub: signed webhooks, batches, backoff, dead letters |
 //! | [`secrets`] | the secret-store trait, the OS keyring, environment overlay |
 //! | [`business_day`] | which business day an instant belongs to |
 //! | [`clock`] | the engine's clock (tests move it) |
@@ -37,6 +38,7 @@ pub mod payment;
 pub mod provider;
 pub mod secrets;
 pub mod state;
+pub mod sync;
 
 pub use clock::Clock;
 pub use config::Config;
@@ -46,3 +48,4 @@ pub use money::{Amount, Currency};
 pub use payment::{Payment, ProviderKind, Refund};
 pub use provider::CustomerStep;
 pub use state::PaymentState;
+pub use sync::SyncState;

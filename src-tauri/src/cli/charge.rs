@@ -7,7 +7,7 @@
 use super::output;
 use serde_json::json;
 use std::time::Duration;
-use till_core::{CustomerStep, Engine, EngineEvent, ProviderKind};
+use till_core::{CustomerStep, Engine, ProviderKind};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -110,7 +110,7 @@ pub async fn run(a: Args, home: &std::path::Path) -> anyhow::Result<i32> {
             r = tokio::time::timeout_at(deadline, events.recv()) => {
                 match r {
                     Err(_) => break engine.payment(&id)?,
-                    Ok(Ok(EngineEvent::Payment { .. })) | Ok(Ok(EngineEvent::ProviderHealth { .. })) => {}
+                    Ok(Ok(_)) => {}
                     Ok(Err(_)) => {}
                 }
             }

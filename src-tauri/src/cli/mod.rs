@@ -10,6 +10,7 @@ mod recover;
 mod refund;
 mod secret;
 mod status;
+mod sync;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -44,6 +45,8 @@ pub enum Command {
     Recover(recover::Args),
     /// Store, remove or list the secrets in the OS keyring.
     Secret(secret::Args),
+    /// Deliver pending settlements to the hub now and show the sync state.
+    Sync(sync::Args),
 }
 
 /// Exit codes: 0 done, 1 refused/failed, 2 bad usage or configuration.
@@ -73,6 +76,7 @@ pub fn run(cli: Cli) -> i32 {
             Command::Refund(a) => refund::run(a, &home).await,
             Command::List(a) => list::run(a, &home).await,
             Command::Recover(a) => recover::run(a, &home).await,
+            Command::Sync(a) => sync::run(a, &home).await,
         }
     });
     match result {

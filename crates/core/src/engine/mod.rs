@@ -71,6 +71,8 @@ pub enum EngineEvent {
         online: bool,
         message: Option<String>,
     },
+    /// The settlement sync's state changed (queue, acknowledgements, errors).
+    Sync { state: crate::sync::SyncState },
 }
 
 /// Online/offline of one provider, as last seen.
@@ -117,6 +119,8 @@ pub(crate) struct Inner {
     pub secrets: SharedSecrets,
     /// When this engine opened: recovery is for payments older than this.
     pub opened_at: DateTime<Utc>,
+    /// Settlement sync to the hub (see [`crate::sync`]).
+    pub sync: crate::sync::SyncShared,
 }
 
 /// Counters of the Bakong poller (tests and benchmarks).
@@ -251,6 +255,7 @@ impl Engine {
             registry.disable(ProviderKind::Demo, "turned off in the configuration");
         }
 
+        let sync = crate::sync::SyncShared::new(&config)?;
         let (events, _) = broadcast::channel(1024);
         let (stop, _) = watch::channel(false);
         let engine = Engine {
@@ -270,6 +275,7 @@ impl Engine {
                 stats: Mutex::new(PollStats::default()),
                 secrets: opts.secrets,
                 opened_at: opts.clock.now(),
+                sync,
             }),
         };
         if opts.background {
@@ -285,6 +291,9 @@ impl Engine {
         }
         tasks.push(tokio::spawn(sweeper::run(self.clone())));
         tasks.push(tokio::spawn(deferred::run(self.clone())));
+        if self.inner.config.hub.url.is_some() {
+            tasks.push(tokio::spawn(crate::sync::run(self.clone())));
+        }
     }
 
     /// Stops the background tasks (the journal stays consistent whenever this happens).

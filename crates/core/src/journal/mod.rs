@@ -12,11 +12,13 @@
 //! | [`outbox`] | `outbox` (what the sync delivers) |
 //! | [`log`] | `audit_log`, `provider_calls` |
 //! | [`deferred`] | `deferred` (calls waiting for a provider to come back) |
+//! | [`sync`] | the sync's view of `outbox`, `sync_endpoint` |
 
 pub mod deferred;
 pub mod log;
 pub mod outbox;
 pub mod payments;
+pub mod sync;
 
 use chrono::{DateTime, NaiveTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
@@ -28,6 +30,7 @@ use std::path::{Path, PathBuf};
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0001_journal.sql"),
     include_str!("../../migrations/0002_invoice_counter.sql"),
+    include_str!("../../migrations/0003_sync.sql"),
 ];
 
 /// The schema version this build writes.

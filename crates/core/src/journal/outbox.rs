@@ -5,10 +5,10 @@
 
 use super::{parse_ts, ts, Ctx, Journal, JournalContext, JournalError};
 use crate::payment::{Payment, Refund};
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum EventType {
@@ -42,12 +42,6 @@ pub struct OutboxRecord {
     pub last_error: Option<String>,
 }
 
-fn local(ctx: &JournalContext, at: DateTime<Utc>) -> String {
-    at.with_timezone(&ctx.timezone)
-        .fixed_offset()
-        .to_rfc3339_opts(SecondsFormat::Millis, false)
-}
-
 pub(crate) fn enqueue(
     tx: &Transaction<'_>,
     ctx: &JournalContext,
@@ -77,36 +71,10 @@ pub(crate) fn enqueue(
         .map(parse_ts)
         .transpose()?
         .unwrap_or(at);
-    let payload = json!({
-        "schema": "till.event/1",
-        "terminal_id": ctx.terminal_id,
-        "sequence": sequence,
-        "type": kind.as_str(),
-        "occurred_at": local(ctx, at),
-        "business_day": payment.business_day.to_string(),
-        "payment": {
-            "id": payment.id,
-            "provider": payment.provider.as_str(),
-            "amount": payment.amount.wire(),
-            "currency": payment.amount.currency().code(),
-            "references": {
-                "payment_id": payment.provider_payment_id,
-                "trx_id": payment.trx_id,
-                "md5": payment.md5,
-                "hash": payment.hash,
-            },
-            "created_at": local(ctx, payment.created_at),
-            "settled_at": local(ctx, settled_at),
-        },
-        "refund": refund.map(|r| json!({
-            "id": r.id,
-            "amount": r.amount.wire(),
-            "currency": r.amount.currency().code(),
-            "provider_refund_id": r.provider_refund_id,
-            "refunded_at": local(ctx, r.updated_at),
-            "total_refunded": payment.refunded.wire(),
-        })),
-    });
+    let payload = serde_json::to_value(wire_event(
+        ctx, kind, sequence, payment, refund, settled_at, at,
+    ))
+    .map_err(|e| JournalError::Corrupt(format!("outbox payload: {e}")))?;
     tx.execute(
         "INSERT INTO outbox(sequence, webhook_id, event_type, payment_id, refund_id, payload, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -122,6 +90,59 @@ pub(crate) fn enqueue(
     )
     .ctx("writing an outbox record")?;
     Ok(sequence)
+}
+
+/// The `till.event/1` payload, built from `till-sync-proto`'s types (the
+/// shape `schema/event-v1.json` describes).
+fn wire_event(
+    ctx: &JournalContext,
+    kind: EventType,
+    sequence: i64,
+    payment: &Payment,
+    refund: Option<&Refund>,
+    settled_at: DateTime<Utc>,
+    at: DateTime<Utc>,
+) -> till_sync_proto::Event {
+    let local = |t: DateTime<Utc>| t.with_timezone(&ctx.timezone).fixed_offset();
+    let wire_payment = till_sync_proto::Payment {
+        id: payment.id.clone(),
+        provider: payment.provider.as_str().to_owned(),
+        amount: payment.amount.value(),
+        currency: payment.amount.currency().code().to_owned(),
+        references: till_sync_proto::References {
+            payment_id: payment.provider_payment_id.clone(),
+            trx_id: payment.trx_id.clone(),
+            md5: payment.md5.clone(),
+            hash: payment.hash.clone(),
+        },
+        created_at: local(payment.created_at),
+        settled_at: local(settled_at),
+    };
+    let sequence = sequence as u64;
+    match (kind, refund) {
+        (EventType::PaymentRefunded, Some(r)) => till_sync_proto::Event::payment_refunded(
+            &ctx.terminal_id,
+            sequence,
+            local(at),
+            payment.business_day,
+            wire_payment,
+            till_sync_proto::Refund {
+                id: r.id.clone(),
+                amount: r.amount.value(),
+                currency: r.amount.currency().code().to_owned(),
+                provider_refund_id: r.provider_refund_id.clone(),
+                refunded_at: local(r.updated_at),
+                total_refunded: payment.refunded.value(),
+            },
+        ),
+        _ => till_sync_proto::Event::payment_settled(
+            &ctx.terminal_id,
+            sequence,
+            local(at),
+            payment.business_day,
+            wire_payment,
+        ),
+    }
 }
 
 impl Journal {

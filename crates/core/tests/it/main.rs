@@ -6,4 +6,5 @@
 mod bakong;
 mod bkash;
 mod engine;
+mod sync;
 mod util;
