@@ -16,8 +16,10 @@ cargo fmt --all -- --check
 step "lints"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "build the app once (the end-to-end tests drive this binary)"
-cargo build -p till-app --locked
+step "build everything once (the end-to-end, CLI and crash tests drive the till binary)"
+# One package selection (the whole workspace) for the build and the tests, so
+# dependencies are compiled once with one feature set.
+cargo build --workspace --locked
 
 step "fuzz the KHQR decoder briefly"
 crates/khqr/fuzz/run.sh "${TILL_FUZZ_SECONDS:-20}"
@@ -27,9 +29,8 @@ step "tests"
 dbus-run-session -- bash -c '
   set -euo pipefail
   printf "till-test\n" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-  cargo test --workspace --locked --all-targets --exclude till-tests
-  # The end-to-end tests name their screenshots on stdout: show it.
-  cargo test -p till-tests --locked -- --nocapture
+  # --nocapture: the end-to-end tests name their screenshots, the crash test its seed.
+  cargo test --workspace --locked --all-targets -- --nocapture
   cargo test --workspace --locked --doc
 '
 

@@ -10,10 +10,19 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 fn till_binary() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned();
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned();
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
     let bin = target.join("debug").join("till");
-    assert!(bin.exists(), "{} is missing: run `cargo build -p till-app` first", bin.display());
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build -p till-app` first",
+        bin.display()
+    );
     bin
 }
 
@@ -26,7 +35,10 @@ struct Cli {
 impl Cli {
     fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new(till_binary());
-        c.arg("--home").arg(self.home.path()).args(args).env_remove("DISPLAY");
+        c.arg("--home")
+            .arg(self.home.path())
+            .args(args)
+            .env_remove("DISPLAY");
         for (k, v) in &self.vars {
             c.env(k, v);
         }
@@ -45,18 +57,26 @@ impl Cli {
     fn json_lines(&self, args: &[&str]) -> Vec<Value> {
         let (code, out, err) = self.run(args);
         assert_eq!(code, 0, "till {args:?}: {out}\n{err}");
-        out.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+        out.lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
     }
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 #[test]
 fn headless_payments_and_no_secret_left_behind() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let sandbox = rt.block_on(till_sandbox::start(till_sandbox::Config::default())).unwrap();
+    let sandbox = rt
+        .block_on(till_sandbox::start(till_sandbox::Config::default()))
+        .unwrap();
     let origin = sandbox.origin().to_owned();
     let bk = sandbox.config().bkash.clone();
     let token = sandbox.bakong_token();
@@ -68,7 +88,10 @@ fn headless_payments_and_no_secret_left_behind() {
             ("TILL_KEYRING_SERVICE".into(), service.clone()),
             ("TILL__BKASH__BASE_URL".into(), sandbox.bkash_base_url()),
             ("TILL__BAKONG__BASE_URL".into(), sandbox.bakong_base_url()),
-            ("TILL__BKASH__CALLBACK_URL".into(), format!("http://127.0.0.1:{port}/bkash/callback")),
+            (
+                "TILL__BKASH__CALLBACK_URL".into(),
+                format!("http://127.0.0.1:{port}/bkash/callback"),
+            ),
             ("TILL__DEMO__SETTLE_AFTER_MS".into(), "300".into()),
             ("TILL_LOG".into(), "debug".into()),
             // bKash credentials from the environment (headless), the Bakong token from the keyring.
@@ -77,16 +100,38 @@ fn headless_payments_and_no_secret_left_behind() {
             ("TILL_SECRET_BKASH_APP_KEY".into(), bk.app_key.clone()),
             ("TILL_SECRET_BKASH_APP_SECRET".into(), bk.app_secret.clone()),
         ],
-        secrets: vec![bk.username.clone(), bk.password.clone(), bk.app_key.clone(), bk.app_secret.clone(), token.clone()],
+        secrets: vec![
+            bk.username.clone(),
+            bk.password.clone(),
+            bk.app_key.clone(),
+            bk.app_secret.clone(),
+            token.clone(),
+        ],
     };
 
     // The keyring: set from stdin, listed by name only.
-    let mut child = cli.cmd(&["secret", "set", "bakong.token"]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
-    child.stdin.take().unwrap().write_all(format!("{token}\n").as_bytes()).unwrap();
-    assert!(child.wait().unwrap().success(), "the OS keyring is reachable (dbus-run-session + gnome-keyring)");
+    let mut child = cli
+        .cmd(&["secret", "set", "bakong.token"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{token}\n").as_bytes())
+        .unwrap();
+    assert!(
+        child.wait().unwrap().success(),
+        "the OS keyring is reachable (dbus-run-session + gnome-keyring)"
+    );
     let (code, out, _) = cli.run(&["secret", "list"]);
     assert_eq!(code, 0);
-    assert!(out.contains("bakong.token") && out.contains("set") && !out.contains(&token), "{out}");
+    assert!(
+        out.contains("bakong.token") && out.contains("set") && !out.contains(&token),
+        "{out}"
+    );
 
     // Demo.
     let lines = cli.json_lines(&["charge", "--provider", "demo", "--amount", "5", "--json"]);
@@ -100,7 +145,16 @@ fn headless_payments_and_no_secret_left_behind() {
 
     // Bakong KHQR: the test plays the customer's bank app.
     let mut child = cli
-        .cmd(&["charge", "--provider", "bakong", "--amount", "12.5", "--currency", "USD", "--json"])
+        .cmd(&[
+            "charge",
+            "--provider",
+            "bakong",
+            "--amount",
+            "12.5",
+            "--currency",
+            "USD",
+            "--json",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -111,9 +165,21 @@ fn headless_payments_and_no_secret_left_behind() {
     let qr = step["khqr"].as_str().unwrap();
     assert_eq!(khqr::md5_hex(qr), step["md5"].as_str().unwrap());
     assert_eq!(khqr::decode(qr).amount().unwrap().to_string(), "12.50");
-    let http = reqwest::blocking::Client::builder().redirect(reqwest::redirect::Policy::none()).timeout(Duration::from_secs(20)).build().unwrap();
-    let paid: Value = http.post(format!("{origin}/sim/bakong/pay")).json(&json!({"qr": qr, "fromAccountId": "cli@aclb"})).send().unwrap().json().unwrap();
-    let rest: Vec<Value> = lines.map(|l| serde_json::from_str(&l.unwrap()).unwrap()).collect();
+    let http = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+    let paid: Value = http
+        .post(format!("{origin}/sim/bakong/pay"))
+        .json(&json!({"qr": qr, "fromAccountId": "cli@aclb"}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let rest: Vec<Value> = lines
+        .map(|l| serde_json::from_str(&l.unwrap()).unwrap())
+        .collect();
     assert!(child.wait().unwrap().success());
     let fin = rest.last().unwrap();
     assert_eq!(fin["state"], "settled", "{rest:?}");
@@ -131,7 +197,13 @@ fn headless_payments_and_no_secret_left_behind() {
     let step: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
     assert_eq!(step["kind"], "redirect");
     let url = step["redirect_url"].as_str().unwrap();
-    let pid = url.split("paymentId=").nth(1).unwrap().split('&').next().unwrap();
+    let pid = url
+        .split("paymentId=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
     let v: Value = http
         .post(format!("{origin}/sim/bkash/checkout/{pid}"))
         .json(&json!({"wallet": "01770618575", "otp": "123456", "pin": "12121", "action": "pay"}))
@@ -140,11 +212,16 @@ fn headless_payments_and_no_secret_left_behind() {
         .json()
         .unwrap();
     let back = v["redirect"].as_str().unwrap();
-    assert!(back.starts_with(&format!("http://127.0.0.1:{port}/bkash/callback")), "{back}");
+    assert!(
+        back.starts_with(&format!("http://127.0.0.1:{port}/bkash/callback")),
+        "{back}"
+    );
     let page = http.get(back).send().unwrap();
     assert_eq!(page.status(), 200);
     assert!(page.text().unwrap().contains("Paid"));
-    let rest: Vec<Value> = lines.map(|l| serde_json::from_str(&l.unwrap()).unwrap()).collect();
+    let rest: Vec<Value> = lines
+        .map(|l| serde_json::from_str(&l.unwrap()).unwrap())
+        .collect();
     assert!(child.wait().unwrap().success());
     let fin = rest.last().unwrap();
     assert_eq!(fin["state"], "settled");
@@ -155,7 +232,9 @@ fn headless_payments_and_no_secret_left_behind() {
     let s = cli.json_lines(&["status", &trx, "--json"]);
     assert_eq!(s[0]["state"], "settled");
     assert!(s[0]["events"].as_array().unwrap().len() >= 4);
-    let r = cli.json_lines(&["refund", &trx, "--amount", "50", "--reason", "damaged", "--json"]);
+    let r = cli.json_lines(&[
+        "refund", &trx, "--amount", "50", "--reason", "damaged", "--json",
+    ]);
     assert_eq!(r[0]["state"], "partially_refunded");
     assert_eq!(r[0]["refunded"], "50.00");
     let (code, _, err) = cli.run(&["refund", &khqr_id]);
@@ -173,7 +252,11 @@ fn headless_payments_and_no_secret_left_behind() {
     let (code, _, err) = cli.run(&["status", "no-such-payment"]);
     assert_eq!(code, 1);
     assert!(err.contains("no payment matches"), "{err}");
-    std::fs::write(cli.home.path().join("till.toml"), "[business_day]\ncutoff = \"25:00\"\n").unwrap();
+    std::fs::write(
+        cli.home.path().join("till.toml"),
+        "[business_day]\ncutoff = \"25:00\"\n",
+    )
+    .unwrap();
     let (code, _, err) = cli.run(&["list"]);
     assert_eq!(code, 1);
     assert!(err.contains("business_day.cutoff"), "{err}");
@@ -191,14 +274,27 @@ fn headless_payments_and_no_secret_left_behind() {
             }
             let bytes = std::fs::read(&p).unwrap();
             for s in &cli.secrets {
-                assert!(!bytes.windows(s.len()).any(|w| w == s.as_bytes()), "a secret is in {}", p.display());
+                assert!(
+                    !bytes.windows(s.len()).any(|w| w == s.as_bytes()),
+                    "a secret is in {}",
+                    p.display()
+                );
             }
-            scanned.push((p.file_name().unwrap().to_string_lossy().into_owned(), bytes.len()));
+            scanned.push((
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                bytes.len(),
+            ));
         }
     }
     let names: Vec<_> = scanned.iter().map(|(n, _)| n.as_str()).collect();
-    assert!(names.contains(&"journal.db") && names.contains(&"till.log"), "{scanned:?}");
-    assert!(scanned.iter().find(|(n, _)| n == "till.log").unwrap().1 > 1000, "logs were written");
+    assert!(
+        names.contains(&"journal.db") && names.contains(&"till.log"),
+        "{scanned:?}"
+    );
+    assert!(
+        scanned.iter().find(|(n, _)| n == "till.log").unwrap().1 > 1000,
+        "logs were written"
+    );
     println!("scanned for secrets: {scanned:?}");
     let _ = cli.run(&["secret", "delete", "bakong.token"]);
     rt.block_on(sandbox.shutdown());

@@ -365,7 +365,12 @@ fn killed_at_random_instants_loses_and_doubles_nothing() {
         all.len()
     );
     // After all of that, no configured secret is in the journal or the logs.
-    let secrets: Vec<&str> = env.vars.iter().filter(|(k, _)| k.starts_with("TILL_SECRET_")).map(|(_, v)| v.as_str()).collect();
+    let secrets: Vec<&str> = env
+        .vars
+        .iter()
+        .filter(|(k, _)| k.starts_with("TILL_SECRET_"))
+        .map(|(_, v)| v.as_str())
+        .collect();
     let mut stack = vec![home.path().to_owned()];
     let mut files = 0;
     while let Some(dir) = stack.pop() {
@@ -378,7 +383,11 @@ fn killed_at_random_instants_loses_and_doubles_nothing() {
             files += 1;
             let bytes = std::fs::read(&p).unwrap();
             for s in &secrets {
-                assert!(!bytes.windows(s.len()).any(|w| w == s.as_bytes()), "a secret is in {}", p.display());
+                assert!(
+                    !bytes.windows(s.len()).any(|w| w == s.as_bytes()),
+                    "a secret is in {}",
+                    p.display()
+                );
             }
         }
     }

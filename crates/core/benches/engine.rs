@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 use till_core::journal::payments::{Change, NewPayment};
 use till_core::journal::{Journal, JournalContext};
 use till_core::secrets::{names, EnvOverlay, KeyringStore, Secret, SecretStore};
-use till_core::{Amount, Clock, Config, Currency, Engine, EngineEvent, EngineOptions, PaymentState, ProviderKind};
+use till_core::{
+    Amount, Clock, Config, Currency, Engine, EngineEvent, EngineOptions, PaymentState, ProviderKind,
+};
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
@@ -49,7 +51,8 @@ fn transitions(n: usize) -> Vec<(String, String)> {
         lat.push(t.elapsed());
         for to in [PaymentState::AwaitingCustomer, PaymentState::Settled] {
             let t = Instant::now();
-            j.transition(&p.id, to, &Change::default(), None, Utc::now()).unwrap();
+            j.transition(&p.id, to, &Change::default(), None, Utc::now())
+                .unwrap();
             lat.push(t.elapsed());
         }
     }
@@ -57,23 +60,42 @@ fn transitions(n: usize) -> Vec<(String, String)> {
     lat.sort();
     let count = lat.len();
     vec![
-        ("durable transitions (create + 2 state changes, each one fsynced transaction)".into(), count.to_string()),
+        (
+            "durable transitions (create + 2 state changes, each one fsynced transaction)".into(),
+            count.to_string(),
+        ),
         ("wall time".into(), format!("{:.2} s", wall.as_secs_f64())),
-        ("transitions per second".into(), format!("{:.0}", count as f64 / wall.as_secs_f64())),
-        ("latency p50".into(), format!("{:.2} ms", percentile(&lat, 0.50).as_secs_f64() * 1e3)),
-        ("latency p99".into(), format!("{:.2} ms", percentile(&lat, 0.99).as_secs_f64() * 1e3)),
-        ("latency max".into(), format!("{:.2} ms", lat.last().unwrap().as_secs_f64() * 1e3)),
+        (
+            "transitions per second".into(),
+            format!("{:.0}", count as f64 / wall.as_secs_f64()),
+        ),
+        (
+            "latency p50".into(),
+            format!("{:.2} ms", percentile(&lat, 0.50).as_secs_f64() * 1e3),
+        ),
+        (
+            "latency p99".into(),
+            format!("{:.2} ms", percentile(&lat, 0.99).as_secs_f64() * 1e3),
+        ),
+        (
+            "latency max".into(),
+            format!("{:.2} ms", lat.last().unwrap().as_secs_f64() * 1e3),
+        ),
     ]
 }
 
 async fn detection(payments: usize) -> Vec<(String, String)> {
-    let sandbox = till_sandbox::start(till_sandbox::Config::default()).await.unwrap();
+    let sandbox = till_sandbox::start(till_sandbox::Config::default())
+        .await
+        .unwrap();
     let home = tempfile::tempdir().unwrap();
     let service = format!("till-bench-{}", ulid::Ulid::new());
     let store = KeyringStore::new(service.clone());
     let token = sandbox.bakong_token();
     // Headless runs may take secrets from the environment; the keyring is tried first here.
-    let secrets: Arc<dyn SecretStore> = match store.set(names::BAKONG_TOKEN, &Secret::new(token.clone())) {
+    let secrets: Arc<dyn SecretStore> = match store
+        .set(names::BAKONG_TOKEN, &Secret::new(token.clone()))
+    {
         Ok(()) => Arc::new(KeyringStore::new(service.clone())),
         Err(_) => {
             // SAFETY: single-threaded set-up before any engine task runs.
@@ -85,7 +107,10 @@ async fn detection(payments: usize) -> Vec<(String, String)> {
         till_core::config::DEFAULTS_TOML,
         None,
         [
-            ("TILL__BAKONG__BASE_URL".to_string(), sandbox.bakong_base_url()),
+            (
+                "TILL__BAKONG__BASE_URL".to_string(),
+                sandbox.bakong_base_url(),
+            ),
             ("TILL__BKASH__ENABLED".to_string(), "false".to_string()),
         ]
         .into_iter(),
@@ -116,10 +141,16 @@ async fn detection(payments: usize) -> Vec<(String, String)> {
     let mut pending = Vec::new();
     for i in 0..payments {
         let c = engine
-            .charge(ProviderKind::Bakong, Amount::parse(&format!("{}", 4000 + i * 100), Currency::Khr).unwrap(), "bench")
+            .charge(
+                ProviderKind::Bakong,
+                Amount::parse(&format!("{}", 4000 + i * 100), Currency::Khr).unwrap(),
+                "bench",
+            )
             .await
             .unwrap();
-        let till_core::CustomerStep::Khqr { khqr, .. } = c.step else { unreachable!() };
+        let till_core::CustomerStep::Khqr { khqr, .. } = c.step else {
+            unreachable!()
+        };
         let delay = Duration::from_millis(2000 + (i as u64 * 7919) % 10_000);
         pending.push((c.payment.id.clone(), khqr, Instant::now() + delay));
         waits.push(delay);
@@ -131,7 +162,9 @@ async fn detection(payments: usize) -> Vec<(String, String)> {
     let mut paid_at = std::collections::HashMap::new();
     let mut next = 0;
     while latencies.len() < payments {
-        let until_next = pending.get(next).map(|(_, _, at)| at.saturating_duration_since(Instant::now()));
+        let until_next = pending
+            .get(next)
+            .map(|(_, _, at)| at.saturating_duration_since(Instant::now()));
         tokio::select! {
             _ = tokio::time::sleep(until_next.unwrap_or(Duration::from_secs(3600))), if until_next.is_some() => {
                 let (id, qr, _) = &pending[next];
@@ -164,14 +197,38 @@ async fn detection(payments: usize) -> Vec<(String, String)> {
     let _ = store.delete(names::BAKONG_TOKEN);
     latencies.sort();
     vec![
-        ("KHQR payments (paid 2–12 s after display)".into(), format!("{} of {payments} detected", latencies.len())),
+        (
+            "KHQR payments (paid 2–12 s after display)".into(),
+            format!("{} of {payments} detected", latencies.len()),
+        ),
         ("poll schedule".into(), schedule),
-        ("detection latency p50 (pay → settled event)".into(), format!("{:.0} ms", percentile(&latencies, 0.5).as_secs_f64() * 1e3)),
-        ("detection latency p95".into(), format!("{:.0} ms", percentile(&latencies, 0.95).as_secs_f64() * 1e3)),
-        ("detection latency max".into(), format!("{:.0} ms", latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3)),
-        ("poll ticks / Bakong requests".into(), format!("{} / {}", stats.ticks, stats.requests)),
-        ("Bakong requests per payment".into(), format!("{:.2}", stats.requests as f64 / payments as f64)),
-        ("most requests in one tick".into(), stats.max_requests_in_a_tick.to_string()),
+        (
+            "detection latency p50 (pay → settled event)".into(),
+            format!("{:.0} ms", percentile(&latencies, 0.5).as_secs_f64() * 1e3),
+        ),
+        (
+            "detection latency p95".into(),
+            format!("{:.0} ms", percentile(&latencies, 0.95).as_secs_f64() * 1e3),
+        ),
+        (
+            "detection latency max".into(),
+            format!(
+                "{:.0} ms",
+                latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3
+            ),
+        ),
+        (
+            "poll ticks / Bakong requests".into(),
+            format!("{} / {}", stats.ticks, stats.requests),
+        ),
+        (
+            "Bakong requests per payment".into(),
+            format!("{:.2}", stats.requests as f64 / payments as f64),
+        ),
+        (
+            "most requests in one tick".into(),
+            stats.max_requests_in_a_tick.to_string(),
+        ),
     ]
 }
 
