@@ -78,7 +78,7 @@ impl Engine {
         };
         if !self.with_journal(|j| j.claim_execute(&p.id, self.now()))? {
             Box::pin(self.resolve_authorized(p)).await?;
-            return Ok(self.payment(&p.id)?);
+            return self.payment(&p.id);
         }
         let out = bkash.execute(&pid).await;
         self.note_health(ProviderKind::Bkash, &out);

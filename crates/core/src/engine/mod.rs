@@ -64,7 +64,7 @@ pub enum EngineError {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EngineEvent {
     /// A payment changed (state or fields).
-    Payment { payment: Payment },
+    Payment { payment: Box<Payment> },
     /// A provider went offline or came back.
     ProviderHealth {
         provider: ProviderKind,
@@ -340,10 +340,9 @@ impl Engine {
     }
 
     pub(crate) fn emit(&self, p: &Payment) {
-        let _ = self
-            .inner
-            .events
-            .send(EngineEvent::Payment { payment: p.clone() });
+        let _ = self.inner.events.send(EngineEvent::Payment {
+            payment: Box::new(p.clone()),
+        });
     }
 
     /// Live updates: every payment change and provider health change.
@@ -664,8 +663,8 @@ impl Engine {
                 return Ok(p);
             }
             match tokio::time::timeout_at(deadline, rx.recv()).await {
-                Err(_) => return Ok(self.payment(id)?),
-                Ok(Err(broadcast::error::RecvError::Closed)) => return Ok(self.payment(id)?),
+                Err(_) => return self.payment(id),
+                Ok(Err(broadcast::error::RecvError::Closed)) => return self.payment(id),
                 Ok(_) => {}
             }
         }

@@ -12,7 +12,6 @@ pub struct Rig {
     pub engine: Engine,
     pub home: tempfile::TempDir,
     pub secrets: Arc<KeyringStore>,
-    pub service: String,
     pub clock: Clock,
     pub http: reqwest::Client,
     pub overrides: Vec<(String, String)>,
@@ -27,7 +26,7 @@ pub async fn rig_with(sb: till_sandbox::Config, overrides: &[(&str, &str)]) -> R
     let sandbox = till_sandbox::start(sb).await.expect("sandbox starts");
     let home = tempfile::tempdir().unwrap();
     let service = format!("till-test-{}", ulid::Ulid::new());
-    let secrets = Arc::new(KeyringStore::new(service.clone()));
+    let secrets = Arc::new(KeyringStore::new(service));
     let c = &sandbox.config().bkash;
     for (n, v) in [
         (names::BKASH_USERNAME, c.username.clone()),
@@ -76,7 +75,6 @@ pub async fn rig_with(sb: till_sandbox::Config, overrides: &[(&str, &str)]) -> R
         engine,
         home,
         secrets,
-        service,
         clock,
         http: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
