@@ -152,7 +152,7 @@ fn killed_at_random_instants_loses_and_doubles_nothing() {
             _ => (format!("{}.{:02}", 10 + iteration, iteration % 100), "BDT"),
         };
         // Every fifth round the process being killed is a bare restart (recovery).
-        let recovering = iteration % 5 == 0;
+        let recovering = iteration.is_multiple_of(5);
         let mut child = if recovering {
             env.command(&["recover", "--wait", "5"])
                 .stdout(Stdio::null())
@@ -228,7 +228,7 @@ fn killed_at_random_instants_loses_and_doubles_nothing() {
         if kill(&mut child) {
             kills += 1;
         }
-        if iteration % 25 == 0 {
+        if iteration.is_multiple_of(25) {
             println!(
                 "  {iteration} rounds, {kills} kills, {:.0?}",
                 started.elapsed()
