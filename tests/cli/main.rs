@@ -5,26 +5,9 @@
 
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
-
-fn till_binary() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_owned();
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    let bin = target.join("debug").join("till");
-    assert!(
-        bin.exists(),
-        "{} is missing: run `cargo build -p till-app` first",
-        bin.display()
-    );
-    bin
-}
+use till_tests::{app_binary, assert_no_secret_under, free_port};
 
 struct Cli {
     home: tempfile::TempDir,
@@ -34,7 +17,7 @@ struct Cli {
 
 impl Cli {
     fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(till_binary());
+        let mut c = Command::new(app_binary().unwrap_or_else(|e| panic!("{e}")));
         c.arg("--home")
             .arg(self.home.path())
             .args(args)
@@ -61,14 +44,6 @@ impl Cli {
             .map(|l| serde_json::from_str(l).unwrap())
             .collect()
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 #[test]
@@ -263,29 +238,8 @@ fn headless_payments_and_no_secret_left_behind() {
     std::fs::remove_file(cli.home.path().join("till.toml")).unwrap();
 
     // Nothing secret in the journal or the logs.
-    let mut scanned = Vec::new();
-    let mut stack = vec![cli.home.path().to_owned()];
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-                continue;
-            }
-            let bytes = std::fs::read(&p).unwrap();
-            for s in &cli.secrets {
-                assert!(
-                    !bytes.windows(s.len()).any(|w| w == s.as_bytes()),
-                    "a secret is in {}",
-                    p.display()
-                );
-            }
-            scanned.push((
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                bytes.len(),
-            ));
-        }
-    }
+    let secrets: Vec<&str> = cli.secrets.iter().map(String::as_str).collect();
+    let scanned = assert_no_secret_under(cli.home.path(), &secrets);
     let names: Vec<_> = scanned.iter().map(|(n, _)| n.as_str()).collect();
     assert!(
         names.contains(&"journal.db") && names.contains(&"till.log"),

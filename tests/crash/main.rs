@@ -11,38 +11,14 @@ use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use till_core::journal::outbox::EventType;
 use till_core::journal::{Journal, JournalContext};
 use till_core::{PaymentState, ProviderKind};
-
-fn till_binary() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_owned();
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    let bin = target.join("debug").join("till");
-    assert!(
-        bin.exists(),
-        "{} is missing: run `cargo build -p till-app` first (scripts/test.sh does)",
-        bin.display()
-    );
-    bin
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use till_tests::{app_binary, assert_no_secret_under, free_port};
 
 struct Env {
     bin: PathBuf,
@@ -98,7 +74,7 @@ fn killed_at_random_instants_loses_and_doubles_nothing() {
     let callback_port = free_port();
     let bk = sandbox.config().bkash.clone();
     let env = Env {
-        bin: till_binary(),
+        bin: app_binary().unwrap_or_else(|e| panic!("{e}")),
         home: home.path().to_owned(),
         vars: vec![
             ("TILL__BKASH__BASE_URL".into(), sandbox.bkash_base_url()),
@@ -371,26 +347,7 @@ fn killed_at_random_instants_loses_and_doubles_nothing() {
         .filter(|(k, _)| k.starts_with("TILL_SECRET_"))
         .map(|(_, v)| v.as_str())
         .collect();
-    let mut stack = vec![home.path().to_owned()];
-    let mut files = 0;
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-                continue;
-            }
-            files += 1;
-            let bytes = std::fs::read(&p).unwrap();
-            for s in &secrets {
-                assert!(
-                    !bytes.windows(s.len()).any(|w| w == s.as_bytes()),
-                    "a secret is in {}",
-                    p.display()
-                );
-            }
-        }
-    }
+    let files = assert_no_secret_under(home.path(), &secrets).len();
     assert!(files >= 2, "journal and log were scanned");
     rt.block_on(sandbox.shutdown());
 }

@@ -66,6 +66,37 @@ pub fn free_port() -> u16 {
         .expect("bind an ephemeral port")
 }
 
+/// Every file under `dir` (recursively), as (file name, size), after
+/// asserting that none of them contains any of `secrets` byte for byte.
+pub fn assert_no_secret_under(dir: &Path, secrets: &[&str]) -> Vec<(String, usize)> {
+    let mut scanned = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(dir).expect("read a data directory") {
+            let p = e.expect("a directory entry").path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let bytes = std::fs::read(&p).expect("read a data file");
+            for s in secrets {
+                assert!(
+                    !bytes.windows(s.len()).any(|w| w == s.as_bytes()),
+                    "a secret is in {}",
+                    p.display()
+                );
+            }
+            let name = p
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            scanned.push((name, bytes.len()));
+        }
+    }
+    scanned
+}
+
 fn wait_for_port(port: u16, deadline: Duration, what: &str, child: &mut Child) -> Result<()> {
     let start = Instant::now();
     while start.elapsed() < deadline {
