@@ -14,10 +14,29 @@ fn main() {
     std::env::set_current_dir(&root).expect("enter the workspace root");
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(
         tauri_build::AppManifest::new().commands(&[
-            "show_khqr",
-            "clear_customer",
-            "customer_state",
             "terminal_info",
+            "terminal_status",
+            "charge",
+            "cancel",
+            "recent",
+            "payment",
+            "demo_pay",
+            "open_manager",
+            "customer_state",
+            "manager_pin_state",
+            "manager_set_pin",
+            "manager_unlock",
+            "manager_lock",
+            "manager_change_pin",
+            "manager_payments",
+            "manager_payment",
+            "manager_refund",
+            "manager_recheck",
+            "manager_sync",
+            "manager_settings",
+            "manager_save_settings",
+            "manager_set_secret",
+            "manager_audit_log",
         ]),
     ))
     .expect("tauri-build failed");

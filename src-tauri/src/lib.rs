@@ -1,57 +1,113 @@
-//! Till desktop shell — definition and glue, nothing else.
+//! Till desktop shell — definition and glue, nothing else. The payment logic
+//! is `till-core`'s; this crate puts it in windows.
 //!
 //! Layout:
-//! - [`cli`]: the headless command line (`till charge|status|cancel|refund|list|recover|secret`).
-//! - [`config`]: the terminal's configuration file (shop and KHQR merchant profile).
-//! - [`money`]: keyed-amount parsing for the cashier (exact decimals, per-currency exponent).
-//! - [`commands`]: the IPC commands each window may call (see the capabilities in
-//!   `tauri.conf.json`: every window is allowed only its own commands).
-//! - [`display`]: what the customer display shows, kept in one place so a display window
-//!   that (re)loads late can ask for the current state.
-//! - [`windows`]: window placement (customer display on a second monitor).
+//! - [`cli`]: the headless command line (`till charge|status|…`), no window.
+//! - [`terminal`]: the running engine (plus the demo's in-process sandbox and
+//!   hub), the customer display's state and the manager PIN; re-opened in place
+//!   when settings change.
+//! - [`demo`]: demo mode, `till-sandbox` + `till-hub` on loopback.
+//! - [`commands`]: the IPC commands, one file per window (`cashier`,
+//!   `customer`, `manager`); the capabilities in `tauri.conf.json` give each
+//!   window only its own.
+//! - [`events`]: engine events to the windows.
+//! - [`display`]: what the customer display shows.
+//! - [`checkout`]: the bKash page's webview and its callback, caught in-app.
+//! - [`views`]: payments and status as the pages receive them.
+//! - [`pin`]: the manager PIN (Argon2id).
+//! - [`settings`]: the settings screen's keys of `till.toml`.
+//! - [`windows`]: window placement, the manager window.
 
+pub mod checkout;
 pub mod cli;
 pub mod commands;
-pub mod config;
+pub mod demo;
 pub mod display;
-pub mod money;
+pub mod events;
+pub mod pin;
+pub mod settings;
+pub mod terminal;
+pub mod views;
 pub mod windows;
 
+use std::path::PathBuf;
 use tauri::Manager;
 
-/// Start the app: load the configuration, register the commands, place the windows.
-pub fn run() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,till_app=debug".into()),
-        )
-        .init();
-
-    let config = match config::Config::load() {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("till: {e:#}");
-            std::process::exit(2);
-        }
-    };
-    tracing::info!(source = %config.source, "configuration loaded");
+/// Start the app on `home` (default: `$TILL_HOME` or `~/.local/share/till`).
+pub fn run(home: Option<PathBuf>) {
+    let home = home.unwrap_or_else(till_core::engine::default_home);
+    let _log = cli::init_logging(&home);
+    let started = std::time::Instant::now();
 
     tauri::Builder::default()
-        .manage(commands::AppState::new(config))
+        // First, so a second launch only brings the running one forward.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            if let Some(w) = app.get_webview_window(windows::CASHIER) {
+                let _ = w.unminimize();
+                let _ = w.set_focus();
+            }
+        }))
+        .plugin(
+            tauri_plugin_window_state::Builder::default()
+                .with_denylist(&[checkout::LABEL])
+                .build(),
+        )
         .invoke_handler(tauri::generate_handler![
-            commands::show_khqr,
-            commands::clear_customer,
-            commands::customer_state,
             commands::terminal_info,
+            commands::terminal_status,
+            commands::cashier::charge,
+            commands::cashier::cancel,
+            commands::cashier::recent,
+            commands::cashier::payment,
+            commands::cashier::demo_pay,
+            commands::cashier::open_manager,
+            commands::customer::customer_state,
+            commands::manager::manager_pin_state,
+            commands::manager::manager_set_pin,
+            commands::manager::manager_unlock,
+            commands::manager::manager_lock,
+            commands::manager::manager_change_pin,
+            commands::manager::manager_payments,
+            commands::manager::manager_payment,
+            commands::manager::manager_refund,
+            commands::manager::manager_recheck,
+            commands::manager::manager_sync,
+            commands::manager::manager_settings,
+            commands::manager::manager_save_settings,
+            commands::manager::manager_set_secret,
+            commands::manager::manager_audit_log,
         ])
-        .setup(|app| {
-            windows::place_customer_display(app.handle());
+        .setup(move |app| {
+            let terminal = tauri::async_runtime::block_on(terminal::Terminal::open(home));
+            app.manage(terminal.clone());
+            let handle = app.handle().clone();
+            tauri::async_runtime::block_on(terminal.attach(&handle));
+            let kiosk = tauri::async_runtime::block_on(terminal.engine())
+                .map(|e| e.config().display.kiosk)
+                .unwrap_or(false);
+            windows::place_customer_display(app.handle(), kiosk);
             if let Some(w) = app.get_webview_window(windows::CASHIER) {
                 let _ = w.set_focus();
             }
+            tracing::info!(ms = started.elapsed().as_millis() as u64, "app set up");
             Ok(())
         })
-        .run(tauri::generate_context!("../tauri.conf.json"))
-        .expect("error while running Till");
+        .on_window_event(|window, event| {
+            if let tauri::WindowEvent::Destroyed = event {
+                if window.label() == windows::MANAGER {
+                    if let Some(t) = window.try_state::<terminal::Shared>() {
+                        t.pin.lock();
+                    }
+                }
+            }
+        })
+        .build(tauri::generate_context!("../tauri.conf.json"))
+        .expect("error while building Till")
+        .run(|app, event| {
+            if let tauri::RunEvent::Exit = event {
+                if let Some(t) = app.try_state::<terminal::Shared>() {
+                    tauri::async_runtime::block_on(t.shutdown());
+                }
+            }
+        });
 }

@@ -8,5 +8,5 @@ fn main() {
     if cli.command.is_some() {
         std::process::exit(till_app::cli::run(cli));
     }
-    till_app::run();
+    till_app::run(cli.home);
 }

@@ -1,13 +1,16 @@
-//! Window placement: the customer display goes to a second monitor when there is one.
+//! Windows: the cashier's, the customer display (on a second monitor when
+//! there is one, fullscreen with `display.kiosk`), the manager's (opened on
+//! demand) and the bKash checkout page (see [`crate::checkout`]).
 
-use tauri::{AppHandle, Manager, PhysicalPosition};
+use tauri::{AppHandle, Manager, PhysicalPosition, WebviewUrl, WebviewWindowBuilder};
 
 pub const CASHIER: &str = "cashier";
 pub const CUSTOMER: &str = "customer";
+pub const MANAGER: &str = "manager";
 
 /// Move the customer display onto a monitor other than the cashier's and fill it; with a single
-/// monitor it stays a normal window beside the cashier's.
-pub fn place_customer_display(app: &AppHandle) {
+/// monitor it stays a normal window beside the cashier's (where the user last put it).
+pub fn place_customer_display(app: &AppHandle, kiosk: bool) {
     let Some(customer) = app.get_webview_window(CUSTOMER) else {
         return;
     };
@@ -28,8 +31,26 @@ pub fn place_customer_display(app: &AppHandle) {
         tracing::info!(monitor = ?monitor.name(), "customer display on the second monitor");
         let _ = customer.set_position(PhysicalPosition::new(pos.x, pos.y));
         let _ = customer.set_size(*monitor.size());
-        if std::env::var_os("TILL_KIOSK").is_some() {
-            let _ = customer.set_fullscreen(true);
-        }
     }
+    if kiosk {
+        let _ = customer.set_fullscreen(true);
+    }
+}
+
+/// Open the manager window, or bring it forward.
+pub fn open_manager(app: &AppHandle) -> Result<(), String> {
+    if let Some(w) = app.get_webview_window(MANAGER) {
+        let _ = w.unminimize();
+        let _ = w.show();
+        let _ = w.set_focus();
+        return Ok(());
+    }
+    WebviewWindowBuilder::new(app, MANAGER, WebviewUrl::App("manager.html".into()))
+        .title("Till — Manager")
+        .inner_size(1180.0, 820.0)
+        .min_inner_size(760.0, 560.0)
+        .focused(true)
+        .build()
+        .map(|_| ())
+        .map_err(|e| format!("Cannot open the manager window: {e}"))
 }

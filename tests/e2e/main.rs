@@ -1,6 +1,18 @@
-//! End-to-end tests of the real Till window, one binary with shared helpers (`till_tests`).
+//! End-to-end tests of the real Till app, one binary with shared helpers
+//! (`till_tests` and [`util`]).
 //!
-//! Each test starts its own Xvfb, `tauri-driver` and the built app (`target/debug/till`), so
-//! they need: xvfb, webkit2gtk-driver, tauri-driver. The README's test command installs them.
+//! Each scenario starts its own Xvfb, `tauri-driver` (which runs
+//! `WebKitWebDriver`) and the built app (`target/debug/till`); they take turns,
+//! since the app is single-instance. They need xvfb, webkit2gtk-driver and
+//! tauri-driver: the README's test command installs them.
+//!
+//! 1. [`khqr`]: demo mode, a KHQR paid through the sandbox.
+//! 2. and 3. [`bkash`]: the checkout page in the customer display's webview.
+//! 4. [`manager`]: PIN, reconciliation, a partial refund.
+//! 5. [`offline`]: providers and hub stopped and back.
 
-mod khqr_slice;
+mod bkash;
+mod khqr;
+mod manager;
+mod offline;
+mod util;

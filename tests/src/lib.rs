@@ -238,33 +238,62 @@ impl Drop for TauriDriver {
     }
 }
 
+/// The app is a single instance per desktop session: sessions take turns.
+static ONE_APP_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// How to start the app.
+#[derive(Default)]
+pub struct AppOptions {
+    /// Extra environment (`TILL__…` settings, `TILL_SECRET_…` credentials).
+    pub env: Vec<(String, String)>,
+    /// Written to `<till home>/till.toml` before the app starts.
+    pub till_toml: Option<String>,
+}
+
 /// The real app, started through WebDriver in its own display, config and data directories.
 pub struct AppSession {
     pub client: fantoccini::Client,
+    /// The test's HOME.
     pub home: PathBuf,
-    // Dropped in this order: the driver (and the app it started), then the X server.
+    /// The app's data directory (`TILL_HOME`): journal, till.toml, logs, demo/.
+    pub till_home: PathBuf,
+    // Dropped in this order: the driver (and the app it started), the X server, then the turn.
     _driver: TauriDriver,
     _xvfb: Xvfb,
+    _turn: tokio::sync::MutexGuard<'static, ()>,
 }
 
 impl AppSession {
-    /// Start the app with a fresh HOME (so no user configuration leaks in).
+    /// Start the app with a fresh HOME (so no user configuration leaks in): demo mode.
     pub async fn start(test_name: &str) -> Result<Self> {
+        Self::start_with(test_name, AppOptions::default()).await
+    }
+
+    /// Start the app with a fresh HOME, the given settings and environment.
+    pub async fn start_with(test_name: &str, options: AppOptions) -> Result<Self> {
+        let turn = ONE_APP_AT_A_TIME.lock().await;
         let app = app_binary()?;
         let home = target_dir().join("e2e-home").join(test_name);
         let _ = std::fs::remove_dir_all(&home);
         std::fs::create_dir_all(&home)?;
+        let till_home = home.join("till");
+        std::fs::create_dir_all(&till_home)?;
+        if let Some(toml) = &options.till_toml {
+            std::fs::write(till_home.join("till.toml"), toml)?;
+        }
         let xvfb = Xvfb::start(1920, 1080)?;
         let xdg_config = home.join(".config");
         let xdg_data = home.join(".local/share");
-        let driver = TauriDriver::start(
-            &xvfb.display,
-            &[
-                ("HOME", &home),
-                ("XDG_CONFIG_HOME", &xdg_config),
-                ("XDG_DATA_HOME", &xdg_data),
-            ],
-        )?;
+        let mut env: Vec<(String, PathBuf)> = vec![
+            ("HOME".into(), home.clone()),
+            ("XDG_CONFIG_HOME".into(), xdg_config),
+            ("XDG_DATA_HOME".into(), xdg_data),
+            ("TILL_HOME".into(), till_home.clone()),
+        ];
+        env.extend(options.env.iter().map(|(k, v)| (k.clone(), PathBuf::from(v))));
+        let env_refs: Vec<(&str, &Path)> =
+            env.iter().map(|(k, v)| (k.as_str(), v.as_path())).collect();
+        let driver = TauriDriver::start(&xvfb.display, &env_refs)?;
         let caps = serde_json::json!({
             "browserName": "wry",
             "tauri:options": { "application": app },
@@ -289,8 +318,10 @@ impl AppSession {
         Ok(Self {
             client,
             home,
+            till_home,
             _driver: driver,
             _xvfb: xvfb,
+            _turn: turn,
         })
     }
 

@@ -1,20 +1,40 @@
-// Customer display: idle shop name, or the KHQR to scan with a countdown.
-// It only shows things; everything it knows comes from the terminal.
+// Customer display: idle shop name, the KHQR to scan with a countdown, the wallet while the
+// customer is on the bKash page, then a large result. It only shows things; everything it
+// knows comes from the terminal (display://changed), and it can change nothing.
 "use strict";
 
 (() => {
-  const { invoke, listen, countdown, el, text } = window.Till;
+  const { invoke, listen, countdown, el, fill, TEXT } = window.Till;
+  const C = TEXT.customer;
   let current = null;
   let timer = null;
+  let info = null;
+
+  // English plus the wallet's language: Khmer for KHQR, Bangla for bKash (and demo).
+  function altLang(provider) {
+    return provider === "bakong" ? "km" : "bn";
+  }
+  function both(enId, altId, key, provider, vars) {
+    const alt = altLang(provider);
+    el(enId).textContent = fill(C.en[key], vars);
+    const a = el(altId);
+    a.textContent = fill(C[alt][key], vars);
+    a.className = `${a.className.replace(/\b(km|bn)\b/g, "").trim()} ${alt}`.trim();
+    a.lang = alt;
+  }
 
   function show(screen) {
     document.body.dataset.screen = screen;
-    for (const id of ["idle", "khqr", "expired"]) el(id).hidden = id !== screen;
+    for (const id of ["idle", "khqr", "wallet", "result"]) el(id).hidden = id !== screen;
+  }
+
+  function stop() {
+    if (timer) clearInterval(timer);
+    timer = null;
   }
 
   function idle() {
-    if (timer) clearInterval(timer);
-    timer = null;
+    stop();
     current = null;
     const qr = el("qr");
     qr.replaceChildren();
@@ -23,53 +43,85 @@
     show("idle");
   }
 
-  function tick() {
-    if (!current) return;
-    const left = current.expires_ms - Date.now();
-    if (left <= 0) {
-      clearInterval(timer);
-      timer = null;
-      show("expired");
-      setTimeout(() => { if (document.body.dataset.screen === "expired") idle(); }, 5000);
-      return;
-    }
-    const c = countdown(left);
-    el("countdown").textContent = `${text.en.scan_within} ${c} · ${text.km.scan_within} ${c}`;
-    el("countdown").classList.toggle("urgent", left < 30000);
-  }
-
-  function khqr(state) {
-    current = state;
-    el("khqr-amount").textContent = state.amount_display;
+  function khqr(s) {
+    current = s;
+    el("khqr-amount").textContent = s.amount_display;
     const qr = el("qr");
-    // The SVG comes from our own khqr crate (no script in it); parse it as SVG, not HTML.
-    const doc = new DOMParser().parseFromString(state.svg, "image/svg+xml");
-    qr.replaceChildren(document.importNode(doc.documentElement, true));
-    qr.dataset.khqr = state.qr;
-    qr.dataset.md5 = state.md5;
-    qr.dataset.amount = state.amount;
-    qr.dataset.currency = state.currency;
+    if (qr.dataset.md5 !== s.md5) {
+      // The SVG comes from our own khqr crate (no script in it); parse it as SVG, not HTML.
+      const doc = new DOMParser().parseFromString(s.svg, "image/svg+xml");
+      qr.replaceChildren(document.importNode(doc.documentElement, true));
+    }
+    qr.dataset.khqr = s.qr;
+    qr.dataset.md5 = s.md5;
+    qr.dataset.amount = s.amount;
+    qr.dataset.currency = s.currency;
+    // For the benchmark: when the code was first painted.
+    if (qr.dataset.shownFor !== s.md5) {
+      qr.dataset.shownFor = s.md5;
+      requestAnimationFrame(() => { qr.dataset.shownAt = String(Date.now()); });
+    }
+    both("scan-en", "scan-km", "scan_to_pay", "bakong");
+    const note = el("offline-note");
+    note.hidden = !s.offline;
+    note.textContent = `${C.en.offline_note} · ${C.km.offline_note}`;
     show("khqr");
-    if (timer) clearInterval(timer);
+    stop();
+    const tick = () => {
+      const left = s.expires_ms - Date.now();
+      const c = countdown(left);
+      el("countdown").textContent = `${fill(C.en.scan_within, { left: c })} · ${fill(C.km.scan_within, { left: c })}`;
+      el("countdown").classList.toggle("urgent", left < 30000);
+      if (left <= 0) stop(); // the result screen comes from the terminal
+    };
     tick();
     timer = setInterval(tick, 250);
   }
 
-  function apply(state) {
-    if (state && state.screen === "khqr") khqr(state);
+  function wallet(s) {
+    stop();
+    current = s;
+    const band = el("wallet-band");
+    band.dataset.provider = s.provider;
+    el("wallet-name").textContent = s.provider === "bkash" ? "bKash · বিকাশ" : "Demo wallet · ডেমো";
+    el("wallet-amount").textContent = s.amount_display;
+    both("due-en", "due-alt", "amount_due", s.provider);
+    both("wallet-en", "wallet-alt", s.provider === "bkash" ? "bkash_page" : "demo_paying", s.provider);
+    show("wallet");
+  }
+
+  function result(s) {
+    stop();
+    current = s;
+    const ok = s.outcome === "paid";
+    const r = el("result");
+    r.dataset.outcome = s.outcome;
+    el("result-mark").textContent = ok ? "✓" : s.outcome === "flagged" ? "!" : "✗";
+    both("result-en", "result-alt", s.outcome, s.provider);
+    el("result-amount").textContent = s.amount_display;
+    el("result-ref").textContent = s.reference ? `Ref ${s.reference} · ${s.time}` : s.time;
+    show("result");
+    const wait = Math.max(0, s.until_ms - Date.now());
+    timer = setTimeout(() => { if (current === s) idle(); }, wait);
+  }
+
+  function apply(s) {
+    if (!s || s.screen === "idle") idle();
+    else if (s.screen === "khqr") khqr(s);
+    else if (s.screen === "wallet") wallet(s);
+    else if (s.screen === "result") result(s);
     else idle();
   }
 
-  el("welcome-en").textContent = text.en.welcome;
-  el("welcome-km").textContent = text.km.welcome;
-  el("scan-en").textContent = text.en.scan_to_pay;
-  el("scan-km").textContent = text.km.scan_to_pay;
-  el("expired-en").textContent = text.en.expired;
-  el("expired-km").textContent = text.km.expired;
+  el("welcome-en").textContent = C.en.welcome;
+  el("welcome-km").textContent = C.km.welcome;
+  el("welcome-bn").textContent = C.bn.welcome;
 
-  invoke("terminal_info").then((info) => {
+  invoke("terminal_info").then((i) => {
+    info = i;
     el("idle-shop").textContent = info.shop_name;
-    el("idle-shop-km").textContent = info.shop_name_km || "";
+    const alt = [info.shop_name_bn, info.shop_name_km].filter(Boolean);
+    el("idle-shop-alt").textContent = alt.join(" · ");
     el("khqr-shop").textContent = info.shop_name;
   }).catch(() => {});
 

@@ -43,6 +43,9 @@ pub struct Config {
     pub bkash: BkashSection,
     pub bakong: BakongSection,
     pub demo: DemoSection,
+    /// The desktop app's customer display.
+    #[serde(default)]
+    pub display: DisplaySection,
     pub offline: OfflineSection,
     /// Settlement sync to the shop's hub (`till-hub`).
     pub hub: HubSection,
@@ -117,6 +120,10 @@ pub struct BkashSection {
     pub callback_url: url::Url,
     /// How long the customer has on the hosted page before Till gives the payment up.
     pub checkout_window_secs: u64,
+    /// Origin of the hosted checkout page (the desktop app's webview may not
+    /// leave it). Absent: the origin of `base_url`.
+    #[serde(default)]
+    pub checkout_origin: Option<url::Url>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -134,11 +141,28 @@ pub struct BakongSection {
     pub renew_email: Option<String>,
 }
 
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DisplaySection {
+    /// Fullscreen on its monitor, no window frame to touch.
+    #[serde(default)]
+    pub kiosk: bool,
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DemoSection {
     pub enabled: bool,
     pub settle_after_ms: u64,
+    /// The desktop app starts `till-sandbox` and `till-hub` in its own
+    /// process on loopback and points bKash, Bakong and the sync at them.
+    /// On until a shop configures real providers.
+    #[serde(default = "yes")]
+    pub in_process: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -182,6 +206,16 @@ impl Config {
 
     /// `<home>/till.toml` over the defaults, then `TILL__*` environment overrides.
     pub fn load(home: &Path) -> Result<Config, ConfigError> {
+        Config::load_with(home, std::iter::empty())
+    }
+
+    /// Like [`Config::load`], with `extra` `TILL__…` pairs applied after the
+    /// environment (the desktop app's demo mode points the providers at its
+    /// in-process sandbox this way).
+    pub fn load_with(
+        home: &Path,
+        extra: impl Iterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
         let path = home.join("till.toml");
         let file = match std::fs::read_to_string(&path) {
             Ok(text) => Some((path.display().to_string(), text)),
@@ -195,7 +229,7 @@ impl Config {
         let mut c = Config::from_layers(
             DEFAULTS_TOML,
             file.as_ref().map(|(p, t)| (p.as_str(), t.as_str())),
-            std::env::vars(),
+            std::env::vars().chain(extra),
         )?;
         c.source = source;
         Ok(c)

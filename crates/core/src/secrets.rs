@@ -178,6 +178,49 @@ impl<S: SecretStore> SecretStore for EnvOverlay<S> {
     }
 }
 
+/// Values this process holds for itself (the demo sandbox's credentials and
+/// the demo hub's key), read-only and never persisted, over the inner store.
+///
+/// A name given `None` answers "not set" without asking the inner store.
+pub struct SessionOverlay {
+    values: std::collections::HashMap<String, Option<Secret>>,
+    inner: SharedSecrets,
+}
+
+impl SessionOverlay {
+    pub fn new(
+        inner: SharedSecrets,
+        values: impl IntoIterator<Item = (String, Option<Secret>)>,
+    ) -> Self {
+        SessionOverlay {
+            values: values.into_iter().collect(),
+            inner,
+        }
+    }
+}
+
+impl SecretStore for SessionOverlay {
+    fn get(&self, name: &str) -> Result<Option<Secret>, SecretError> {
+        check_name(name)?;
+        match self.values.get(name) {
+            Some(v) => Ok(v.clone()),
+            None => self.inner.get(name),
+        }
+    }
+
+    fn set(&self, name: &str, value: &Secret) -> Result<(), SecretError> {
+        if self.values.contains_key(name) {
+            // A renewed demo token: keep using what the demo gave us.
+            return Ok(());
+        }
+        self.inner.set(name, value)
+    }
+
+    fn delete(&self, name: &str) -> Result<(), SecretError> {
+        self.inner.delete(name)
+    }
+}
+
 /// In-memory store for unit tests only.
 #[cfg(test)]
 #[derive(Default)]
@@ -211,6 +254,30 @@ mod tests {
     fn secrets_never_print() {
         let s = Secret::new("hunter2");
         assert_eq!(format!("{s} {s:?}"), "*** Secret(***)");
+    }
+
+    #[test]
+    fn session_overlay_shadows_and_never_writes_through() {
+        let inner: SharedSecrets = Arc::new(MemoryStore::default());
+        inner
+            .set(names::BKASH_APP_KEY, &Secret::new("real"))
+            .unwrap();
+        let store = SessionOverlay::new(
+            inner.clone(),
+            [
+                (names::BKASH_APP_KEY.to_string(), Some(Secret::new("demo"))),
+                (names::HUB_SIGNING_KEY.to_string(), None),
+            ],
+        );
+        inner
+            .set(names::HUB_SIGNING_KEY, &Secret::new("hidden"))
+            .unwrap();
+        assert_eq!(store.get(names::HUB_SIGNING_KEY).unwrap(), None);
+        assert_eq!(store.get(names::BKASH_APP_KEY).unwrap().unwrap().expose(), "demo");
+        store.set(names::BKASH_APP_KEY, &Secret::new("x")).unwrap();
+        assert_eq!(inner.get(names::BKASH_APP_KEY).unwrap().unwrap().expose(), "real");
+        store.set(names::HUB_SECRET, &Secret::new("h")).unwrap();
+        assert_eq!(inner.get(names::HUB_SECRET).unwrap().unwrap().expose(), "h");
     }
 
     #[test]

@@ -111,7 +111,7 @@ pub async fn open_engine(home: &std::path::Path, background: bool) -> anyhow::Re
 }
 
 /// Logs go to `<home>/logs/till.log` as JSON lines (and warnings to stderr).
-fn init_logging(home: &std::path::Path) -> Option<()> {
+pub fn init_logging(home: &std::path::Path) -> Option<()> {
     use tracing_subscriber::prelude::*;
     let dir = home.join("logs");
     std::fs::create_dir_all(&dir).ok()?;

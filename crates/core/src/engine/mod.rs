@@ -356,6 +356,15 @@ impl Engine {
     }
 
     /// Providers that cannot, and why (for the screen).
+    /// The currencies a configured provider takes (none when not configured).
+    pub fn currencies_of(&self, kind: ProviderKind) -> Vec<crate::money::Currency> {
+        self.inner
+            .registry
+            .get(kind)
+            .map(|p| p.currencies())
+            .unwrap_or_default()
+    }
+
     pub fn disabled_providers(&self) -> BTreeMap<ProviderKind, String> {
         self.inner.registry.disabled().clone()
     }
@@ -675,6 +684,18 @@ impl Engine {
         limit: u32,
     ) -> Result<Vec<crate::journal::log::AuditEntry>, EngineError> {
         Ok(self.with_journal(|j| j.audit_log(limit))?)
+    }
+
+    /// Records who did what in the audit log (sign-ins, settings, exports).
+    pub fn audit(
+        &self,
+        actor: &str,
+        action: &str,
+        target: Option<&str>,
+        detail: Option<&str>,
+    ) -> Result<(), EngineError> {
+        let at = self.now();
+        Ok(self.with_journal(|j| j.audit(actor, action, target, detail, at))?)
     }
 
     pub fn journal_path(&self) -> PathBuf {

@@ -1,0 +1,130 @@
+//! The cashier window's commands: charge, cancel, recent payments, open the
+//! manager area, and (demo only) play the customer's bank app.
+
+use crate::display::{self, DisplayState};
+use crate::terminal::{Shared, UiError};
+use crate::views::PaymentView;
+use serde::Serialize;
+use tauri::{AppHandle, State};
+use till_core::{Amount, Currency, CustomerStep, ListFilter, ProviderKind};
+
+#[derive(Debug, Serialize)]
+pub struct Charged {
+    pub payment: PaymentView,
+    /// `khqr`, `checkout` (bKash page on the customer display) or `wait` (demo).
+    pub step: &'static str,
+}
+
+/// Take a payment: the amount as keyed ("1250.5"), the currency, the wallet.
+#[tauri::command]
+pub async fn charge(
+    app: AppHandle,
+    terminal: State<'_, Shared>,
+    provider: String,
+    amount: String,
+    currency: String,
+) -> Result<Charged, UiError> {
+    let engine = terminal.engine().await?;
+    let provider: ProviderKind = provider.parse()?;
+    let currency: Currency = currency.parse()?;
+    if amount.trim().is_empty() {
+        return Err("Enter an amount first.".into());
+    }
+    let amount = Amount::parse(&amount, currency)?;
+    if let Some(open) = terminal.displayed_payment() {
+        if let Ok(p) = engine.payment(&open) {
+            if p.state.is_open() {
+                return Err(UiError {
+                    message: format!(
+                        "The customer display is still busy with {} — finish or cancel it first.",
+                        p.amount.display()
+                    ),
+                });
+            }
+        }
+    }
+    let charge = engine.charge(provider, amount, "cashier").await?;
+    let payment = charge.payment;
+    let step = match &charge.step {
+        CustomerStep::Khqr { .. } => "khqr",
+        CustomerStep::Redirect { .. } => "checkout",
+        CustomerStep::Wait => "wait",
+    };
+    terminal.set_display(&app, display::waiting(&payment)?);
+    if let CustomerStep::Redirect { redirect_url, .. } = &charge.step {
+        if let Err(message) = crate::checkout::open(&app, engine.clone(), redirect_url) {
+            // Nothing can be paid on a page nobody sees: give the payment up.
+            let _ = engine.cancel(&payment.id, "till").await;
+            terminal.set_display(&app, DisplayState::Idle);
+            return Err(UiError { message });
+        }
+    }
+    tracing::info!(payment = %payment.id, provider = %provider, amount = %payment.amount.display(), "charge started from the cashier window");
+    Ok(Charged {
+        payment: PaymentView::from(&payment),
+        step,
+    })
+}
+
+/// Esc: cancel the payment on the customer display (or just clear it).
+#[tauri::command]
+pub async fn cancel(
+    app: AppHandle,
+    terminal: State<'_, Shared>,
+    id: Option<String>,
+) -> Result<Option<PaymentView>, UiError> {
+    let engine = terminal.engine().await?;
+    let Some(id) = id.or_else(|| terminal.displayed_payment()) else {
+        terminal.set_display(&app, DisplayState::Idle);
+        return Ok(None);
+    };
+    let p = engine.payment(&id)?;
+    if !p.state.is_open() {
+        terminal.clear_display_of(&app, &id);
+        crate::checkout::close(&app);
+        return Ok(Some(PaymentView::from(&p)));
+    }
+    let cancelled = engine.cancel(&id, "cashier").await?;
+    crate::checkout::close(&app);
+    Ok(Some(PaymentView::from(&cancelled)))
+}
+
+/// Recent payments, newest first; `search` matches invoice, trxID, MD5, hash, id.
+#[tauri::command]
+pub async fn recent(
+    terminal: State<'_, Shared>,
+    search: Option<String>,
+    limit: Option<u32>,
+) -> Result<Vec<PaymentView>, UiError> {
+    let engine = terminal.engine().await?;
+    let search = search.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    let list = engine.list(&ListFilter {
+        search,
+        page: 1,
+        page_size: limit.unwrap_or(20).clamp(1, 200),
+        ..ListFilter::default()
+    })?;
+    Ok(list.iter().map(PaymentView::from).collect())
+}
+
+/// One payment, fresh from the journal.
+#[tauri::command]
+pub async fn payment(terminal: State<'_, Shared>, id: String) -> Result<PaymentView, UiError> {
+    let engine = terminal.engine().await?;
+    Ok(PaymentView::from(&engine.payment(&id)?))
+}
+
+/// Demo mode: the customer's bank app pays the KHQR on the display.
+#[tauri::command]
+pub async fn demo_pay(terminal: State<'_, Shared>, id: String) -> Result<(), UiError> {
+    let engine = terminal.engine().await?;
+    let p = engine.payment(&id)?;
+    let qr = p.khqr.ok_or_else(|| UiError::from("This payment has no QR code to pay."))?;
+    terminal.demo_pay_khqr(&qr).await
+}
+
+/// Open (or bring forward) the manager window.
+#[tauri::command]
+pub async fn open_manager(app: AppHandle) -> Result<(), UiError> {
+    crate::windows::open_manager(&app).map_err(UiError::from)
+}

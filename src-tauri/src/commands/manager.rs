@@ -1,0 +1,283 @@
+//! The manager window's commands. Each one but the PIN pad's asks for an
+//! unlocked session first ([`crate::pin::ManagerPin::require`]).
+
+use crate::settings::{self, Change, Setting};
+use crate::terminal::{keyring, Shared, UiError};
+use crate::views::{PaymentView, RefundView};
+use serde::Serialize;
+use tauri::{AppHandle, State};
+use till_core::journal::log::AuditEntry;
+use till_core::secrets::{env_name, names, Secret};
+use till_core::{Amount, ListFilter, PaymentState, ProviderKind};
+
+const ACTOR: &str = "manager";
+
+fn require(terminal: &Shared) -> Result<(), UiError> {
+    terminal.pin.require().map_err(UiError::from)
+}
+
+#[derive(Debug, Serialize)]
+pub struct PinState {
+    pub set: bool,
+    pub unlocked: bool,
+}
+
+#[tauri::command]
+pub fn manager_pin_state(terminal: State<'_, Shared>) -> PinState {
+    PinState {
+        set: terminal.pin.is_set(),
+        unlocked: terminal.pin.require().is_ok(),
+    }
+}
+
+/// First run: choose the PIN.
+#[tauri::command]
+pub async fn manager_set_pin(terminal: State<'_, Shared>, pin: String) -> Result<(), UiError> {
+    terminal.pin.set_first(&pin)?;
+    if let Ok(e) = terminal.engine().await {
+        let _ = e.audit(ACTOR, "pin.set", None, None);
+    }
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn manager_unlock(terminal: State<'_, Shared>, pin: String) -> Result<(), UiError> {
+    let result = terminal.pin.unlock(&pin);
+    if let Ok(e) = terminal.engine().await {
+        let action = if result.is_ok() { "unlock" } else { "unlock.refused" };
+        let _ = e.audit(ACTOR, action, None, None);
+    }
+    result.map_err(UiError::from)
+}
+
+#[tauri::command]
+pub fn manager_lock(terminal: State<'_, Shared>) {
+    terminal.pin.lock();
+}
+
+#[tauri::command]
+pub async fn manager_change_pin(
+    terminal: State<'_, Shared>,
+    old: String,
+    new: String,
+) -> Result<(), UiError> {
+    require(&terminal)?;
+    terminal.pin.change(&old, &new)?;
+    let _ = terminal.engine().await?.audit(ACTOR, "pin.change", None, None);
+    Ok(())
+}
+
+/// Payments of a business day (default today), filtered.
+#[tauri::command]
+pub async fn manager_payments(
+    terminal: State<'_, Shared>,
+    day: Option<String>,
+    provider: Option<String>,
+    state: Option<String>,
+    search: Option<String>,
+    page: Option<u32>,
+) -> Result<Vec<PaymentView>, UiError> {
+    require(&terminal)?;
+    let engine = terminal.engine().await?;
+    let day = match day.filter(|d| !d.is_empty()) {
+        Some(d) => Some(d.parse().map_err(|_| UiError::from(format!("{d} is not a date (YYYY-MM-DD)")))?),
+        None => None,
+    };
+    let provider: Option<ProviderKind> = match provider.filter(|p| !p.is_empty()) {
+        Some(p) => Some(p.parse()?),
+        None => None,
+    };
+    let state: Option<PaymentState> = match state.filter(|s| !s.is_empty()) {
+        Some(s) => Some(
+            serde_json::from_value(serde_json::Value::String(s.clone()))
+                .map_err(|_| UiError::from(format!("{s} is not a payment state")))?,
+        ),
+        None => None,
+    };
+    let list = engine.list(&ListFilter {
+        day,
+        provider,
+        state,
+        search: search.filter(|s| !s.trim().is_empty()),
+        page: page.unwrap_or(1),
+        page_size: 200,
+    })?;
+    Ok(list.iter().map(PaymentView::from).collect())
+}
+
+#[derive(Debug, Serialize)]
+pub struct PaymentDetail {
+    pub payment: PaymentView,
+    pub refunds: Vec<RefundView>,
+}
+
+#[tauri::command]
+pub async fn manager_payment(
+    terminal: State<'_, Shared>,
+    id: String,
+) -> Result<PaymentDetail, UiError> {
+    require(&terminal)?;
+    let engine = terminal.engine().await?;
+    let p = engine.payment(&id)?;
+    let refunds = engine.refunds_of(&p.id)?;
+    Ok(PaymentDetail {
+        payment: PaymentView::from(&p),
+        refunds: refunds.iter().map(RefundView::from).collect(),
+    })
+}
+
+/// Refund a payment in full (no amount) or in part.
+#[tauri::command]
+pub async fn manager_refund(
+    terminal: State<'_, Shared>,
+    id: String,
+    amount: Option<String>,
+    reason: Option<String>,
+) -> Result<PaymentDetail, UiError> {
+    require(&terminal)?;
+    let engine = terminal.engine().await?;
+    let p = engine.payment(&id)?;
+    let amount = match amount.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+        Some(a) => Some(Amount::parse(a, p.amount.currency())?),
+        None => None,
+    };
+    let reason = reason.filter(|r| !r.trim().is_empty());
+    let (paid, _refund) = engine
+        .refund(&p.id, amount, reason.as_deref(), ACTOR)
+        .await?;
+    let refunds = engine.refunds_of(&paid.id)?;
+    Ok(PaymentDetail {
+        payment: PaymentView::from(&paid),
+        refunds: refunds.iter().map(RefundView::from).collect(),
+    })
+}
+
+/// Ask the provider again about one payment.
+#[tauri::command]
+pub async fn manager_recheck(
+    terminal: State<'_, Shared>,
+    id: String,
+) -> Result<PaymentView, UiError> {
+    require(&terminal)?;
+    let engine = terminal.engine().await?;
+    let p = engine.refresh(&id).await?;
+    let _ = engine.audit(ACTOR, "payment.recheck", Some(&p.id), Some(p.state.as_str()));
+    Ok(PaymentView::from(&p))
+}
+
+/// Deliver to the hub now; with `replay_dead`, give dead letters another go first.
+#[tauri::command]
+pub async fn manager_sync(
+    terminal: State<'_, Shared>,
+    replay_dead: bool,
+) -> Result<till_core::SyncState, UiError> {
+    require(&terminal)?;
+    let engine = terminal.engine().await?;
+    if replay_dead {
+        let n = engine.replay_dead()?;
+        let _ = engine.audit(ACTOR, "sync.replay_dead", None, Some(&format!("{n} records")));
+    }
+    Ok(engine.sync_now().await?)
+}
+
+#[derive(Debug, Serialize)]
+pub struct SecretState {
+    pub name: &'static str,
+    /// "stored in keyring", "from the environment", "demo (in memory)" or "not set".
+    pub state: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SettingsView {
+    pub settings: Vec<Setting>,
+    pub secrets: Vec<SecretState>,
+    pub demo: Option<crate::demo::DemoInfo>,
+    pub home: String,
+}
+
+#[tauri::command]
+pub async fn manager_settings(terminal: State<'_, Shared>) -> Result<SettingsView, UiError> {
+    require(&terminal)?;
+    let demo = terminal.demo_info().await;
+    let settings = match terminal.engine().await {
+        Ok(e) => settings::current(e.config()),
+        Err(_) => settings::current(&till_core::Config::load(&terminal.home)?),
+    };
+    let store = keyring();
+    let secrets = names::ALL
+        .iter()
+        .map(|n| {
+            let state = if std::env::var_os(env_name(n)).is_some() {
+                "from the environment".to_string()
+            } else {
+                match store.get(n) {
+                    Ok(Some(_)) => "stored in keyring".to_string(),
+                    Ok(None) if demo.is_some() => "demo (in memory)".to_string(),
+                    Ok(None) => "not set".to_string(),
+                    Err(e) => format!("keyring unavailable: {e}"),
+                }
+            };
+            SecretState { name: n, state }
+        })
+        .collect();
+    Ok(SettingsView {
+        settings,
+        secrets,
+        demo,
+        home: terminal.home.display().to_string(),
+    })
+}
+
+/// Write settings to till.toml (validated first) and re-open the terminal.
+#[tauri::command]
+pub async fn manager_save_settings(
+    app: AppHandle,
+    terminal: State<'_, Shared>,
+    changes: Vec<Change>,
+) -> Result<Vec<String>, UiError> {
+    require(&terminal)?;
+    let changed = settings::save(&terminal.home, &changes)?;
+    if let Ok(e) = terminal.engine().await {
+        let _ = e.audit(ACTOR, "settings.save", None, Some(&changed.join(", ")));
+    }
+    if !changed.is_empty() {
+        terminal.reload(&app).await;
+    }
+    Ok(changed)
+}
+
+/// Store a credential in the OS keyring (empty removes it). Never read back.
+#[tauri::command]
+pub async fn manager_set_secret(
+    app: AppHandle,
+    terminal: State<'_, Shared>,
+    name: String,
+    value: String,
+) -> Result<(), UiError> {
+    require(&terminal)?;
+    let Some(name) = names::ALL.iter().find(|n| **n == name) else {
+        return Err(UiError::from(format!("{name} is not a credential Till uses")));
+    };
+    let store = keyring();
+    let value = value.trim();
+    if value.is_empty() {
+        store.delete(name)?;
+    } else {
+        store.set(name, &Secret::new(value))?;
+    }
+    if let Ok(e) = terminal.engine().await {
+        let action = if value.is_empty() { "secret.delete" } else { "secret.set" };
+        let _ = e.audit(ACTOR, action, Some(name), None);
+    }
+    terminal.reload(&app).await;
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn manager_audit_log(
+    terminal: State<'_, Shared>,
+    limit: Option<u32>,
+) -> Result<Vec<AuditEntry>, UiError> {
+    require(&terminal)?;
+    Ok(terminal.engine().await?.audit_log(limit.unwrap_or(200))?)
+}

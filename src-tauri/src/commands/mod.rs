@@ -1,0 +1,76 @@
+//! IPC commands, one file per window. Which window may call which is decided
+//! by the capabilities in `tauri.conf.json` (and the command list in
+//! `build.rs`); these functions never trust the caller beyond that, and the
+//! manager's commands also ask for an unlocked PIN session.
+
+pub mod cashier;
+pub mod customer;
+pub mod manager;
+
+use crate::terminal::{Shared, UiError};
+use serde::Serialize;
+use tauri::State;
+use till_core::ProviderKind;
+
+#[derive(Debug, Serialize)]
+pub struct WalletInfo {
+    pub provider: ProviderKind,
+    pub currencies: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TerminalInfo {
+    pub terminal_id: String,
+    pub shop_name: String,
+    pub shop_name_km: Option<String>,
+    pub shop_name_bn: Option<String>,
+    /// The currency the keypad starts in.
+    pub default_currency: String,
+    pub wallets: Vec<WalletInfo>,
+    pub timezone: String,
+    pub demo: bool,
+}
+
+/// Every window: who this terminal is and which wallets it takes.
+#[tauri::command]
+pub async fn terminal_info(terminal: State<'_, Shared>) -> Result<TerminalInfo, UiError> {
+    let engine = terminal.engine().await?;
+    let c = engine.config();
+    let wallets = engine
+        .providers()
+        .into_iter()
+        .map(|k| WalletInfo {
+            provider: k,
+            currencies: engine
+                .currencies_of(k)
+                .iter()
+                .map(|c| c.code().to_string())
+                .collect(),
+        })
+        .collect();
+    let default_currency = if engine.providers().contains(&ProviderKind::Bkash)
+        && !engine.providers().contains(&ProviderKind::Bakong)
+    {
+        "BDT".to_string()
+    } else {
+        c.khqr.default_currency.code().to_string()
+    };
+    Ok(TerminalInfo {
+        terminal_id: c.terminal.id.clone(),
+        shop_name: c.shop.name.clone(),
+        shop_name_km: c.shop.name_km.clone(),
+        shop_name_bn: c.shop.name_bn.clone(),
+        default_currency,
+        wallets,
+        timezone: c.business_day.timezone.clone(),
+        demo: terminal.demo_info().await.is_some(),
+    })
+}
+
+/// Cashier and manager: providers online, sync queue, demo servers.
+#[tauri::command]
+pub async fn terminal_status(
+    terminal: State<'_, Shared>,
+) -> Result<crate::views::TerminalStatus, UiError> {
+    Ok(terminal.status().await)
+}

@@ -1,0 +1,60 @@
+//! Engine events to the windows: payments to the cashier and manager, status
+//! (providers online, sync queue) to all, and the customer display's screen
+//! when the payment it shows ends.
+
+use crate::terminal::{now_ms, Shared};
+use crate::views::PaymentView;
+use tauri::{AppHandle, Emitter, Manager};
+use till_core::{Engine, EngineEvent};
+use tokio::sync::{broadcast, watch};
+
+/// A payment changed: `PaymentView`.
+pub const PAYMENT: &str = "till://payment";
+/// Providers or sync changed: `TerminalStatus`.
+pub const STATUS: &str = "till://status";
+/// Something the cashier should read (a refused callback): a sentence.
+pub const NOTICE: &str = "till://notice";
+
+pub fn forward(app: AppHandle, terminal: Shared, engine: Engine, mut stop: watch::Receiver<bool>) {
+    let mut rx = engine.subscribe();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            let event = tokio::select! {
+                _ = stop.changed() => return,
+                e = rx.recv() => e,
+            };
+            match event {
+                Ok(EngineEvent::Payment { payment }) => {
+                    let view = PaymentView::from(payment.as_ref());
+                    for w in [crate::windows::CASHIER, crate::windows::MANAGER] {
+                        let _ = app.emit_to(w, PAYMENT, &view);
+                    }
+                    on_payment(&app, &terminal, &engine, &payment);
+                }
+                Ok(EngineEvent::ProviderHealth { .. }) | Ok(EngineEvent::Sync { .. }) => {
+                    let _ = app.emit(STATUS, terminal.status().await);
+                }
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::warn!(missed = n, "window events lagged; sending the status again");
+                    let _ = app.emit(STATUS, terminal.status().await);
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    });
+}
+
+/// The payment on the customer display ended: show the result, close the
+/// bKash page if it is still open.
+fn on_payment(app: &AppHandle, terminal: &Shared, engine: &Engine, p: &till_core::Payment) {
+    if terminal.displayed_payment().as_deref() != Some(p.id.as_str()) {
+        return;
+    }
+    let tz = engine.config().timezone().unwrap_or(chrono_tz::UTC);
+    if let Some(result) = crate::display::result(p, now_ms(), tz) {
+        if let Some(w) = app.get_webview_window(crate::checkout::LABEL) {
+            let _ = w.close();
+        }
+        terminal.set_display(app, result);
+    }
+}

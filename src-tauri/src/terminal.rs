@@ -1,0 +1,249 @@
+//! The running terminal behind the windows: the core engine (plus, in demo
+//! mode, the in-process sandbox and hub), the customer display's state and
+//! the manager PIN. Settings changes re-open it in place.
+
+use crate::demo::Demo;
+use crate::display::{self, DisplayState};
+use crate::pin::ManagerPin;
+use crate::views::TerminalStatus;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use tauri::{AppHandle, Emitter};
+use till_core::secrets::{SessionOverlay, SharedSecrets};
+use till_core::{Config, Engine, EngineOptions};
+use tokio::sync::{watch, RwLock};
+
+struct Running {
+    engine: Result<Engine, String>,
+    demo: Option<Demo>,
+    /// Stops this engine's event forwarder.
+    forwarder: Option<watch::Sender<bool>>,
+}
+
+pub struct Terminal {
+    pub home: PathBuf,
+    pub pin: ManagerPin,
+    running: RwLock<Running>,
+    display: Mutex<DisplayState>,
+}
+
+pub type Shared = Arc<Terminal>;
+
+/// An error as a person reads it: one sentence, what happened and what to do.
+#[derive(Debug, serde::Serialize)]
+pub struct UiError {
+    pub message: String,
+}
+
+impl<E: std::fmt::Display> From<E> for UiError {
+    fn from(e: E) -> Self {
+        UiError {
+            message: e.to_string(),
+        }
+    }
+}
+
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+impl Terminal {
+    /// Opens the engine on `home` (starting the demo servers when configured).
+    pub async fn open(home: PathBuf) -> Shared {
+        let running = start(&home).await;
+        Arc::new(Terminal {
+            pin: ManagerPin::new(&home),
+            home,
+            running: RwLock::new(running),
+            display: Mutex::new(DisplayState::Idle),
+        })
+    }
+
+    /// The engine, or why there is none.
+    pub async fn engine(&self) -> Result<Engine, UiError> {
+        self.running
+            .read()
+            .await
+            .engine
+            .clone()
+            .map_err(|message| UiError { message })
+    }
+
+    pub async fn demo_info(&self) -> Option<crate::demo::DemoInfo> {
+        self.running.read().await.demo.as_ref().map(|d| d.info.clone())
+    }
+
+    /// Demo only: pay this KHQR from the sandbox's bank app.
+    pub async fn demo_pay_khqr(&self, qr: &str) -> Result<(), UiError> {
+        let running = self.running.read().await;
+        let demo = running.demo.as_ref().ok_or_else(|| UiError {
+            message: "Only in demo mode: here the customer pays from their own banking app.".into(),
+        })?;
+        demo.pay_khqr(qr).await.map_err(|e| UiError {
+            message: format!("{e:#}"),
+        })
+    }
+
+    pub async fn status(&self) -> TerminalStatus {
+        let running = self.running.read().await;
+        let demo = running.demo.as_ref().map(|d| d.info.clone());
+        match &running.engine {
+            Ok(e) => TerminalStatus::build(
+                &e.providers(),
+                &e.disabled_providers(),
+                &e.health(),
+                e.sync_state().ok(),
+                demo,
+            ),
+            Err(msg) => {
+                let mut s = TerminalStatus::build(
+                    &[],
+                    &Default::default(),
+                    &Default::default(),
+                    None,
+                    demo,
+                );
+                s.error = Some(msg.clone());
+                s
+            }
+        }
+    }
+
+    /// Starts forwarding the current engine's events to the windows.
+    pub async fn attach(self: &Arc<Self>, app: &AppHandle) {
+        let mut running = self.running.write().await;
+        if let Some(stop) = running.forwarder.take() {
+            let _ = stop.send(true);
+        }
+        if let Ok(engine) = &running.engine {
+            let (tx, rx) = watch::channel(false);
+            crate::events::forward(app.clone(), self.clone(), engine.clone(), rx);
+            running.forwarder = Some(tx);
+        }
+    }
+
+    /// Shuts everything down and opens it again (after a settings change).
+    pub async fn reload(self: &Arc<Self>, app: &AppHandle) {
+        {
+            let mut running = self.running.write().await;
+            if let Some(stop) = running.forwarder.take() {
+                let _ = stop.send(true);
+            }
+            if let Ok(e) = &running.engine {
+                e.shutdown().await;
+            }
+            if let Some(d) = running.demo.take() {
+                d.shutdown().await;
+            }
+            *running = start(&self.home).await;
+        }
+        self.attach(app).await;
+        let status = self.status().await;
+        let _ = app.emit(crate::events::STATUS, status);
+    }
+
+    pub async fn shutdown(&self) {
+        let mut running = self.running.write().await;
+        if let Some(stop) = running.forwarder.take() {
+            let _ = stop.send(true);
+        }
+        if let Ok(e) = &running.engine {
+            e.shutdown().await;
+        }
+        if let Some(d) = running.demo.take() {
+            d.shutdown().await;
+        }
+    }
+
+    // ------------------------------------------------------------ display
+
+    pub fn display(&self) -> DisplayState {
+        self.display
+            .lock()
+            .map(|d| d.at(now_ms()))
+            .unwrap_or_default()
+    }
+
+    pub fn set_display(&self, app: &AppHandle, next: DisplayState) {
+        if let Ok(mut d) = self.display.lock() {
+            *d = next.clone();
+        }
+        if let Err(e) = app.emit_to(crate::windows::CUSTOMER, display::EVENT, next) {
+            tracing::warn!(error = %e, "customer display did not get the update");
+        }
+    }
+
+    /// Back to idle, but only if the display still shows `payment_id`.
+    pub fn clear_display_of(&self, app: &AppHandle, payment_id: &str) {
+        let showing = self
+            .display
+            .lock()
+            .map(|d| d.payment_id() == Some(payment_id))
+            .unwrap_or(false);
+        if showing {
+            self.set_display(app, DisplayState::Idle);
+        }
+    }
+
+    pub fn displayed_payment(&self) -> Option<String> {
+        self.display
+            .lock()
+            .ok()
+            .and_then(|d| d.payment_id().map(str::to_owned))
+    }
+}
+
+/// The keyring (with the `TILL_SECRET_*` overlay) the app writes to.
+pub fn keyring() -> SharedSecrets {
+    crate::cli::secrets()
+}
+
+async fn start(home: &std::path::Path) -> Running {
+    match try_start(home).await {
+        Ok((engine, demo)) => Running {
+            engine: Ok(engine),
+            demo,
+            forwarder: None,
+        },
+        Err(e) => {
+            let message = format!("Till cannot start: {e:#}");
+            tracing::error!(error = %message, "engine did not open");
+            Running {
+                engine: Err(message),
+                demo: None,
+                forwarder: None,
+            }
+        }
+    }
+}
+
+async fn try_start(home: &std::path::Path) -> anyhow::Result<(Engine, Option<Demo>)> {
+    std::fs::create_dir_all(home)?;
+    let base = Config::load(home)?;
+    let (config, secrets, demo) = if base.demo.in_process {
+        let demo = Demo::start(home, &base.terminal.id).await?;
+        let config = Config::load_with(home, demo.overrides.clone().into_iter())?;
+        let secrets: SharedSecrets =
+            Arc::new(SessionOverlay::new(keyring(), demo.secrets.clone()));
+        (config, secrets, Some(demo))
+    } else {
+        (base, keyring(), None)
+    };
+    let engine = Engine::open(EngineOptions {
+        home: home.to_owned(),
+        config,
+        secrets,
+        clock: till_core::Clock::system(),
+        background: true,
+    })
+    .await;
+    match engine {
+        Ok(e) => Ok((e, demo)),
+        Err(err) => {
+            if let Some(d) = demo {
+                d.shutdown().await;
+            }
+            Err(err.into())
+        }
+    }
+}

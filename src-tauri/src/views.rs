@@ -1,0 +1,160 @@
+//! What the windows are sent: payments and terminal status with their display
+//! strings already made, so the pages only place text. Amounts stay exact
+//! decimal strings; nothing here is a float.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use till_core::engine::Health;
+use till_core::{Payment, PaymentState, ProviderKind, Refund, SyncState};
+
+/// A payment as the cashier and manager see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PaymentView {
+    pub id: String,
+    pub provider: ProviderKind,
+    pub state: PaymentState,
+    /// Exact amount, e.g. "1250.00".
+    pub amount: String,
+    pub currency: String,
+    /// "৳ 1,250.00".
+    pub amount_display: String,
+    pub refunded_display: String,
+    /// Exact amount that may still be refunded ("0.00" when none).
+    pub refundable: String,
+    pub refundable_display: String,
+    pub invoice: String,
+    /// trxID (bKash) or the start of the transaction hash (Bakong).
+    pub reference: Option<String>,
+    pub trx_id: Option<String>,
+    pub payment_id: Option<String>,
+    pub md5: Option<String>,
+    pub hash: Option<String>,
+    pub failure_reason: Option<String>,
+    pub flag: Option<String>,
+    pub offline: bool,
+    pub expires_ms: Option<i64>,
+    pub created_ms: i64,
+    pub business_day: String,
+    pub operator: String,
+}
+
+impl From<&Payment> for PaymentView {
+    fn from(p: &Payment) -> Self {
+        let refundable = p.refundable();
+        PaymentView {
+            id: p.id.clone(),
+            provider: p.provider,
+            state: p.state,
+            amount: p.amount.value().to_string(),
+            currency: p.amount.currency().code().to_string(),
+            amount_display: p.amount.display(),
+            refunded_display: p.refunded.display(),
+            refundable: refundable.value().to_string(),
+            refundable_display: refundable.display(),
+            invoice: p.invoice.clone(),
+            reference: p
+                .trx_id
+                .clone()
+                .or_else(|| p.hash.as_ref().map(|h| h.chars().take(10).collect())),
+            trx_id: p.trx_id.clone(),
+            payment_id: p.provider_payment_id.clone(),
+            md5: p.md5.clone(),
+            hash: p.hash.clone(),
+            failure_reason: p.failure_reason.clone(),
+            flag: p.flag.clone(),
+            offline: p.offline,
+            expires_ms: p.expires_at.map(|t| t.timestamp_millis()),
+            created_ms: p.created_at.timestamp_millis(),
+            business_day: p.business_day.to_string(),
+            operator: p.operator.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RefundView {
+    pub id: String,
+    pub payment_id: String,
+    pub amount_display: String,
+    pub state: String,
+    pub reason: Option<String>,
+    pub failure_reason: Option<String>,
+    pub requested_by: String,
+    pub created_ms: i64,
+}
+
+impl From<&Refund> for RefundView {
+    fn from(r: &Refund) -> Self {
+        RefundView {
+            id: r.id.clone(),
+            payment_id: r.payment_id.clone(),
+            amount_display: r.amount.display(),
+            state: serde_json::to_value(r.state)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            reason: r.reason.clone(),
+            failure_reason: r.failure_reason.clone(),
+            requested_by: r.requested_by.clone(),
+            created_ms: r.created_at.timestamp_millis(),
+        }
+    }
+}
+
+/// One provider's reachability.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProviderStatus {
+    pub provider: ProviderKind,
+    /// Configured and usable on this terminal.
+    pub enabled: bool,
+    /// Why it is not usable ("no credentials in the keyring", ...).
+    pub disabled_reason: Option<String>,
+    pub online: bool,
+    pub message: Option<String>,
+}
+
+/// Everything the banner and the wallet buttons need.
+#[derive(Debug, Clone, Serialize)]
+pub struct TerminalStatus {
+    pub providers: Vec<ProviderStatus>,
+    pub sync: Option<SyncState>,
+    /// Set when the engine could not start: the one thing to fix.
+    pub error: Option<String>,
+    pub demo: Option<crate::demo::DemoInfo>,
+}
+
+impl TerminalStatus {
+    pub fn build(
+        providers: &[ProviderKind],
+        disabled: &BTreeMap<ProviderKind, String>,
+        health: &BTreeMap<ProviderKind, Health>,
+        sync: Option<SyncState>,
+        demo: Option<crate::demo::DemoInfo>,
+    ) -> Self {
+        let providers = ProviderKind::ALL
+            .iter()
+            .map(|k| {
+                let h = health.get(k);
+                ProviderStatus {
+                    provider: *k,
+                    enabled: providers.contains(k),
+                    disabled_reason: disabled.get(k).cloned(),
+                    online: h.map(|h| h.online).unwrap_or(true),
+                    message: h.and_then(|h| h.message.clone()),
+                }
+            })
+            .collect();
+        TerminalStatus {
+            providers,
+            sync,
+            error: None,
+            demo,
+        }
+    }
+}
+
+/// "14:03" in the shop's timezone.
+pub fn local_time(at: DateTime<Utc>, tz: chrono_tz::Tz) -> String {
+    at.with_timezone(&tz).format("%H:%M").to_string()
+}

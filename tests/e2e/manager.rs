@@ -1,0 +1,188 @@
+//! 4. Manager: PIN on first use; today's reconciliation lists the payments; a
+//! partial refund; the totals change. Screens: PIN, today, payments, sync,
+//! settings, audit log.
+
+use crate::util::*;
+use anyhow::Result;
+use fantoccini::{key::Key, Locator};
+use std::time::Duration;
+use till_tests::{AppOptions, AppSession};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn manager_reconciles_and_refunds() -> Result<()> {
+    let app = AppSession::start_with(
+        "manager",
+        AppOptions {
+            env: vec![("TILL__DEMO__SETTLE_AFTER_MS".into(), "300".into())],
+            till_toml: None,
+        },
+    )
+    .await?;
+    let result = within(Duration::from_secs(300), run(&app)).await;
+    finish(app, "manager", result).await
+}
+
+async fn demo_sale(app: &AppSession, amount: &str) -> Result<()> {
+    keys(app, amount).await?;
+    keys(app, &key(Key::F3)).await?;
+    status_contains(app, "Paid", Duration::from_secs(15)).await?;
+    Ok(())
+}
+
+async fn pin(app: &AppSession, digits: &str) -> Result<()> {
+    for d in digits.chars() {
+        click(app, &format!("[data-pin='{d}']")).await?;
+    }
+    click(app, "#pin-ok").await
+}
+
+async fn today_text(app: &AppSession) -> Result<String> {
+    Ok(app.client.find(Locator::Id("totals")).await?.text().await?)
+}
+
+async fn run(app: &AppSession) -> Result<()> {
+    app.switch_to_window_titled("Cashier").await?;
+    click(app, ".cur[data-currency='BDT']").await?;
+    demo_sale(app, "500").await?;
+    demo_sale(app, "120.75").await?;
+
+    // F9: the manager window, PIN chosen on first use (typed twice).
+    keys(app, &key(Key::F9)).await?;
+    app.switch_to_window_titled("Manager").await?;
+    let title = wait_for("the PIN screen", Duration::from_secs(15), || async {
+        let t = text(app, "pin-title").await?;
+        Ok((!t.is_empty()).then_some(t))
+    })
+    .await?;
+    assert!(title.contains("Choose"), "first run asks to choose a PIN: {title}");
+    let pin_shot = app.screenshot("manager-pin").await?;
+    pin(app, "2468").await?;
+    wait_for("the confirm step", Duration::from_secs(5), || async {
+        Ok(text(app, "pin-title").await?.contains("again").then_some(()))
+    })
+    .await?;
+    pin(app, "2468").await?;
+
+    // Today: both payments, their total, the chart.
+    let totals = wait_for("today's totals", Duration::from_secs(15), || async {
+        let t = today_text(app).await.unwrap_or_default();
+        Ok(t.contains("620.75").then_some(t))
+    })
+    .await?;
+    assert!(totals.contains("2 payments"), "{totals}");
+    let bars: i64 = app
+        .client
+        .execute(
+            "return [...document.querySelectorAll('#hourly .bar')].reduce((n, b) => n + Number(b.dataset.count), 0);",
+            vec![],
+        )
+        .await?
+        .as_i64()
+        .unwrap_or(-1);
+    assert_eq!(bars, 2, "the per-hour chart counts both payments");
+    let today_shot = app.screenshot("manager-today").await?;
+
+    // Payments: pick the 500 one, refund 200 of it.
+    click(app, "[data-tab='payments']").await?;
+    let row = wait_for("the ৳ 500.00 row", Duration::from_secs(10), || async {
+        for r in app.client.find_all(Locator::Css("#pay-list tbody tr")).await? {
+            if r.text().await?.contains("৳ 500.00") {
+                return Ok(Some(r));
+            }
+        }
+        Ok(None)
+    })
+    .await?;
+    let rows = app.client.find_all(Locator::Css("#pay-list tbody tr")).await?;
+    assert_eq!(rows.len(), 2, "the day has two payments");
+    row.click().await?;
+    let amount = wait_for("the refund form", Duration::from_secs(10), || async {
+        Ok(app.client.find(Locator::Id("refund-amount")).await.ok())
+    })
+    .await?;
+    amount.send_keys("200").await?;
+    app.client.find(Locator::Id("refund-reason")).await?.send_keys("damaged box").await?;
+    click(app, "#refund-submit").await?;
+    let flash = wait_for("the refund confirmation", Duration::from_secs(15), || async {
+        let f = text(app, "flash").await.unwrap_or_default();
+        Ok(f.contains("Refund recorded").then_some(f))
+    })
+    .await?;
+    assert!(flash.contains("৳ 200.00"), "{flash}");
+    let state = wait_for("the payment partly refunded", Duration::from_secs(10), || async {
+        let s = attr(app, "detail-state", "data-state").await.ok().flatten();
+        Ok(s.filter(|s| s == "partially_refunded"))
+    })
+    .await?;
+    assert_eq!(state, "partially_refunded");
+    let payments_shot = app.screenshot("manager-payments-refund").await?;
+
+    // Today again: net down by the refund, the refund listed.
+    click(app, "[data-tab='today']").await?;
+    let totals = wait_for("totals after the refund", Duration::from_secs(10), || async {
+        let t = today_text(app).await.unwrap_or_default();
+        Ok(t.contains("420.75").then_some(t))
+    })
+    .await?;
+    assert!(totals.contains("৳ 200.00"), "refunded shown: {totals}");
+    let refunds = text(app, "refunds").await?;
+    assert!(refunds.contains("৳ 200.00"), "{refunds}");
+    let today_after = app.screenshot("manager-today-after-refund").await?;
+
+    // Sync, settings (credentials write-only), audit log.
+    click(app, "[data-tab='sync']").await?;
+    wait_for("the sync table", Duration::from_secs(10), || async {
+        Ok(app.client.find(Locator::Id("sync-queue")).await.ok())
+    })
+    .await?;
+    let sync_shot = app.screenshot("manager-sync").await?;
+    click(app, "[data-tab='settings']").await?;
+    let secrets = wait_for("the credential fields", Duration::from_secs(10), || async {
+        let v = app.client.find_all(Locator::Css("#secrets input")).await?;
+        Ok((!v.is_empty()).then_some(v))
+    })
+    .await?;
+    for s in &secrets {
+        assert_eq!(s.prop("value").await?.as_deref(), Some(""), "a credential is never shown back");
+    }
+    let settings_shot = app.screenshot("manager-settings").await?;
+    click(app, "[data-tab='audit']").await?;
+    let audit = wait_for("the audit log", Duration::from_secs(10), || async {
+        let t = text(app, "audit").await?;
+        Ok(t.contains("unlock").then_some(t))
+    })
+    .await?;
+    assert!(audit.contains("pin.set"), "{audit}");
+    let audit_shot = app.screenshot("manager-audit").await?;
+
+    // Locked again: a wrong PIN is refused with the tries left, the right one opens.
+    click(app, "#lock").await?;
+    wait_for("the PIN screen", Duration::from_secs(5), || async {
+        Ok(text(app, "pin-title").await?.contains("Enter").then_some(()))
+    })
+    .await?;
+    pin(app, "1111").await?;
+    let err = wait_for("a wrong-PIN message", Duration::from_secs(10), || async {
+        let e = text(app, "pin-error").await?;
+        Ok((!e.is_empty()).then_some(e))
+    })
+    .await?;
+    assert!(err.contains("Wrong PIN") && err.contains("tries left"), "{err}");
+    pin(app, "2468").await?;
+    wait_for("today after unlocking", Duration::from_secs(10), || async {
+        Ok(today_text(app).await.unwrap_or_default().contains("420.75").then_some(()))
+    })
+    .await?;
+
+    println!(
+        "screenshots: PIN {} · today {} · payments/refund {} · today after refund {} · sync {} · settings {} · audit {}",
+        pin_shot.display(),
+        today_shot.display(),
+        payments_shot.display(),
+        today_after.display(),
+        sync_shot.display(),
+        settings_shot.display(),
+        audit_shot.display()
+    );
+    Ok(())
+}

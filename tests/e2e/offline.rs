@@ -1,0 +1,205 @@
+//! 5. The providers' sandbox and the hub stop: the cashier sees the offline
+//! banner and the unsynced count; they come back: the banner clears, the
+//! KHQR shown meanwhile settles, and the sync queue drains to the hub.
+//!
+//! Here the sandbox and hub are this test's own servers (not the app's demo
+//! ones), so it can stop and restart them on the same ports and state.
+
+use crate::util::*;
+use anyhow::{Context, Result};
+use fantoccini::{key::Key, Locator};
+use serde_json::Value;
+use std::time::Duration;
+use till_hub::{HubConfig, NewKey};
+use till_tests::{free_port, AppOptions, AppSession};
+
+const TERMINAL: &str = "till-e2e";
+const READ_TOKEN: &str = "e2e-read-token";
+
+struct Servers {
+    dir: tempfile::TempDir,
+    sandbox_port: u16,
+    hub_port: u16,
+}
+
+impl Servers {
+    async fn sandbox(&self) -> Result<till_sandbox::SandboxHandle> {
+        Ok(till_sandbox::start(till_sandbox::Config {
+            listen: format!("127.0.0.1:{}", self.sandbox_port),
+            state_file: Some(self.dir.path().join("sandbox.db")),
+            ..till_sandbox::Config::default()
+        })
+        .await?)
+    }
+
+    async fn hub(&self) -> Result<till_hub::HubHandle> {
+        let mut c = HubConfig::new(
+            format!("127.0.0.1:{}", self.hub_port),
+            self.dir.path().join("hub.db").to_string_lossy().into_owned(),
+        );
+        c.read_tokens = vec![READ_TOKEN.into()];
+        Ok(till_hub::start(c).await?)
+    }
+}
+
+async fn hub_settlements(hub_url: &str) -> Result<usize> {
+    let v: Value = reqwest::Client::new()
+        .get(format!("{hub_url}/v1/settlements?terminal={TERMINAL}"))
+        .bearer_auth(READ_TOKEN)
+        .send()
+        .await?
+        .json()
+        .await?;
+    Ok(v["items"].as_array().map(|a| a.len()).unwrap_or(0))
+}
+
+async fn banner(app: &AppSession) -> Result<(bool, String, String)> {
+    let b = app.client.find(Locator::Id("banner")).await?;
+    Ok((
+        b.is_displayed().await?,
+        b.text().await?,
+        b.attr("data-unsynced").await?.unwrap_or_default(),
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_banner_and_recovery() -> Result<()> {
+    let servers = Servers {
+        dir: tempfile::tempdir()?,
+        sandbox_port: free_port(),
+        hub_port: free_port(),
+    };
+    let sandbox = servers.sandbox().await?;
+    let hub = servers.hub().await?;
+    let hub_key = hub
+        .admin()
+        .add_terminal(TERMINAL, Some("e2e"), NewKey::GenerateHmac)
+        .await?
+        .secret
+        .context("a generated key")?
+        .to_text();
+    let b = sandbox.config().bkash.clone();
+    let toml = format!(
+        r#"
+[terminal]
+id = "{TERMINAL}"
+[demo]
+in_process = false
+settle_after_ms = 300
+[bkash]
+base_url = "{bkash}"
+[bakong]
+base_url = "{bakong}"
+fast_interval_ms = 300
+min_request_gap_ms = 300
+slow_interval_ms = 1000
+[hub]
+url = "{hub}"
+backoff_base_ms = 300
+backoff_max_ms = 1500
+poll_interval_ms = 500
+"#,
+        bkash = sandbox.bkash_base_url(),
+        bakong = sandbox.bakong_base_url(),
+        hub = hub.base_url(),
+    );
+    let env = vec![
+        ("TILL_SECRET_BKASH_USERNAME".into(), b.username.clone()),
+        ("TILL_SECRET_BKASH_PASSWORD".into(), b.password.clone()),
+        ("TILL_SECRET_BKASH_APP_KEY".into(), b.app_key.clone()),
+        ("TILL_SECRET_BKASH_APP_SECRET".into(), b.app_secret.clone()),
+        ("TILL_SECRET_BAKONG_TOKEN".into(), sandbox.bakong_token()),
+        ("TILL_SECRET_HUB_SECRET".into(), hub_key),
+        ("TILL_KEYRING_SERVICE".into(), format!("till-e2e-{}", std::process::id())),
+    ];
+    let app = AppSession::start_with("offline", AppOptions { env, till_toml: Some(toml) }).await?;
+    let result = within(Duration::from_secs(300), run(&app, &servers, sandbox, hub)).await;
+    finish(app, "offline", result).await
+}
+
+async fn run(
+    app: &AppSession,
+    servers: &Servers,
+    sandbox: till_sandbox::SandboxHandle,
+    hub: till_hub::HubHandle,
+) -> Result<()> {
+    let sandbox_url = sandbox.origin().to_string();
+    let hub_url = hub.base_url();
+    app.switch_to_window_titled("Cashier").await?;
+    assert!(!app.client.find(Locator::Id("demo-note")).await?.is_displayed().await?, "not demo mode");
+
+    // Online: a KHQR paid, delivered to the hub.
+    click(app, ".cur[data-currency='KHR']").await?;
+    keys(app, "5000").await?;
+    keys(app, &key(Key::F2)).await?;
+    status_contains(app, "Waiting for customer", Duration::from_secs(10)).await?;
+    app.switch_to_window_titled("Customer").await?;
+    let first = displayed_khqr(app, None).await?;
+    bank_app_pays(&sandbox_url, &first).await?;
+    app.switch_to_window_titled("Cashier").await?;
+    status_contains(app, "Paid", Duration::from_secs(10)).await?;
+    wait_for("the hub holding the first payment", Duration::from_secs(20), || async {
+        Ok((hub_settlements(&hub_url).await? == 1).then_some(()))
+    })
+    .await?;
+    assert!(!banner(app).await?.0, "no banner while everything is up");
+
+    // The hub stops: a sale still settles (the demo wallet needs no network),
+    // and the banner counts what has not reached the office.
+    hub.shutdown().await;
+    keys(app, "9000").await?;
+    keys(app, &key(Key::F3)).await?;
+    status_contains(app, "Paid", Duration::from_secs(15)).await?;
+    let (_, unsynced_text, _) = wait_for("the unsynced count in the banner", Duration::from_secs(30), || async {
+        let b = banner(app).await?;
+        Ok((b.0 && b.1.contains("not yet sent to the office")).then_some(b))
+    })
+    .await?;
+    assert!(unsynced_text.contains("1 payment"), "{unsynced_text}");
+
+    // The sandbox stops too: a KHQR shown now cannot be checked yet.
+    sandbox.shutdown().await;
+    keys(app, "7000").await?;
+    keys(app, &key(Key::F2)).await?;
+    status_contains(app, "Waiting", Duration::from_secs(10)).await?;
+    app.switch_to_window_titled("Customer").await?;
+    let second = displayed_khqr(app, Some(&first)).await?;
+    app.switch_to_window_titled("Cashier").await?;
+    let (_, offline_text, _) = wait_for("the offline banner", Duration::from_secs(30), || async {
+        let b = banner(app).await?;
+        Ok((b.0 && b.1.contains("offline")).then_some(b))
+    })
+    .await?;
+    assert!(offline_text.contains("Bakong KHQR is offline"), "{offline_text}");
+    assert!(offline_text.contains("not yet sent"), "both problems at once: {offline_text}");
+    let offline_shot = app.screenshot("offline-banner").await?;
+
+    // Back: same ports, same state. The customer pays the second code now.
+    let sandbox = servers.sandbox().await?;
+    let hub = servers.hub().await?;
+    bank_app_pays(&sandbox_url, &second).await?;
+    wait_for("the banner clearing", Duration::from_secs(60), || async {
+        let b = banner(app).await?;
+        Ok((!b.0 && b.2 == "0").then_some(()))
+    })
+    .await?;
+    let status = status_contains(app, "Paid", Duration::from_secs(20)).await?;
+    assert!(status.contains("៛ 7,000"), "{status}");
+    let cleared_shot = app.screenshot("offline-cleared").await?;
+    // Every settled payment reached the hub: the online one, the demo sale and
+    // the code paid once Bakong was back.
+    wait_for("the hub holding all three payments", Duration::from_secs(30), || async {
+        Ok((hub_settlements(&hub_url).await? == 3).then_some(()))
+    })
+    .await?;
+    sandbox.shutdown().await;
+    hub.shutdown().await;
+
+    println!(
+        "offline: banner {offline_text:?}; unsynced {unsynced_text:?}; 3 settled, all at the hub\nscreenshots: offline {} · unsynced {} · cleared {}",
+        offline_shot.display(),
+        unsynced_shot.display(),
+        cleared_shot.display()
+    );
+    Ok(())
+}
