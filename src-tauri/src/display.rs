@@ -85,8 +85,8 @@ pub struct ResultScreen {
 }
 
 /// The screen for a payment that is waiting for the customer.
-pub fn waiting(p: &Payment) -> Result<DisplayState, String> {
-    let view = PaymentView::from(p);
+pub fn waiting(p: &Payment, engine: &till_core::Engine) -> Result<DisplayState, String> {
+    let view = PaymentView::of(p, engine);
     match (p.provider, &p.khqr, &p.md5) {
         (ProviderKind::Bakong, Some(qr), Some(md5)) => {
             let svg = khqr::render_svg_fluid(qr).map_err(|e| {
@@ -114,7 +114,8 @@ pub fn waiting(p: &Payment) -> Result<DisplayState, String> {
 }
 
 /// The screen after a payment ended, or `None` while it is still open.
-pub fn result(p: &Payment, now_ms: i64, tz: chrono_tz::Tz) -> Option<DisplayState> {
+pub fn result(p: &Payment, now_ms: i64, engine: &till_core::Engine) -> Option<DisplayState> {
+    let tz = engine.config().timezone().unwrap_or(chrono_tz::UTC);
     let outcome = match p.state {
         s if s.is_open() => return None,
         s if s.is_paid() => "paid",
@@ -123,7 +124,7 @@ pub fn result(p: &Payment, now_ms: i64, tz: chrono_tz::Tz) -> Option<DisplayStat
         PaymentState::Flagged => "flagged",
         _ => "failed",
     };
-    let view = PaymentView::from(p);
+    let view = PaymentView::new(p, tz);
     Some(DisplayState::Result(ResultScreen {
         payment_id: p.id.clone(),
         provider: p.provider,

@@ -25,7 +25,7 @@ pub fn forward(app: AppHandle, terminal: Shared, engine: Engine, mut stop: watch
             };
             match event {
                 Ok(EngineEvent::Payment { payment }) => {
-                    let view = PaymentView::from(payment.as_ref());
+                    let view = PaymentView::of(payment.as_ref(), &engine);
                     for w in [crate::windows::CASHIER, crate::windows::MANAGER] {
                         let _ = app.emit_to(w, PAYMENT, &view);
                     }
@@ -50,8 +50,7 @@ fn on_payment(app: &AppHandle, terminal: &Shared, engine: &Engine, p: &till_core
     if terminal.displayed_payment().as_deref() != Some(p.id.as_str()) {
         return;
     }
-    let tz = engine.config().timezone().unwrap_or(chrono_tz::UTC);
-    if let Some(result) = crate::display::result(p, now_ms(), tz) {
+    if let Some(result) = crate::display::result(p, now_ms(), engine) {
         if let Some(w) = app.get_webview_window(crate::checkout::LABEL) {
             let _ = w.close();
         }

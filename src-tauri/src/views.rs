@@ -35,12 +35,19 @@ pub struct PaymentView {
     pub offline: bool,
     pub expires_ms: Option<i64>,
     pub created_ms: i64,
+    /// "14:03": when it was created, in the shop's timezone.
+    pub time: String,
     pub business_day: String,
     pub operator: String,
 }
 
-impl From<&Payment> for PaymentView {
-    fn from(p: &Payment) -> Self {
+impl PaymentView {
+    /// The view with times in the engine's (the shop's) timezone.
+    pub fn of(p: &Payment, engine: &till_core::Engine) -> Self {
+        PaymentView::new(p, engine.config().timezone().unwrap_or(chrono_tz::UTC))
+    }
+
+    pub fn new(p: &Payment, tz: chrono_tz::Tz) -> Self {
         let refundable = p.refundable();
         PaymentView {
             id: p.id.clone(),
@@ -66,6 +73,7 @@ impl From<&Payment> for PaymentView {
             offline: p.offline,
             expires_ms: p.expires_at.map(|t| t.timestamp_millis()),
             created_ms: p.created_at.timestamp_millis(),
+            time: local_time(p.created_at, tz),
             business_day: p.business_day.to_string(),
             operator: p.operator.clone(),
         }
@@ -74,6 +82,7 @@ impl From<&Payment> for PaymentView {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RefundView {
+    pub time: String,
     pub id: String,
     pub payment_id: String,
     pub amount_display: String,
@@ -84,9 +93,10 @@ pub struct RefundView {
     pub created_ms: i64,
 }
 
-impl From<&Refund> for RefundView {
-    fn from(r: &Refund) -> Self {
+impl RefundView {
+    pub fn new(r: &Refund, tz: chrono_tz::Tz) -> Self {
         RefundView {
+            time: local_time(r.created_at, tz),
             id: r.id.clone(),
             payment_id: r.payment_id.clone(),
             amount_display: r.amount.display(),

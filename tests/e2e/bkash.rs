@@ -102,8 +102,11 @@ async fn run(app: &AppSession) -> Result<()> {
         let urls = {
             let mut v = Vec::new();
             for h in app.client.windows().await? {
-                app.client.switch_to_window(h).await?;
-                v.push(app.client.current_url().await?.to_string());
+                if app.client.switch_to_window(h).await.is_ok() {
+                    if let Ok(u) = app.client.current_url().await {
+                        v.push(u.to_string());
+                    }
+                }
             }
             v
         };

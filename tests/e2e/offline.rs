@@ -156,6 +156,7 @@ async fn run(
     })
     .await?;
     assert!(unsynced_text.contains("1 payment"), "{unsynced_text}");
+    let unsynced_shot = app.screenshot("offline-unsynced-banner").await?;
 
     // The sandbox stops too: a KHQR shown now cannot be checked yet.
     sandbox.shutdown().await;

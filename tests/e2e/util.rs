@@ -103,26 +103,27 @@ pub fn key(k: Key) -> String {
 
 /// Waits until the cashier's status line contains `want`; returns it.
 pub async fn status_contains(app: &AppSession, want: &str, within: Duration) -> Result<String> {
-    let mut last = String::new();
-    let r = wait_for(&format!("cashier status saying {want:?}"), within, || {
-        let last = &mut last;
-        async move {
-            let s = text(app, "status").await?;
-            *last = s.clone();
-            Ok(s.contains(want).then_some(s))
-        }
+    let last = std::sync::Mutex::new(String::new());
+    let r = wait_for(&format!("cashier status saying {want:?}"), within, || async {
+        let s = text(app, "status").await?;
+        *last.lock().unwrap() = s.clone();
+        Ok(s.contains(want).then_some(s))
     })
     .await;
-    r.with_context(|| format!("the status line said {last:?}"))
+    r.with_context(|| format!("the status line said {:?}", last.lock().unwrap()))
 }
 
 /// Switches to the window whose URL starts with `prefix`.
 pub async fn switch_to_url(app: &AppSession, prefix: &str, within: Duration) -> Result<()> {
     wait_for(&format!("a window at {prefix}"), within, || async {
         for handle in app.client.windows().await? {
-            app.client.switch_to_window(handle).await?;
-            if app.client.current_url().await?.as_str().starts_with(prefix) {
-                return Ok(Some(()));
+            if app.client.switch_to_window(handle).await.is_err() {
+                continue;
+            }
+            if let Ok(url) = app.client.current_url().await {
+                if url.as_str().starts_with(prefix) {
+                    return Ok(Some(()));
+                }
             }
         }
         Ok(None)

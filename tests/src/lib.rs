@@ -355,10 +355,15 @@ impl AppSession {
     pub async fn switch_to_window_titled(&self, title: &str) -> Result<()> {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            for handle in self.client.windows().await? {
-                self.client.switch_to_window(handle).await?;
-                if self.client.title().await?.contains(title) {
-                    return Ok(());
+            // A window closing meanwhile (the bKash page) is skipped, not an error.
+            for handle in self.client.windows().await.unwrap_or_default() {
+                if self.client.switch_to_window(handle).await.is_err() {
+                    continue;
+                }
+                if let Ok(t) = self.client.title().await {
+                    if t.contains(title) {
+                        return Ok(());
+                    }
                 }
             }
             if Instant::now() > deadline {
@@ -367,6 +372,7 @@ impl AppSession {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
+
 
     pub async fn close(self) -> Result<()> {
         tokio::time::timeout(Duration::from_secs(20), self.client.close())

@@ -2,7 +2,7 @@
 "use strict";
 
 (() => {
-  const { invoke, listen, CURRENCIES, t, el, h, countdown, groupDigits, errorText, timeOf } = window.Till;
+  const { invoke, listen, CURRENCIES, t, el, h, countdown, groupDigits, errorText } = window.Till;
   const MAX_DIGITS = 10;
   const WALLET_KEYS = { F1: "bkash", F2: "bakong", F3: "demo" };
 
@@ -255,7 +255,7 @@
       return;
     }
     ol.replaceChildren(...list.map((p) => h("li", { class: `row state-${p.state}`, "data-id": p.id },
-      h("span", { class: "time", text: timeOf(p.created_ms) }),
+      h("span", { class: "time", text: p.time }),
       h("span", { class: `tag ${p.provider}`, text: t(p.provider) }),
       h("span", { class: "amt", text: p.amount_display }),
       h("span", { class: "st", text: t(`st_${p.state}`) }),

@@ -3,7 +3,7 @@
 "use strict";
 
 (() => {
-  const { invoke, listen, t, el, h, errorText, timeOf } = window.Till;
+  const { invoke, listen, t, el, h, errorText } = window.Till;
   const STATES = ["created", "awaiting_customer", "authorized", "settled", "failed", "cancelled", "expired",
     "flagged", "refund_pending", "partially_refunded", "refunded"];
   let tab = "today";
@@ -112,7 +112,7 @@
         class: `state-${p.state}${p.id === selected ? " sel" : ""}`, "data-id": p.id, "data-state": p.state,
         onclick: () => showPayment(p.id),
       },
-      h("td", { text: timeOf(p.created_ms) }),
+      h("td", { text: p.time }),
       h("td", { text: t(p.provider) }),
       h("td", { class: "num", text: p.amount_display }),
       h("td", { text: t(`st_${p.state}`) }),
@@ -140,9 +140,9 @@
       h("table", { class: "grid kv" },
         kv(t("m_invoice"), p.invoice), kv("trxID", p.trx_id), kv("paymentID", p.payment_id), kv("MD5", p.md5),
         kv("hash", p.hash), kv(t("m_refunded"), p.refunded_display), kv("⚠", p.flag), kv("✗", p.failure_reason),
-        kv(t("m_time"), new Date(p.created_ms).toLocaleString())),
+        kv(t("m_time"), `${p.business_day} ${p.time}`)),
       d.refunds.length ? h("table", { class: "grid" }, ...d.refunds.map((r) => h("tr", {},
-        h("td", { text: timeOf(r.created_ms) }), h("td", { class: "num", text: r.amount_display }),
+        h("td", { text: r.time }), h("td", { class: "num", text: r.amount_display }),
         h("td", { text: r.state }), h("td", { text: r.failure_reason || r.reason || "" })))) : null,
       refundable ? h("form", { class: "refund", id: "refund-form", onsubmit: (e) => { e.preventDefault(); refund(p); } },
         h("label", {}, h("span", { text: t("m_refund_amount") }),

@@ -50,7 +50,7 @@ pub async fn charge(
         CustomerStep::Redirect { .. } => "checkout",
         CustomerStep::Wait => "wait",
     };
-    terminal.set_display(&app, display::waiting(&payment)?);
+    terminal.set_display(&app, display::waiting(&payment, &engine)?);
     if let CustomerStep::Redirect { redirect_url, .. } = &charge.step {
         if let Err(message) = crate::checkout::open(&app, engine.clone(), redirect_url) {
             // Nothing can be paid on a page nobody sees: give the payment up.
@@ -61,7 +61,7 @@ pub async fn charge(
     }
     tracing::info!(payment = %payment.id, provider = %provider, amount = %payment.amount.display(), "charge started from the cashier window");
     Ok(Charged {
-        payment: PaymentView::from(&payment),
+        payment: PaymentView::of(&payment, &engine),
         step,
     })
 }
@@ -82,11 +82,11 @@ pub async fn cancel(
     if !p.state.is_open() {
         terminal.clear_display_of(&app, &id);
         crate::checkout::close(&app);
-        return Ok(Some(PaymentView::from(&p)));
+        return Ok(Some(PaymentView::of(&p, &engine)));
     }
     let cancelled = engine.cancel(&id, "cashier").await?;
     crate::checkout::close(&app);
-    Ok(Some(PaymentView::from(&cancelled)))
+    Ok(Some(PaymentView::of(&cancelled, &engine)))
 }
 
 /// Recent payments, newest first; `search` matches invoice, trxID, MD5, hash, id.
@@ -104,14 +104,14 @@ pub async fn recent(
         page_size: limit.unwrap_or(20).clamp(1, 200),
         ..ListFilter::default()
     })?;
-    Ok(list.iter().map(PaymentView::from).collect())
+    Ok(list.iter().map(|p| PaymentView::of(p, &engine)).collect())
 }
 
 /// One payment, fresh from the journal.
 #[tauri::command]
 pub async fn payment(terminal: State<'_, Shared>, id: String) -> Result<PaymentView, UiError> {
     let engine = terminal.engine().await?;
-    Ok(PaymentView::from(&engine.payment(&id)?))
+    Ok(PaymentView::of(&engine.payment(&id)?, &engine))
 }
 
 /// Demo mode: the customer's bank app pays the KHQR on the display.

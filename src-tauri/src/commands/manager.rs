@@ -12,6 +12,10 @@ use till_core::{Amount, ListFilter, PaymentState, ProviderKind};
 
 const ACTOR: &str = "manager";
 
+fn tz(engine: &till_core::Engine) -> chrono_tz::Tz {
+    engine.config().timezone().unwrap_or(chrono_tz::UTC)
+}
+
 fn require(terminal: &Shared) -> Result<(), UiError> {
     terminal.pin.require().map_err(UiError::from)
 }
@@ -102,7 +106,7 @@ pub async fn manager_payments(
         page: page.unwrap_or(1),
         page_size: 200,
     })?;
-    Ok(list.iter().map(PaymentView::from).collect())
+    Ok(list.iter().map(|p| PaymentView::of(p, &engine)).collect())
 }
 
 #[derive(Debug, Serialize)]
@@ -121,8 +125,8 @@ pub async fn manager_payment(
     let p = engine.payment(&id)?;
     let refunds = engine.refunds_of(&p.id)?;
     Ok(PaymentDetail {
-        payment: PaymentView::from(&p),
-        refunds: refunds.iter().map(RefundView::from).collect(),
+        payment: PaymentView::of(&p, &engine),
+        refunds: refunds.iter().map(|r| RefundView::new(r, tz(&engine))).collect(),
     })
 }
 
@@ -147,8 +151,8 @@ pub async fn manager_refund(
         .await?;
     let refunds = engine.refunds_of(&paid.id)?;
     Ok(PaymentDetail {
-        payment: PaymentView::from(&paid),
-        refunds: refunds.iter().map(RefundView::from).collect(),
+        payment: PaymentView::of(&paid, &engine),
+        refunds: refunds.iter().map(|r| RefundView::new(r, tz(&engine))).collect(),
     })
 }
 
@@ -162,7 +166,7 @@ pub async fn manager_recheck(
     let engine = terminal.engine().await?;
     let p = engine.refresh(&id).await?;
     let _ = engine.audit(ACTOR, "payment.recheck", Some(&p.id), Some(p.state.as_str()));
-    Ok(PaymentView::from(&p))
+    Ok(PaymentView::of(&p, &engine))
 }
 
 /// Deliver to the hub now; with `replay_dead`, give dead letters another go first.
