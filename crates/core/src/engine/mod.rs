@@ -16,6 +16,7 @@
 mod bkash_flow;
 mod deferred;
 pub mod poller;
+mod report;
 mod settle;
 mod sweeper;
 
