@@ -650,7 +650,7 @@ impl Engine {
         if !p.state.is_open() {
             return Ok(p);
         }
-        self.resolve(&p).await?;
+        self.resolve_payment(&p).await?;
         self.payment(&p.id)
     }
 

@@ -14,8 +14,14 @@
 //! Every type here goes to the UI as JSON: amounts are [`Money`] (an exact
 //! decimal string and a display string), never numbers.
 
+pub mod close;
+pub mod csv;
+pub mod pdf;
+pub mod reconcile;
 pub mod summary;
 
+pub use close::{Report, ReportKind, Resolution, ResolutionEntry, ZReport};
+pub use reconcile::{Disagreement, DisagreementKind, Reconciliation};
 pub use summary::DaySummary;
 
 use crate::money::{Amount, Currency};
