@@ -73,7 +73,10 @@ pub fn compare(
         let keys: BTreeSet<(String, String)> = reported
             .iter()
             .map(|r| (r.provider.clone(), r.currency.clone()))
-            .chain(held.iter().map(|h| (h.provider.clone(), h.currency.clone())))
+            .chain(
+                held.iter()
+                    .map(|h| (h.provider.clone(), h.currency.clone())),
+            )
             .collect();
         for (provider, currency) in keys {
             let r = reported

@@ -614,4 +614,89 @@ mod journal_tests {
         assert_eq!(nb.net.amount, "-25.00");
         assert_eq!(nb.net.display, "-৳ 25.00");
     }
+
+    fn ctx(tz: Tz, cutoff: &str) -> crate::journal::JournalContext {
+        crate::journal::JournalContext {
+            terminal_id: "t1".into(),
+            timezone: tz,
+            cutoff: NaiveTime::parse_from_str(cutoff, "%H:%M").unwrap(),
+        }
+    }
+
+    fn rules_of(c: &crate::journal::JournalContext) -> DayRules {
+        DayRules {
+            terminal_id: c.terminal_id.clone(),
+            timezone: c.timezone,
+            cutoff: c.cutoff,
+        }
+    }
+
+    fn count(j: &Journal, c: &crate::journal::JournalContext, day: &str) -> u64 {
+        let q = j.sync_queue_stats().unwrap();
+        summarize(
+            &rules_of(c),
+            &j.day_data(day.parse().unwrap()).unwrap(),
+            &q,
+            Utc::now(),
+        )
+        .payment_count
+    }
+
+    #[test]
+    fn cutoff_and_midnight_edges_land_in_the_right_summary() {
+        // Dhaka (UTC+6), cutoff 04:00. Local times of the night of 22 → 23 November.
+        let c = ctx(chrono_tz::Asia::Dhaka, "04:00");
+        let mut j = Journal::open_in_memory(c.clone()).unwrap();
+        let local = |d: u32, h: u32, m: u32| {
+            c.timezone
+                .with_ymd_and_hms(2026, 11, d, h, m, 0)
+                .unwrap()
+                .with_timezone(&Utc)
+        };
+        pay(&mut j, "a", "1", Currency::Bdt, local(22, 3, 59)); // cutoff − 1 min: the 21st
+        pay(&mut j, "b", "1", Currency::Bdt, local(22, 4, 0)); // the cutoff: the 22nd
+        pay(&mut j, "c", "1", Currency::Bdt, local(22, 4, 1)); // cutoff + 1 min
+        pay(&mut j, "d", "1", Currency::Bdt, local(22, 23, 59)); // 23:59: the 22nd
+        pay(&mut j, "e", "1", Currency::Bdt, local(23, 0, 1)); // 00:01 next date: still the 22nd
+        pay(&mut j, "f", "1", Currency::Bdt, local(23, 4, 1)); // the 23rd
+        assert_eq!(count(&j, &c, "2026-11-21"), 1);
+        assert_eq!(count(&j, &c, "2026-11-22"), 4);
+        assert_eq!(count(&j, &c, "2026-11-23"), 1);
+        // Changing the cutoff later moves nothing already written: the day is stored.
+        let c0 = ctx(chrono_tz::Asia::Dhaka, "00:00");
+        j.ctx = c0.clone();
+        pay(&mut j, "g", "1", Currency::Bdt, local(23, 0, 2)); // now the 23rd
+        assert_eq!(count(&j, &c0, "2026-11-22"), 4);
+        assert_eq!(count(&j, &c0, "2026-11-23"), 2);
+    }
+
+    #[test]
+    fn dst_zone_days_and_hours() {
+        // London leaves DST on 2026-10-25 at 02:00 BST (01:00 UTC); cutoff 01:30.
+        let c = ctx(chrono_tz::Europe::London, "01:30");
+        let mut j = Journal::open_in_memory(c.clone()).unwrap();
+        let utc = |d: u32, h: u32, m: u32| Utc.with_ymd_and_hms(2026, 10, d, h, m, 0).unwrap();
+        pay(&mut j, "a", "1", Currency::Usd, utc(25, 0, 29)); // 01:29 BST: the 24th
+        pay(&mut j, "b", "1", Currency::Usd, utc(25, 0, 31)); // 01:31 BST: the 25th
+        pay(&mut j, "c", "1", Currency::Usd, utc(25, 1, 15)); // 01:15 GMT (again): the 24th
+        pay(&mut j, "d", "1", Currency::Usd, utc(25, 1, 31)); // 01:31 GMT: the 25th
+        assert_eq!(count(&j, &c, "2026-10-24"), 2);
+        assert_eq!(count(&j, &c, "2026-10-25"), 2);
+        for id in ["b", "d"] {
+            to(&mut j, id, PaymentState::AwaitingCustomer, utc(25, 2, 0));
+            to(&mut j, id, PaymentState::Settled, utc(25, 2, 0));
+        }
+        let q = j.sync_queue_stats().unwrap();
+        let s = summarize(
+            &rules_of(&c),
+            &j.day_data("2026-10-25".parse().unwrap()).unwrap(),
+            &q,
+            Utc::now(),
+        );
+        // Both were created at 01:31 local, before and after the clocks went back.
+        assert_eq!(s.hourly[0].hours[1].count, 2);
+        // The 25th starts at 01:30 BST (00:30 UTC) and lasts 25 hours.
+        assert_eq!(s.starts_at, utc(25, 0, 30));
+        assert_eq!(s.ends_at, utc(26, 1, 30));
+    }
 }

@@ -229,7 +229,10 @@ async fn a_day_reconciles_closes_and_stays_closed() {
         .resolve(day, &lost_id, Resolution::Recheck, "manager")
         .await
         .unwrap();
-    assert!(rc.outcome.as_deref().unwrap().contains("cannot change"), "{rc:?}");
+    assert!(
+        rc.outcome.as_deref().unwrap().contains("cannot change"),
+        "{rc:?}"
+    );
     assert_eq!(
         r.engine.payment(&lost).unwrap().state,
         PaymentState::Cancelled
@@ -341,7 +344,11 @@ async fn a_day_reconciles_closes_and_stays_closed() {
         .args([pdf_path.to_str().unwrap(), "-"])
         .output()
         .expect("pdftotext is installed (poppler-utils)");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     for needle in [
         "Z-report",
@@ -367,10 +374,11 @@ async fn unreachable_provider_is_a_section_not_an_error() {
     r.wait_state(&id, PaymentState::Settled, Duration::from_secs(10))
         .await;
     synced(r, 1).await;
-    r.sandbox.add_faults([serde_json::from_value(serde_json::json!({
-        "endpoint": "bakong.*", "kind": "status", "status": 503
-    }))
-    .unwrap()]);
+    r.sandbox
+        .add_faults([serde_json::from_value(serde_json::json!({
+            "endpoint": "bakong.*", "kind": "status", "status": 503
+        }))
+        .unwrap()]);
     let rec = r.engine.reconcile(day).await.unwrap();
     let bakong = rec
         .providers
