@@ -220,6 +220,62 @@ fn headless_payments_and_no_secret_left_behind() {
     let listed = cli.json_lines(&["list", "--state", "settled", "--json"]);
     assert_eq!(listed.len(), 2, "demo + KHQR");
 
+    // The day's report: X-report, exports, close, Z-report.
+    let x = cli.json_lines(&["report", "--json"]);
+    assert_eq!(x[0]["kind"], "x", "{}", x[0]);
+    assert_eq!(
+        x[0]["reconciliation"]["disagreements"],
+        json!([]),
+        "{}",
+        x[0]
+    );
+    let bdt = x[0]["summary"]["totals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["currency"] == "BDT")
+        .unwrap()
+        .clone();
+    assert_eq!(bdt["net"]["amount"], "205.00", "{bdt}");
+    let csv_path = cli.home.path().join("day.csv");
+    let pdf_path = cli.home.path().join("day.pdf");
+    let (code, out, err) = cli.run(&[
+        "report",
+        "--day",
+        "today",
+        "--csv",
+        csv_path.to_str().unwrap(),
+        "--pdf",
+        pdf_path.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("X-report") && out.contains("BDT 205.00"),
+        "{out}"
+    );
+    let csv_text = std::fs::read_to_string(&csv_path).unwrap();
+    assert_eq!(
+        csv_text.lines().count(),
+        4,
+        "header + 3 payments:\n{csv_text}"
+    );
+    assert!(std::fs::read(&pdf_path).unwrap().starts_with(b"%PDF-"));
+    let z = cli.json_lines(&["report", "--close", "--by", "manager", "--json"]);
+    assert_eq!(z[0]["closed_by"], "manager");
+    assert_eq!(z[0]["report"]["kind"], "z");
+    let (code, out, _) = cli.run(&["report"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("Z-report") && out.contains("closed by manager"),
+        "{out}"
+    );
+    let (code, _, err) = cli.run(&["report", "--close"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("already closed"), "{err}");
+    let (code, _, err) = cli.run(&["report", "--day", "22-11-2026"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("YYYY-MM-DD"), "{err}");
+
     // Clear refusals.
     let (code, _, err) = cli.run(&["charge", "--provider", "bkash", "--amount", "1.234"]);
     assert_eq!(code, 1);

@@ -12,6 +12,7 @@
 //! | [`provider`] | the `Provider` trait, the registry, and the bKash / Bakong / demo glue |
 //! | [`engine`] | charge, cancel, refund, status, list, events; poller, sweeper, deferred worker |
 //! | [`config`] | `till.toml` over built-in defaults, `TILL__*` overrides, validation naming the key |
+//! | [`report`] | business-day summary, three-way reconciliation, day close (Z-report), CSV and PDF |
 //! | [`sync`] | delivery of the outbox to the hub: signed webhooks, batches, backoff, dead letters |
 //! | [`secrets`] | the secret-store trait, the OS keyring, environment overlay |
 //! | [`business_day`] | which business day an instant belongs to |
@@ -36,6 +37,7 @@ pub mod journal;
 pub mod money;
 pub mod payment;
 pub mod provider;
+pub mod report;
 pub mod secrets;
 pub mod state;
 pub mod sync;

@@ -18,6 +18,8 @@ pub mod names {
     pub const BAKONG_TOKEN: &str = "bakong.token";
     pub const HUB_SECRET: &str = "hub.secret";
     pub const HUB_SIGNING_KEY: &str = "hub.signing_key";
+    /// A read token of the hub's read API (reconciliation compares with the hub's totals).
+    pub const HUB_READ_TOKEN: &str = "hub.read_token";
     pub const ALL: &[&str] = &[
         BKASH_USERNAME,
         BKASH_PASSWORD,
@@ -26,6 +28,7 @@ pub mod names {
         BAKONG_TOKEN,
         HUB_SECRET,
         HUB_SIGNING_KEY,
+        HUB_READ_TOKEN,
     ];
 }
 

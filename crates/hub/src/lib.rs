@@ -18,6 +18,9 @@
 //! - [`read`]: the read API (`/v1/settlements`, `/v1/totals`,
 //!   `/v1/terminals[/{id}/gaps]`, `/v1/events/{id}`) and its bearer-token check;
 //!   `/healthz`.
+//! - [`days`]: per terminal and business day, whether a Z-report
+//!   (`day.closed`) arrived and whether its totals match the held settlements
+//!   (`/v1/terminals/{id}/days/{day}`, `/v1/days`, `till-hub days`).
 //! - [`admin`]: terminal registration, key rotation and retirement, disabling,
 //!   read tokens: what the CLI's `terminal …` and `token add` call.
 //! - [`store`]: the [`Store`](store::Store) trait and its SQLite and
@@ -27,6 +30,7 @@
 
 pub mod admin;
 pub mod config;
+pub mod days;
 pub mod error;
 pub mod ingest;
 pub mod read;

@@ -56,6 +56,16 @@ enum Command {
     /// Manage read-API tokens.
     #[command(subcommand)]
     Token(TokenCmd),
+    /// Per terminal and business day: did a Z-report arrive, do its totals match (JSON).
+    Days {
+        #[arg(long)]
+        terminal: Option<String>,
+        /// YYYY-MM-DD
+        #[arg(long)]
+        day: Option<chrono::NaiveDate>,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -179,6 +189,15 @@ async fn main() -> anyhow::Result<()> {
                     println!("{}", serde_json::to_string_pretty(&list)?);
                 }
             }
+        }
+        Command::Days {
+            terminal,
+            day,
+            limit,
+        } => {
+            let store = till_hub::open_store(&cli.database).await?;
+            let list = till_hub::days::days(&*store, terminal.as_deref(), day, limit).await?;
+            println!("{}", serde_json::to_string_pretty(&list)?);
         }
         Command::Token(TokenCmd::Add { label }) => {
             let store = till_hub::open_store(&cli.database).await?;

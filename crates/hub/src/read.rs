@@ -5,6 +5,8 @@
 //! - `GET /v1/totals?terminal=&day=`: per provider and currency: count,
 //!   settled, refunded, net (exact decimal strings).
 //! - `GET /v1/terminals`, `GET /v1/terminals/{id}/gaps`, `GET /v1/events/{id}`.
+//! - `GET /v1/terminals/{id}/days/{day}`, `GET /v1/days?terminal=&day=&limit=`:
+//!   whether a Z-report arrived and whether its totals match ([`crate::days`]).
 
 use crate::admin::token_hash;
 use crate::error::ApiError;
@@ -193,4 +195,43 @@ pub async fn event(State(hub): State<Hub>, Path(id): Path<String>) -> Result<Res
         Some(e) => Ok(Json(e).into_response()),
         None => Err(ApiError::not_found(format!("no event with id {id:?}"))),
     }
+}
+
+/// `GET /v1/terminals/{id}/days/{day}`
+pub async fn day(
+    State(hub): State<Hub>,
+    Path((id, day)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let day = parse_day(Some(&day))?.expect("a day was given");
+    if hub.store.terminal(&id).await?.is_none() {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::UnknownTerminal,
+            format!("terminal {id:?} is not registered"),
+        ));
+    }
+    let status = crate::days::day_status(&*hub.store, &id, day).await?;
+    Ok(Json(status).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct DaysParams {
+    terminal: Option<String>,
+    day: Option<String>,
+    limit: Option<u32>,
+}
+
+/// `GET /v1/days`
+pub async fn days(
+    State(hub): State<Hub>,
+    q: Result<Query<DaysParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let p = query(q)?;
+    let limit = p.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::bad_request("limit must be 1 to 1000"));
+    }
+    let day = parse_day(p.day.as_deref())?;
+    let list = crate::days::days(&*hub.store, p.terminal.as_deref(), day, limit).await?;
+    Ok(Json(json!({ "days": list })).into_response())
 }

@@ -8,6 +8,7 @@ mod list;
 mod output;
 mod recover;
 mod refund;
+mod report;
 mod secret;
 mod status;
 mod sync;
@@ -47,6 +48,8 @@ pub enum Command {
     Secret(secret::Args),
     /// Deliver pending settlements to the hub now and show the sync state.
     Sync(sync::Args),
+    /// The day's report (X, or Z once closed), CSV and PDF exports, closing the day.
+    Report(report::Args),
 }
 
 /// Exit codes: 0 done, 1 refused/failed, 2 bad usage or configuration.
@@ -77,6 +80,7 @@ pub fn run(cli: Cli) -> i32 {
             Command::List(a) => list::run(a, &home).await,
             Command::Recover(a) => recover::run(a, &home).await,
             Command::Sync(a) => sync::run(a, &home).await,
+            Command::Report(a) => report::run(a, &home).await,
         }
     });
     match result {

@@ -79,7 +79,7 @@ async fn one(engine: &Engine, call: &DeferredCall) -> Result<(), super::EngineEr
     match call.kind {
         DeferredKind::StatusCheck | DeferredKind::ExecuteResolution => {
             if p.state.is_open() {
-                engine.resolve(&p).await?;
+                engine.resolve_payment(&p).await?;
             }
         }
         DeferredKind::Refund => {

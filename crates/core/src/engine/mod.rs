@@ -16,6 +16,7 @@
 mod bkash_flow;
 mod deferred;
 pub mod poller;
+mod report;
 mod settle;
 mod sweeper;
 
@@ -658,7 +659,7 @@ impl Engine {
         if !p.state.is_open() {
             return Ok(p);
         }
-        self.resolve(&p).await?;
+        self.resolve_payment(&p).await?;
         self.payment(&p.id)
     }
 

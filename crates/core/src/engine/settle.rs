@@ -106,7 +106,7 @@ impl Engine {
 
     /// Asks the provider how an open payment stands and applies the answer;
     /// when the provider cannot be reached the question is queued.
-    pub(crate) async fn resolve(&self, p: &Payment) -> Result<(), EngineError> {
+    pub(crate) async fn resolve_payment(&self, p: &Payment) -> Result<(), EngineError> {
         if p.state == PaymentState::RefundPending {
             if let Some(r) = self.with_journal(|j| j.open_refund(&p.id))? {
                 self.send_refund(p, &r).await?;

@@ -72,7 +72,7 @@ pub async fn recover(engine: &Engine) -> Result<(), super::EngineError> {
                 .map(|p| engine.emit(&p))
                 .map_err(Into::into),
             (ProviderKind::Bakong, _) => Ok(()),
-            _ => engine.resolve(&p).await,
+            _ => engine.resolve_payment(&p).await,
         };
         if let Err(e) = r {
             tracing::warn!(payment = %p.id, error = %e, "could not resolve at start");
@@ -94,7 +94,7 @@ async fn sweep(engine: &Engine) -> Result<(), super::EngineError> {
     for p in open {
         match p.provider {
             ProviderKind::Demo => {
-                engine.resolve(&p).await?;
+                engine.resolve_payment(&p).await?;
             }
             ProviderKind::Bkash => {
                 // The checkout window is over. Ask bKash once: completed

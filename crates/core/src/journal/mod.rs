@@ -13,7 +13,9 @@
 //! | [`log`] | `audit_log`, `provider_calls` |
 //! | [`deferred`] | `deferred` (calls waiting for a provider to come back) |
 //! | [`sync`] | the sync's view of `outbox`, `sync_endpoint` |
+//! | [`days`] | business days: what a day holds, booking days, `day_closes`, `resolutions` |
 
+pub mod days;
 pub mod deferred;
 pub mod log;
 pub mod outbox;
@@ -31,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0001_journal.sql"),
     include_str!("../../migrations/0002_invoice_counter.sql"),
     include_str!("../../migrations/0003_sync.sql"),
+    include_str!("../../migrations/0004_days.sql"),
 ];
 
 /// The schema version this build writes.

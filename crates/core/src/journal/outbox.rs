@@ -16,6 +16,9 @@ pub enum EventType {
     PaymentSettled,
     #[serde(rename = "payment.refunded")]
     PaymentRefunded,
+    /// A closed business day; `outbox.payment_id` holds the day (YYYY-MM-DD).
+    #[serde(rename = "day.closed")]
+    DayClosed,
 }
 
 impl EventType {
@@ -23,6 +26,7 @@ impl EventType {
         match self {
             EventType::PaymentSettled => "payment.settled",
             EventType::PaymentRefunded => "payment.refunded",
+            EventType::DayClosed => "day.closed",
         }
     }
 }
@@ -71,8 +75,36 @@ pub(crate) fn enqueue(
         .map(parse_ts)
         .transpose()?
         .unwrap_or(at);
+    // The day the money is booked into: the payment's own day unless it was
+    // closed before this settlement or refund (then the next open day).
+    let booked: Option<String> = match refund {
+        Some(r) => tx
+            .query_row(
+                "SELECT booked_day FROM refunds WHERE id = ?1",
+                [&r.id],
+                |r| r.get(0),
+            )
+            .optional()
+            .ctx("reading the refund's booking day")?
+            .flatten(),
+        None => tx
+            .query_row(
+                "SELECT booked_day FROM payments WHERE id = ?1",
+                [&payment.id],
+                |r| r.get(0),
+            )
+            .optional()
+            .ctx("reading the payment's booking day")?
+            .flatten(),
+    };
+    let day = match booked {
+        Some(d) => d
+            .parse()
+            .map_err(|_| JournalError::Corrupt(format!("booked day {d:?}")))?,
+        None => payment.business_day,
+    };
     let payload = serde_json::to_value(wire_event(
-        ctx, kind, sequence, payment, refund, settled_at, at,
+        ctx, kind, sequence, payment, refund, settled_at, day, at,
     ))
     .map_err(|e| JournalError::Corrupt(format!("outbox payload: {e}")))?;
     tx.execute(
@@ -94,6 +126,7 @@ pub(crate) fn enqueue(
 
 /// The `till.event/1` payload, built from `till-sync-proto`'s types (the
 /// shape `schema/event-v1.json` describes).
+#[allow(clippy::too_many_arguments)]
 fn wire_event(
     ctx: &JournalContext,
     kind: EventType,
@@ -101,6 +134,7 @@ fn wire_event(
     payment: &Payment,
     refund: Option<&Refund>,
     settled_at: DateTime<Utc>,
+    day: chrono::NaiveDate,
     at: DateTime<Utc>,
 ) -> till_sync_proto::Event {
     let local = |t: DateTime<Utc>| t.with_timezone(&ctx.timezone).fixed_offset();
@@ -124,7 +158,7 @@ fn wire_event(
             &ctx.terminal_id,
             sequence,
             local(at),
-            payment.business_day,
+            day,
             wire_payment,
             till_sync_proto::Refund {
                 id: r.id.clone(),
@@ -139,10 +173,52 @@ fn wire_event(
             &ctx.terminal_id,
             sequence,
             local(at),
-            payment.business_day,
+            day,
             wire_payment,
         ),
     }
+}
+
+/// Enqueues the `day.closed` record of `day` (its `day` object is `body`);
+/// `outbox.payment_id` holds the day, so a day is closed at most once.
+pub(crate) fn enqueue_day_closed(
+    tx: &Transaction<'_>,
+    ctx: &JournalContext,
+    day: chrono::NaiveDate,
+    body: Value,
+    at: DateTime<Utc>,
+) -> Result<i64, JournalError> {
+    let sequence: i64 = tx
+        .query_row(
+            "SELECT COALESCE(MAX(sequence), 0) + 1 FROM outbox",
+            [],
+            |r| r.get(0),
+        )
+        .ctx("numbering an outbox record")?;
+    let webhook_id = format!("evt_{}", ulid::Ulid::new());
+    let event = till_sync_proto::Event::day_closed(
+        &ctx.terminal_id,
+        sequence as u64,
+        at.with_timezone(&ctx.timezone).fixed_offset(),
+        day,
+        body,
+    );
+    let payload = serde_json::to_string(&event)
+        .map_err(|e| JournalError::Corrupt(format!("outbox payload: {e}")))?;
+    tx.execute(
+        "INSERT INTO outbox(sequence, webhook_id, event_type, payment_id, refund_id, payload, created_at)
+         VALUES (?1, ?2, ?3, ?4, NULL, ?5, ?6)",
+        params![
+            sequence,
+            webhook_id,
+            EventType::DayClosed.as_str(),
+            day.to_string(),
+            payload,
+            ts(at)
+        ],
+    )
+    .ctx("writing the day.closed outbox record")?;
+    Ok(sequence)
 }
 
 impl Journal {

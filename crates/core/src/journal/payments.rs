@@ -49,16 +49,16 @@ pub struct ListFilter {
     pub page_size: u32,
 }
 
-const COLUMNS: &str = "id, provider, amount, currency, state, invoice, provider_payment_id, trx_id, md5, hash, khqr, \
+pub(super) const COLUMNS: &str = "id, provider, amount, currency, state, invoice, provider_payment_id, trx_id, md5, hash, khqr, \
     redirect_url, callback_url, expires_at, execute_sent_at, offline, refunded, flag, failure_code, failure_reason, \
     operator, business_day, created_at, updated_at";
 
-struct RawPayment {
+pub(super) struct RawPayment {
     cols: Vec<Option<String>>,
     offline: bool,
 }
 
-fn raw(row: &Row<'_>) -> rusqlite::Result<RawPayment> {
+pub(super) fn raw(row: &Row<'_>) -> rusqlite::Result<RawPayment> {
     let mut cols = Vec::with_capacity(24);
     for i in 0..24 {
         if i == 15 {
@@ -78,7 +78,7 @@ fn corrupt(what: &str) -> JournalError {
 }
 
 impl RawPayment {
-    fn into_payment(self) -> Result<Payment, JournalError> {
+    pub(super) fn into_payment(self) -> Result<Payment, JournalError> {
         let c = self.cols;
         let req = |i: usize, name: &str| c[i].clone().ok_or_else(|| corrupt(name));
         let currency: Currency = req(3, "currency")?
@@ -259,6 +259,15 @@ impl Journal {
         )
         .ctx("changing a payment's state")?;
         append_event(&tx, id, Some(before.state), to, detail, at)?;
+        if to == PaymentState::Settled && before.state != PaymentState::RefundPending {
+            // Booked into its own day, or the next open one if that is closed.
+            let booked = super::days::booking_day(&tx, before.business_day)?;
+            tx.execute(
+                "UPDATE payments SET booked_day = ?2 WHERE id = ?1 AND booked_day IS NULL",
+                params![id, booked.to_string()],
+            )
+            .ctx("booking a settlement")?;
+        }
         let after = get_tx(&tx, id)?;
         if to == PaymentState::Settled && before.state != PaymentState::RefundPending {
             outbox::enqueue(
@@ -585,9 +594,10 @@ impl Journal {
                     .refunded
                     .checked_add(refund.amount)
                     .map_err(|_| corrupt("refund currency"))?;
+                let booked = super::days::booking_day(&tx, before.business_day)?;
                 tx.execute(
-                    "UPDATE refunds SET state = 'done', provider_refund_id = ?2, updated_at = ?3 WHERE id = ?1",
-                    params![refund_id, provider_id, ts(at)],
+                    "UPDATE refunds SET state = 'done', provider_refund_id = ?2, updated_at = ?3, booked_day = ?4 WHERE id = ?1",
+                    params![refund_id, provider_id, ts(at), booked.to_string()],
                 )
                 .ctx("finishing a refund")?;
                 tx.execute(

@@ -230,6 +230,11 @@ impl Engine {
         Ok(n as u64)
     }
 
+    /// Wakes the sender (a record was enqueued outside a payment change).
+    pub(crate) fn wake_sync(&self) {
+        self.inner.sync.wake.notify_one();
+    }
+
     fn audit_replay(&self, n: usize) {
         let now = self.now();
         if let Err(e) = self.with_journal(|j| {

@@ -6,5 +6,6 @@
 mod bakong;
 mod bkash;
 mod engine;
+mod report;
 mod sync;
 mod util;

@@ -291,6 +291,16 @@ pub trait Store: Send + Sync + 'static {
     async fn token_exists(&self, sha256_hex: &str) -> Result<bool>;
     /// Number of stored events (all terminals, or one).
     async fn count_events(&self, terminal: Option<&str>) -> Result<u64>;
+    /// The `day.closed` events of a terminal for a business day, in arrival order.
+    async fn day_closes(&self, terminal: &str, day: NaiveDate) -> Result<Vec<StoredEvent>>;
+    /// The (terminal, business day) pairs that have any event, newest day
+    /// first, at most `limit`.
+    async fn days(
+        &self,
+        terminal: Option<&str>,
+        day: Option<NaiveDate>,
+        limit: u32,
+    ) -> Result<Vec<(String, NaiveDate)>>;
 }
 
 /// Open (and migrate) the store a URL names.

@@ -502,4 +502,41 @@ impl Store for PgStore {
             .await?;
         Ok(r.try_get::<_, i64>(0)? as u64)
     }
+
+    async fn day_closes(&self, terminal: &str, day: NaiveDate) -> Result<Vec<StoredEvent>> {
+        let client = self.client().await?;
+        client
+            .query(
+                &format!(
+                    "SELECT {EVENT_COLUMNS} FROM events WHERE terminal_id = $1 \
+                     AND business_day = $2 AND type = 'day.closed' ORDER BY row_no"
+                ),
+                &[&terminal, &day],
+            )
+            .await?
+            .iter()
+            .map(event_from_row)
+            .collect()
+    }
+
+    async fn days(
+        &self,
+        terminal: Option<&str>,
+        day: Option<NaiveDate>,
+        limit: u32,
+    ) -> Result<Vec<(String, NaiveDate)>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT DISTINCT terminal_id, business_day FROM events \
+                 WHERE ($1::text IS NULL OR terminal_id = $1) \
+                 AND ($2::date IS NULL OR business_day = $2) \
+                 ORDER BY business_day DESC, terminal_id LIMIT $3",
+                &[&terminal, &day, &(limit as i64)],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
+    }
 }

@@ -589,4 +589,47 @@ impl Store for SqliteStore {
         })
         .await
     }
+
+    async fn day_closes(&self, terminal: &str, day: NaiveDate) -> Result<Vec<StoredEvent>> {
+        let (terminal, day) = (terminal.to_string(), day.to_string());
+        self.with(move |conn| {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE terminal_id = ?1 AND business_day = ?2 \
+                 AND type = 'day.closed' ORDER BY rowid"
+            ))?;
+            let rows = stmt.query_map(params![terminal, day], event_row)?;
+            let mut out = Vec::new();
+            for r in rows {
+                out.push(r?.finish()?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn days(
+        &self,
+        terminal: Option<&str>,
+        day: Option<NaiveDate>,
+        limit: u32,
+    ) -> Result<Vec<(String, NaiveDate)>> {
+        let (terminal, day) = (terminal.map(str::to_string), day.map(|d| d.to_string()));
+        self.with(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT DISTINCT terminal_id, business_day FROM events \
+                 WHERE (?1 IS NULL OR terminal_id = ?1) AND (?2 IS NULL OR business_day = ?2) \
+                 ORDER BY business_day DESC, terminal_id LIMIT ?3",
+            )?;
+            let rows = stmt.query_map(params![terminal, day, limit], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })?;
+            let mut out = Vec::new();
+            for r in rows {
+                let (t, d) = r?;
+                out.push((t, parse_day(&d)?));
+            }
+            Ok(out)
+        })
+        .await
+    }
 }

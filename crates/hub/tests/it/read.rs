@@ -159,3 +159,81 @@ async fn totals_are_exact_to_the_poisha(b: Backend) {
     t.stop().await;
 }
 both!(totals_are_exact_to_the_poisha);
+
+fn day_closed(terminal: &str, seq: u64, totals: serde_json::Value) -> till_sync_proto::Event {
+    till_sync_proto::Event::day_closed(
+        terminal,
+        seq,
+        chrono::DateTime::parse_from_rfc3339("2026-11-23T04:10:00+06:00").unwrap(),
+        day(),
+        serde_json::json!({
+            "schema": "till.day/1",
+            "report_sha256": "ab12",
+            "closed_at": "2026-11-22T22:10:00Z",
+            "closed_by": "manager",
+            "totals": totals,
+        }),
+    )
+}
+
+async fn z_report_arrival_and_totals_per_terminal_and_day(b: Backend) {
+    let t = TestHub::start(b).await;
+    let s1 = t.terminal("t1").await;
+    let s2 = t.terminal("t2").await;
+    let pay = settled_amount("t1", 1, "bkash", "100.00", "BDT");
+    assert_eq!(t.send(&s1, &new_event_id(), &pay).await.status, 200);
+    let r = refunded("t1", 2, &pay, "30.00", "30.00");
+    assert_eq!(t.send(&s1, &new_event_id(), &r).await.status, 200);
+    let q = settled_amount("t2", 1, "bakong", "40000", "KHR");
+    assert_eq!(t.send(&s2, &new_event_id(), &q).await.status, 200);
+
+    // No Z-report yet.
+    let st = t.read("/v1/terminals/t1/days/2026-11-22").await;
+    assert_eq!(st["z_report"], false);
+    assert_eq!(st["totals_match"], serde_json::Value::Null);
+
+    // t1's Z-report agrees; t2's claims more than the hub holds.
+    let good = day_closed(
+        "t1",
+        3,
+        serde_json::json!([{"provider":"bkash","currency":"BDT","count":1,"settled":"100.00",
+            "refund_count":1,"refunded":"30.00","net":"70.00"}]),
+    );
+    assert_eq!(t.send(&s1, &new_event_id(), &good).await.status, 200);
+    let bad = day_closed(
+        "t2",
+        2,
+        serde_json::json!([{"provider":"bakong","currency":"KHR","count":2,"settled":"41000",
+            "refund_count":0,"refunded":"0","net":"41000"}]),
+    );
+    assert_eq!(t.send(&s2, &new_event_id(), &bad).await.status, 200);
+
+    let st = t.read("/v1/terminals/t1/days/2026-11-22").await;
+    assert_eq!(st["z_report"], true, "{st}");
+    assert_eq!(st["totals_match"], true, "{st}");
+    assert_eq!(st["report_sha256"], "ab12");
+    assert_eq!(st["closed_by"], "manager");
+    let st2 = t.read("/v1/terminals/t2/days/2026-11-22").await;
+    assert_eq!(st2["totals_match"], false, "{st2}");
+    assert_eq!(st2["differences"].as_array().unwrap().len(), 1);
+    let all = t.read("/v1/days?day=2026-11-22").await;
+    assert_eq!(all["days"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        t.get("/v1/terminals/nope/days/2026-11-22", Some(READ_TOKEN))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        t.get("/v1/terminals/t1/days/2026-11-22", None).await.status,
+        401
+    );
+    // Read by the library call the CLI uses.
+    let list = till_hub::days::days(&*t.hub.store(), Some("t1"), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].totals_match, Some(true));
+    t.stop().await;
+}
+both!(z_report_arrival_and_totals_per_terminal_and_day);

@@ -1,0 +1,791 @@
+//! The manager's day: summary, reconciliation, resolutions, X- and
+//! Z-reports, exports. The report types live in [`crate::report`]; this is
+//! the engine's side (journal access, provider and hub calls).
+
+use super::{Engine, EngineError};
+use crate::journal::days::{ClosedDay, ClosingReport, DayData, DayPayment};
+use crate::journal::JournalError;
+use crate::payment::{Payment, ProviderKind};
+use crate::provider::Verdict;
+use crate::report::close::{day_closed_body, sha256_hex};
+use crate::report::reconcile::{
+    self, CheckStatus, HubResult, HubTotal, PaymentCheck, ProviderResult, ProviderView,
+};
+use crate::report::summary::{self, ClosedInfo, DayRules, DaySummary};
+use crate::report::{
+    Reconciliation, Report, ReportError, ReportKind, Resolution, ResolutionEntry, ZReport,
+};
+use crate::secrets::names;
+use crate::Currency;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::Path;
+
+/// A closed day in the list of closed days.
+#[derive(Serialize, Clone, Debug, PartialEq)]
+pub struct ClosedDayInfo {
+    pub day: NaiveDate,
+    pub closed_at: chrono::DateTime<chrono::Utc>,
+    pub closed_by: String,
+    pub sha256: String,
+}
+
+/// Disagreement kinds that name one payment (`<kind>:<payment id>`).
+const PAYMENT_KINDS: &[&str] = &[
+    "paid_not_recorded",
+    "settled_not_paid",
+    "amount_mismatch",
+    "refund_mismatch",
+    "open_payment",
+];
+const OTHER_KINDS: &[&str] = &[
+    "hub_missing",
+    "hub_extra",
+    "hub_totals_mismatch",
+    "not_checked",
+];
+
+fn refused(msg: impl Into<String>) -> EngineError {
+    EngineError::Refused(msg.into())
+}
+
+fn report_error(e: ReportError) -> EngineError {
+    EngineError::Refused(e.to_string())
+}
+
+#[derive(Deserialize)]
+struct HubPage {
+    items: Vec<HubItem>,
+    next_after: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct HubItem {
+    #[serde(rename = "type")]
+    kind: String,
+    payment_id: Option<String>,
+    event: serde_json::Value,
+}
+
+#[derive(Deserialize)]
+struct HubTotals {
+    totals: Vec<HubTotal>,
+}
+
+impl Engine {
+    /// How this terminal's business day runs (zone, cutoff).
+    pub(crate) fn day_rules(&self) -> DayRules {
+        let c = &self.inner.config;
+        DayRules {
+            terminal_id: c.terminal.id.clone(),
+            timezone: c.timezone().unwrap_or(chrono_tz::UTC),
+            cutoff: c.cutoff().unwrap_or(chrono::NaiveTime::MIN),
+        }
+    }
+
+    /// The business day it is now (the merchant's zone and cutoff).
+    pub fn today(&self) -> NaiveDate {
+        self.day_rules().day_of(self.now())
+    }
+
+    /// The day's numbers from the local journal alone (no network): totals
+    /// per provider × currency × state, per wallet settled / refunded / net,
+    /// refunds, adjustments, the per-hour chart, flagged and open payments,
+    /// what has not reached the hub, and whether the day is closed.
+    pub fn day_summary(&self, day: NaiveDate) -> Result<DaySummary, EngineError> {
+        let (data, queue) = self.with_journal(|j| Ok((j.day_data(day)?, j.sync_queue_stats()?)))?;
+        Ok(summary::summarize(
+            &self.day_rules(),
+            &data,
+            &queue,
+            self.now(),
+        ))
+    }
+
+    /// The payments of a day (created on it, or booked into it), oldest first.
+    pub fn day_payments(&self, day: NaiveDate) -> Result<Vec<DayPayment>, EngineError> {
+        Ok(self.with_journal(|j| j.day_data(day))?.payments)
+    }
+
+    // ------------------------------------------------------- reconciliation
+
+    /// The three-way reconciliation of a day: every payment of the day
+    /// re-checked with its provider (bKash payment status, search by trxID,
+    /// refund status; Bakong MD5 checks in bulk), and the day's settlements
+    /// and totals compared with the hub's. A provider or hub that cannot be
+    /// asked is a "could not check" section, not an error.
+    pub async fn reconcile(&self, day: NaiveDate) -> Result<Reconciliation, EngineError> {
+        let (data, queue) = self.with_journal(|j| Ok((j.day_data(day)?, j.sync_queue_stats()?)))?;
+        let summary = summary::summarize(&self.day_rules(), &data, &queue, self.now());
+        let mut results = Vec::new();
+        if let Some(r) = self.check_bkash(&data).await {
+            results.push(r);
+        }
+        if let Some(r) = self.check_bakong(&data).await {
+            results.push(r);
+        }
+        if data
+            .payments
+            .iter()
+            .any(|d| d.payment.provider == ProviderKind::Demo)
+        {
+            results.push(ProviderResult {
+                provider: ProviderKind::Demo,
+                status: CheckStatus::NotApplicable,
+                message: Some("the demo provider pays itself; there is nothing to ask".into()),
+                checks: HashMap::new(),
+            });
+        }
+        let hub = self.check_hub(day).await;
+        Ok(reconcile::build(
+            &data,
+            &summary,
+            &results,
+            &hub,
+            self.now(),
+        ))
+    }
+
+    async fn check_bkash(&self, data: &DayData) -> Option<ProviderResult> {
+        let payments: Vec<&Payment> = data
+            .payments
+            .iter()
+            .map(|d| &d.payment)
+            .filter(|p| p.provider == ProviderKind::Bkash)
+            .collect();
+        if payments.is_empty() {
+            return None;
+        }
+        let Some(bkash) = self.inner.bkash.clone() else {
+            return Some(ProviderResult {
+                provider: ProviderKind::Bkash,
+                status: CheckStatus::NotConfigured,
+                message: self
+                    .inner
+                    .registry
+                    .disabled()
+                    .get(&ProviderKind::Bkash)
+                    .cloned(),
+                checks: HashMap::new(),
+            });
+        };
+        let client = &bkash.client;
+        let mut checks = HashMap::new();
+        let mut failures = Vec::new();
+        for p in payments {
+            let view = match (&p.provider_payment_id, &p.trx_id) {
+                (None, None) => ProviderView::NotPaid {
+                    detail: "the payment never reached bKash".into(),
+                },
+                (pid, trx) => {
+                    let by_status = match pid {
+                        Some(pid) => Some(client.query_payment(pid).await),
+                        None => None,
+                    };
+                    match by_status {
+                        Some(Ok(s)) if s.is_completed() => ProviderView::Paid {
+                            amount: s.amount.unwrap_or_default(),
+                            currency: s
+                                .currency
+                                .as_deref()
+                                .and_then(|c| c.parse().ok())
+                                .unwrap_or(Currency::Bdt),
+                            reference: s.trx_id.clone(),
+                        },
+                        Some(Ok(s)) => ProviderView::NotPaid {
+                            detail: format!("bKash says {}", s.raw_status),
+                        },
+                        Some(Err(e)) if !e.is_not_found() => ProviderView::Unknown {
+                            error: e.to_string(),
+                        },
+                        // No paymentID, or bKash does not know it: search by trxID.
+                        _ => match trx {
+                            Some(trx) => match client.search_transaction(trx).await {
+                                Ok(s) if s.status == till_bkash::BkashStatus::Completed => {
+                                    ProviderView::Paid {
+                                        amount: s.amount.unwrap_or_default(),
+                                        currency: s
+                                            .currency
+                                            .as_deref()
+                                            .and_then(|c| c.parse().ok())
+                                            .unwrap_or(Currency::Bdt),
+                                        reference: Some(s.trx_id.clone()),
+                                    }
+                                }
+                                Ok(s) => ProviderView::NotPaid {
+                                    detail: format!("bKash says {}", s.raw_status),
+                                },
+                                Err(e) if e.is_not_found() => ProviderView::NotPaid {
+                                    detail: "bKash has no such transaction".into(),
+                                },
+                                Err(e) => ProviderView::Unknown {
+                                    error: e.to_string(),
+                                },
+                            },
+                            None => ProviderView::NotPaid {
+                                detail: "bKash has no such payment".into(),
+                            },
+                        },
+                    }
+                }
+            };
+            // Refunds: what bKash holds for a paid transaction.
+            let refunded = match (&view, &p.provider_payment_id, &p.trx_id) {
+                (ProviderView::Paid { .. }, Some(pid), Some(trx)) => {
+                    match client.refund_status(pid, trx).await {
+                        Ok(list) => Some(
+                            list.iter()
+                                .filter(|r| r.status == till_bkash::RefundStatus::Completed)
+                                .map(|r| r.amount)
+                                .sum::<Decimal>(),
+                        ),
+                        Err(e) if e.is_not_found() => Some(Decimal::ZERO),
+                        Err(_) => None,
+                    }
+                }
+                _ => None,
+            };
+            if let ProviderView::Unknown { error } = &view {
+                failures.push(error.clone());
+            }
+            checks.insert(p.id.clone(), PaymentCheck { view, refunded });
+        }
+        let (status, message) = if failures.is_empty() {
+            (CheckStatus::Checked, None)
+        } else {
+            (
+                CheckStatus::CouldNotCheck,
+                Some(failures.first().cloned().unwrap_or_default()),
+            )
+        };
+        Some(ProviderResult {
+            provider: ProviderKind::Bkash,
+            status,
+            message,
+            checks,
+        })
+    }
+
+    async fn check_bakong(&self, data: &DayData) -> Option<ProviderResult> {
+        let payments: Vec<&Payment> = data
+            .payments
+            .iter()
+            .map(|d| &d.payment)
+            .filter(|p| p.provider == ProviderKind::Bakong)
+            .collect();
+        if payments.is_empty() {
+            return None;
+        }
+        let Some(bakong) = self.inner.bakong.clone() else {
+            return Some(ProviderResult {
+                provider: ProviderKind::Bakong,
+                status: CheckStatus::NotConfigured,
+                message: self
+                    .inner
+                    .registry
+                    .disabled()
+                    .get(&ProviderKind::Bakong)
+                    .cloned(),
+                checks: HashMap::new(),
+            });
+        };
+        let md5s: Vec<String> = payments.iter().filter_map(|p| p.md5.clone()).collect();
+        let mut checks = HashMap::new();
+        let answer = bakong.client.check_by_md5_list(&md5s).await;
+        let (status, message) = match answer {
+            Ok(list) => {
+                let by_md5: HashMap<String, till_bakong::CheckOutcome> = list.into_iter().collect();
+                for p in &payments {
+                    let view = match p.md5.as_ref().and_then(|m| by_md5.get(m)) {
+                        Some(till_bakong::CheckOutcome::Paid(t)) => match t.currency.parse() {
+                            Ok(currency) => ProviderView::Paid {
+                                amount: t.amount,
+                                currency,
+                                reference: Some(t.hash.clone()),
+                            },
+                            Err(_) => ProviderView::NotPaid {
+                                detail: format!("paid in an unknown currency {:?}", t.currency),
+                            },
+                        },
+                        Some(till_bakong::CheckOutcome::Failed { message, .. }) => {
+                            ProviderView::NotPaid {
+                                detail: format!("Bakong says the payment failed: {message}"),
+                            }
+                        }
+                        Some(till_bakong::CheckOutcome::NotFound) => ProviderView::NotPaid {
+                            detail: "Bakong holds no payment for this code".into(),
+                        },
+                        None => ProviderView::NotPaid {
+                            detail: "no KHQR was made for this payment".into(),
+                        },
+                    };
+                    checks.insert(
+                        p.id.clone(),
+                        PaymentCheck {
+                            view,
+                            refunded: None,
+                        },
+                    );
+                }
+                (CheckStatus::Checked, None)
+            }
+            Err(e) => {
+                let e = crate::provider::bakong::map_error(e);
+                for p in &payments {
+                    checks.insert(
+                        p.id.clone(),
+                        PaymentCheck {
+                            view: ProviderView::Unknown {
+                                error: e.to_string(),
+                            },
+                            refunded: None,
+                        },
+                    );
+                }
+                (CheckStatus::CouldNotCheck, Some(e.to_string()))
+            }
+        };
+        Some(ProviderResult {
+            provider: ProviderKind::Bakong,
+            status,
+            message,
+            checks,
+        })
+    }
+
+    async fn check_hub(&self, day: NaiveDate) -> HubResult {
+        let not_configured = |m: String| HubResult {
+            status: Some(CheckStatus::NotConfigured),
+            message: Some(m),
+            ..HubResult::default()
+        };
+        let Some(base) = self.inner.config.hub.url.clone() else {
+            return not_configured("sync is off (no hub.url)".into());
+        };
+        let token = match self.inner.secrets.get(names::HUB_READ_TOKEN) {
+            Ok(Some(t)) => t,
+            Ok(None) => {
+                return not_configured(format!(
+                    "no read token for the hub: store one with `till secret set {}`",
+                    names::HUB_READ_TOKEN
+                ))
+            }
+            Err(e) => return not_configured(format!("cannot read the hub read token: {e}")),
+        };
+        let could_not = |m: String| HubResult {
+            status: Some(CheckStatus::CouldNotCheck),
+            message: Some(m),
+            ..HubResult::default()
+        };
+        let client = match reqwest::Client::builder()
+            .timeout(self.inner.config.hub_timeout())
+            .build()
+        {
+            Ok(c) => c,
+            Err(e) => return could_not(format!("hub HTTP client: {e}")),
+        };
+        let base = base.as_str().trim_end_matches('/').to_owned();
+        let terminal = self.inner.config.terminal.id.clone();
+        let get = |url: String| client.get(url).bearer_auth(token.expose()).send();
+        let mut out = HubResult {
+            status: Some(CheckStatus::Checked),
+            ..HubResult::default()
+        };
+        let mut after: Option<i64> = None;
+        loop {
+            let mut url = format!("{base}/v1/settlements?terminal={terminal}&day={day}&limit=1000");
+            if let Some(a) = after {
+                url.push_str(&format!("&after={a}"));
+            }
+            let page: HubPage = match get(url).await {
+                Ok(r) if r.status().is_success() => match r.json().await {
+                    Ok(p) => p,
+                    Err(e) => return could_not(format!("the hub's answer is not readable: {e}")),
+                },
+                Ok(r) => return could_not(format!("the hub answered {}", r.status())),
+                Err(e) => {
+                    return could_not(format!(
+                        "the hub did not answer: {}",
+                        till_provider_http::TransportError::from_reqwest("hub", &e).message
+                    ))
+                }
+            };
+            for item in page.items {
+                match item.kind.as_str() {
+                    "payment.settled" => {
+                        if let Some(p) = item.payment_id {
+                            out.settled.insert(p);
+                        }
+                    }
+                    "payment.refunded" => {
+                        if let Some(r) = item.event["refund"]["id"].as_str() {
+                            out.refunds.insert(r.to_owned());
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            match page.next_after {
+                Some(a) => after = Some(a),
+                None => break,
+            }
+        }
+        let url = format!("{base}/v1/totals?terminal={terminal}&day={day}");
+        match get(url).await {
+            Ok(r) if r.status().is_success() => match r.json::<HubTotals>().await {
+                Ok(t) => out.totals = t.totals,
+                Err(e) => return could_not(format!("the hub's totals are not readable: {e}")),
+            },
+            Ok(r) => return could_not(format!("the hub answered {} for its totals", r.status())),
+            Err(e) => {
+                return could_not(format!(
+                    "the hub did not answer: {}",
+                    till_provider_http::TransportError::from_reqwest("hub", &e).message
+                ))
+            }
+        }
+        out
+    }
+
+    // ---------------------------------------------------------- resolutions
+
+    /// Deals with one disagreement of a day's reconciliation and records it
+    /// (append-only; every report shows it):
+    /// - [`Resolution::Recheck`] asks the provider again; an open payment
+    ///   takes its word through the normal state machine, a final one does
+    ///   not move and the answer is recorded;
+    /// - [`Resolution::Resync`] sends what waits for the hub now (dead letters included);
+    /// - [`Resolution::Acknowledge`] accepts it as it is, with a note.
+    pub async fn resolve(
+        &self,
+        day: NaiveDate,
+        disagreement_id: &str,
+        resolution: Resolution,
+        by: &str,
+    ) -> Result<ResolutionEntry, EngineError> {
+        if let Some(c) = self.with_journal(|j| j.closed_day(day))? {
+            return Err(refused(format!(
+                "{day} was closed by {} and cannot change; a correction now is booked into today",
+                c.closed_by
+            )));
+        }
+        let (kind, reference) = disagreement_id
+            .split_once(':')
+            .filter(|(k, r)| {
+                !r.is_empty() && (PAYMENT_KINDS.contains(k) || OTHER_KINDS.contains(k))
+            })
+            .ok_or_else(|| {
+                refused(format!(
+                    "\"{disagreement_id}\" is not a disagreement of a reconciliation"
+                ))
+            })?;
+        let payment = if PAYMENT_KINDS.contains(&kind) {
+            let p = self.payment(reference)?;
+            let booked = self.with_journal(|j| j.day_data(day))?;
+            if !booked.payments.iter().any(|d| d.payment.id == p.id) {
+                return Err(refused(format!(
+                    "payment {} does not belong to {day}",
+                    p.invoice
+                )));
+            }
+            Some(p)
+        } else {
+            None
+        };
+        let (note, outcome) = match &resolution {
+            Resolution::Acknowledge { note } => {
+                if note.trim().is_empty() {
+                    return Err(refused(
+                        "write a short note saying why this disagreement is accepted",
+                    ));
+                }
+                (Some(note.trim().to_owned()), None)
+            }
+            Resolution::Resync => {
+                if self.inner.config.hub.url.is_none() {
+                    return Err(refused(
+                        "sync is off: set hub.url in till.toml (or TILL__HUB__URL)",
+                    ));
+                }
+                let replayed = self.replay_dead()?;
+                let state = self.sync_now().await?;
+                (
+                    None,
+                    Some(format!(
+                        "sent to the hub ({replayed} dead letters replayed); {} records still waiting, {} dead letters",
+                        state.queue_length, state.dead_letters
+                    )),
+                )
+            }
+            Resolution::Recheck => match &payment {
+                Some(p) => (None, Some(self.recheck(p).await?)),
+                None if kind == "not_checked" => {
+                    (None, Some("asked again at the next reconciliation".into()))
+                }
+                None => {
+                    let state = self.sync_now().await?;
+                    (
+                        None,
+                        Some(format!(
+                            "sent to the hub; {} records still waiting",
+                            state.queue_length
+                        )),
+                    )
+                }
+            },
+        };
+        let now = self.now();
+        let rec = self.with_journal(|j| {
+            j.add_resolution(
+                day,
+                disagreement_id,
+                resolution.action(),
+                note.as_deref(),
+                outcome.as_deref(),
+                by,
+                now,
+            )
+        })?;
+        Ok(rec.into())
+    }
+
+    /// Asks a payment's provider again; returns what happened, in words.
+    async fn recheck(&self, p: &Payment) -> Result<String, EngineError> {
+        let before = p.state;
+        if before.is_open() {
+            let after = self.refresh(&p.id).await?;
+            return Ok(if after.state == before {
+                format!(
+                    "{} was asked again; the payment is still {before}",
+                    p.provider
+                )
+            } else {
+                format!(
+                    "{} was asked again; the payment went from {before} to {}",
+                    p.provider, after.state
+                )
+            });
+        }
+        let provider = self.inner.registry.get(p.provider)?.clone();
+        let v = provider.query(p).await;
+        self.note_health(p.provider, &v);
+        Ok(match v {
+            Ok(Verdict::Paid {
+                amount, currency, ..
+            }) => {
+                let paid = crate::report::Money::of(amount, currency).display;
+                if before.is_paid() && p.amount.matches(amount, currency) {
+                    format!("{} confirms {paid}; the payment stays {before}", p.provider)
+                } else {
+                    format!(
+                        "{} says {paid} was paid; a {before} payment cannot change here: refund the customer or acknowledge",
+                        p.provider
+                    )
+                }
+            }
+            Ok(Verdict::Pending) => format!(
+                "{} holds no completed payment; the payment stays {before}",
+                p.provider
+            ),
+            Ok(other) => format!(
+                "{} says {:?}; the payment stays {before}",
+                p.provider, other
+            )
+            .to_lowercase(),
+            Err(e) => format!("{} could not be asked: {e}", p.provider),
+        })
+    }
+
+    // -------------------------------------------------------------- reports
+
+    fn resolutions_of(&self, day: NaiveDate) -> Result<Vec<ResolutionEntry>, EngineError> {
+        Ok(self
+            .with_journal(|j| j.resolutions(day))?
+            .into_iter()
+            .map(ResolutionEntry::from)
+            .collect())
+    }
+
+    /// The X-report: summary + reconciliation + resolutions, nothing stored.
+    pub async fn x_report(&self, day: NaiveDate) -> Result<Report, EngineError> {
+        let reconciliation = self.reconcile(day).await?;
+        let summary = self.day_summary(day)?;
+        let resolutions = self.resolutions_of(day)?;
+        Ok(Report::assemble(
+            ReportKind::X,
+            &self.inner.config.shop.name,
+            summary,
+            reconciliation,
+            resolutions,
+            self.now(),
+        ))
+    }
+
+    /// Closes a day: reconciles it, refuses while a disagreement is not
+    /// acknowledged, then stores the Z-report immutably and enqueues the
+    /// signed `day.closed` record for the hub, in one transaction. From then
+    /// on money of the day's payments (a late refund) is booked into the next
+    /// open day as an adjustment.
+    pub async fn close_day(&self, day: NaiveDate, closed_by: &str) -> Result<ZReport, EngineError> {
+        if closed_by.trim().is_empty() {
+            return Err(refused("say who closes the day"));
+        }
+        let today = self.today();
+        if day > today {
+            return Err(refused(format!(
+                "{day} has not begun yet (today is {today})"
+            )));
+        }
+        if let Some(c) = self.with_journal(|j| j.closed_day(day))? {
+            return Err(refused(format!(
+                "{day} was already closed by {} at {}",
+                c.closed_by,
+                c.closed_at.format("%Y-%m-%d %H:%M UTC")
+            )));
+        }
+        let reconciliation = self.reconcile(day).await?;
+        let resolutions = self.resolutions_of(day)?;
+        let now = self.now();
+        let summary = self.day_summary(day)?;
+        let check = Report::assemble(
+            ReportKind::X,
+            "",
+            summary,
+            reconciliation.clone(),
+            resolutions.clone(),
+            now,
+        );
+        if !check.unresolved.is_empty() {
+            let list: Vec<String> = check
+                .reconciliation
+                .disagreements
+                .iter()
+                .filter(|d| check.unresolved.contains(&d.id))
+                .map(|d| d.explanation.clone())
+                .collect();
+            return Err(refused(format!(
+                "{} disagreement{} must be rechecked, resynced or acknowledged before {day} can close: {}",
+                list.len(),
+                if list.len() == 1 { "" } else { "s" },
+                list.join(" ")
+            )));
+        }
+        let rules = self.day_rules();
+        let shop = self.inner.config.shop.name.clone();
+        let queue = self.with_journal(|j| j.sync_queue_stats())?;
+        let by = closed_by.trim().to_owned();
+        let mut stored: Option<Report> = None;
+        let closed: ClosedDay = self.with_journal(|j| {
+            j.close_day(day, &by, now, |data| {
+                let mut summary = summary::summarize(&rules, data, &queue, now);
+                summary.closed = Some(ClosedInfo {
+                    closed_at: now,
+                    closed_by: by.clone(),
+                });
+                let report = Report::assemble(
+                    ReportKind::Z,
+                    &shop,
+                    summary,
+                    reconciliation,
+                    resolutions,
+                    now,
+                );
+                let text = serde_json::to_string(&report)
+                    .map_err(|e| JournalError::Corrupt(format!("Z-report: {e}")))?;
+                let sha = sha256_hex(&text);
+                let body = day_closed_body(&report, &sha, now, &by);
+                stored = Some(report);
+                Ok::<_, JournalError>(ClosingReport {
+                    report: text,
+                    report_sha256: sha,
+                    event_day: body,
+                })
+            })
+        })?;
+        self.wake_sync();
+        let report =
+            stored.ok_or_else(|| refused("the day was closed but its report is missing"))?;
+        Ok(ZReport {
+            report,
+            closed_at: closed.closed_at,
+            closed_by: closed.closed_by,
+            sha256: closed.report_sha256,
+            outbox_sequence: closed.outbox_sequence,
+        })
+    }
+
+    /// The stored Z-report of a closed day (checked against its hash), or
+    /// `None` if the day is not closed.
+    pub fn z_report(&self, day: NaiveDate) -> Result<Option<ZReport>, EngineError> {
+        let Some(c) = self.with_journal(|j| j.closed_day(day))? else {
+            return Ok(None);
+        };
+        if sha256_hex(&c.report) != c.report_sha256 {
+            return Err(JournalError::Corrupt(format!(
+                "the stored Z-report of {day} does not match its hash"
+            ))
+            .into());
+        }
+        let report: Report = serde_json::from_str(&c.report)
+            .map_err(|e| JournalError::Corrupt(format!("the stored Z-report of {day}: {e}")))?;
+        Ok(Some(ZReport {
+            report,
+            closed_at: c.closed_at,
+            closed_by: c.closed_by,
+            sha256: c.report_sha256,
+            outbox_sequence: c.outbox_sequence,
+        }))
+    }
+
+    /// Every closed day, oldest first.
+    pub fn closed_days(&self) -> Result<Vec<ClosedDayInfo>, EngineError> {
+        Ok(self
+            .with_journal(|j| j.closed_days())?
+            .into_iter()
+            .map(|c| ClosedDayInfo {
+                day: c.day,
+                closed_at: c.closed_at,
+                closed_by: c.closed_by,
+                sha256: c.report_sha256,
+            })
+            .collect())
+    }
+
+    // -------------------------------------------------------------- exports
+
+    /// Writes the day's payments as CSV to `path`. Returns the number of rows.
+    pub fn export_csv(&self, day: NaiveDate, path: &Path) -> Result<usize, EngineError> {
+        let payments = self.day_payments(day)?;
+        let file = std::fs::File::create(path).map_err(|e| {
+            report_error(ReportError::Write {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            })
+        })?;
+        crate::report::csv::write_payments(
+            std::io::BufWriter::new(file),
+            &payments,
+            self.day_rules().timezone,
+        )
+        .map_err(report_error)
+    }
+
+    /// Writes the day's report as PDF to `path`: the Z-report if the day is
+    /// closed, else a fresh X-report (which reconciles, so it asks the
+    /// providers and the hub).
+    pub async fn export_pdf(&self, day: NaiveDate, path: &Path) -> Result<(), EngineError> {
+        let bytes = match self.z_report(day)? {
+            Some(z) => crate::report::pdf::render(&z),
+            None => crate::report::pdf::render(&self.x_report(day).await?),
+        }
+        .map_err(report_error)?;
+        std::fs::write(path, bytes).map_err(|e| {
+            report_error(ReportError::Write {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            })
+        })
+    }
+}

@@ -1,0 +1,507 @@
+//! A report as a PDF (A4, `pdf-writer`), for printing and filing.
+//!
+//! The PDF uses the standard Helvetica fonts every reader has, so nothing is
+//! embedded; they carry Latin-1 only, so amounts are written with the
+//! currency's code ("BDT 1,250.00", "KHR 40,000") instead of its sign, and
+//! any other character outside Latin-1 prints as "?".
+
+use super::close::{Report, ReportKind, ZReport};
+use super::reconcile::CheckStatus;
+use super::{Money, ReportError};
+use pdf_writer::{Content, Name, Pdf, Rect, Ref, Str, TextStr};
+
+/// What can be printed: an X-report or a Z-report.
+pub enum Printable<'a> {
+    X(&'a Report),
+    Z(&'a ZReport),
+}
+
+impl<'a> From<&'a Report> for Printable<'a> {
+    fn from(r: &'a Report) -> Self {
+        Printable::X(r)
+    }
+}
+
+impl<'a> From<&'a ZReport> for Printable<'a> {
+    fn from(z: &'a ZReport) -> Self {
+        Printable::Z(z)
+    }
+}
+
+const PAGE_W: f32 = 595.0;
+const PAGE_H: f32 = 842.0;
+const MARGIN: f32 = 48.0;
+const REGULAR: Name<'static> = Name(b"F1");
+const BOLD: Name<'static> = Name(b"F2");
+
+/// Latin-1 bytes for the standard fonts (WinAnsi agrees with Latin-1 from 0xA0).
+fn latin1(s: &str) -> Vec<u8> {
+    s.chars()
+        .map(|c| match c as u32 {
+            0x20..=0x7e | 0xa0..=0xff => c as u32 as u8,
+            _ => b'?',
+        })
+        .collect()
+}
+
+/// An amount with its currency code in place of the sign.
+pub fn plain(m: &Money) -> String {
+    m.display.replace(m.currency.symbol(), m.currency.code())
+}
+
+struct Writer {
+    pages: Vec<Content>,
+    y: f32,
+}
+
+impl Writer {
+    fn new() -> Writer {
+        let mut w = Writer {
+            pages: Vec::new(),
+            y: 0.0,
+        };
+        w.new_page();
+        w
+    }
+
+    fn new_page(&mut self) {
+        self.pages.push(Content::new());
+        self.y = PAGE_H - MARGIN;
+    }
+
+    fn room(&mut self, needed: f32) {
+        if self.y - needed < MARGIN {
+            self.new_page();
+        }
+    }
+
+    fn text_at(&mut self, x: f32, size: f32, bold: bool, text: &str) {
+        let y = self.y;
+        let c = self.pages.last_mut().expect("a page");
+        c.begin_text();
+        c.set_font(if bold { BOLD } else { REGULAR }, size);
+        c.next_line(x, y);
+        c.show(Str(&latin1(text)));
+        c.end_text();
+    }
+
+    /// One line of cells at the given x offsets (from the left margin).
+    fn row(&mut self, size: f32, bold: bool, cells: &[(f32, &str)]) {
+        self.room(size + 4.0);
+        for (x, t) in cells {
+            self.text_at(MARGIN + x, size, bold, t);
+        }
+        self.y -= size + 4.0;
+    }
+
+    fn line(&mut self, size: f32, bold: bool, text: &str) {
+        // Wrap long text at about 95 characters of 10 pt.
+        let width = ((PAGE_W - 2.0 * MARGIN) / (size * 0.5)) as usize;
+        let mut current = String::new();
+        for word in text.split(' ') {
+            if !current.is_empty() && current.len() + word.len() + 1 > width {
+                self.row(size, bold, &[(0.0, &current)]);
+                current = format!("  {word}");
+            } else {
+                if !current.is_empty() {
+                    current.push(' ');
+                }
+                current.push_str(word);
+            }
+        }
+        self.row(size, bold, &[(0.0, &current)]);
+    }
+
+    fn heading(&mut self, text: &str) {
+        self.room(40.0);
+        self.y -= 8.0;
+        self.row(13.0, true, &[(0.0, text)]);
+        let y = self.y + 12.0;
+        let c = self.pages.last_mut().expect("a page");
+        c.set_line_width(0.5);
+        c.move_to(MARGIN, y);
+        c.line_to(PAGE_W - MARGIN, y);
+        c.stroke();
+        self.y -= 2.0;
+    }
+
+    fn finish(self, title: &str) -> Vec<u8> {
+        let mut pdf = Pdf::new();
+        let catalog = Ref::new(1);
+        let tree = Ref::new(2);
+        let regular = Ref::new(3);
+        let bold = Ref::new(4);
+        let info = Ref::new(5);
+        let mut next = 6;
+        let mut ids = Vec::new();
+        for _ in &self.pages {
+            ids.push((Ref::new(next), Ref::new(next + 1)));
+            next += 2;
+        }
+        pdf.catalog(catalog).pages(tree);
+        pdf.pages(tree)
+            .kids(ids.iter().map(|(p, _)| *p))
+            .count(ids.len() as i32);
+        for (content, (page_id, content_id)) in self.pages.into_iter().zip(&ids) {
+            let mut page = pdf.page(*page_id);
+            page.media_box(Rect::new(0.0, 0.0, PAGE_W, PAGE_H));
+            page.parent(tree);
+            page.contents(*content_id);
+            let mut res = page.resources();
+            let mut fonts = res.fonts();
+            fonts.pair(REGULAR, regular);
+            fonts.pair(BOLD, bold);
+            drop(fonts);
+            drop(res);
+            drop(page);
+            pdf.stream(*content_id, &content.finish());
+        }
+        pdf.type1_font(regular)
+            .base_font(Name(b"Helvetica"))
+            .encoding_predefined(Name(b"WinAnsiEncoding"));
+        pdf.type1_font(bold)
+            .base_font(Name(b"Helvetica-Bold"))
+            .encoding_predefined(Name(b"WinAnsiEncoding"));
+        pdf.document_info(info)
+            .title(TextStr(title))
+            .creator(TextStr("Till"));
+        pdf.finish()
+    }
+}
+
+fn status_word(s: &CheckStatus) -> &'static str {
+    match s {
+        CheckStatus::Checked => "checked",
+        CheckStatus::CouldNotCheck => "COULD NOT CHECK",
+        CheckStatus::NotConfigured => "not set up",
+        CheckStatus::NotApplicable => "nothing to check",
+    }
+}
+
+/// Renders an X- or Z-report.
+pub fn render<'a>(what: impl Into<Printable<'a>>) -> Result<Vec<u8>, ReportError> {
+    let what = what.into();
+    let (r, closed) = match what {
+        Printable::X(r) => (r, None),
+        Printable::Z(z) => (&z.report, Some(z)),
+    };
+    let s = &r.summary;
+    let mut w = Writer::new();
+    let title = match (r.kind, closed) {
+        (ReportKind::Z, _) | (_, Some(_)) => format!("Z-report {} - day closed", r.day),
+        _ => format!("X-report {} - day not closed", r.day),
+    };
+    w.row(18.0, true, &[(0.0, &title)]);
+    w.line(
+        10.0,
+        false,
+        &format!("{} - terminal {}", r.shop_name, r.terminal_id),
+    );
+    w.line(
+        10.0,
+        false,
+        &format!(
+            "Business day {} ({}, day starts at {}): {} to {} UTC",
+            r.day,
+            s.timezone,
+            s.cutoff,
+            s.starts_at.format("%Y-%m-%d %H:%M"),
+            s.ends_at.format("%Y-%m-%d %H:%M"),
+        ),
+    );
+    if let Some(z) = closed {
+        w.line(
+            10.0,
+            true,
+            &format!(
+                "Closed by {} at {} UTC",
+                z.closed_by,
+                z.closed_at.format("%Y-%m-%d %H:%M:%S")
+            ),
+        );
+    }
+    w.line(
+        10.0,
+        false,
+        &format!(
+            "Printed from data of {} UTC",
+            r.generated_at.format("%Y-%m-%d %H:%M:%S")
+        ),
+    );
+
+    w.heading("Totals");
+    w.row(
+        10.0,
+        true,
+        &[
+            (0.0, "Currency"),
+            (90.0, "Settled"),
+            (250.0, "Refunded"),
+            (400.0, "Net"),
+        ],
+    );
+    if s.totals.is_empty() {
+        w.line(10.0, false, "No money was taken on this day.");
+    }
+    for t in &s.totals {
+        w.row(
+            10.0,
+            false,
+            &[
+                (0.0, t.currency.code()),
+                (
+                    90.0,
+                    &format!("{} ({})", plain(&t.settled), t.settled_count),
+                ),
+                (
+                    250.0,
+                    &format!("{} ({})", plain(&t.refunded), t.refund_count),
+                ),
+                (400.0, &plain(&t.net)),
+            ],
+        );
+    }
+
+    w.heading("By wallet");
+    w.row(
+        10.0,
+        true,
+        &[
+            (0.0, "Wallet"),
+            (90.0, "Settled"),
+            (250.0, "Refunded"),
+            (400.0, "Net"),
+        ],
+    );
+    for t in &s.wallets {
+        w.row(
+            10.0,
+            false,
+            &[
+                (0.0, t.provider.as_str()),
+                (
+                    90.0,
+                    &format!("{} ({})", plain(&t.settled), t.settled_count),
+                ),
+                (
+                    250.0,
+                    &format!("{} ({})", plain(&t.refunded), t.refund_count),
+                ),
+                (400.0, &plain(&t.net)),
+            ],
+        );
+    }
+
+    w.heading(&format!("Payments of the day ({})", s.payment_count));
+    w.row(
+        10.0,
+        true,
+        &[
+            (0.0, "Wallet"),
+            (90.0, "State"),
+            (250.0, "Count"),
+            (320.0, "Amount"),
+        ],
+    );
+    for t in &s.by_state {
+        w.row(
+            10.0,
+            false,
+            &[
+                (0.0, t.provider.as_str()),
+                (90.0, t.state.as_str()),
+                (250.0, &t.count.to_string()),
+                (320.0, &plain(&t.amount)),
+            ],
+        );
+    }
+
+    if !s.refunds.is_empty() {
+        w.heading("Refunds");
+        for f in &s.refunds {
+            w.line(
+                10.0,
+                false,
+                &format!(
+                    "{} {} {} {} by {}{}{}",
+                    f.invoice,
+                    f.provider,
+                    plain(&f.amount),
+                    serde_json::to_value(f.state)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default(),
+                    f.requested_by,
+                    f.reason
+                        .as_deref()
+                        .map(|x| format!(" ({x})"))
+                        .unwrap_or_default(),
+                    f.booked_day
+                        .filter(|_| f.adjustment)
+                        .map(|b| format!(" - booked into {b}"))
+                        .unwrap_or_default(),
+                ),
+            );
+        }
+    }
+    if !s.adjustments.is_empty() {
+        w.heading("Adjustments from closed days");
+        for a in &s.adjustments {
+            w.line(
+                10.0,
+                false,
+                &format!(
+                    "{} {} of {} ({}): {}",
+                    a.invoice,
+                    match a.kind {
+                        super::summary::AdjustmentKind::Settlement => "settlement",
+                        super::summary::AdjustmentKind::Refund => "refund",
+                    },
+                    a.payment_day,
+                    a.provider,
+                    plain(&a.amount)
+                ),
+            );
+        }
+    }
+    if !s.flagged.is_empty() || !s.open.is_empty() {
+        w.heading("Flagged and open payments");
+        for p in s.flagged.iter().chain(&s.open) {
+            w.line(
+                10.0,
+                false,
+                &format!(
+                    "{} {} {} {} {}{}",
+                    p.local_time,
+                    p.invoice,
+                    p.provider,
+                    plain(&p.amount),
+                    p.state,
+                    p.flag
+                        .as_deref()
+                        .map(|f| format!(" - {f}"))
+                        .unwrap_or_default()
+                ),
+            );
+        }
+    }
+
+    w.heading("Sync to the office");
+    w.line(
+        10.0,
+        false,
+        &format!(
+            "{} records of the day acknowledged by the hub, {} waiting, {} dead letters.",
+            s.sync.delivered, s.sync.unsynced, s.sync.dead_letters
+        ),
+    );
+
+    let rec = &r.reconciliation;
+    w.heading("Reconciliation");
+    for p in &rec.providers {
+        w.line(
+            10.0,
+            false,
+            &format!(
+                "{}: {} - {} payments asked, {} agree, {} unanswered{}",
+                p.provider,
+                status_word(&p.status),
+                p.checked,
+                p.agreed,
+                p.unanswered,
+                p.message
+                    .as_deref()
+                    .map(|m| format!(" ({m})"))
+                    .unwrap_or_default()
+            ),
+        );
+    }
+    w.line(
+        10.0,
+        false,
+        &format!(
+            "hub: {} - {} acknowledged, {} missing, totals {}{}",
+            status_word(&rec.hub.status),
+            rec.hub.acknowledged,
+            rec.hub.missing.len(),
+            match rec.hub.totals_match {
+                Some(true) => "match",
+                Some(false) => "DIFFER",
+                None => "not compared",
+            },
+            rec.hub
+                .message
+                .as_deref()
+                .map(|m| format!(" ({m})"))
+                .unwrap_or_default()
+        ),
+    );
+    if rec.disagreements.is_empty() {
+        w.line(10.0, true, "Terminal, providers and hub agree.");
+    } else {
+        w.line(
+            10.0,
+            true,
+            &format!("{} disagreements:", rec.disagreements.len()),
+        );
+    }
+    for d in &rec.disagreements {
+        let st = r.status.iter().find(|s| s.id == d.id);
+        let how = match st.and_then(|s| s.last_resolution.as_ref()) {
+            Some(res) => format!(
+                " [{} by {}{}]",
+                res.action,
+                res.by,
+                res.note
+                    .as_deref()
+                    .or(res.outcome.as_deref())
+                    .map(|n| format!(": {n}"))
+                    .unwrap_or_default()
+            ),
+            None => " [not resolved]".into(),
+        };
+        w.line(10.0, false, &format!("- {}{how}", d.explanation));
+        w.line(8.0, false, &format!("    {}", d.id));
+    }
+    if !r.resolutions.is_empty() {
+        w.heading("Resolutions");
+        for res in &r.resolutions {
+            w.line(
+                9.0,
+                false,
+                &format!(
+                    "{} {} {} {}{}{}",
+                    res.at.format("%Y-%m-%d %H:%M"),
+                    res.by,
+                    res.action,
+                    res.disagreement_id,
+                    res.note
+                        .as_deref()
+                        .map(|n| format!(" - {n}"))
+                        .unwrap_or_default(),
+                    res.outcome
+                        .as_deref()
+                        .map(|n| format!(" - {n}"))
+                        .unwrap_or_default()
+                ),
+            );
+        }
+    }
+    if let Some(z) = closed {
+        w.y -= 10.0;
+        w.line(8.0, false, &format!("Report SHA-256 {}", z.sha256));
+    }
+    Ok(w.finish(&title))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latin1_and_plain_amounts() {
+        assert_eq!(latin1("a(b)é✓"), vec![b'a', b'(', b'b', b')', 0xe9, b'?']);
+        let m = Money::from(crate::money::Amount::parse("1250", crate::Currency::Bdt).unwrap());
+        assert_eq!(plain(&m), "BDT 1,250.00");
+    }
+}
