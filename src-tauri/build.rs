@@ -37,6 +37,12 @@ fn main() {
             "manager_save_settings",
             "manager_set_secret",
             "manager_audit_log",
+            "manager_today",
+            "manager_x_report",
+            "manager_resolve",
+            "manager_close_day",
+            "manager_z_report",
+            "manager_export",
         ]),
     ))
     .expect("tauri-build failed");

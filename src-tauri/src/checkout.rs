@@ -21,13 +21,17 @@ fn allowed_origin(engine: &Engine) -> Option<url::Origin> {
 }
 
 pub fn open(app: &AppHandle, engine: Engine, redirect_url: &str) -> Result<(), String> {
-    let url = Url::parse(redirect_url)
-        .map_err(|_| "bKash sent a checkout address Till cannot open. Cancel and charge again.".to_string())?;
+    let url = Url::parse(redirect_url).map_err(|_| {
+        "bKash sent a checkout address Till cannot open. Cancel and charge again.".to_string()
+    })?;
     let allowed = allowed_origin(&engine)
         .ok_or_else(|| "The bKash address in the settings is not valid.".to_string())?;
     if url.origin() != allowed {
         tracing::error!(url = %url.origin().ascii_serialization(), "checkout page outside the bKash origin refused");
-        return Err("The bKash checkout page is not on the configured bKash address; it was not opened.".into());
+        return Err(
+            "The bKash checkout page is not on the configured bKash address; it was not opened."
+                .into(),
+        );
     }
     if let Some(old) = app.get_webview_window(LABEL) {
         let _ = old.destroy();
@@ -76,7 +80,9 @@ pub fn open(app: &AppHandle, engine: Engine, redirect_url: &str) -> Result<(), S
         if let (Ok(pos), Ok(size)) = (customer.outer_position(), customer.inner_size()) {
             let pos = pos.to_logical::<f64>(scale);
             let size = size.to_logical::<f64>(scale);
-            builder = builder.position(pos.x, pos.y).inner_size(size.width, size.height);
+            builder = builder
+                .position(pos.x, pos.y)
+                .inner_size(size.width, size.height);
         }
         if customer.is_fullscreen().unwrap_or(false) {
             builder = builder.fullscreen(true);

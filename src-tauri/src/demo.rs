@@ -72,16 +72,22 @@ impl Demo {
                 k
             }
         };
-        let hub_secret = added
-            .secret
-            .context("the demo hub gave no key")?
-            .to_text();
+        let hub_secret = added.secret.context("the demo hub gave no key")?.to_text();
 
         let b = &sandbox.config().bkash;
         let secrets = vec![
-            (names::BKASH_USERNAME.to_string(), Some(Secret::new(&b.username))),
-            (names::BKASH_PASSWORD.to_string(), Some(Secret::new(&b.password))),
-            (names::BKASH_APP_KEY.to_string(), Some(Secret::new(&b.app_key))),
+            (
+                names::BKASH_USERNAME.to_string(),
+                Some(Secret::new(&b.username)),
+            ),
+            (
+                names::BKASH_PASSWORD.to_string(),
+                Some(Secret::new(&b.password)),
+            ),
+            (
+                names::BKASH_APP_KEY.to_string(),
+                Some(Secret::new(&b.app_key)),
+            ),
             (
                 names::BKASH_APP_SECRET.to_string(),
                 Some(Secret::new(&b.app_secret)),
@@ -92,8 +98,11 @@ impl Demo {
             ),
             (names::HUB_SECRET.to_string(), Some(Secret::new(hub_secret))),
             (names::HUB_SIGNING_KEY.to_string(), None),
+            (
+                names::HUB_READ_TOKEN.to_string(),
+                Some(Secret::new(read_token)),
+            ),
         ];
-        let _ = read_token; // the hub read API token, for reconciliation
         let overrides = vec![
             ("TILL__BKASH__BASE_URL".into(), sandbox.bkash_base_url()),
             ("TILL__BAKONG__BASE_URL".into(), sandbox.bakong_base_url()),

@@ -76,6 +76,12 @@ pub fn run(home: Option<PathBuf>) {
             commands::manager::manager_save_settings,
             commands::manager::manager_set_secret,
             commands::manager::manager_audit_log,
+            commands::manager::manager_today,
+            commands::manager::manager_x_report,
+            commands::manager::manager_resolve,
+            commands::manager::manager_close_day,
+            commands::manager::manager_z_report,
+            commands::manager::manager_export,
         ])
         .setup(move |app| {
             let terminal = tauri::async_runtime::block_on(terminal::Terminal::open(home));

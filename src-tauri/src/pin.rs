@@ -123,7 +123,11 @@ impl ManagerPin {
         }
         let stored = self.stored().ok_or(PinError::NotSet)?;
         let ok = PasswordHash::new(&stored)
-            .map(|h| Argon2::default().verify_password(pin.as_bytes(), &h).is_ok())
+            .map(|h| {
+                Argon2::default()
+                    .verify_password(pin.as_bytes(), &h)
+                    .is_ok()
+            })
             .unwrap_or(false);
         let mut a = self.attempts.lock().expect("pin lock");
         if ok {
@@ -203,7 +207,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let pin = ManagerPin::new(dir.path());
         pin.set_first("1357").unwrap();
-        assert!(matches!(pin.change("0000", "2222"), Err(PinError::Wrong(_))));
+        assert!(matches!(
+            pin.change("0000", "2222"),
+            Err(PinError::Wrong(_))
+        ));
         pin.change("1357", "24680").unwrap();
         pin.lock();
         pin.unlock("24680").unwrap();

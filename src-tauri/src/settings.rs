@@ -112,8 +112,12 @@ pub fn save(home: &Path, changes: &[Change]) -> Result<Vec<String>, SettingsErro
     }
     let new_text = doc.to_string();
     // The whole configuration must still load: otherwise nothing is written.
-    Config::from_layers(DEFAULTS_TOML, Some(("till.toml", &new_text)), std::iter::empty())
-        .map_err(|e| SettingsError::Invalid(e.to_string()))?;
+    Config::from_layers(
+        DEFAULTS_TOML,
+        Some(("till.toml", &new_text)),
+        std::iter::empty(),
+    )
+    .map_err(|e| SettingsError::Invalid(e.to_string()))?;
     let tmp = home.join("till.toml.tmp");
     let write = || -> std::io::Result<()> {
         use std::io::Write;
@@ -184,14 +188,21 @@ mod tests {
         assert_eq!(c.shop.name, "Rahim Store");
         assert!(!c.demo.in_process);
         let shown = current(&c);
-        let cutoff = shown.iter().find(|s| s.key == "business_day.cutoff").unwrap();
+        let cutoff = shown
+            .iter()
+            .find(|s| s.key == "business_day.cutoff")
+            .unwrap();
         assert_eq!(cutoff.value, "03:00");
     }
 
     #[test]
     fn invalid_values_are_refused_and_nothing_is_written() {
         let dir = tempfile::tempdir().unwrap();
-        let e = save(dir.path(), &[change("business_day.timezone", "Mars/Olympus")]).unwrap_err();
+        let e = save(
+            dir.path(),
+            &[change("business_day.timezone", "Mars/Olympus")],
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("timezone"), "{e}");
         assert!(!dir.path().join("till.toml").exists());
         let e = save(dir.path(), &[change("bkash.app_secret", "x")]).unwrap_err();

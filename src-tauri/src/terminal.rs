@@ -70,7 +70,12 @@ impl Terminal {
     }
 
     pub async fn demo_info(&self) -> Option<crate::demo::DemoInfo> {
-        self.running.read().await.demo.as_ref().map(|d| d.info.clone())
+        self.running
+            .read()
+            .await
+            .demo
+            .as_ref()
+            .map(|d| d.info.clone())
     }
 
     /// Demo only: pay this KHQR from the sandbox's bank app.
@@ -223,8 +228,7 @@ async fn try_start(home: &std::path::Path) -> anyhow::Result<(Engine, Option<Dem
     let (config, secrets, demo) = if base.demo.in_process {
         let demo = Demo::start(home, &base.terminal.id).await?;
         let config = Config::load_with(home, demo.overrides.clone().into_iter())?;
-        let secrets: SharedSecrets =
-            Arc::new(SessionOverlay::new(keyring(), demo.secrets.clone()));
+        let secrets: SharedSecrets = Arc::new(SessionOverlay::new(keyring(), demo.secrets.clone()));
         (config, secrets, Some(demo))
     } else {
         (base, keyring(), None)

@@ -16,7 +16,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use till_tests::{AppOptions, AppSession};
 
 fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
 }
 
 async fn wait<T, F, Fut>(what: &str, within: Duration, mut f: F) -> Result<T>
@@ -41,7 +44,11 @@ async fn attr(app: &AppSession, id: &str, name: &str) -> Result<Option<String>> 
 }
 
 async fn keys(app: &AppSession, k: &str) -> Result<()> {
-    app.client.find(Locator::Id("amount")).await?.send_keys(k).await?;
+    app.client
+        .find(Locator::Id("amount"))
+        .await?
+        .send_keys(k)
+        .await?;
     Ok(())
 }
 
@@ -58,8 +65,12 @@ fn tree_rss(root: u32) -> (u64, usize) {
     let mut parent = std::collections::HashMap::new();
     let mut rss = std::collections::HashMap::new();
     for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else { continue };
-        let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else { continue };
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+            continue;
+        };
         let field = |name: &str| {
             status
                 .lines()
@@ -89,7 +100,9 @@ fn tree_rss(root: u32) -> (u64, usize) {
 fn app_pid(app: &AppSession) -> Result<u32> {
     let want = format!("TILL_HOME={}", app.till_home.display());
     for e in std::fs::read_dir("/proc")?.flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
         let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap_or_default();
         if exe.file_name().map(|n| n == "till").unwrap_or(false) {
             let env = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
@@ -105,18 +118,30 @@ fn app_pid(app: &AppSession) -> Result<u32> {
 async fn main() -> Result<()> {
     let full = std::env::args().any(|a| a == "--bench");
     let (starts, charges, payments) = if full { (5, 50, 100) } else { (1, 5, 10) };
-    let mode = if full { "full" } else { "smoke (run with `cargo bench` for the full run)" };
+    let mode = if full {
+        "full"
+    } else {
+        "smoke (run with `cargo bench` for the full run)"
+    };
 
     // Cold start: a fresh data directory each time (demo mode: the in-process
     // sandbox and hub start too).
     let mut cold = Vec::new();
     for i in 0..starts {
         let t0 = now_ms();
-        let app = AppSession::start_with(&format!("bench-start-{i}"), AppOptions::default()).await?;
-        let ready: u64 = wait("the cashier's ready mark", Duration::from_secs(60), || async {
-            let body = app.client.find(Locator::Css("body")).await?;
-            Ok(body.attr("data-ready-at").await?.and_then(|v| v.parse().ok()))
-        })
+        let app =
+            AppSession::start_with(&format!("bench-start-{i}"), AppOptions::default()).await?;
+        let ready: u64 = wait(
+            "the cashier's ready mark",
+            Duration::from_secs(60),
+            || async {
+                let body = app.client.find(Locator::Css("body")).await?;
+                Ok(body
+                    .attr("data-ready-at")
+                    .await?
+                    .and_then(|v| v.parse().ok()))
+            },
+        )
         .await?;
         cold.push((ready - t0) as f64);
         app.close().await?;
@@ -144,9 +169,16 @@ async fn main() -> Result<()> {
             customer = Some(h);
         }
     }
-    let (cashier, customer) = (cashier.context("cashier window")?, customer.context("customer window")?);
+    let (cashier, customer) = (
+        cashier.context("cashier window")?,
+        customer.context("customer window")?,
+    );
     app.client.switch_to_window(cashier.clone()).await?;
-    app.client.find(Locator::Css(".cur[data-currency='KHR']")).await?.click().await?;
+    app.client
+        .find(Locator::Css(".cur[data-currency='KHR']"))
+        .await?
+        .click()
+        .await?;
     let mut visible = Vec::new();
     let mut last_md5 = String::new();
     for i in 0..charges {
@@ -159,7 +191,9 @@ async fn main() -> Result<()> {
         })
         .await?;
         let charged: u64 = wait("the charge mark", Duration::from_secs(10), || async {
-            Ok(attr(&app, "amount", "data-charged-at").await?.and_then(|v| v.parse().ok()))
+            Ok(attr(&app, "amount", "data-charged-at")
+                .await?
+                .and_then(|v| v.parse().ok()))
         })
         .await?;
         app.client.switch_to_window(customer.clone()).await?;
@@ -228,6 +262,8 @@ async fn main() -> Result<()> {
         rss_after as f64 / 1024.0,
         procs_after
     );
-    println!("| keyboard-to-paid per demo payment (incl. WebDriver round trips) | {per_payment:.0} ms |");
+    println!(
+        "| keyboard-to-paid per demo payment (incl. WebDriver round trips) | {per_payment:.0} ms |"
+    );
     Ok(())
 }

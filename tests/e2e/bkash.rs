@@ -73,7 +73,10 @@ async fn run(app: &AppSession) -> Result<()> {
 
         switch_to_url(app, &sandbox, Duration::from_secs(15)).await?;
         let page_amount = app.client.find(Locator::Id("amount")).await?.text().await?;
-        assert!(page_amount.contains("1250.50"), "checkout page shows {page_amount}");
+        assert!(
+            page_amount.contains("1250.50"),
+            "checkout page shows {page_amount}"
+        );
         // The page has no IPC: the app's commands are not reachable from it.
         let ipc = app
             .client
@@ -86,13 +89,19 @@ async fn run(app: &AppSession) -> Result<()> {
             )
             .await?;
         let ipc = ipc.as_str().unwrap_or_default().to_string();
-        assert!(!ipc.contains("ALLOWED"), "the checkout page reached the app: {ipc}");
+        assert!(
+            !ipc.contains("ALLOWED"),
+            "the checkout page reached the app: {ipc}"
+        );
         let page_shot = app.screenshot("bkash-checkout-page").await?;
         checkout(app, &sandbox, "01770618575", false).await?;
 
         app.switch_to_window_titled("Cashier").await?;
         let status = status_contains(app, "Paid", Duration::from_secs(20)).await?;
-        assert!(status.contains("৳ 1,250.50") && status.contains("trx"), "{status}");
+        assert!(
+            status.contains("৳ 1,250.50") && status.contains("trx"),
+            "{status}"
+        );
         let paid_shot = app.screenshot("bkash-cashier-paid").await?;
         app.switch_to_window_titled("Customer").await?;
         customer_screen(app, "result", Duration::from_secs(5)).await?;
@@ -110,7 +119,10 @@ async fn run(app: &AppSession) -> Result<()> {
             }
             v
         };
-        assert!(!urls.iter().any(|u| u.starts_with(&sandbox)), "checkout still open: {urls:?}");
+        assert!(
+            !urls.iter().any(|u| u.starts_with(&sandbox)),
+            "checkout still open: {urls:?}"
+        );
 
         // 3a. The customer closes the page.
         charge_bkash(app, "310").await?;
@@ -125,12 +137,18 @@ async fn run(app: &AppSession) -> Result<()> {
         checkout(app, &sandbox, "01823074817", false).await?;
         app.switch_to_window_titled("Cashier").await?;
         let declined = status_contains(app, "Declined", Duration::from_secs(20)).await?;
-        assert!(declined.contains("another wallet"), "says what to do next: {declined}");
+        assert!(
+            declined.contains("another wallet"),
+            "says what to do next: {declined}"
+        );
         assert_ne!(declined, cancelled);
         let declined_shot = app.screenshot("bkash-cashier-declined").await?;
         app.switch_to_window_titled("Customer").await?;
         customer_screen(app, "result", Duration::from_secs(5)).await?;
-        assert_eq!(attr(app, "result", "data-outcome").await?.as_deref(), Some("failed"));
+        assert_eq!(
+            attr(app, "result", "data-outcome").await?.as_deref(),
+            Some("failed")
+        );
         let customer_declined = app.screenshot("bkash-customer-declined").await?;
 
         println!(

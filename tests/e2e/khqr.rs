@@ -50,12 +50,17 @@ async fn run(app: &AppSession) -> Result<()> {
     // USD, 12.5, Enter (KHQR is the wallet that takes dollars).
     click(app, ".cur[data-currency='USD']").await?;
     keys(app, "12.5").await?;
-    assert_eq!(attr(app, "amount", "data-value").await?.as_deref(), Some("12.5"));
+    assert_eq!(
+        attr(app, "amount", "data-value").await?.as_deref(),
+        Some("12.5")
+    );
     assert_eq!(text(app, "amount-digits").await?, "12.5");
     let before = now_ms();
     keys(app, &key(Key::Enter)).await?;
     status_contains(app, "Waiting for customer", Duration::from_secs(10)).await?;
-    let md5_on_cashier = attr(app, "amount", "data-md5").await?.context("cashier keeps the MD5")?;
+    let md5_on_cashier = attr(app, "amount", "data-md5")
+        .await?
+        .context("cashier keeps the MD5")?;
     let cashier_shot = app.screenshot("khqr-cashier-waiting").await?;
 
     app.switch_to_window_titled("Customer").await?;
@@ -63,21 +68,43 @@ async fn run(app: &AppSession) -> Result<()> {
     let customer_shot = app.screenshot("khqr-customer").await?;
 
     // The string on the display is a valid KHQR for exactly the keyed amount.
-    let decoded = khqr::verify(&qr, now_ms()).map_err(|e| anyhow::anyhow!("displayed KHQR does not verify: {e}"))?;
+    let decoded = khqr::verify(&qr, now_ms())
+        .map_err(|e| anyhow::anyhow!("displayed KHQR does not verify: {e}"))?;
     assert_eq!(decoded.transaction_amount.as_deref(), Some("12.50"));
     assert_eq!(decoded.amount(), Some(Decimal::from_str("12.50")?));
     assert_eq!(decoded.currency(), Some(khqr::Currency::Usd));
-    assert_eq!(decoded.point_of_initiation_method.as_deref(), Some("12"), "a charge is a dynamic code");
-    let created: u64 = decoded.creation_timestamp.as_deref().context("creation timestamp")?.parse()?;
-    assert!(created >= before.saturating_sub(1000) && created <= now_ms(), "created {created}, before {before}");
-    assert_eq!(khqr::md5_hex(&qr), md5_on_cashier, "the cashier tracks the MD5 of exactly what is drawn");
+    assert_eq!(
+        decoded.point_of_initiation_method.as_deref(),
+        Some("12"),
+        "a charge is a dynamic code"
+    );
+    let created: u64 = decoded
+        .creation_timestamp
+        .as_deref()
+        .context("creation timestamp")?
+        .parse()?;
+    assert!(
+        created >= before.saturating_sub(1000) && created <= now_ms(),
+        "created {created}, before {before}"
+    );
+    assert_eq!(
+        khqr::md5_hex(&qr),
+        md5_on_cashier,
+        "the cashier tracks the MD5 of exactly what is drawn"
+    );
     // Drawn big: at least 300 px on a 1080-line screen; amount and Khmer shown.
     let svg = app.client.find(Locator::Css("#qr svg")).await?;
     let (_, _, w, h) = svg.rectangle().await?;
     assert!(w >= 300.0 && h >= 300.0, "QR drawn at {w}x{h}");
     let body = app.client.find(Locator::Css("body")).await?.text().await?;
-    assert!(body.contains("$ 12.50"), "customer display shows the amount: {body:?}");
-    assert!(body.contains("ស្កេន"), "customer display has Khmer text: {body:?}");
+    assert!(
+        body.contains("$ 12.50"),
+        "customer display shows the amount: {body:?}"
+    );
+    assert!(
+        body.contains("ស្កេន"),
+        "customer display has Khmer text: {body:?}"
+    );
 
     // The customer pays; the cashier says so within 2 s.
     app.switch_to_window_titled("Cashier").await?;
@@ -85,7 +112,10 @@ async fn run(app: &AppSession) -> Result<()> {
     let paid_at = Instant::now();
     let status = status_contains(app, "Paid", Duration::from_secs(10)).await?;
     let took = paid_at.elapsed();
-    assert!(took <= Duration::from_secs(2), "cashier showed paid after {took:?}");
+    assert!(
+        took <= Duration::from_secs(2),
+        "cashier showed paid after {took:?}"
+    );
     assert!(status.contains("$ 12.50"), "{status}");
     let paid_shot = app.screenshot("khqr-cashier-paid").await?;
     app.switch_to_window_titled("Customer").await?;
@@ -119,12 +149,18 @@ async fn run(app: &AppSession) -> Result<()> {
     status_contains(app, "Cancelled", Duration::from_secs(10)).await?;
     app.switch_to_window_titled("Customer").await?;
     customer_screen(app, "result", Duration::from_secs(5)).await?;
-    assert_eq!(attr(app, "result", "data-outcome").await?.as_deref(), Some("cancelled"));
+    assert_eq!(
+        attr(app, "result", "data-outcome").await?.as_deref(),
+        Some("cancelled")
+    );
 
     // The recent list holds both, newest first.
     app.switch_to_window_titled("Cashier").await?;
     let recent = text(app, "recent-list").await?;
-    assert!(recent.contains("៛ 40,000") && recent.contains("$ 12.50"), "{recent}");
+    assert!(
+        recent.contains("៛ 40,000") && recent.contains("$ 12.50"),
+        "{recent}"
+    );
 
     println!(
         "screenshots: cashier waiting {} · customer KHQR {} · cashier paid {} · customer paid {} · customer idle {} · customer riel {}",

@@ -10,8 +10,10 @@
 //! 2. and 3. [`bkash`]: the checkout page in the customer display's webview.
 //! 4. [`manager`]: PIN, reconciliation, a partial refund.
 //! 5. [`offline`]: providers and hub stopped and back.
+//! 6. [`dayclose`]: X-report, a disagreement resolved, the day closed, the Z-report as PDF.
 
 mod bkash;
+mod dayclose;
 mod khqr;
 mod manager;
 mod offline;

@@ -54,11 +54,17 @@ async fn run(app: &AppSession) -> Result<()> {
         Ok((!t.is_empty()).then_some(t))
     })
     .await?;
-    assert!(title.contains("Choose"), "first run asks to choose a PIN: {title}");
+    assert!(
+        title.contains("Choose"),
+        "first run asks to choose a PIN: {title}"
+    );
     let pin_shot = app.screenshot("manager-pin").await?;
     pin(app, "2468").await?;
     wait_for("the confirm step", Duration::from_secs(5), || async {
-        Ok(text(app, "pin-title").await?.contains("again").then_some(()))
+        Ok(text(app, "pin-title")
+            .await?
+            .contains("again")
+            .then_some(()))
     })
     .await?;
     pin(app, "2468").await?;
@@ -85,44 +91,67 @@ async fn run(app: &AppSession) -> Result<()> {
     // Payments: pick the 500 one, refund 200 of it.
     click(app, "[data-tab='payments']").await?;
     let row = wait_for("the ৳ 500.00 row", Duration::from_secs(10), || async {
-        for r in app.client.find_all(Locator::Css("#pay-list tbody tr")).await? {
+        for r in app
+            .client
+            .find_all(Locator::Css("#pay-list tbody tr"))
+            .await?
+        {
             if r.text().await?.contains("৳ 500.00") {
-                return Ok(Some(r));
+                return Ok(r.attr("data-id").await?);
             }
         }
         Ok(None)
     })
     .await?;
-    let rows = app.client.find_all(Locator::Css("#pay-list tbody tr")).await?;
+    let rows = app
+        .client
+        .find_all(Locator::Css("#pay-list tbody tr"))
+        .await?;
     assert_eq!(rows.len(), 2, "the day has two payments");
-    row.click().await?;
+    click_fresh(app, &format!("#pay-list tr[data-id='{row}'] td")).await?;
     let amount = wait_for("the refund form", Duration::from_secs(10), || async {
         Ok(app.client.find(Locator::Id("refund-amount")).await.ok())
     })
     .await?;
     amount.send_keys("200").await?;
-    app.client.find(Locator::Id("refund-reason")).await?.send_keys("damaged box").await?;
+    app.client
+        .find(Locator::Id("refund-reason"))
+        .await?
+        .send_keys("damaged box")
+        .await?;
     click(app, "#refund-submit").await?;
-    let flash = wait_for("the refund confirmation", Duration::from_secs(15), || async {
-        let f = text(app, "flash").await.unwrap_or_default();
-        Ok(f.contains("Refund recorded").then_some(f))
-    })
+    let flash = wait_for(
+        "the refund confirmation",
+        Duration::from_secs(15),
+        || async {
+            let f = text(app, "flash").await.unwrap_or_default();
+            Ok(f.contains("Refund recorded").then_some(f))
+        },
+    )
     .await?;
     assert!(flash.contains("৳ 200.00"), "{flash}");
-    let state = wait_for("the payment partly refunded", Duration::from_secs(10), || async {
-        let s = attr(app, "detail-state", "data-state").await.ok().flatten();
-        Ok(s.filter(|s| s == "partially_refunded"))
-    })
+    let state = wait_for(
+        "the payment partly refunded",
+        Duration::from_secs(10),
+        || async {
+            let s = attr(app, "detail-state", "data-state").await.ok().flatten();
+            Ok(s.filter(|s| s == "partially_refunded"))
+        },
+    )
     .await?;
     assert_eq!(state, "partially_refunded");
     let payments_shot = app.screenshot("manager-payments-refund").await?;
 
     // Today again: net down by the refund, the refund listed.
     click(app, "[data-tab='today']").await?;
-    let totals = wait_for("totals after the refund", Duration::from_secs(10), || async {
-        let t = today_text(app).await.unwrap_or_default();
-        Ok(t.contains("420.75").then_some(t))
-    })
+    let totals = wait_for(
+        "totals after the refund",
+        Duration::from_secs(10),
+        || async {
+            let t = today_text(app).await.unwrap_or_default();
+            Ok(t.contains("420.75").then_some(t))
+        },
+    )
     .await?;
     assert!(totals.contains("৳ 200.00"), "refunded shown: {totals}");
     let refunds = text(app, "refunds").await?;
@@ -143,22 +172,32 @@ async fn run(app: &AppSession) -> Result<()> {
     })
     .await?;
     for s in &secrets {
-        assert_eq!(s.prop("value").await?.as_deref(), Some(""), "a credential is never shown back");
+        assert_eq!(
+            s.prop("value").await?.as_deref(),
+            Some(""),
+            "a credential is never shown back"
+        );
     }
     let settings_shot = app.screenshot("manager-settings").await?;
     click(app, "[data-tab='audit']").await?;
     let audit = wait_for("the audit log", Duration::from_secs(10), || async {
         let t = text(app, "audit").await?;
-        Ok(t.contains("unlock").then_some(t))
+        Ok(t.contains("payment.refund").then_some(t))
     })
     .await?;
-    assert!(audit.contains("pin.set"), "{audit}");
+    assert!(
+        audit.contains("pin.set") && audit.contains("damaged box"),
+        "{audit}"
+    );
     let audit_shot = app.screenshot("manager-audit").await?;
 
     // Locked again: a wrong PIN is refused with the tries left, the right one opens.
     click(app, "#lock").await?;
     wait_for("the PIN screen", Duration::from_secs(5), || async {
-        Ok(text(app, "pin-title").await?.contains("Enter").then_some(()))
+        Ok(text(app, "pin-title")
+            .await?
+            .contains("Enter")
+            .then_some(()))
     })
     .await?;
     pin(app, "1111").await?;
@@ -167,10 +206,17 @@ async fn run(app: &AppSession) -> Result<()> {
         Ok((!e.is_empty()).then_some(e))
     })
     .await?;
-    assert!(err.contains("Wrong PIN") && err.contains("tries left"), "{err}");
+    assert!(
+        err.contains("Wrong PIN") && err.contains("tries left"),
+        "{err}"
+    );
     pin(app, "2468").await?;
     wait_for("today after unlocking", Duration::from_secs(10), || async {
-        Ok(today_text(app).await.unwrap_or_default().contains("420.75").then_some(()))
+        Ok(today_text(app)
+            .await
+            .unwrap_or_default()
+            .contains("420.75")
+            .then_some(()))
     })
     .await?;
 

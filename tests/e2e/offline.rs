@@ -35,7 +35,11 @@ impl Servers {
     async fn hub(&self) -> Result<till_hub::HubHandle> {
         let mut c = HubConfig::new(
             format!("127.0.0.1:{}", self.hub_port),
-            self.dir.path().join("hub.db").to_string_lossy().into_owned(),
+            self.dir
+                .path()
+                .join("hub.db")
+                .to_string_lossy()
+                .into_owned(),
         );
         c.read_tokens = vec![READ_TOKEN.into()];
         Ok(till_hub::start(c).await?)
@@ -110,9 +114,19 @@ poll_interval_ms = 500
         ("TILL_SECRET_BKASH_APP_SECRET".into(), b.app_secret.clone()),
         ("TILL_SECRET_BAKONG_TOKEN".into(), sandbox.bakong_token()),
         ("TILL_SECRET_HUB_SECRET".into(), hub_key),
-        ("TILL_KEYRING_SERVICE".into(), format!("till-e2e-{}", std::process::id())),
+        (
+            "TILL_KEYRING_SERVICE".into(),
+            format!("till-e2e-{}", std::process::id()),
+        ),
     ];
-    let app = AppSession::start_with("offline", AppOptions { env, till_toml: Some(toml) }).await?;
+    let app = AppSession::start_with(
+        "offline",
+        AppOptions {
+            env,
+            till_toml: Some(toml),
+        },
+    )
+    .await?;
     let result = within(Duration::from_secs(300), run(&app, &servers, sandbox, hub)).await;
     finish(app, "offline", result).await
 }
@@ -126,7 +140,14 @@ async fn run(
     let sandbox_url = sandbox.origin().to_string();
     let hub_url = hub.base_url();
     app.switch_to_window_titled("Cashier").await?;
-    assert!(!app.client.find(Locator::Id("demo-note")).await?.is_displayed().await?, "not demo mode");
+    assert!(
+        !app.client
+            .find(Locator::Id("demo-note"))
+            .await?
+            .is_displayed()
+            .await?,
+        "not demo mode"
+    );
 
     // Online: a KHQR paid, delivered to the hub.
     click(app, ".cur[data-currency='KHR']").await?;
@@ -138,9 +159,11 @@ async fn run(
     bank_app_pays(&sandbox_url, &first).await?;
     app.switch_to_window_titled("Cashier").await?;
     status_contains(app, "Paid", Duration::from_secs(10)).await?;
-    wait_for("the hub holding the first payment", Duration::from_secs(20), || async {
-        Ok((hub_settlements(&hub_url).await? == 1).then_some(()))
-    })
+    wait_for(
+        "the hub holding the first payment",
+        Duration::from_secs(20),
+        || async { Ok((hub_settlements(&hub_url).await? == 1).then_some(())) },
+    )
     .await?;
     assert!(!banner(app).await?.0, "no banner while everything is up");
 
@@ -150,10 +173,14 @@ async fn run(
     keys(app, "9000").await?;
     keys(app, &key(Key::F3)).await?;
     status_contains(app, "Paid", Duration::from_secs(15)).await?;
-    let (_, unsynced_text, _) = wait_for("the unsynced count in the banner", Duration::from_secs(30), || async {
-        let b = banner(app).await?;
-        Ok((b.0 && b.1.contains("not yet sent to the office")).then_some(b))
-    })
+    let (_, unsynced_text, _) = wait_for(
+        "the unsynced count in the banner",
+        Duration::from_secs(30),
+        || async {
+            let b = banner(app).await?;
+            Ok((b.0 && b.1.contains("not yet sent to the office")).then_some(b))
+        },
+    )
     .await?;
     assert!(unsynced_text.contains("1 payment"), "{unsynced_text}");
     let unsynced_shot = app.screenshot("offline-unsynced-banner").await?;
@@ -171,8 +198,14 @@ async fn run(
         Ok((b.0 && b.1.contains("offline")).then_some(b))
     })
     .await?;
-    assert!(offline_text.contains("Bakong KHQR is offline"), "{offline_text}");
-    assert!(offline_text.contains("not yet sent"), "both problems at once: {offline_text}");
+    assert!(
+        offline_text.contains("Bakong KHQR is offline"),
+        "{offline_text}"
+    );
+    assert!(
+        offline_text.contains("not yet sent"),
+        "both problems at once: {offline_text}"
+    );
     let offline_shot = app.screenshot("offline-banner").await?;
 
     // Back: same ports, same state. The customer pays the second code now.
@@ -189,9 +222,11 @@ async fn run(
     let cleared_shot = app.screenshot("offline-cleared").await?;
     // Every settled payment reached the hub: the online one, the demo sale and
     // the code paid once Bakong was back.
-    wait_for("the hub holding all three payments", Duration::from_secs(30), || async {
-        Ok((hub_settlements(&hub_url).await? == 3).then_some(()))
-    })
+    wait_for(
+        "the hub holding all three payments",
+        Duration::from_secs(30),
+        || async { Ok((hub_settlements(&hub_url).await? == 3).then_some(())) },
+    )
     .await?;
     sandbox.shutdown().await;
     hub.shutdown().await;

@@ -21,7 +21,9 @@ pub fn now_ms() -> u64 {
 pub async fn within(limit: Duration, scenario: impl Future<Output = Result<()>>) -> Result<()> {
     match tokio::time::timeout(limit, scenario).await {
         Ok(r) => r,
-        Err(_) => Err(anyhow::anyhow!("the scenario did not finish within {limit:?}")),
+        Err(_) => Err(anyhow::anyhow!(
+            "the scenario did not finish within {limit:?}"
+        )),
     }
 }
 
@@ -87,6 +89,20 @@ pub async fn click(app: &AppSession, css: &str) -> Result<()> {
     Ok(())
 }
 
+/// Clicks `css`, finding it afresh until it works (lists re-render on events).
+pub async fn click_fresh(app: &AppSession, css: &str) -> Result<()> {
+    wait_for(
+        &format!("a click on {css}"),
+        Duration::from_secs(10),
+        || async {
+            let e = app.client.find(Locator::Css(css)).await?;
+            e.click().await?;
+            Ok(Some(()))
+        },
+    )
+    .await
+}
+
 /// Types into the cashier's amount (which holds the keyboard focus).
 pub async fn keys(app: &AppSession, keys: &str) -> Result<()> {
     app.client
@@ -104,11 +120,15 @@ pub fn key(k: Key) -> String {
 /// Waits until the cashier's status line contains `want`; returns it.
 pub async fn status_contains(app: &AppSession, want: &str, within: Duration) -> Result<String> {
     let last = std::sync::Mutex::new(String::new());
-    let r = wait_for(&format!("cashier status saying {want:?}"), within, || async {
-        let s = text(app, "status").await?;
-        *last.lock().unwrap() = s.clone();
-        Ok(s.contains(want).then_some(s))
-    })
+    let r = wait_for(
+        &format!("cashier status saying {want:?}"),
+        within,
+        || async {
+            let s = text(app, "status").await?;
+            *last.lock().unwrap() = s.clone();
+            Ok(s.contains(want).then_some(s))
+        },
+    )
     .await;
     r.with_context(|| format!("the status line said {:?}", last.lock().unwrap()))
 }
@@ -154,10 +174,14 @@ pub async fn bank_app_pays(sandbox: &str, qr: &str) -> Result<()> {
 
 /// The customer display's current KHQR string (waits for one different from `not`).
 pub async fn displayed_khqr(app: &AppSession, not: Option<&str>) -> Result<String> {
-    wait_for("a KHQR on the customer display", Duration::from_secs(15), || async {
-        let v = attr(app, "qr", "data-khqr").await?.unwrap_or_default();
-        Ok((!v.is_empty() && Some(v.as_str()) != not).then_some(v))
-    })
+    wait_for(
+        "a KHQR on the customer display",
+        Duration::from_secs(15),
+        || async {
+            let v = attr(app, "qr", "data-khqr").await?.unwrap_or_default();
+            Ok((!v.is_empty() && Some(v.as_str()) != not).then_some(v))
+        },
+    )
     .await
 }
 

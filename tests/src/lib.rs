@@ -290,7 +290,12 @@ impl AppSession {
             ("XDG_DATA_HOME".into(), xdg_data),
             ("TILL_HOME".into(), till_home.clone()),
         ];
-        env.extend(options.env.iter().map(|(k, v)| (k.clone(), PathBuf::from(v))));
+        env.extend(
+            options
+                .env
+                .iter()
+                .map(|(k, v)| (k.clone(), PathBuf::from(v))),
+        );
         let env_refs: Vec<(&str, &Path)> =
             env.iter().map(|(k, v)| (k.as_str(), v.as_path())).collect();
         let driver = TauriDriver::start(&xvfb.display, &env_refs)?;
@@ -372,7 +377,6 @@ impl AppSession {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
-
 
     pub async fn close(self) -> Result<()> {
         tokio::time::timeout(Duration::from_secs(20), self.client.close())

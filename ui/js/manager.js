@@ -76,7 +76,7 @@
     el("pin").hidden = true;
     el("area").hidden = false;
     el("lock").hidden = false;
-    openTab(tab);
+    openTab("today"); // the manager area opens with today
   }
 
   // ---------------------------------------------------------------- tabs

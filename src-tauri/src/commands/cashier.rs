@@ -97,7 +97,9 @@ pub async fn recent(
     limit: Option<u32>,
 ) -> Result<Vec<PaymentView>, UiError> {
     let engine = terminal.engine().await?;
-    let search = search.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    let search = search
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty());
     let list = engine.list(&ListFilter {
         search,
         page: 1,
@@ -119,7 +121,9 @@ pub async fn payment(terminal: State<'_, Shared>, id: String) -> Result<PaymentV
 pub async fn demo_pay(terminal: State<'_, Shared>, id: String) -> Result<(), UiError> {
     let engine = terminal.engine().await?;
     let p = engine.payment(&id)?;
-    let qr = p.khqr.ok_or_else(|| UiError::from("This payment has no QR code to pay."))?;
+    let qr = p
+        .khqr
+        .ok_or_else(|| UiError::from("This payment has no QR code to pay."))?;
     terminal.demo_pay_khqr(&qr).await
 }
 

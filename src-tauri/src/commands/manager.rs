@@ -4,9 +4,11 @@
 use crate::settings::{self, Change, Setting};
 use crate::terminal::{keyring, Shared, UiError};
 use crate::views::{PaymentView, RefundView};
+use chrono::NaiveDate;
 use serde::Serialize;
 use tauri::{AppHandle, State};
 use till_core::journal::log::AuditEntry;
+use till_core::report::{DaySummary, Report, Resolution, ResolutionEntry, ZReport};
 use till_core::secrets::{env_name, names, Secret};
 use till_core::{Amount, ListFilter, PaymentState, ProviderKind};
 
@@ -48,7 +50,11 @@ pub async fn manager_set_pin(terminal: State<'_, Shared>, pin: String) -> Result
 pub async fn manager_unlock(terminal: State<'_, Shared>, pin: String) -> Result<(), UiError> {
     let result = terminal.pin.unlock(&pin);
     if let Ok(e) = terminal.engine().await {
-        let action = if result.is_ok() { "unlock" } else { "unlock.refused" };
+        let action = if result.is_ok() {
+            "unlock"
+        } else {
+            "unlock.refused"
+        };
         let _ = e.audit(ACTOR, action, None, None);
     }
     result.map_err(UiError::from)
@@ -67,7 +73,10 @@ pub async fn manager_change_pin(
 ) -> Result<(), UiError> {
     require(&terminal)?;
     terminal.pin.change(&old, &new)?;
-    let _ = terminal.engine().await?.audit(ACTOR, "pin.change", None, None);
+    let _ = terminal
+        .engine()
+        .await?
+        .audit(ACTOR, "pin.change", None, None);
     Ok(())
 }
 
@@ -84,7 +93,10 @@ pub async fn manager_payments(
     require(&terminal)?;
     let engine = terminal.engine().await?;
     let day = match day.filter(|d| !d.is_empty()) {
-        Some(d) => Some(d.parse().map_err(|_| UiError::from(format!("{d} is not a date (YYYY-MM-DD)")))?),
+        Some(d) => Some(
+            d.parse()
+                .map_err(|_| UiError::from(format!("{d} is not a date (YYYY-MM-DD)")))?,
+        ),
         None => None,
     };
     let provider: Option<ProviderKind> = match provider.filter(|p| !p.is_empty()) {
@@ -126,7 +138,10 @@ pub async fn manager_payment(
     let refunds = engine.refunds_of(&p.id)?;
     Ok(PaymentDetail {
         payment: PaymentView::of(&p, &engine),
-        refunds: refunds.iter().map(|r| RefundView::new(r, tz(&engine))).collect(),
+        refunds: refunds
+            .iter()
+            .map(|r| RefundView::new(r, tz(&engine)))
+            .collect(),
     })
 }
 
@@ -152,7 +167,10 @@ pub async fn manager_refund(
     let refunds = engine.refunds_of(&paid.id)?;
     Ok(PaymentDetail {
         payment: PaymentView::of(&paid, &engine),
-        refunds: refunds.iter().map(|r| RefundView::new(r, tz(&engine))).collect(),
+        refunds: refunds
+            .iter()
+            .map(|r| RefundView::new(r, tz(&engine)))
+            .collect(),
     })
 }
 
@@ -165,7 +183,12 @@ pub async fn manager_recheck(
     require(&terminal)?;
     let engine = terminal.engine().await?;
     let p = engine.refresh(&id).await?;
-    let _ = engine.audit(ACTOR, "payment.recheck", Some(&p.id), Some(p.state.as_str()));
+    let _ = engine.audit(
+        ACTOR,
+        "payment.recheck",
+        Some(&p.id),
+        Some(p.state.as_str()),
+    );
     Ok(PaymentView::of(&p, &engine))
 }
 
@@ -179,7 +202,12 @@ pub async fn manager_sync(
     let engine = terminal.engine().await?;
     if replay_dead {
         let n = engine.replay_dead()?;
-        let _ = engine.audit(ACTOR, "sync.replay_dead", None, Some(&format!("{n} records")));
+        let _ = engine.audit(
+            ACTOR,
+            "sync.replay_dead",
+            None,
+            Some(&format!("{n} records")),
+        );
     }
     Ok(engine.sync_now().await?)
 }
@@ -260,7 +288,9 @@ pub async fn manager_set_secret(
 ) -> Result<(), UiError> {
     require(&terminal)?;
     let Some(name) = names::ALL.iter().find(|n| **n == name) else {
-        return Err(UiError::from(format!("{name} is not a credential Till uses")));
+        return Err(UiError::from(format!(
+            "{name} is not a credential Till uses"
+        )));
     };
     let store = keyring();
     let value = value.trim();
@@ -270,7 +300,11 @@ pub async fn manager_set_secret(
         store.set(name, &Secret::new(value))?;
     }
     if let Ok(e) = terminal.engine().await {
-        let action = if value.is_empty() { "secret.delete" } else { "secret.set" };
+        let action = if value.is_empty() {
+            "secret.delete"
+        } else {
+            "secret.set"
+        };
         let _ = e.audit(ACTOR, action, Some(name), None);
     }
     terminal.reload(&app).await;
@@ -284,4 +318,143 @@ pub async fn manager_audit_log(
 ) -> Result<Vec<AuditEntry>, UiError> {
     require(&terminal)?;
     Ok(terminal.engine().await?.audit_log(limit.unwrap_or(200))?)
+}
+
+// ------------------------------------------------------------------ the day
+
+fn parse_day(engine: &till_core::Engine, day: Option<String>) -> Result<NaiveDate, UiError> {
+    match day.map(|d| d.trim().to_owned()).filter(|d| !d.is_empty()) {
+        Some(d) => d
+            .parse()
+            .map_err(|_| UiError::from(format!("{d} is not a date (YYYY-MM-DD)"))),
+        None => Ok(engine.today()),
+    }
+}
+
+/// Today's (or a day's) numbers from the journal: totals, chart, refunds,
+/// flagged and open payments, what has not reached the hub.
+#[tauri::command]
+pub async fn manager_today(
+    terminal: State<'_, Shared>,
+    day: Option<String>,
+) -> Result<DaySummary, UiError> {
+    require(&terminal)?;
+    let engine = terminal.engine().await?;
+    let day = parse_day(&engine, day)?;
+    Ok(engine.day_summary(day)?)
+}
+
+/// The X-report: the day checked against the providers and the hub, not closed.
+#[tauri::command]
+pub async fn manager_x_report(
+    terminal: State<'_, Shared>,
+    day: Option<String>,
+) -> Result<Report, UiError> {
+    require(&terminal)?;
+    let engine = terminal.engine().await?;
+    let day = parse_day(&engine, day)?;
+    let report = engine.x_report(day).await?;
+    let _ = engine.audit(
+        ACTOR,
+        "report.x",
+        Some(&day.to_string()),
+        Some(&format!(
+            "{} disagreements",
+            report.reconciliation.disagreements.len()
+        )),
+    );
+    Ok(report)
+}
+
+/// Resolve one disagreement: `recheck`, `resync` or `acknowledge` (with a note).
+#[tauri::command]
+pub async fn manager_resolve(
+    terminal: State<'_, Shared>,
+    day: String,
+    id: String,
+    action: String,
+    note: Option<String>,
+) -> Result<ResolutionEntry, UiError> {
+    require(&terminal)?;
+    let engine = terminal.engine().await?;
+    let day = parse_day(&engine, Some(day))?;
+    let resolution = match action.as_str() {
+        "recheck" => Resolution::Recheck,
+        "resync" => Resolution::Resync,
+        "acknowledge" => Resolution::Acknowledge {
+            note: note.unwrap_or_default(),
+        },
+        other => {
+            return Err(UiError::from(format!(
+                "{other} is not a way to resolve this"
+            )))
+        }
+    };
+    Ok(engine.resolve(day, &id, resolution, ACTOR).await?)
+}
+
+/// Close the day: the Z-report is stored for good and sent to the hub.
+#[tauri::command]
+pub async fn manager_close_day(
+    terminal: State<'_, Shared>,
+    day: String,
+) -> Result<ZReport, UiError> {
+    require(&terminal)?;
+    let engine = terminal.engine().await?;
+    let day = parse_day(&engine, Some(day))?;
+    Ok(engine.close_day(day, ACTOR).await?)
+}
+
+/// The stored Z-report of a closed day, if it is closed.
+#[tauri::command]
+pub async fn manager_z_report(
+    terminal: State<'_, Shared>,
+    day: Option<String>,
+) -> Result<Option<ZReport>, UiError> {
+    require(&terminal)?;
+    let engine = terminal.engine().await?;
+    let day = parse_day(&engine, day)?;
+    Ok(engine.z_report(day)?)
+}
+
+/// Save the day's payments as CSV, or its report (Z if closed, else X) as
+/// PDF, under `<home>/reports/`; returns the file's path.
+#[tauri::command]
+pub async fn manager_export(
+    terminal: State<'_, Shared>,
+    day: String,
+    format: String,
+) -> Result<String, UiError> {
+    require(&terminal)?;
+    let engine = terminal.engine().await?;
+    let day = parse_day(&engine, Some(day))?;
+    let dir = terminal.home.join("reports");
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| UiError::from(format!("Cannot create {}: {e}", dir.display())))?;
+    let id = &engine.config().terminal.id;
+    let path = match format.as_str() {
+        "csv" => {
+            let path = dir.join(format!("{id}-{day}-payments.csv"));
+            engine.export_csv(day, &path)?;
+            path
+        }
+        "pdf" => {
+            let kind = if engine.z_report(day)?.is_some() {
+                "z"
+            } else {
+                "x"
+            };
+            let path = dir.join(format!("{id}-{day}-{kind}-report.pdf"));
+            engine.export_pdf(day, &path).await?;
+            path
+        }
+        other => {
+            return Err(UiError::from(format!(
+                "{other} is not an export format (csv, pdf)"
+            )))
+        }
+    };
+    let shown = path.display().to_string();
+    let _ = engine.audit(ACTOR, "report.export", Some(&day.to_string()), Some(&shown));
+    Ok(shown)
 }
