@@ -162,14 +162,54 @@ async fn run(app: &AppSession) -> Result<()> {
         "{recent}"
     );
 
+    // Bangla for the cashier, and back.
+    click(app, "#lang").await?;
+    keys(app, "5").await?;
+    status_contains(app, "প্রস্তুত", Duration::from_secs(5)).await?;
+    let bangla_shot = app.screenshot("cashier-bangla").await?;
+    click(app, "#lang").await?;
+    status_contains(app, "Ready", Duration::from_secs(5)).await?;
+
+    // A second launch does not open a second terminal: it hands over and exits.
+    let started = Instant::now();
+    let mut second = std::process::Command::new(till_tests::app_binary()?)
+        .env("DISPLAY", &app.display)
+        .env("HOME", &app.home)
+        .env("XDG_CONFIG_HOME", app.home.join(".config"))
+        .env("XDG_DATA_HOME", app.home.join(".local/share"))
+        .env("TILL_HOME", &app.till_home)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    let exit = loop {
+        if let Some(status) = second.try_wait()? {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            let _ = second.kill();
+            anyhow::bail!("a second launch was still running after 30 s");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     println!(
-        "screenshots: cashier waiting {} · customer KHQR {} · cashier paid {} · customer paid {} · customer idle {} · customer riel {}",
+        "second launch exited with {exit} after {:?}",
+        started.elapsed()
+    );
+    app.switch_to_window_titled("Cashier").await?;
+    assert!(
+        text(app, "status").await?.contains("Ready"),
+        "the first instance is still there"
+    );
+
+    println!(
+        "screenshots: cashier waiting {} · customer KHQR {} · cashier paid {} · customer paid {} · customer idle {} · customer riel {} · cashier in Bangla {}",
         cashier_shot.display(),
         customer_shot.display(),
         paid_shot.display(),
         customer_paid_shot.display(),
         idle_shot.display(),
-        riel_shot.display()
+        riel_shot.display(),
+        bangla_shot.display()
     );
     Ok(())
 }

@@ -257,6 +257,8 @@ pub struct AppSession {
     pub home: PathBuf,
     /// The app's data directory (`TILL_HOME`): journal, till.toml, logs, demo/.
     pub till_home: PathBuf,
+    /// The X display the app runs on.
+    pub display: String,
     // Dropped in this order: the driver (and the app it started), the X server, then the turn.
     _driver: TauriDriver,
     _xvfb: Xvfb,
@@ -322,6 +324,7 @@ impl AppSession {
             .context("open a WebDriver session on the app (see target/e2e-tauri-driver.log)")?;
         Ok(Self {
             client,
+            display: xvfb.display.clone(),
             home,
             till_home,
             _driver: driver,

@@ -74,7 +74,7 @@ window.TillManagerDay = (() => {
       h("td", { text: `${p.agreed}/${p.checked} agree` }), h("td", { text: p.message || "" })));
     const hub = rec.hub;
     const list = rec.disagreements.map((d) => disagreementRow(d, r.status));
-    el("tab-day").replaceChildren(
+    el("tab-day").replaceChildren(...[
       h("div", { class: "today-head" },
         h("h1", { id: "report-title", "data-kind": r.kind, text: `${closed ? "Z-report (closed)" : "X-report"} · ${r.day} · ${r.shop_name} · ${r.terminal_id}` }),
         h("div", { class: "actions" },
@@ -98,7 +98,7 @@ window.TillManagerDay = (() => {
         h("button", { type: "button", id: "close-day", class: "primary", disabled: r.unresolved.length > 0,
           text: r.unresolved.length ? `Close day (${r.unresolved.length} to resolve first)` : "Close day", onclick: closeDay })),
       h("p", { id: "export-path", class: "mono" }),
-    );
+    ].filter(Boolean));
   }
 
   async function runX() {

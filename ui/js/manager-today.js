@@ -21,7 +21,7 @@ window.TillManagerToday = (() => {
     const g = svg("svg", { viewBox: `0 0 ${W} ${H + 30}`, role: "img", "aria-label": t("m_per_hour"), class: "chart" });
     order.forEach((hr, i) => {
       const c = counts[i];
-      const bh = Math.round((c / max) * H);
+      const bh = Math.round((c / max) * (H - 24));
       const x = pad + i * bw;
       const bar = svg("rect", { x: x + 3, y: H - bh, width: bw - 6, height: Math.max(bh, c ? 2 : 0), class: "bar", "data-hour": hr, "data-count": c });
       const title = svg("title");

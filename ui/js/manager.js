@@ -134,7 +134,7 @@
     box.hidden = false;
     const kv = (k, v) => (v ? h("tr", {}, h("th", { text: k }), h("td", { text: v })) : null);
     const refundable = Number(p.refundable) > 0;
-    box.replaceChildren(
+    box.replaceChildren(...[
       h("h2", { text: `${t(p.provider)} · ${p.amount_display}` }),
       h("p", { class: `state-pill state-${p.state}`, id: "detail-state", "data-state": p.state, text: t(`st_${p.state}`) }),
       h("table", { class: "grid kv" },
@@ -150,7 +150,7 @@
         h("label", {}, h("span", { text: t("m_refund_reason") }), h("input", { id: "refund-reason" })),
         h("button", { type: "submit", class: "danger", id: "refund-submit", text: `${t("m_refund")} (${p.refundable_display})` })) : null,
       h("div", { class: "actions" }, h("button", { type: "button", id: "recheck", text: t("m_recheck"), onclick: () => recheck(p.id) })),
-    );
+    ].filter(Boolean));
   }
 
   async function refund(p) {
