@@ -1,4 +1,4 @@
-//! 1. KHQR in demo mode: key an amount, choose KHQR; the customer display
+//! Scenario 1: KHQR in demo mode: key an amount, choose KHQR; the customer display
 //! shows a QR whose decoded string has that amount; the sandbox's bank app
 //! pays it; the cashier says "Paid" within 2 s.
 

@@ -1,4 +1,4 @@
-//! 4. Manager: PIN on first use; today's reconciliation lists the payments; a
+//! Scenario 4: Manager: PIN on first use; today's reconciliation lists the payments; a
 //! partial refund; the totals change. Screens: PIN, today, payments, sync,
 //! settings, audit log.
 

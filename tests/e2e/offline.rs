@@ -1,4 +1,4 @@
-//! 5. The providers' sandbox and the hub stop: the cashier sees the offline
+//! Scenario 5: The providers' sandbox and the hub stop: the cashier sees the offline
 //! banner and the unsynced count; they come back: the banner clears, the
 //! KHQR shown meanwhile settles, and the sync queue drains to the hub.
 //!

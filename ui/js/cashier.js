@@ -204,7 +204,10 @@
         setStatus("failed", "flagged", { reason: p.flag || p.failure_reason || "" });
         break;
       default:
-        setStatus("failed", p.failure_reason ? "declined" : "declined_plain", { reason: p.failure_reason });
+        // The engine's reason often says what to do next already; never say it twice.
+        setStatus("failed", !p.failure_reason ? "declined_plain"
+          : /try again|another|again later/i.test(p.failure_reason) ? "declined_only" : "declined",
+        { reason: p.failure_reason });
     }
     el("status").dataset.paymentState = p.state;
     el("status").dataset.paymentId = p.id;
