@@ -5,17 +5,6 @@ window.TillManagerDay = (() => {
   let report = null; // the last X- or Z-report shown
   let ui = null;
 
-  const KIND = {
-    paid_not_recorded: "Paid at the provider, not a sale here",
-    settled_not_paid: "Settled here, not paid at the provider",
-    amount_mismatch: "Amounts differ",
-    refund_mismatch: "Refunds differ",
-    open_payment: "Outcome not known yet",
-    hub_missing: "Not at the office (hub) yet",
-    hub_extra: "At the office but not here",
-    hub_totals_mismatch: "Office totals differ",
-    not_checked: "Could not be checked",
-  };
 
   function side(label, v) {
     if (!v) return null;
@@ -28,23 +17,23 @@ window.TillManagerDay = (() => {
     const st = status.find((s) => s.id === d.id) || {};
     const last = st.last_resolution;
     const closed = report.kind === "z";
-    const note = h("input", { class: "ack-note", placeholder: "Note (required to acknowledge)", "data-for": d.id });
+    const note = h("input", { class: "ack-note", placeholder: t("d_note_ph"), "data-for": d.id });
     const buttons = closed ? [] : d.actions.map((a) => {
       if (a === "refund") {
         return d.references.payment_id
           ? h("button", { type: "button", text: t("m_refund"), onclick: () => ui.showPayment(d.references.payment_id) })
           : null;
       }
-      const label = { recheck: t("m_recheck"), resync: t("m_send_now"), acknowledge: "Acknowledge" }[a] || a;
+      const label = { recheck: t("m_recheck"), resync: t("m_send_now"), acknowledge: t("d_ack") }[a] || a;
       return h("button", { type: "button", class: `act-${a}`, "data-action": a, text: label, onclick: () => resolve(d, a, note.value) });
     });
     return h("li", { class: `disagreement${st.acknowledged ? " acknowledged" : ""}`, "data-id": d.id, "data-kind": d.kind },
       h("div", { class: "d-head" },
-        h("span", { class: "d-kind", text: KIND[d.kind] || d.kind }),
+        h("span", { class: "d-kind", text: t(`k_${d.kind}`) }),
         h("span", { class: "mono", text: d.references.invoice || d.references.trx_id || d.references.md5 || "" }),
-        st.acknowledged ? h("span", { class: "d-ok", text: "✓ acknowledged" }) : null),
+        st.acknowledged ? h("span", { class: "d-ok", text: t("d_acknowledged") }) : null),
       h("p", { class: "d-why", text: d.explanation }),
-      side("Here", d.local), side("Provider", d.provider_view), side("Office", d.hub),
+      side(t("d_here"), d.local), side(t("d_provider"), d.provider_view), side(t("d_office"), d.hub),
       last ? h("p", { class: "d-last", text: `${last.action} by ${last.by}: ${last.outcome || last.note || ""}` }) : null,
       closed || !d.actions.includes("acknowledge") ? null : note,
       h("div", { class: "actions" }, ...buttons));
@@ -71,32 +60,32 @@ window.TillManagerDay = (() => {
       h("td", { class: "num", text: c.refunded.display }), h("td", { class: "num big-num", text: c.net.display })));
     const provs = rec.providers.map((p) => h("tr", {},
       h("td", { text: ui.t(p.provider) }), h("td", { text: p.status.replace(/_/g, " ") }),
-      h("td", { text: `${p.agreed}/${p.checked} agree` }), h("td", { text: p.message || "" })));
+      h("td", { text: ui.t("d_agree", { a: p.agreed, c: p.checked }) }), h("td", { text: p.message || "" })));
     const hub = rec.hub;
     const list = rec.disagreements.map((d) => disagreementRow(d, r.status));
     el("tab-day").replaceChildren(...[
       h("div", { class: "today-head" },
-        h("h1", { id: "report-title", "data-kind": r.kind, text: `${closed ? "Z-report (closed)" : "X-report"} · ${r.day} · ${r.shop_name} · ${r.terminal_id}` }),
+        h("h1", { id: "report-title", "data-kind": r.kind, text: `${closed ? ui.t("d_z_title") : ui.t("d_x_title")} · ${r.day} · ${r.shop_name} · ${r.terminal_id}` }),
         h("div", { class: "actions" },
-          h("button", { type: "button", id: "run-x", text: "Run X-report", onclick: runX }),
-          h("button", { type: "button", id: "export-csv", text: "Save CSV", onclick: () => exportAs("csv") }),
-          h("button", { type: "button", id: "export-pdf", text: "Save PDF", onclick: () => exportAs("pdf") }))),
-      closed ? h("p", { class: "note", id: "closed-note", text: `Closed by ${r.closed_by} at ${new Date(r.closed_at).toLocaleString()} · sha256 ${r.sha256.slice(0, 16)}…` }) : null,
+          h("button", { type: "button", id: "run-x", text: ui.t("d_run_x"), onclick: runX }),
+          h("button", { type: "button", id: "export-csv", text: ui.t("d_csv"), onclick: () => exportAs("csv") }),
+          h("button", { type: "button", id: "export-pdf", text: ui.t("d_pdf"), onclick: () => exportAs("pdf") }))),
+      closed ? h("p", { class: "note", id: "closed-note", text: ui.t("d_closed_note", { by: r.closed_by, at: new Date(r.closed_at).toLocaleString(), sha: r.sha256.slice(0, 16) }) }) : null,
       h("table", { class: "grid", id: "report-totals" },
         h("thead", {}, h("tr", {}, ...["", ui.t("m_taken"), ui.t("m_refunded"), ui.t("m_net")].map((x) => h("th", { text: x })))),
         h("tbody", {}, ...totals)),
-      h("h2", { text: "Providers" }),
+      h("h2", { text: ui.t("d_providers") }),
       h("table", { class: "grid" }, h("tbody", {}, ...provs)),
-      h("h2", { text: "Office (hub)" }),
-      h("p", { id: "hub-line", text: `${hub.status.replace(/_/g, " ")} · ${hub.acknowledged} acknowledged, ${hub.unacknowledged} waiting` +
-        (hub.totals_match === null ? "" : hub.totals_match ? " · totals match ✓" : " · totals differ ✗") + (hub.message ? ` · ${hub.message}` : "") }),
-      h("h2", { text: `Disagreements (${rec.disagreements.length}, ${r.unresolved.length} open)` }),
-      list.length ? h("ul", { class: "disagreements", id: "disagreements" }, ...list) : h("p", { class: "ok-line", id: "no-disagreements", text: "✓ Terminal, providers and office agree" }),
-      r.resolutions.length ? h("details", {}, h("summary", { text: `Resolutions (${r.resolutions.length})` }),
+      h("h2", { text: ui.t("d_office_hub") }),
+      h("p", { id: "hub-line", text: ui.t("d_hub_line", { status: hub.status.replace(/_/g, " "), ack: hub.acknowledged, waiting: hub.unacknowledged }) +
+        (hub.totals_match === null ? "" : hub.totals_match ? ui.t("d_totals_match") : ui.t("d_totals_differ")) + (hub.message ? ` · ${hub.message}` : "") }),
+      h("h2", { text: ui.t("d_disagreements", { n: rec.disagreements.length, open: r.unresolved.length }) }),
+      list.length ? h("ul", { class: "disagreements", id: "disagreements" }, ...list) : h("p", { class: "ok-line", id: "no-disagreements", text: ui.t("d_all_agree") }),
+      r.resolutions.length ? h("details", {}, h("summary", { text: ui.t("d_resolutions", { n: r.resolutions.length }) }),
         h("ul", {}, ...r.resolutions.map((x) => h("li", { text: `${new Date(x.at).toLocaleTimeString()} ${x.by} ${x.action} ${x.disagreement_id}: ${x.outcome || x.note || ""}` })))) : null,
       closed ? null : h("div", { class: "actions close-row" },
         h("button", { type: "button", id: "close-day", class: "primary", disabled: r.unresolved.length > 0,
-          text: r.unresolved.length ? `Close day (${r.unresolved.length} to resolve first)` : "Close day", onclick: closeDay })),
+          text: r.unresolved.length ? ui.t("d_close_blocked", { n: r.unresolved.length }) : ui.t("d_close"), onclick: closeDay })),
       h("p", { id: "export-path", class: "mono" }),
     ].filter(Boolean));
   }
@@ -112,7 +101,7 @@ window.TillManagerDay = (() => {
       const z = await ui.call("manager_close_day", { day: report.day });
       report = Object.assign({}, z.report, { closed_by: z.closed_by, closed_at: z.closed_at, sha256: z.sha256 });
       render();
-      ui.flash(`Day ${report.day} closed`);
+      ui.flash(ui.t("d_closed_flash", { day: report.day }));
     } catch (e) {
       ui.flash(window.Till.errorText(e), "error");
     }
@@ -122,7 +111,7 @@ window.TillManagerDay = (() => {
     try {
       const path = await ui.call("manager_export", { day: report.day, format });
       ui.el("export-path").textContent = path;
-      ui.flash(`Saved ${path}`);
+      ui.flash(ui.t("d_saved", { path }));
     } catch (e) {
       ui.flash(window.Till.errorText(e), "error");
     }
