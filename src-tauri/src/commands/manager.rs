@@ -231,10 +231,9 @@ pub struct SettingsView {
 pub async fn manager_settings(terminal: State<'_, Shared>) -> Result<SettingsView, UiError> {
     require(&terminal)?;
     let demo = terminal.demo_info().await;
-    let settings = match terminal.engine().await {
-        Ok(e) => settings::current(e.config()),
-        Err(_) => settings::current(&till_core::Config::load(&terminal.home)?),
-    };
+    // What till.toml (and the environment) say, not the demo's in-process
+    // overrides: that is what a change here edits.
+    let settings = settings::current(&till_core::Config::load(&terminal.home)?);
     let store = keyring();
     let secrets = names::ALL
         .iter()
