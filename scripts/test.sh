@@ -17,9 +17,11 @@ step "lints"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "build everything once (the end-to-end, CLI and crash tests drive the till binary)"
-# One package selection (the whole workspace) for the build and the tests, so
-# dependencies are compiled once with one feature set.
-cargo build --workspace --locked
+# One package and target selection (the whole workspace, all targets) for the
+# build and the tests, so dependencies are compiled once with one feature set
+# (dev-dependencies change features: building without tests would compile the
+# Tauri stack a second time, and fill the disk with it).
+cargo build --workspace --all-targets --locked
 
 step "fuzz the KHQR decoder briefly"
 crates/khqr/fuzz/run.sh "${TILL_FUZZ_SECONDS:-20}"
