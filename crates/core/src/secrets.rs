@@ -276,9 +276,15 @@ mod tests {
             .set(names::HUB_SIGNING_KEY, &Secret::new("hidden"))
             .unwrap();
         assert_eq!(store.get(names::HUB_SIGNING_KEY).unwrap(), None);
-        assert_eq!(store.get(names::BKASH_APP_KEY).unwrap().unwrap().expose(), "demo");
+        assert_eq!(
+            store.get(names::BKASH_APP_KEY).unwrap().unwrap().expose(),
+            "demo"
+        );
         store.set(names::BKASH_APP_KEY, &Secret::new("x")).unwrap();
-        assert_eq!(inner.get(names::BKASH_APP_KEY).unwrap().unwrap().expose(), "real");
+        assert_eq!(
+            inner.get(names::BKASH_APP_KEY).unwrap().unwrap().expose(),
+            "real"
+        );
         store.set(names::HUB_SECRET, &Secret::new("h")).unwrap();
         assert_eq!(inner.get(names::HUB_SECRET).unwrap().unwrap().expose(), "h");
     }
