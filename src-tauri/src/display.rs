@@ -115,7 +115,7 @@ pub fn waiting(p: &Payment, engine: &till_core::Engine) -> Result<DisplayState, 
 
 /// The screen after a payment ended, or `None` while it is still open.
 pub fn result(p: &Payment, now_ms: i64, engine: &till_core::Engine) -> Option<DisplayState> {
-    let tz = engine.config().timezone().unwrap_or(chrono_tz::UTC);
+    let tz = crate::views::shop_tz(engine);
     let outcome = match p.state {
         s if s.is_open() => return None,
         s if s.is_paid() => "paid",

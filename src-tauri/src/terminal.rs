@@ -20,6 +20,25 @@ struct Running {
     forwarder: Option<watch::Sender<bool>>,
 }
 
+impl Running {
+    fn stop_forwarding(&mut self) {
+        if let Some(stop) = self.forwarder.take() {
+            let _ = stop.send(true);
+        }
+    }
+
+    /// Stops the event forwarder, the engine and the demo servers.
+    async fn stop(&mut self) {
+        self.stop_forwarding();
+        if let Ok(e) = &self.engine {
+            e.shutdown().await;
+        }
+        if let Some(d) = self.demo.take() {
+            d.shutdown().await;
+        }
+    }
+}
+
 pub struct Terminal {
     pub home: PathBuf,
     pub pin: ManagerPin,
@@ -117,9 +136,7 @@ impl Terminal {
     /// Starts forwarding the current engine's events to the windows.
     pub async fn attach(self: &Arc<Self>, app: &AppHandle) {
         let mut running = self.running.write().await;
-        if let Some(stop) = running.forwarder.take() {
-            let _ = stop.send(true);
-        }
+        running.stop_forwarding();
         if let Ok(engine) = &running.engine {
             let (tx, rx) = watch::channel(false);
             crate::events::forward(app.clone(), self.clone(), engine.clone(), rx);
@@ -131,15 +148,7 @@ impl Terminal {
     pub async fn reload(self: &Arc<Self>, app: &AppHandle) {
         {
             let mut running = self.running.write().await;
-            if let Some(stop) = running.forwarder.take() {
-                let _ = stop.send(true);
-            }
-            if let Ok(e) = &running.engine {
-                e.shutdown().await;
-            }
-            if let Some(d) = running.demo.take() {
-                d.shutdown().await;
-            }
+            running.stop().await;
             *running = start(&self.home).await;
         }
         self.attach(app).await;
@@ -148,16 +157,7 @@ impl Terminal {
     }
 
     pub async fn shutdown(&self) {
-        let mut running = self.running.write().await;
-        if let Some(stop) = running.forwarder.take() {
-            let _ = stop.send(true);
-        }
-        if let Ok(e) = &running.engine {
-            e.shutdown().await;
-        }
-        if let Some(d) = running.demo.take() {
-            d.shutdown().await;
-        }
+        self.running.write().await.stop().await;
     }
 
     // ------------------------------------------------------------ display

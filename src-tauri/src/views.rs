@@ -44,7 +44,7 @@ pub struct PaymentView {
 impl PaymentView {
     /// The view with times in the engine's (the shop's) timezone.
     pub fn of(p: &Payment, engine: &till_core::Engine) -> Self {
-        PaymentView::new(p, engine.config().timezone().unwrap_or(chrono_tz::UTC))
+        PaymentView::new(p, shop_tz(engine))
     }
 
     pub fn new(p: &Payment, tz: chrono_tz::Tz) -> Self {
@@ -162,6 +162,11 @@ impl TerminalStatus {
             demo,
         }
     }
+}
+
+/// The shop's timezone (validated when the configuration loaded).
+pub fn shop_tz(engine: &till_core::Engine) -> chrono_tz::Tz {
+    engine.config().timezone().unwrap_or(chrono_tz::UTC)
 }
 
 /// "14:03" in the shop's timezone.

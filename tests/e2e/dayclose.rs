@@ -23,13 +23,6 @@ async fn manager_closes_the_day() -> Result<()> {
     finish(app, "dayclose", result).await
 }
 
-async fn pin(app: &AppSession, digits: &str) -> Result<()> {
-    for d in digits.chars() {
-        click(app, &format!("[data-pin='{d}']")).await?;
-    }
-    click(app, "#pin-ok").await
-}
-
 async fn open_disagreements(app: &AppSession) -> Result<Vec<(String, String)>> {
     let mut v = Vec::new();
     for li in app

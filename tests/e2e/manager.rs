@@ -29,13 +29,6 @@ async fn demo_sale(app: &AppSession, amount: &str) -> Result<()> {
     Ok(())
 }
 
-async fn pin(app: &AppSession, digits: &str) -> Result<()> {
-    for d in digits.chars() {
-        click(app, &format!("[data-pin='{d}']")).await?;
-    }
-    click(app, "#pin-ok").await
-}
-
 async fn today_text(app: &AppSession) -> Result<String> {
     Ok(app.client.find(Locator::Id("totals")).await?.text().await?)
 }

@@ -103,6 +103,14 @@ pub async fn click_fresh(app: &AppSession, css: &str) -> Result<()> {
     .await
 }
 
+/// Types a PIN on the manager's PIN pad and presses OK.
+pub async fn pin(app: &AppSession, digits: &str) -> Result<()> {
+    for d in digits.chars() {
+        click(app, &format!("[data-pin='{d}']")).await?;
+    }
+    click(app, "#pin-ok").await
+}
+
 /// Types into the cashier's amount (which holds the keyboard focus).
 pub async fn keys(app: &AppSession, keys: &str) -> Result<()> {
     app.client

@@ -61,10 +61,7 @@ pub async fn charge(
     }
     // It may have ended before the display was set (its event found nothing to update).
     if let Ok(now) = engine.payment(&payment.id) {
-        if let Some(result) = display::result(&now, crate::terminal::now_ms(), &engine) {
-            crate::checkout::close(&app);
-            terminal.set_display(&app, result);
-        }
+        crate::events::on_payment(&app, &terminal, &engine, &now);
     }
     tracing::info!(payment = %payment.id, provider = %provider, amount = %payment.amount.display(), "charge started from the cashier window");
     Ok(Charged {

@@ -3,7 +3,7 @@
 
 use crate::settings::{self, Change, Setting};
 use crate::terminal::{keyring, Shared, UiError};
-use crate::views::{PaymentView, RefundView};
+use crate::views::{shop_tz, PaymentView, RefundView};
 use chrono::NaiveDate;
 use serde::Serialize;
 use tauri::{AppHandle, State};
@@ -13,10 +13,6 @@ use till_core::secrets::{env_name, names, Secret};
 use till_core::{Amount, ListFilter, PaymentState, ProviderKind};
 
 const ACTOR: &str = "manager";
-
-fn tz(engine: &till_core::Engine) -> chrono_tz::Tz {
-    engine.config().timezone().unwrap_or(chrono_tz::UTC)
-}
 
 fn require(terminal: &Shared) -> Result<(), UiError> {
     terminal.pin.require().map_err(UiError::from)
@@ -93,10 +89,7 @@ pub async fn manager_payments(
     require(&terminal)?;
     let engine = terminal.engine().await?;
     let day = match day.filter(|d| !d.is_empty()) {
-        Some(d) => Some(
-            d.parse()
-                .map_err(|_| UiError::from(format!("{d} is not a date (YYYY-MM-DD)")))?,
-        ),
+        Some(d) => Some(parse_date(&d)?),
         None => None,
     };
     let provider: Option<ProviderKind> = match provider.filter(|p| !p.is_empty()) {
@@ -140,7 +133,7 @@ pub async fn manager_payment(
         payment: PaymentView::of(&p, &engine),
         refunds: refunds
             .iter()
-            .map(|r| RefundView::new(r, tz(&engine)))
+            .map(|r| RefundView::new(r, shop_tz(&engine)))
             .collect(),
     })
 }
@@ -169,7 +162,7 @@ pub async fn manager_refund(
         payment: PaymentView::of(&paid, &engine),
         refunds: refunds
             .iter()
-            .map(|r| RefundView::new(r, tz(&engine)))
+            .map(|r| RefundView::new(r, shop_tz(&engine)))
             .collect(),
     })
 }
@@ -321,11 +314,15 @@ pub async fn manager_audit_log(
 
 // ------------------------------------------------------------------ the day
 
+fn parse_date(d: &str) -> Result<NaiveDate, UiError> {
+    d.parse()
+        .map_err(|_| UiError::from(format!("{d} is not a date (YYYY-MM-DD)")))
+}
+
+/// The day asked for, or today's business day.
 fn parse_day(engine: &till_core::Engine, day: Option<String>) -> Result<NaiveDate, UiError> {
     match day.map(|d| d.trim().to_owned()).filter(|d| !d.is_empty()) {
-        Some(d) => d
-            .parse()
-            .map_err(|_| UiError::from(format!("{d} is not a date (YYYY-MM-DD)"))),
+        Some(d) => parse_date(&d),
         None => Ok(engine.today()),
     }
 }

@@ -148,28 +148,23 @@ impl Engine {
         ))
     }
 
+    /// The section of a provider that has payments on the day but is not set up now.
+    fn not_configured(&self, provider: ProviderKind) -> ProviderResult {
+        ProviderResult {
+            provider,
+            status: CheckStatus::NotConfigured,
+            message: self.inner.registry.disabled().get(&provider).cloned(),
+            checks: HashMap::new(),
+        }
+    }
+
     async fn check_bkash(&self, data: &DayData) -> Option<ProviderResult> {
-        let payments: Vec<&Payment> = data
-            .payments
-            .iter()
-            .map(|d| &d.payment)
-            .filter(|p| p.provider == ProviderKind::Bkash)
-            .collect();
+        let payments = payments_of(data, ProviderKind::Bkash);
         if payments.is_empty() {
             return None;
         }
         let Some(bkash) = self.inner.bkash.clone() else {
-            return Some(ProviderResult {
-                provider: ProviderKind::Bkash,
-                status: CheckStatus::NotConfigured,
-                message: self
-                    .inner
-                    .registry
-                    .disabled()
-                    .get(&ProviderKind::Bkash)
-                    .cloned(),
-                checks: HashMap::new(),
-            });
+            return Some(self.not_configured(ProviderKind::Bkash));
         };
         let client = &bkash.client;
         let mut checks = HashMap::new();
@@ -187,11 +182,7 @@ impl Engine {
                     match by_status {
                         Some(Ok(s)) if s.is_completed() => ProviderView::Paid {
                             amount: s.amount.unwrap_or_default(),
-                            currency: s
-                                .currency
-                                .as_deref()
-                                .and_then(|c| c.parse().ok())
-                                .unwrap_or(Currency::Bdt),
+                            currency: bkash_currency(s.currency.as_deref()),
                             reference: s.trx_id.clone(),
                         },
                         Some(Ok(s)) => ProviderView::NotPaid {
@@ -206,11 +197,7 @@ impl Engine {
                                 Ok(s) if s.status == till_bkash::BkashStatus::Completed => {
                                     ProviderView::Paid {
                                         amount: s.amount.unwrap_or_default(),
-                                        currency: s
-                                            .currency
-                                            .as_deref()
-                                            .and_then(|c| c.parse().ok())
-                                            .unwrap_or(Currency::Bdt),
+                                        currency: bkash_currency(s.currency.as_deref()),
                                         reference: Some(s.trx_id.clone()),
                                     }
                                 }
@@ -269,27 +256,12 @@ impl Engine {
     }
 
     async fn check_bakong(&self, data: &DayData) -> Option<ProviderResult> {
-        let payments: Vec<&Payment> = data
-            .payments
-            .iter()
-            .map(|d| &d.payment)
-            .filter(|p| p.provider == ProviderKind::Bakong)
-            .collect();
+        let payments = payments_of(data, ProviderKind::Bakong);
         if payments.is_empty() {
             return None;
         }
         let Some(bakong) = self.inner.bakong.clone() else {
-            return Some(ProviderResult {
-                provider: ProviderKind::Bakong,
-                status: CheckStatus::NotConfigured,
-                message: self
-                    .inner
-                    .registry
-                    .disabled()
-                    .get(&ProviderKind::Bakong)
-                    .cloned(),
-                checks: HashMap::new(),
-            });
+            return Some(self.not_configured(ProviderKind::Bakong));
         };
         let md5s: Vec<String> = payments.iter().filter_map(|p| p.md5.clone()).collect();
         let mut checks = HashMap::new();
@@ -788,4 +760,18 @@ impl Engine {
             })
         })
     }
+}
+
+/// The day's payments of one provider.
+fn payments_of(data: &DayData, provider: ProviderKind) -> Vec<&Payment> {
+    data.payments
+        .iter()
+        .map(|d| &d.payment)
+        .filter(|p| p.provider == provider)
+        .collect()
+}
+
+/// The currency a bKash answer names (bKash only takes taka; absent means BDT).
+fn bkash_currency(code: Option<&str>) -> Currency {
+    code.and_then(|c| c.parse().ok()).unwrap_or(Currency::Bdt)
 }
