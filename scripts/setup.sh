@@ -10,7 +10,8 @@ what="${1:-app}"
 APP_PACKAGES=(build-essential pkg-config curl file libssl-dev libwebkit2gtk-4.1-dev libgtk-3-dev
   librsvg2-dev libayatana-appindicator3-dev libxdo-dev libdbus-1-dev)
 # poppler-utils: pdftotext / pdftoppm read back the day reports' PDFs in the tests.
-TEST_PACKAGES=(xvfb webkit2gtk-driver zbar-tools gnome-keyring dbus-x11 libsecret-1-dev
+# dbus-bin: dbus-send asks the session bus who holds the app's single-instance name.
+TEST_PACKAGES=(xvfb webkit2gtk-driver zbar-tools gnome-keyring dbus-x11 dbus-bin libsecret-1-dev
   poppler-utils python3 python3-venv python3-pip postgresql)
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }

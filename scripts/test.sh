@@ -4,29 +4,39 @@
 # test mode (`--all-targets` runs each benchmark once; `cargo bench` measures).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+start=$(date +%s)
+times=()
+step_name="setup"
+step_start=$start
+# Each step's wall time, printed at the end (CI must stay within its budget).
+step() {
+  local now; now=$(date +%s)
+  times+=("$(printf '%-8s %5d s' "$step_name" $((now - step_start)))")
+  step_name="$1"; step_start=$now
+  shift
+  printf '\n\033[1m==> %s: %s\033[0m\n' "$step_name" "$*"
+}
 scripts/setup.sh test
 export PATH="$HOME/.cargo/bin:$PATH"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
-step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
-start=$(date +%s)
 
-step "format"
+step fmt "formatting"
 cargo fmt --all -- --check
 
-step "lints"
+step clippy "lints"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "build everything once (the end-to-end, CLI and crash tests drive the till binary)"
+step build "everything once (the end-to-end, CLI and crash tests drive the till binary)"
 # One package and target selection (the whole workspace, all targets) for the
 # build and the tests, so dependencies are compiled once with one feature set
 # (dev-dependencies change features: building without tests would compile the
 # Tauri stack a second time, and fill the disk with it).
 cargo build --workspace --all-targets --locked
 
-step "fuzz the KHQR decoder briefly"
+step fuzz "the KHQR decoder, briefly"
 crates/khqr/fuzz/run.sh "${TILL_FUZZ_SECONDS:-20}"
 
-step "tests"
+step tests "every suite, against that build"
 # A private D-Bus session with an unlocked gnome-keyring: the OS keyring is real in tests.
 dbus-run-session -- bash -c '
   set -euo pipefail
@@ -36,5 +46,7 @@ dbus-run-session -- bash -c '
   cargo test --workspace --locked --doc
 '
 
+step done ""
 echo
+printf '%s\n' "${times[@]}"
 echo "all checks passed in $(( $(date +%s) - start )) s"

@@ -309,3 +309,66 @@ fn headless_payments_and_no_secret_left_behind() {
     let _ = cli.run(&["secret", "delete", "bakong.token"]);
     rt.block_on(sandbox.shutdown());
 }
+
+/// A machine with no Secret Service (no session bus): the keyring cannot be asked. Only the
+/// providers that need a secret from it are off, each saying which secret and why; the demo
+/// wallet and the read-only commands work.
+#[test]
+fn demo_charge_and_reports_without_a_keyring() {
+    let runtime_dir = tempfile::tempdir().unwrap(); // no `bus` socket in it
+    let cli = Cli {
+        home: tempfile::tempdir().unwrap(),
+        vars: vec![
+            ("TILL_KEYRING_SERVICE".into(), "till-no-keyring-test".into()),
+            ("TILL__DEMO__SETTLE_AFTER_MS".into(), "200".into()),
+            (
+                "XDG_RUNTIME_DIR".into(),
+                runtime_dir.path().display().to_string(),
+            ),
+        ],
+        secrets: vec![],
+    };
+    let no_bus = |mut c: Command| {
+        c.env_remove("DBUS_SESSION_BUS_ADDRESS");
+        c
+    };
+    let run = |args: &[&str]| {
+        let out = no_bus(cli.cmd(args)).output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+
+    let (code, out, err) = run(&["charge", "--provider", "demo", "--amount", "5", "--json"]);
+    assert_eq!(code, 0, "a demo charge needs no keyring:\n{out}\n{err}");
+    let last: Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    assert_eq!(last["state"], "settled", "{out}");
+    let id = last["id"].as_str().unwrap().to_owned();
+
+    // bKash needs four secrets from the keyring: it is off, and says which one and why.
+    let (code, _, err) = run(&["charge", "--provider", "bkash", "--amount", "5"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("bkash.username") && err.contains("keyring"),
+        "names the secret and the keyring: {err}"
+    );
+    let (code, _, err) = run(&["charge", "--provider", "bakong", "--amount", "5"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("bakong.token") && err.contains("keyring"),
+        "{err}"
+    );
+
+    let (code, out, err) = run(&["list", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().count(), 1, "{out}");
+    let (code, out, err) = run(&["status", &id, "--json"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("settled"), "{out}");
+    let (code, out, err) = run(&["report", "--json"]);
+    assert!(code == 0 || code == 1, "report runs: {err}");
+    let report: Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    assert!(report["report"].is_object(), "{out}");
+}

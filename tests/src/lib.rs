@@ -3,7 +3,10 @@
 //! - [`Xvfb`]: a private X server for tests that need a display (killed on drop).
 //! - [`TauriDriver`]: `tauri-driver` (which runs `WebKitWebDriver`) on a free loopback port.
 //! - [`AppSession`]: the real Till binary started through WebDriver, with its own data and
-//!   config directories, plus screenshot helpers.
+//!   config directories, plus screenshot helpers. It starts only once no other Till holds the
+//!   single-instance D-Bus name, and its teardown waits until its app is gone.
+//! - [`ScenarioLogs`]: each scenario's driver log, app stderr, app exit status and harness
+//!   notes under `target/e2e-logs/<scenario>/`, named in every failure to start.
 //!
 //! Nothing here mocks the app: the binary under test is the one `cargo build -p till-app` made.
 
@@ -106,9 +109,21 @@ fn wait_for_port(port: u16, deadline: Duration, what: &str, child: &mut Child) -
         if let Some(status) = child.try_wait()? {
             bail!("{what} exited early with {status}");
         }
-        std::thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(Duration::from_millis(20));
     }
     bail!("{what} did not listen on 127.0.0.1:{port} within {deadline:?}")
+}
+
+/// Two different free loopback ports (asking twice may return the same one).
+fn two_free_ports() -> (u16, u16) {
+    let a = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
+    let b = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
+    let ports = (
+        a.local_addr().expect("port").port(),
+        b.local_addr().expect("port").port(),
+    );
+    drop((a, b));
+    ports
 }
 
 /// Find a program on PATH or in cargo's bin directory.
@@ -188,15 +203,19 @@ pub struct TauriDriver {
 }
 
 impl TauriDriver {
-    pub fn start(display: &str, env: &[(&str, &Path)]) -> Result<Self> {
+    /// Starts `tauri-driver` (which starts `WebKitWebDriver`), its output and that of
+    /// WebKitWebDriver going to `log`, and returns once **both** listen: tauri-driver binds
+    /// its port right after spawning WebKitWebDriver, and a session request it forwards
+    /// before WebKitWebDriver listens is answered by a dropped connection.
+    pub fn start(display: &str, env: &[(&str, &Path)], log: &Path) -> Result<Self> {
         let driver = find_program("tauri-driver")
             .context("tauri-driver is not installed: `cargo install tauri-driver --locked`")?;
         if find_program("WebKitWebDriver").is_none() {
             bail!("WebKitWebDriver is not installed (Debian package webkit2gtk-driver)");
         }
-        let port = free_port();
-        let native_port = free_port();
-        let log = std::fs::File::create(target_dir().join("e2e-tauri-driver.log"))?;
+        let (port, native_port) = two_free_ports();
+        let log = std::fs::File::create(log)
+            .with_context(|| format!("create the driver log {}", log.display()))?;
         let mut cmd = Command::new(driver);
         // Its own process group, so the WebKitWebDriver and app it starts die with it.
         std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
@@ -219,22 +238,201 @@ impl TauriDriver {
             cmd.env(k, v);
         }
         let mut child = cmd.spawn().context("start tauri-driver")?;
-        wait_for_port(port, Duration::from_secs(20), "tauri-driver", &mut child)?;
-        Ok(Self { child, port })
+        let mut driver = Self { child, port };
+        let up = Duration::from_secs(20);
+        wait_for_port(port, up, "tauri-driver", &mut driver.child)?;
+        wait_for_port(native_port, up, "WebKitWebDriver", &mut driver.child)?;
+        Ok(driver)
+    }
+
+    /// Whether tauri-driver is still running.
+    pub fn running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
     }
 }
 
 impl Drop for TauriDriver {
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", "--", &format!("-{}", self.child.id())])
-            .status();
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
         std::thread::sleep(Duration::from_millis(200));
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{}", self.child.id())])
-            .status();
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// The D-Bus name `tauri-plugin-single-instance` holds for the app (its identifier +
+/// `.SingleInstance`): while another process owns it, a new app hands its arguments to that
+/// one and exits at once.
+pub const SINGLE_INSTANCE_NAME: &str = "app.till.terminal.SingleInstance";
+
+/// The process id owning `name` on the session bus, if any (`None` too without a bus).
+pub fn dbus_name_owner_pid(name: &str) -> Option<u32> {
+    let out = Command::new("dbus-send")
+        .args([
+            "--session",
+            "--print-reply",
+            "--dest=org.freedesktop.DBus",
+            "/org/freedesktop/DBus",
+            "org.freedesktop.DBus.GetConnectionUnixProcessID",
+            &format!("string:{name}"),
+        ])
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None; // NameHasNoOwner
+    }
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .last()?
+        .parse()
+        .ok()
+}
+
+fn pid_alive(pid: u32) -> bool {
+    // A zombie has exited: it holds no socket and no name.
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| rest.starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
+/// Per-scenario evidence, kept under `target/e2e-logs/<scenario>/`:
+///
+/// - `driver.log`: tauri-driver's and WebKitWebDriver's output;
+/// - `app-stderr.log`: the app's own standard error; `till.log`: its log file, copied at the end;
+/// - `app.pid` and `app-exit-status`: written by the wrapper the app is started through
+///   (`run-app.sh`), the status only when the app ended by itself (not killed at teardown);
+/// - `harness.log`: what the harness saw (ports, the single-instance name, timings).
+pub struct ScenarioLogs {
+    pub dir: PathBuf,
+}
+
+impl ScenarioLogs {
+    fn create(scenario: &str) -> Result<Self> {
+        let dir = target_dir().join("e2e-logs").join(scenario);
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)?;
+        Ok(Self { dir })
+    }
+
+    pub fn note(&self, line: &str) {
+        use std::io::Write;
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join("harness.log"))
+        {
+            let _ = writeln!(f, "{} {line}", epoch_seconds_text());
+        }
+    }
+
+    /// The app's pid as the wrapper wrote it.
+    pub fn app_pid(&self) -> Option<u32> {
+        std::fs::read_to_string(self.dir.join("app.pid"))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    }
+
+    /// The app's exit status, if it ended by itself.
+    pub fn app_exit_status(&self) -> Option<String> {
+        std::fs::read_to_string(self.dir.join("app-exit-status"))
+            .ok()
+            .map(|s| s.trim().to_owned())
+    }
+
+    /// The last lines of a log, for a failure message.
+    fn tail(&self, file: &str, lines: usize) -> String {
+        let text = std::fs::read_to_string(self.dir.join(file)).unwrap_or_default();
+        let all: Vec<&str> = text.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
+    }
+
+    /// What a failure to start says: where the logs are, how the app ended, their tails.
+    fn explain(&self) -> String {
+        let exit = match (self.app_pid(), self.app_exit_status()) {
+            (None, _) => "the app was never started (no app.pid)".to_owned(),
+            (Some(pid), Some(status)) => format!("the app (pid {pid}) exited with status {status}"),
+            (Some(pid), None) if pid_alive(pid) => format!("the app (pid {pid}) is running"),
+            (Some(pid), None) => format!("the app (pid {pid}) is gone without a status"),
+        };
+        format!(
+            "{exit}; logs in {dir}\n--- driver.log (end) ---\n{driver}\n--- app-stderr.log (end) ---\n{app}",
+            dir = self.dir.display(),
+            driver = self.tail("driver.log", 15),
+            app = self.tail("app-stderr.log", 15),
+        )
+    }
+
+    /// The script WebKitWebDriver starts instead of the app: it runs the app with its
+    /// stderr in `app-stderr.log`, writes its pid, forwards the signals that end it, and
+    /// records how it ended.
+    fn write_wrapper(&self, app: &Path) -> Result<PathBuf> {
+        let path = self.dir.join("run-app.sh");
+        let script = format!(
+            r#"#!/usr/bin/env bash
+# Written by till_tests::ScenarioLogs: runs the app under test, keeping its evidence.
+logs={logs:?}
+{app:?} "$@" 2>>"$logs/app-stderr.log" &
+pid=$!
+echo "$pid" > "$logs/app.pid"
+trap 'kill -TERM "$pid" 2>/dev/null' TERM INT HUP
+# `wait` also returns when a trapped signal arrives: wait until the app is really gone.
+while :; do
+  wait "$pid"; status=$?
+  kill -0 "$pid" 2>/dev/null || break
+done
+wait "$pid" 2>/dev/null; again=$?
+[ "$again" -ne 127 ] && status=$again
+echo "$status" > "$logs/app-exit-status"
+exit "$status"
+"#,
+            logs = self.dir,
+            app = app,
+        );
+        std::fs::write(&path, script)?;
+        let mut perms = std::fs::metadata(&path)?.permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+        std::fs::set_permissions(&path, perms)?;
+        Ok(path)
+    }
+}
+
+/// Seconds since the epoch with milliseconds, for the harness log.
+fn epoch_seconds_text() -> String {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    format!("{}.{:03}", d.as_secs(), d.subsec_millis())
+}
+
+/// Waits until no process owns the single-instance name; fails naming the owner.
+fn wait_single_instance_free(logs: &ScenarioLogs, within: Duration) -> Result<()> {
+    let start = Instant::now();
+    loop {
+        match dbus_name_owner_pid(SINGLE_INSTANCE_NAME) {
+            None => {
+                logs.note(&format!(
+                    "{SINGLE_INSTANCE_NAME} free after {} ms",
+                    start.elapsed().as_millis()
+                ));
+                return Ok(());
+            }
+            Some(pid) if start.elapsed() > within => bail!(
+                "another Till (pid {pid}) still holds {SINGLE_INSTANCE_NAME} after {within:?}: \
+                 a new app would hand over to it and exit"
+            ),
+            Some(pid) => {
+                logs.note(&format!("{SINGLE_INSTANCE_NAME} held by pid {pid}; waiting"));
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
     }
 }
 
@@ -259,8 +457,11 @@ pub struct AppSession {
     pub till_home: PathBuf,
     /// The X display the app runs on.
     pub display: String,
-    // Dropped in this order: the driver (and the app it started), the X server, then the turn.
-    _driver: TauriDriver,
+    /// This scenario's evidence (`target/e2e-logs/<scenario>/`).
+    pub logs: ScenarioLogs,
+    // Dropped in this order: the driver (and the app it started; `Drop` then waits until the
+    // app is gone), the X server, then the turn.
+    driver: Option<TauriDriver>,
     _xvfb: Xvfb,
     _turn: tokio::sync::MutexGuard<'static, ()>,
 }
@@ -275,6 +476,7 @@ impl AppSession {
     pub async fn start_with(test_name: &str, options: AppOptions) -> Result<Self> {
         let turn = ONE_APP_AT_A_TIME.lock().await;
         let app = app_binary()?;
+        let logs = ScenarioLogs::create(test_name)?;
         let home = target_dir().join("e2e-home").join(test_name);
         let _ = std::fs::remove_dir_all(&home);
         std::fs::create_dir_all(&home)?;
@@ -283,6 +485,10 @@ impl AppSession {
         if let Some(toml) = &options.till_toml {
             std::fs::write(till_home.join("till.toml"), toml)?;
         }
+        // An app of an earlier scenario (or of another test binary) still owning the
+        // single-instance name would make this one hand over and exit.
+        wait_single_instance_free(&logs, Duration::from_secs(20))?;
+        let wrapper = logs.write_wrapper(&app)?;
         let xvfb = Xvfb::start(1920, 1080)?;
         let xdg_config = home.join(".config");
         let xdg_data = home.join(".local/share");
@@ -300,10 +506,17 @@ impl AppSession {
         );
         let env_refs: Vec<(&str, &Path)> =
             env.iter().map(|(k, v)| (k.as_str(), v.as_path())).collect();
-        let driver = TauriDriver::start(&xvfb.display, &env_refs)?;
+        let t0 = Instant::now();
+        let mut driver = TauriDriver::start(&xvfb.display, &env_refs, &logs.dir.join("driver.log"))
+            .with_context(|| format!("start tauri-driver ({})", logs.explain()))?;
+        logs.note(&format!(
+            "tauri-driver and WebKitWebDriver listening after {} ms on {}",
+            t0.elapsed().as_millis(),
+            xvfb.display
+        ));
         let caps = serde_json::json!({
             "browserName": "wry",
-            "tauri:options": { "application": app },
+            "tauri:options": { "application": wrapper },
         });
         let caps = match caps {
             serde_json::Value::Object(map) => map,
@@ -314,20 +527,36 @@ impl AppSession {
         builder.capabilities(caps);
         let connect = builder.connect(&url);
         // If the app dies at start the driver never answers: bound the wait.
-        let client = tokio::time::timeout(Duration::from_secs(90), connect)
-            .await
-            .map_err(|_| {
-                anyhow::anyhow!(
-                    "the app did not start within 90 s (see target/e2e-tauri-driver.log)"
-                )
-            })?
-            .context("open a WebDriver session on the app (see target/e2e-tauri-driver.log)")?;
+        let client = match tokio::time::timeout(Duration::from_secs(90), connect).await {
+            Ok(Ok(client)) => client,
+            Ok(Err(e)) => {
+                // Give a dying app a moment to write its status before explaining.
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                let driver_running = driver.running();
+                logs.note(&format!("session refused: {e}; driver running: {driver_running}"));
+                bail!(
+                    "open a WebDriver session on the app: {e} (tauri-driver {}): {}",
+                    if driver_running { "running" } else { "gone" },
+                    logs.explain()
+                );
+            }
+            Err(_) => bail!(
+                "the app did not start within 90 s: {}",
+                logs.explain()
+            ),
+        };
+        logs.note(&format!(
+            "session open after {} ms; app pid {:?}",
+            t0.elapsed().as_millis(),
+            logs.app_pid()
+        ));
         Ok(Self {
             client,
             display: xvfb.display.clone(),
             home,
             till_home,
-            _driver: driver,
+            logs,
+            driver: Some(driver),
             _xvfb: xvfb,
             _turn: turn,
         })
@@ -381,11 +610,39 @@ impl AppSession {
         }
     }
 
+    /// Ends the WebDriver session (the app closes); `Drop` then makes sure it is gone.
     pub async fn close(self) -> Result<()> {
         tokio::time::timeout(Duration::from_secs(20), self.client.close())
             .await
             .map_err(|_| anyhow::anyhow!("the WebDriver session did not close within 20 s"))?
             .context("end the WebDriver session")?;
         Ok(())
+    }
+}
+
+impl Drop for AppSession {
+    /// Stops the driver and its process group, then waits (bounded) until the app has exited
+    /// and released the single-instance name, so the next scenario's app starts clean.
+    fn drop(&mut self) {
+        let pid = self.logs.app_pid();
+        drop(self.driver.take());
+        let start = Instant::now();
+        let limit = Duration::from_secs(15);
+        while start.elapsed() < limit
+            && (pid.is_some_and(pid_alive) || dbus_name_owner_pid(SINGLE_INSTANCE_NAME).is_some())
+        {
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        let gone = !pid.is_some_and(pid_alive);
+        self.logs.note(&format!(
+            "teardown: app pid {pid:?} {} after {} ms; exit status {:?}",
+            if gone { "gone" } else { "STILL RUNNING" },
+            start.elapsed().as_millis(),
+            self.logs.app_exit_status()
+        ));
+        let _ = std::fs::copy(
+            self.till_home.join("logs/till.log"),
+            self.logs.dir.join("till.log"),
+        );
     }
 }

@@ -185,8 +185,10 @@ impl Engine {
 
         let mut bkash = None;
         if config.bkash.enabled {
-            match bkash_credentials(&*opts.secrets)? {
-                Some(creds) => {
+            match bkash_credentials(&*opts.secrets) {
+                // A keyring that cannot be reached turns off only what needs it.
+                Err(e) => registry.disable(ProviderKind::Bkash, unreadable_secret(&e)),
+                Ok(Some(creds)) => {
                     let mut settings = till_bkash::BkashSettings::new(config.bkash.base_url.clone());
                     settings.timeout = config.bkash_timeout();
                     let client = till_bkash::BkashClient::new(settings, creds, observer.clone())
@@ -201,7 +203,7 @@ impl Engine {
                     registry.insert(p.clone());
                     bkash = Some(p);
                 }
-                None => registry.disable(
+                Ok(None) => registry.disable(
                     ProviderKind::Bkash,
                     format!(
                         "bKash credentials are missing: store them with `till secret set {}` (and the other three), or set {}",
@@ -216,8 +218,9 @@ impl Engine {
 
         let mut bakong = None;
         if config.bakong.enabled {
-            match opts.secrets.get(names::BAKONG_TOKEN)? {
-                Some(token) => {
+            match opts.secrets.get(names::BAKONG_TOKEN) {
+                Err(e) => registry.disable(ProviderKind::Bakong, unreadable_secret(&e)),
+                Ok(Some(token)) => {
                     let mut settings = till_bakong::BakongSettings::new(config.bakong.base_url.clone());
                     settings.timeout = config.bakong_timeout();
                     settings.renew_email = config.bakong.renew_email.clone();
@@ -234,7 +237,7 @@ impl Engine {
                     registry.insert(p.clone());
                     bakong = Some(p);
                 }
-                None => registry.disable(
+                Ok(None) => registry.disable(
                     ProviderKind::Bakong,
                     format!(
                         "the Bakong API token is missing: store it with `till secret set {}` or set {}",
@@ -722,9 +725,14 @@ fn fake_refund(p: &Payment) -> Refund {
     }
 }
 
+/// Why a provider is off when one of its secrets cannot be read (the error names the secret).
+fn unreadable_secret(e: &crate::secrets::SecretError) -> String {
+    format!("off until its secret can be read: {e}")
+}
+
 fn bkash_credentials(
     secrets: &dyn crate::secrets::SecretStore,
-) -> Result<Option<till_bkash::BkashCredentials>, EngineError> {
+) -> Result<Option<till_bkash::BkashCredentials>, crate::secrets::SecretError> {
     let get = |n| secrets.get(n);
     match (
         get(names::BKASH_USERNAME)?,

@@ -1,5 +1,5 @@
-//! Loads `khqr-vectors.json` from `$TILL_SPEC_DIR` or from `shared/spec`
-//! beside the repository (`CARGO_MANIFEST_DIR/../../../shared/spec`).
+//! Loads `khqr-vectors.json` from the repository's `tests/data/` (a copy of the
+//! project spec's vectors; `tests/data/README.md` says where it came from).
 
 #![allow(dead_code)]
 
@@ -74,18 +74,13 @@ pub struct GenerationError {
 }
 
 pub fn vectors_path() -> PathBuf {
-    match std::env::var_os("TILL_SPEC_DIR") {
-        Some(dir) => PathBuf::from(dir).join("khqr-vectors.json"),
-        None => {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/spec/khqr-vectors.json")
-        }
-    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/khqr-vectors.json")
 }
 
 pub fn load() -> Vectors {
     let path = vectors_path();
     let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e} (set TILL_SPEC_DIR)", path.display()));
+        .unwrap_or_else(|e| panic!("cannot read {}: {e} (tests/data/ is part of the repository)", path.display()));
     let v: Vectors = serde_json::from_str(&text).expect("khqr-vectors.json does not parse");
     assert!(!v.valid.is_empty() && !v.invalid.is_empty() && !v.generation_errors.is_empty());
     v

@@ -24,12 +24,9 @@ pub async fn start_with(cfg: Config) -> Sb {
     Sb { h, http }
 }
 
-/// The shared spec folder: `$TILL_SPEC_DIR`, else `<workspace>/../shared/spec`.
-pub fn spec_dir() -> PathBuf {
-    if let Ok(d) = std::env::var("TILL_SPEC_DIR") {
-        return PathBuf::from(d);
-    }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/spec")
+/// The repository's test data (`tests/data/`, see its README): the bKash fixtures.
+pub fn test_data_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data")
 }
 
 pub const CALLBACK: &str = "https://merchant.example.com/bkash/callback";
