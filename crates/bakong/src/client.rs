@@ -57,6 +57,8 @@ pub struct BakongSettings {
     /// Registered e-mail for `renew_token` (≤ 30 chars). `None`: an expired
     /// token surfaces as [`BakongError::TokenExpired`].
     pub renew_email: Option<String>,
+    /// CA certificates trusted besides the OS store (`[tls] extra_roots`).
+    pub extra_roots: till_provider_http::ExtraRoots,
 }
 
 impl BakongSettings {
@@ -68,6 +70,7 @@ impl BakongSettings {
             retry: RetryPolicy::default(),
             bulk_limit: BULK_LIMIT,
             renew_email: None,
+            extra_roots: till_provider_http::ExtraRoots::none(),
         }
     }
 }
@@ -133,7 +136,7 @@ impl BakongClient {
                 message: "bulk_limit must be at least 1".into(),
             });
         }
-        let http = reqwest::Client::builder()
+        let http = till_provider_http::client_builder(&settings.extra_roots)
             .timeout(settings.timeout)
             .build()
             .map_err(|e| BakongError::Config {

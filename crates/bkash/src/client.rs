@@ -61,6 +61,8 @@ pub struct BkashSettings {
     pub refresh_margin: Duration,
     /// Token calls (grant + refresh) allowed per sliding hour (spec §5: 2).
     pub max_grants_per_hour: u32,
+    /// CA certificates trusted besides the OS store (`[tls] extra_roots`).
+    pub extra_roots: till_provider_http::ExtraRoots,
 }
 
 impl BkashSettings {
@@ -75,6 +77,7 @@ impl BkashSettings {
             max_retry_after: Duration::from_secs(30),
             refresh_margin: Duration::from_secs(300),
             max_grants_per_hour: 2,
+            extra_roots: till_provider_http::ExtraRoots::none(),
         }
     }
 }
@@ -222,12 +225,14 @@ impl BkashClient {
         if settings.max_grants_per_hour == 0 {
             return Err(invalid("max_grants_per_hour must be at least 1"));
         }
-        let http = reqwest::Client::builder()
+        let http = till_provider_http::client_builder(&settings.extra_roots)
             .timeout(settings.timeout)
             .connect_timeout(settings.connect_timeout)
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|_| invalid("cannot build the HTTP client"))?;
+            .map_err(|e| BkashError::Invalid {
+                message: format!("cannot build the HTTP client: {e}"),
+            })?;
         let v2_base = match &settings.refund_base_url {
             Some(u) => trim_slash(u),
             None => {

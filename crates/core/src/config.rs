@@ -2,13 +2,27 @@
 //! (`defaults.toml`, a demo shop on the local sandbox), then environment
 //! overrides `TILL__<SECTION>__<KEY>=value`. An invalid value is refused with a
 //! message naming the key. Secrets are never configuration: see [`crate::secrets`].
+//!
+//! Provider endpoints come from presets: `bkash.environment` (`sandbox`,
+//! `production`, `custom`) and `bakong.environment` (`sit`, `production`,
+//! `custom`). A preset sets the base URL (and bKash's checkout origin);
+//! `custom` uses the explicit `base_url`, which is what the built-in demo
+//! configuration does. A preset together with an explicit `base_url` (or
+//! `checkout_origin`) that differs from the preset's is refused: which of the
+//! two was meant cannot be guessed, and guessing wrong sends real money to a
+//! test system or test traffic to production.
+//!
+//! Every URL Till calls must be `https://` unless its host is loopback (the
+//! local sandbox, a hub on the same machine); `[tls] extra_roots` names a PEM
+//! file of CA certificates trusted besides the operating system's store.
 
 use crate::money::{Amount, Currency};
 use chrono::NaiveTime;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use till_provider_http::ExtraRoots;
 
 /// The built-in configuration text.
 pub const DEFAULTS_TOML: &str = include_str!("../defaults.toml");
@@ -49,6 +63,9 @@ pub struct Config {
     pub offline: OfflineSection,
     /// Settlement sync to the shop's hub (`till-hub`).
     pub hub: HubSection,
+    /// Certificates trusted by every client the terminal builds.
+    #[serde(default)]
+    pub tls: TlsSection,
     /// Where the configuration came from (for logs and screens).
     #[serde(skip)]
     pub source: String,
@@ -111,10 +128,84 @@ pub enum AccountKind {
     Merchant,
 }
 
+/// Which bKash system `[bkash]` talks to.
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum BkashEnvironment {
+    /// bKash's merchant sandbox (test credentials from bKash, no real money).
+    Sandbox,
+    /// Live bKash.
+    Production,
+    /// `base_url` (and `checkout_origin`) as written; the demo's local sandbox.
+    #[default]
+    Custom,
+}
+
+impl BkashEnvironment {
+    /// `(API base URL, checkout page origin)` of a preset; `None` for custom.
+    pub fn preset(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            BkashEnvironment::Sandbox => Some((
+                "https://tokenized.sandbox.bka.sh/v1.2.0-beta",
+                "https://sandbox.payment.bkash.com",
+            )),
+            BkashEnvironment::Production => Some((
+                "https://tokenized.pay.bka.sh/v1.2.0-beta",
+                "https://payment.bkash.com",
+            )),
+            BkashEnvironment::Custom => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            BkashEnvironment::Sandbox => "sandbox",
+            BkashEnvironment::Production => "production",
+            BkashEnvironment::Custom => "custom",
+        }
+    }
+}
+
+/// Which Bakong system `[bakong]` talks to.
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum BakongEnvironment {
+    /// NBC's system integration test environment.
+    Sit,
+    /// Live Bakong.
+    Production,
+    /// `base_url` as written; the demo's local sandbox.
+    #[default]
+    Custom,
+}
+
+impl BakongEnvironment {
+    /// The API base URL of a preset; `None` for custom.
+    pub fn preset(self) -> Option<&'static str> {
+        match self {
+            BakongEnvironment::Sit => Some("https://sit-api-bakong.nbc.gov.kh"),
+            BakongEnvironment::Production => Some("https://api-bakong.nbc.gov.kh"),
+            BakongEnvironment::Custom => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            BakongEnvironment::Sit => "sit",
+            BakongEnvironment::Production => "production",
+            BakongEnvironment::Custom => "custom",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct BkashSection {
     pub enabled: bool,
+    /// A preset for `base_url` and `checkout_origin`, or `custom`.
+    #[serde(default)]
+    pub environment: BkashEnvironment,
+    /// After loading: the preset's URL, unless `environment = "custom"`.
     pub base_url: url::Url,
     pub timeout_secs: u64,
     pub callback_url: url::Url,
@@ -130,6 +221,10 @@ pub struct BkashSection {
 #[serde(deny_unknown_fields)]
 pub struct BakongSection {
     pub enabled: bool,
+    /// A preset for `base_url`, or `custom`.
+    #[serde(default)]
+    pub environment: BakongEnvironment,
+    /// After loading: the preset's URL, unless `environment = "custom"`.
     pub base_url: url::Url,
     pub timeout_secs: u64,
     pub fast_interval_ms: u64,
@@ -139,6 +234,20 @@ pub struct BakongSection {
     /// E-mail registered with Bakong, for renewing the API token.
     #[serde(default)]
     pub renew_email: Option<String>,
+}
+
+/// `[tls]`: trust for every HTTPS client of the terminal (bKash, Bakong, hub
+/// sync, hub reads). The operating system's certificate store is always used.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSection {
+    /// Absolute path of a PEM file with CA certificates trusted besides the
+    /// OS store (a shop's TLS-inspecting proxy, a hub with a private CA).
+    #[serde(default)]
+    pub extra_roots: Option<PathBuf>,
+    /// The certificates of `extra_roots`, read when the configuration is loaded.
+    #[serde(skip)]
+    pub roots: ExtraRoots,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -246,11 +355,15 @@ impl Config {
             origin: "built-in defaults".into(),
             message: e.to_string(),
         })?;
+        // Keys written by the file or the environment (not the defaults), so
+        // a preset can tell an explicit base_url from the built-in one.
+        let mut explicit = BTreeSet::new();
         if let Some((origin, text)) = file {
             let over: toml::Table = toml::from_str(text).map_err(|e| ConfigError::Syntax {
                 origin: origin.into(),
                 message: e.message().to_owned(),
             })?;
+            leaf_keys(&over, "", &mut explicit);
             merge(&mut base, over);
         }
         for (name, value) in env {
@@ -259,8 +372,9 @@ impl Config {
             };
             let path: Vec<String> = rest.split("__").map(|s| s.to_ascii_lowercase()).collect();
             set_path(&mut base, &path, &value)?;
+            explicit.insert(path.join("."));
         }
-        let config: Config =
+        let mut config: Config =
             toml::Value::Table(base)
                 .try_into()
                 .map_err(|e: toml::de::Error| {
@@ -268,8 +382,73 @@ impl Config {
                     // serde names the offending field in the message; pass it on.
                     invalid(&field_in(&msg), msg)
                 })?;
+        config.apply_presets(&explicit)?;
         config.validate()?;
+        config.tls.roots = match &config.tls.extra_roots {
+            None => ExtraRoots::none(),
+            Some(path) => ExtraRoots::from_pem_file(path)
+                .map_err(|e| invalid("tls.extra_roots", e.to_string()))?,
+        };
         Ok(config)
+    }
+
+    /// Replaces `base_url` / `checkout_origin` by the presets' values; an
+    /// explicit value that differs from its preset is refused (see the module
+    /// documentation).
+    fn apply_presets(&mut self, explicit: &BTreeSet<String>) -> Result<(), ConfigError> {
+        fn conflict(key: &str, env_key: &str, env: &str, preset: &str) -> ConfigError {
+            invalid(
+                key,
+                format!(
+                    "{env_key} = \"{env}\" means {preset}; remove {key} or set \
+                     {env_key} = \"custom\" to use your own"
+                ),
+            )
+        }
+        fn url(s: &str) -> url::Url {
+            url::Url::parse(s).expect("preset URLs are valid")
+        }
+        let same = |a: &url::Url, b: &url::Url| {
+            a.as_str().trim_end_matches('/') == b.as_str().trim_end_matches('/')
+        };
+        let env = self.bkash.environment;
+        if let Some((base, origin)) = env.preset() {
+            let (base, origin) = (url(base), url(origin));
+            if explicit.contains("bkash.base_url") && !same(&self.bkash.base_url, &base) {
+                return Err(conflict(
+                    "bkash.base_url",
+                    "bkash.environment",
+                    env.name(),
+                    base.as_str(),
+                ));
+            }
+            if let Some(o) = &self.bkash.checkout_origin {
+                if !same(o, &origin) {
+                    return Err(conflict(
+                        "bkash.checkout_origin",
+                        "bkash.environment",
+                        env.name(),
+                        origin.as_str(),
+                    ));
+                }
+            }
+            self.bkash.base_url = base;
+            self.bkash.checkout_origin = Some(origin);
+        }
+        let env = self.bakong.environment;
+        if let Some(base) = env.preset() {
+            let base = url(base);
+            if explicit.contains("bakong.base_url") && !same(&self.bakong.base_url, &base) {
+                return Err(conflict(
+                    "bakong.base_url",
+                    "bakong.environment",
+                    env.name(),
+                    base.as_str(),
+                ));
+            }
+            self.bakong.base_url = base;
+        }
+        Ok(())
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
@@ -369,6 +548,27 @@ impl Config {
                 ));
             }
         }
+        for (key, url) in [
+            ("bkash.base_url", Some(&self.bkash.base_url)),
+            ("bkash.checkout_origin", self.bkash.checkout_origin.as_ref()),
+            ("bakong.base_url", Some(&self.bakong.base_url)),
+            ("hub.url", self.hub.url.as_ref()),
+        ] {
+            if let Some(u) = url {
+                require_tls(key, u)?;
+            }
+        }
+        if let Some(p) = &self.tls.extra_roots {
+            if !p.is_absolute() {
+                return Err(invalid(
+                    "tls.extra_roots",
+                    format!(
+                        "an absolute path to a PEM file, not {:?}",
+                        p.display().to_string()
+                    ),
+                ));
+            }
+        }
         if !(1..=300).contains(&self.hub.timeout_secs) {
             return Err(invalid("hub.timeout_secs", "between 1 and 300 seconds"));
         }
@@ -423,6 +623,51 @@ impl Config {
 
     pub fn hub_timeout(&self) -> Duration {
         Duration::from_secs(self.hub.timeout_secs)
+    }
+}
+
+/// `https://` to anywhere, or `http://` to this machine only: payment and
+/// settlement traffic never crosses a network in the clear.
+fn require_tls(key: &str, u: &url::Url) -> Result<(), ConfigError> {
+    match u.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback(u) => Ok(()),
+        "http" => Err(invalid(
+            key,
+            format!(
+                "{u} is plain http to another machine; use https:// (http:// is \
+                 allowed only to loopback: localhost, 127.0.0.1, ::1)"
+            ),
+        )),
+        other => Err(invalid(key, format!("an https:// URL, not {other}:"))),
+    }
+}
+
+fn is_loopback(u: &url::Url) -> bool {
+    match u.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        // Only the name itself: whether `*.localhost` resolves to loopback
+        // depends on the resolver.
+        Some(url::Host::Domain(d)) => d.trim_end_matches('.').eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+/// Dotted paths of every non-table value under `t` (`bkash.base_url`, ...).
+fn leaf_keys(t: &toml::Table, prefix: &str, out: &mut BTreeSet<String>) {
+    for (k, v) in t {
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match v {
+            toml::Value::Table(inner) => leaf_keys(inner, &key, out),
+            _ => {
+                out.insert(key);
+            }
+        }
     }
 }
 

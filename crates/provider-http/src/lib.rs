@@ -9,6 +9,11 @@
 //! | [`redact`] | replaces secret-bearing JSON values before a body is logged or stored |
 //! | [`RetryPolicy`] | exponential backoff with full jitter, honouring `Retry-After` |
 //! | [`Delivery`] / [`classify`] | was a failed request *possibly* received? decides whether a non-idempotent call's outcome is unknown |
+//! | [`tls`] | rustls with the OS certificate store plus [`ExtraRoots`]; [`client_builder`] starts every client |
+
+pub mod tls;
+
+pub use tls::{client_builder, ExtraRoots, TlsError};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -212,6 +217,10 @@ trait WithoutUrl {
 impl WithoutUrl for reqwest::Error {
     /// The error in words without the URL (URLs may carry tokens in query strings).
     fn without_url_message(&self) -> String {
+        // A refused certificate is the commonest TLS failure: say so first.
+        if let Some(tls) = tls::describe(self) {
+            return tls;
+        }
         let kind = if self.is_timeout() {
             "timed out"
         } else if self.is_connect() {

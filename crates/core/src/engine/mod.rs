@@ -124,12 +124,14 @@ pub(crate) struct Inner {
     pub sync: crate::sync::SyncShared,
 }
 
-/// Counters of the Bakong poller (tests and benchmarks).
+/// Counters of the Bakong poller and the sweeper (tests and benchmarks).
 #[derive(Clone, Copy, Debug, Default, Serialize)]
 pub struct PollStats {
     pub ticks: u64,
     pub requests: u64,
     pub max_requests_in_a_tick: u64,
+    /// Sweeper passes finished (a test waits for one instead of sleeping).
+    pub sweeps: u64,
 }
 
 /// The terminal engine. Cheap to clone.
@@ -191,6 +193,7 @@ impl Engine {
                 Ok(Some(creds)) => {
                     let mut settings = till_bkash::BkashSettings::new(config.bkash.base_url.clone());
                     settings.timeout = config.bkash_timeout();
+                    settings.extra_roots = config.tls.roots.clone();
                     let client = till_bkash::BkashClient::new(settings, creds, observer.clone())
                         .map_err(|e| EngineError::Refused(format!("bKash client: {e}")))?;
                     let p = Arc::new(BkashProvider {
@@ -224,6 +227,7 @@ impl Engine {
                     let mut settings = till_bakong::BakongSettings::new(config.bakong.base_url.clone());
                     settings.timeout = config.bakong_timeout();
                     settings.renew_email = config.bakong.renew_email.clone();
+                    settings.extra_roots = config.tls.roots.clone();
                     let client = till_bakong::BakongClient::new(
                         settings,
                         token.expose().to_owned(),

@@ -351,7 +351,7 @@ impl Engine {
             message: Some(m),
             ..HubResult::default()
         };
-        let client = match reqwest::Client::builder()
+        let client = match till_provider_http::client_builder(&self.inner.config.tls.roots)
             .timeout(self.inner.config.hub_timeout())
             .build()
         {

@@ -115,7 +115,7 @@ struct Runtime {
 
 impl SyncShared {
     pub(crate) fn new(config: &crate::Config) -> Result<SyncShared, EngineError> {
-        let client = reqwest::Client::builder()
+        let client = till_provider_http::client_builder(&config.tls.roots)
             .timeout(config.hub_timeout())
             .connect_timeout(config.hub_timeout().min(Duration::from_secs(10)))
             .build()
