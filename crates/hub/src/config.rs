@@ -27,6 +27,9 @@ pub struct HubConfig {
     /// Bearer tokens accepted by the read API besides those stored with
     /// `till-hub token add` (e.g. from `TILL_HUB_READ_TOKEN`).
     pub read_tokens: Vec<String>,
+    /// Serve HTTPS with this certificate; `None` is plain HTTP (behind a
+    /// reverse proxy that terminates TLS, or on loopback).
+    pub tls: Option<crate::tls::ServerTls>,
 }
 
 impl HubConfig {
@@ -40,6 +43,7 @@ impl HubConfig {
             max_batch_events: DEFAULT_MAX_BATCH_EVENTS,
             tolerance_secs: DEFAULT_TOLERANCE_SECS,
             read_tokens: Vec::new(),
+            tls: None,
         }
     }
 }

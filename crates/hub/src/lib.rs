@@ -26,6 +26,8 @@
 //! - [`store`]: the [`Store`](store::Store) trait and its SQLite and
 //!   PostgreSQL implementations, with their migrations in `migrations/`.
 //! - [`error`]: the library error and the JSON error answers.
+//! - [`tls`]: the server's own TLS ([`ServerTls`], `serve --tls-cert --tls-key`);
+//!   PostgreSQL's client TLS (`sslmode`) is in `store/pg_tls.rs`.
 //! - `main.rs`: the command line (definition and glue only).
 
 pub mod admin;
@@ -36,9 +38,11 @@ pub mod ingest;
 pub mod read;
 pub mod server;
 pub mod store;
+pub mod tls;
 
 pub use admin::{AddedKey, Admin, AdminError, NewKey};
 pub use config::HubConfig;
 pub use error::Error;
 pub use server::{start, HubHandle};
 pub use store::{open as open_store, Store};
+pub use tls::ServerTls;

@@ -49,6 +49,14 @@ enum Command {
         /// Allowed clock difference for webhook-timestamp, seconds.
         #[arg(long, default_value_t = till_sync_proto::DEFAULT_TOLERANCE_SECS)]
         tolerance: i64,
+        /// Serve HTTPS with this PEM certificate chain (leaf first). Without
+        /// --tls-cert/--tls-key the hub speaks plain HTTP: put it behind a
+        /// reverse proxy that terminates TLS, or keep it on loopback.
+        #[arg(long, env = "TILL_HUB_TLS_CERT", requires = "tls_key")]
+        tls_cert: Option<std::path::PathBuf>,
+        /// The PEM private key of --tls-cert.
+        #[arg(long, env = "TILL_HUB_TLS_KEY", requires = "tls_cert")]
+        tls_key: Option<std::path::PathBuf>,
     },
     /// Manage terminals and their keys.
     #[command(subcommand)]
@@ -143,8 +151,13 @@ async fn main() -> anyhow::Result<()> {
             max_event_bytes,
             max_batch_bytes,
             tolerance,
+            tls_cert,
+            tls_key,
         } => {
             let mut config = HubConfig::new(listen, cli.database);
+            if let (Some(cert), Some(key)) = (tls_cert, tls_key) {
+                config.tls = Some(till_hub::ServerTls::from_pem_files(&cert, &key)?);
+            }
             config.read_tokens = read_token;
             config.single_body_limit = max_event_bytes;
             config.batch_body_limit = max_batch_bytes;

@@ -4,6 +4,7 @@
 //! primary key on the webhook id and `UNIQUE (terminal_id, sequence)`, and keep
 //! each ingest request in one transaction.
 
+pub mod pg_tls;
 pub mod postgres;
 pub mod sqlite;
 
@@ -34,6 +35,8 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("PostgreSQL: {0}")]
     Postgres(#[from] tokio_postgres::Error),
+    #[error("PostgreSQL TLS: {0}")]
+    Tls(String),
     #[error("PostgreSQL pool: {0}")]
     Pool(String),
     #[error("migration: {0}")]

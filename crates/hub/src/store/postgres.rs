@@ -1,5 +1,5 @@
-//! PostgreSQL storage (`tokio-postgres` with a `deadpool-postgres` pool, no
-//! TLS: run the hub beside its database or tunnel). Amounts are NUMERIC and
+//! PostgreSQL storage (`tokio-postgres` with a `deadpool-postgres` pool; TLS
+//! per the URL's `sslmode`, see [`super::pg_tls`]). Amounts are NUMERIC and
 //! summed in SQL. Each ingest locks its terminal's row (`FOR UPDATE`), so one
 //! terminal's requests are applied one at a time while different terminals
 //! proceed in parallel.
@@ -7,7 +7,6 @@
 use super::*;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use std::str::FromStr;
-use tokio_postgres::NoTls;
 
 mod migrations {
     refinery::embed_migrations!("migrations/postgres");
@@ -100,10 +99,11 @@ async fn sequences_above<C: tokio_postgres::GenericClient + Sync>(
 impl PgStore {
     /// Connect, and bring the schema up to date.
     pub async fn open(url: &str) -> Result<Self> {
-        let pg_config = tokio_postgres::Config::from_str(url)?;
+        let target = super::pg_tls::parse(url)?;
+        let pg_config = target.config;
         {
             // Migrations on a dedicated connection.
-            let (mut client, conn) = pg_config.connect(NoTls).await?;
+            let (mut client, conn) = pg_config.connect(target.tls.clone()).await?;
             let task = tokio::spawn(async move {
                 let _ = conn.await;
             });
@@ -115,7 +115,7 @@ impl PgStore {
         }
         let mgr = Manager::from_config(
             pg_config,
-            NoTls,
+            target.tls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
