@@ -11,6 +11,9 @@
 //!    │              │  └► cancelled                                          └──► refunded
 //!    └► failed      └► failed, settled (KHQR, demo)
 //! ```
+//!
+//! An authorized payment never expires: its execute may have moved the money,
+//! so only bKash's word ends it (settled, flagged or failed).
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -110,7 +113,7 @@ impl PaymentState {
                     AwaitingCustomer,
                     Authorized | Settled | Failed | Cancelled | Expired | Flagged
                 )
-                | (Authorized, Settled | Failed | Expired | Flagged)
+                | (Authorized, Settled | Failed | Flagged)
                 | (Settled | PartiallyRefunded, RefundPending)
                 | (RefundPending, PartiallyRefunded | Refunded | Settled)
         )
@@ -188,6 +191,8 @@ mod tests {
         assert!(Authorized.can_go_to(Settled));
         assert!(!Created.can_go_to(Settled));
         assert!(!Authorized.can_go_to(Cancelled));
+        // Execute may have moved the money: an authorized payment never expires (H1).
+        assert!(!Authorized.can_go_to(Expired));
         assert_eq!(
             Created.check_transition(Refunded),
             Err(TransitionError {

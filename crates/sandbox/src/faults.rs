@@ -17,7 +17,8 @@ use axum::response::{IntoResponse, Response};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Notify;
 
@@ -48,6 +49,12 @@ pub enum FaultKind {
     /// `{"statusCode","statusMessage"}` (e.g. `9999`, `503`, `2023`), Bakong
     /// the envelope with that `errorCode`.
     BusinessError,
+    /// Hold the request until a test releases the endpoint
+    /// (`POST /sim/faults/release`, [`Gates::release`]) or `hang_ms` passes,
+    /// then handle it normally. With `after = true` the request is handled
+    /// first and only its answer is held. Lets a test put two calls in an
+    /// exact order (a race made deterministic) instead of sleeping.
+    Hold,
 }
 
 fn default_probability() -> f64 {
@@ -155,12 +162,91 @@ pub struct Decision {
     pub fault: Option<FaultRule>,
 }
 
+/// Requests held by [`FaultKind::Hold`] rules, per endpoint, until released.
+#[derive(Debug, Default)]
+pub struct Gates {
+    state: Mutex<GateState>,
+    wake: Notify,
+}
+
+#[derive(Debug, Default)]
+struct GateState {
+    /// Requests waiting now, per endpoint name.
+    held: BTreeMap<String, usize>,
+    /// Releases so far, per endpoint name: a request waits for the next one.
+    releases: BTreeMap<String, u64>,
+}
+
+impl Gates {
+    /// Waits until `endpoint` is released (or `max` passes).
+    pub async fn hold(&self, endpoint: &str, max: Duration) {
+        let start = {
+            let mut s = self.state.lock().expect("gate lock");
+            *s.held.entry(endpoint.to_owned()).or_default() += 1;
+            s.releases.get(endpoint).copied().unwrap_or(0)
+        };
+        let wait = async {
+            loop {
+                // Registered before the check, so a release in between is not missed.
+                let notified = self.wake.notified();
+                tokio::pin!(notified);
+                notified.as_mut().enable();
+                let now = {
+                    let s = self.state.lock().expect("gate lock");
+                    s.releases.get(endpoint).copied().unwrap_or(0)
+                };
+                if now > start {
+                    return;
+                }
+                notified.await;
+            }
+        };
+        let _ = tokio::time::timeout(max, wait).await;
+        let mut s = self.state.lock().expect("gate lock");
+        if let Some(n) = s.held.get_mut(endpoint) {
+            *n = n.saturating_sub(1);
+        }
+    }
+
+    /// Lets every request held now at endpoints matching `pattern` (a name,
+    /// `family.*` or `*`) go on. Returns how many were held.
+    pub fn release(&self, pattern: &str) -> usize {
+        let probe = FaultRule::new(pattern, FaultKind::Hold);
+        let mut s = self.state.lock().expect("gate lock");
+        let names: Vec<String> = s
+            .held
+            .iter()
+            .filter(|(name, n)| **n > 0 && probe.matches(name))
+            .map(|(name, _)| name.clone())
+            .collect();
+        let mut count = 0;
+        for name in names {
+            count += s.held.get(&name).copied().unwrap_or(0);
+            *s.releases.entry(name).or_default() += 1;
+        }
+        drop(s);
+        self.wake.notify_waiters();
+        count
+    }
+
+    /// How many requests are held now, per endpoint.
+    pub fn held(&self) -> BTreeMap<String, usize> {
+        let s = self.state.lock().expect("gate lock");
+        s.held
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(k, n)| (k.clone(), *n))
+            .collect()
+    }
+}
+
 /// Rules plus the seeded RNG that rolls them.
 #[derive(Debug)]
 pub struct FaultEngine {
     rules: Vec<FaultRule>,
     rng: ChaCha8Rng,
     fired: u64,
+    gates: Arc<Gates>,
 }
 
 impl FaultEngine {
@@ -169,7 +255,13 @@ impl FaultEngine {
             rules,
             rng: ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_fa17),
             fired: 0,
+            gates: Arc::default(),
         }
+    }
+
+    /// Where [`FaultKind::Hold`] requests wait.
+    pub fn gates(&self) -> Arc<Gates> {
+        self.gates.clone()
     }
 
     pub fn rules(&self) -> &[FaultRule] {
@@ -274,7 +366,10 @@ pub async fn layer(State(app): State<AppState>, req: Request, next: Next) -> Res
     let Some(endpoint) = endpoint_name(req.uri().path(), &app.config.bakong.prefix) else {
         return next.run(req).await;
     };
-    let decision = app.faults.lock().expect("fault lock").decide(&endpoint);
+    let (decision, gates) = {
+        let mut f = app.faults.lock().expect("fault lock");
+        (f.decide(&endpoint), f.gates())
+    };
     if !decision.delay.is_zero() {
         tokio::time::sleep(decision.delay).await;
     }
@@ -282,6 +377,16 @@ pub async fn layer(State(app): State<AppState>, req: Request, next: Next) -> Res
         return next.run(req).await;
     };
     tracing::info!(endpoint, kind = ?rule.kind, after = rule.after, "injecting fault");
+    if rule.kind == FaultKind::Hold {
+        let max = Duration::from_millis(rule.hang_ms);
+        if rule.after {
+            let answer = next.run(req).await;
+            gates.hold(&endpoint, max).await;
+            return answer;
+        }
+        gates.hold(&endpoint, max).await;
+        return next.run(req).await;
+    }
     let bakong = endpoint.starts_with("bakong.");
     let conn = req.extensions().get::<Arc<ConnControl>>().cloned();
     let token = presented_token(&req);
@@ -292,6 +397,7 @@ pub async fn layer(State(app): State<AppState>, req: Request, next: Next) -> Res
     };
     match rule.kind {
         FaultKind::Latency => unreachable!("latency rules never become the fault"),
+        FaultKind::Hold => unreachable!("held requests are answered above"),
         FaultKind::Status => status_response(&rule, bakong),
         FaultKind::RateLimit => {
             let mut r = json(

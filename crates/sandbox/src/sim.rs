@@ -4,7 +4,8 @@
 //! | route | what |
 //! | --- | --- |
 //! | `GET /sim/ledger` | every payment, refund, agreement and KHQR transaction with amounts and states |
-//! | `GET/POST/DELETE /sim/faults` | list, add (`{"rules":[...],"replace":bool}` or one rule), clear fault rules |
+//! | `GET/POST/DELETE /sim/faults` | list (with `held`: requests a `hold` rule keeps waiting), add (`{"rules":[...],"replace":bool}` or one rule), clear fault rules |
+//! | `POST /sim/faults/release` | `{"endpoint": "bkash.status"}` (or `family.*`): let held requests go on |
 //! | `GET/POST /sim/clock` | read, or advance (`{"advance_secs": N}`) the sandbox clock |
 //! | `GET /sim/info` | base URLs, credentials, test wallets, a Bakong token |
 //! | `POST /sim/bakong/token` | a fresh Bakong token for the first registered e-mail |
@@ -31,6 +32,7 @@ pub fn routes() -> Router<AppState> {
             "/sim/faults",
             get(list_faults).post(add_faults).delete(clear_faults),
         )
+        .route("/sim/faults/release", post(release_held))
         .route("/sim/clock", get(clock).post(advance_clock))
         .route("/sim/info", get(info))
         .route("/sim/bakong/token", post(bakong_token_handler))
@@ -148,7 +150,17 @@ enum FaultsBody {
 
 async fn list_faults(State(app): State<AppState>) -> Json<Value> {
     let f = app.faults.lock().expect("fault lock");
-    Json(json!({"rules": f.rules(), "fired": f.fired()}))
+    Json(json!({"rules": f.rules(), "fired": f.fired(), "held": f.gates().held()}))
+}
+
+#[derive(Deserialize)]
+struct Release {
+    endpoint: String,
+}
+
+async fn release_held(State(app): State<AppState>, Json(r): Json<Release>) -> Json<Value> {
+    let gates = app.faults.lock().expect("fault lock").gates();
+    Json(json!({"released": gates.release(&r.endpoint)}))
 }
 
 async fn add_faults(State(app): State<AppState>, body: axum::body::Bytes) -> Response {

@@ -189,7 +189,7 @@ fn apply(
     match v {
         Verdict::Pending => {
             if p.expires_at.is_some_and(|e| answered_at >= e) {
-                engine.apply_verdict(&p.id, Verdict::Expired, "no payment at the code's expiry")?;
+                engine.expire_unanswered(&p.id, "no payment at the code's expiry")?;
             }
         }
         v => {

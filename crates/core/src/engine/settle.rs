@@ -25,7 +25,7 @@ impl Engine {
                 PaymentState::Created | PaymentState::AwaitingCustomer | PaymentState::Authorized
             );
             if !open {
-                return Ok(None);
+                return late_payment(j, &p, &verdict, detail, now);
             }
             let (to, change, detail) = match verdict {
                 Verdict::Pending => return Ok(None),
@@ -88,12 +88,55 @@ impl Engine {
                     detail.to_owned(),
                 ),
             };
-            let to = if to == PaymentState::Cancelled && p.state == PaymentState::Authorized {
-                PaymentState::Failed
-            } else {
-                to
+            // An authorized bKash payment never expires or is cancelled: bKash
+            // saying so after our execute means that execute took nothing.
+            let (to, change) = match (p.state, to) {
+                (PaymentState::Authorized, PaymentState::Cancelled) => (PaymentState::Failed, change),
+                (PaymentState::Authorized, PaymentState::Expired) => (
+                    PaymentState::Failed,
+                    Change {
+                        failure_code: Some("expired".into()),
+                        failure_reason: Some(
+                            "bKash let the payment expire without completing it; nothing was taken from the customer".into(),
+                        ),
+                        ..Change::default()
+                    },
+                ),
+                _ => (to, change),
             };
             j.transition(id, to, &change, Some(&detail), now).map(Some)
+        })?;
+        match out {
+            Some(p) => {
+                self.emit(&p);
+                Ok(p)
+            }
+            None => Ok(self.payment(id)?),
+        }
+    }
+
+    /// Gives up a payment nobody paid in time — Till's own decision, not a
+    /// provider's answer — only while it is still waiting for the customer
+    /// and no execute was sent. Checked and written under one journal lock,
+    /// so a callback that authorized it meanwhile wins (H1).
+    pub(crate) fn expire_unanswered(&self, id: &str, detail: &str) -> Result<Payment, EngineError> {
+        let now = self.now();
+        let out = self.with_journal(|j| {
+            let p = j.payment(id)?;
+            if p.state != PaymentState::AwaitingCustomer || p.execute_sent_at.is_some() {
+                return Ok(None);
+            }
+            j.transition(
+                id,
+                PaymentState::Expired,
+                &Change {
+                    failure_reason: Some("The payment expired before the customer paid".into()),
+                    ..Change::default()
+                },
+                Some(detail),
+                now,
+            )
+            .map(Some)
         })?;
         match out {
             Some(p) => {
@@ -227,4 +270,51 @@ impl Engine {
         self.emit(&out.0);
         Ok(out)
     }
+}
+
+/// A provider reports money taken for a payment Till had already ended
+/// (failed, cancelled, expired). Never ignored: the payment is flagged for
+/// the manager, with the provider's references, in the same lock.
+fn late_payment(
+    j: &mut crate::journal::Journal,
+    p: &Payment,
+    verdict: &Verdict,
+    detail: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<Payment>, crate::journal::JournalError> {
+    let Verdict::Paid {
+        amount,
+        currency,
+        trx_id,
+        hash,
+    } = verdict
+    else {
+        return Ok(None);
+    };
+    let kind = match p.state {
+        PaymentState::Expired => "paid_after_expiry",
+        PaymentState::Cancelled => "paid_after_cancel",
+        PaymentState::Failed => "paid_after_failure",
+        // Settled, refunds, flagged: the money is already accounted for.
+        _ => return Ok(None),
+    };
+    if p.flag.is_some() {
+        // Already told the manager.
+        return Ok(None);
+    }
+    j.annotate(
+        &p.id,
+        &Change {
+            trx_id: trx_id.clone(),
+            hash: hash.clone(),
+            flag: Some(format!("{kind}: {amount} {currency}")),
+            ..Change::default()
+        },
+        &format!(
+            "{detail}: the provider reports a payment of {amount} {currency} after the payment was {}",
+            p.state
+        ),
+        now,
+    )
+    .map(Some)
 }

@@ -27,6 +27,7 @@ pub(crate) async fn run(engine: Engine) {
         if let Err(e) = sweep(&engine).await {
             tracing::warn!(error = %e, "sweep failed");
         }
+        engine.inner.stats.lock().expect("stats lock").sweeps += 1;
     }
 }
 
@@ -99,19 +100,23 @@ async fn sweep(engine: &Engine) -> Result<(), super::EngineError> {
             ProviderKind::Bkash => {
                 // The checkout window is over. Ask bKash once: completed
                 // (cannot be without our execute, but ask) or give it up.
+                // The answer can take the client's whole timeout, and the
+                // customer's callback may authorize the payment meanwhile:
+                // giving up is only ever done on a payment still waiting
+                // with no execute sent, checked at the moment of writing.
                 let provider = engine.inner.registry.get(ProviderKind::Bkash)?.clone();
                 let v = provider.query(&p).await;
                 engine.note_health(ProviderKind::Bkash, &v);
                 match v {
                     Ok(Verdict::Pending) => {
-                        engine.apply_verdict(&p.id, Verdict::Expired, "checkout window over")?;
+                        engine.expire_unanswered(&p.id, "checkout window over")?;
                     }
                     Ok(v) => {
                         engine.apply_verdict(&p.id, v, "checkout window over")?;
                     }
                     Err(e) if e.is_offline() => {}
                     Err(_) => {
-                        engine.apply_verdict(&p.id, Verdict::Expired, "checkout window over")?;
+                        engine.expire_unanswered(&p.id, "checkout window over")?;
                     }
                 }
             }

@@ -301,3 +301,50 @@ pub fn open_journal(r: &Rig) -> till_core::journal::Journal {
     )
     .unwrap()
 }
+
+/// H1: the sweeper asks bKash about a checkout whose window is over; while
+/// that question is out, the customer's callback authorizes the payment and
+/// execute debits them. The sweeper's "not completed" answer must not expire
+/// it: the execute's `Completed` settles it.
+#[tokio::test]
+async fn callback_during_the_sweepers_expiry_check_still_settles() {
+    // A long client timeout: the held requests below must not time out.
+    let r = rig_with(sandbox_config(), &[("TILL__BKASH__TIMEOUT_SECS", "60")]).await;
+    let (id, pid) = start_checkout(&r, "88.00").await;
+    let back = r.bkash_customer(&pid, WALLET, "pay").await;
+    r.hold("bkash.status", false).await;
+    r.hold("bkash.execute", false).await;
+    // The checkout window ends: the sweeper's status question waits at bKash.
+    r.clock.advance(Duration::from_secs(
+        r.engine.config().bkash.checkout_window_secs + 1,
+    ));
+    r.wait_held("bkash.status").await;
+    // Meanwhile the callback authorizes and sends execute (also held).
+    let engine = r.engine.clone();
+    let callback = tokio::spawn(async move { engine.bkash_callback(&back).await });
+    r.wait_held("bkash.execute").await;
+    assert_eq!(
+        r.engine.payment(&id).unwrap().state,
+        PaymentState::Authorized
+    );
+    // bKash answers the sweeper first: not executed yet ("Initiated").
+    let sweeps = r.engine.poll_stats().sweeps;
+    assert_eq!(r.release("bkash.status").await, 1);
+    wait_for("the sweeper's pass to end", || {
+        r.engine.poll_stats().sweeps > sweeps
+    })
+    .await;
+    let p = r.engine.payment(&id).unwrap();
+    assert_eq!(p.state, PaymentState::Authorized, "{p:?}");
+    // Then execute's answer: the customer was debited.
+    assert_eq!(r.release("bkash.execute").await, 1);
+    let p = callback.await.unwrap().unwrap();
+    assert_eq!(p.state, PaymentState::Settled, "{p:?}");
+    assert!(p.trx_id.is_some());
+    assert_eq!(
+        open_journal(&r)
+            .outbox_count_for(&id, EventType::PaymentSettled)
+            .unwrap(),
+        1
+    );
+}

@@ -155,6 +155,49 @@ impl Rig {
             .unwrap()
     }
 
+    /// The next request to `endpoint` waits at the sandbox until [`Rig::release`]
+    /// (with `after`, it is handled first and only its answer waits).
+    pub async fn hold(&self, endpoint: &str, after: bool) {
+        let r = self
+            .http
+            .post(self.url("/sim/faults"))
+            .json(&json!({"endpoint": endpoint, "kind": "hold", "after": after, "times": 1, "hang_ms": 120_000}))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    }
+
+    /// Waits until a request is held at `endpoint`.
+    pub async fn wait_held(&self, endpoint: &str) {
+        let url = self.url("/sim/faults");
+        let http = self.http.clone();
+        let endpoint = endpoint.to_owned();
+        wait_for_async(&format!("a request held at {endpoint}"), || {
+            let (http, url, endpoint) = (http.clone(), url.clone(), endpoint.clone());
+            async move {
+                let v: Value = http.get(url).send().await.unwrap().json().await.unwrap();
+                v["held"][endpoint.as_str()].as_u64().unwrap_or(0) > 0
+            }
+        })
+        .await;
+    }
+
+    /// Lets the requests held at `endpoint` go on; returns how many there were.
+    pub async fn release(&self, endpoint: &str) -> u64 {
+        let v: Value = self
+            .http
+            .post(self.url("/sim/faults/release"))
+            .json(&json!({ "endpoint": endpoint }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v["released"].as_u64().unwrap()
+    }
+
     pub async fn wait_state(&self, id: &str, want: PaymentState, within: Duration) -> Payment {
         let p = self.engine.wait_final(id, within).await.unwrap();
         assert_eq!(p.state, want, "payment ended as {p:?}");
@@ -180,4 +223,31 @@ pub fn usd(s: &str) -> Amount {
 
 pub fn khr(s: &str) -> Amount {
     Amount::parse(s, Currency::Khr).unwrap()
+}
+
+/// Waits until `cond` holds (checked every 10 ms; a test that waits in vain
+/// fails after 20 s). A wait for a condition, never a sleep standing in for one.
+pub async fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
+    for _ in 0..2000 {
+        if cond() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("waited in vain for {what}");
+}
+
+/// [`wait_for`] with an async condition.
+pub async fn wait_for_async<F, Fut>(what: &str, mut cond: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..2000 {
+        if cond().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("waited in vain for {what}");
 }

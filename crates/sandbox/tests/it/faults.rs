@@ -299,3 +299,93 @@ probability = 0.5
     assert_eq!(a, b, "same seed, same failures");
     assert!(a.contains(&502) && a.contains(&200), "{a:?}");
 }
+
+/// How many requests a `hold` rule keeps waiting at `endpoint` now.
+async fn held(sb: &Sb, endpoint: &str) -> u64 {
+    let v: serde_json::Value = sb
+        .http
+        .get(sb.url("/sim/faults"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["held"][endpoint].as_u64().unwrap_or(0)
+}
+
+async fn wait_held(sb: &Sb, endpoint: &str) {
+    for _ in 0..500 {
+        if held(sb, endpoint).await > 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("nothing was held at {endpoint}");
+}
+
+async fn release(sb: &Sb, endpoint: &str) -> u64 {
+    let v: serde_json::Value = sb
+        .http
+        .post(sb.url("/sim/faults/release"))
+        .json(&json!({ "endpoint": endpoint }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["released"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn hold_orders_calls_until_released() {
+    let sb = std::sync::Arc::new(start().await);
+    let token = sb.grant().await;
+    let (pid, _) = sb
+        .paid_checkout(&token, "10.00", "hold-1", "01770618575")
+        .await;
+    // Before handling: the request waits, then is answered normally.
+    sb.add_fault(
+        json!({"endpoint": "bkash.status", "kind": "hold", "times": 1, "hang_ms": 60_000}),
+    )
+    .await;
+    let task = {
+        let (sb, token, pid) = (sb.clone(), token.clone(), pid.clone());
+        tokio::spawn(async move {
+            sb.bk("payment/status", &token, json!({ "paymentID": pid }))
+                .await
+        })
+    };
+    wait_held(&sb, "bkash.status").await;
+    assert!(!task.is_finished(), "a held request is not answered");
+    assert_eq!(release(&sb, "bkash.*").await, 1);
+    let (s, v) = task.await.unwrap();
+    assert_eq!(
+        (s, v["transactionStatus"].clone()),
+        (200, json!("Completed"))
+    );
+    assert_eq!(held(&sb, "bkash.status").await, 0);
+
+    // after = true: the effect is committed while the answer is held.
+    sb.add_fault(json!({"endpoint": "bkash.create", "kind": "hold", "after": true, "times": 1, "hang_ms": 60_000}))
+        .await;
+    let task = {
+        let (sb, token) = (sb.clone(), token.clone());
+        tokio::spawn(async move {
+            sb.create_payment(&token, "11.00", "hold-2", "01770618575")
+                .await
+        })
+    };
+    wait_held(&sb, "bkash.create").await;
+    let ledger = sb.ledger().await.to_string();
+    assert!(
+        ledger.contains("hold-2"),
+        "created while its answer waits: {ledger}"
+    );
+    assert!(!task.is_finished());
+    assert_eq!(release(&sb, "bkash.create").await, 1);
+    assert_eq!(task.await.unwrap()["merchantInvoiceNumber"], "hold-2");
+    // Releasing what is not held is a no-op.
+    assert_eq!(release(&sb, "*").await, 0);
+}
