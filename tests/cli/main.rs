@@ -370,5 +370,9 @@ fn demo_charge_and_reports_without_a_keyring() {
     let (code, out, err) = run(&["report", "--json"]);
     assert!(code == 0 || code == 1, "report runs: {err}");
     let report: Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
-    assert!(report["report"].is_object(), "{out}");
+    assert_eq!(report["kind"], "x", "{out}");
+    assert_eq!(
+        report["summary"]["totals"][0]["settled"]["amount"], "5.00",
+        "{out}"
+    );
 }

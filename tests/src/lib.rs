@@ -152,8 +152,19 @@ impl Xvfb {
         let xvfb = find_program("Xvfb").context("Xvfb is not installed (Debian package xvfb)")?;
         for n in 90..400u32 {
             let socket = PathBuf::from(format!("/tmp/.X11-unix/X{n}"));
-            if socket.exists() || Path::new(&format!("/tmp/.X{n}-lock")).exists() {
-                continue;
+            let lock = PathBuf::from(format!("/tmp/.X{n}-lock"));
+            if lock.exists() || socket.exists() {
+                // A lock naming a live server: the display is taken. A lock or socket left by
+                // a server that was killed (-9 leaves both) is stale: without clearing them,
+                // every run would use up display numbers until none is left.
+                let owner = std::fs::read_to_string(&lock)
+                    .ok()
+                    .and_then(|t| t.trim().parse::<u32>().ok());
+                if owner.is_some_and(pid_alive) || (owner.is_none() && lock.exists()) {
+                    continue;
+                }
+                let _ = std::fs::remove_file(&lock);
+                let _ = std::fs::remove_file(&socket);
             }
             let mut child = Command::new(&xvfb)
                 .args([
@@ -190,7 +201,18 @@ impl Xvfb {
 }
 
 impl Drop for Xvfb {
+    /// SIGTERM, so that Xvfb removes its lock and socket; SIGKILL only if it hangs.
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(3) {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -208,6 +230,17 @@ impl TauriDriver {
     /// its port right after spawning WebKitWebDriver, and a session request it forwards
     /// before WebKitWebDriver listens is answered by a dropped connection.
     pub fn start(display: &str, env: &[(&str, &Path)], log: &Path) -> Result<Self> {
+        Self::start_with_native(display, env, log, None)
+    }
+
+    /// As [`TauriDriver::start`], with another native driver than `WebKitWebDriver` on PATH
+    /// (the harness's own test uses a slow one).
+    pub fn start_with_native(
+        display: &str,
+        env: &[(&str, &Path)],
+        log: &Path,
+        native_driver: Option<&Path>,
+    ) -> Result<Self> {
         let driver = find_program("tauri-driver")
             .context("tauri-driver is not installed: `cargo install tauri-driver --locked`")?;
         if find_program("WebKitWebDriver").is_none() {
@@ -224,20 +257,23 @@ impl TauriDriver {
             &port.to_string(),
             "--native-port",
             &native_port.to_string(),
-        ])
-        .env("DISPLAY", display)
-        .env_remove("WAYLAND_DISPLAY")
-        // No accessibility bus on a bare CI machine; keep WebKit quiet about it.
-        .env("NO_AT_BRIDGE", "1")
-        .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
-        .env("LIBGL_ALWAYS_SOFTWARE", "1")
-        .stdin(Stdio::null())
-        .stdout(log.try_clone()?)
-        .stderr(log);
+        ]);
+        if let Some(native) = native_driver {
+            cmd.arg("--native-driver").arg(native);
+        }
+        cmd.env("DISPLAY", display)
+            .env_remove("WAYLAND_DISPLAY")
+            // No accessibility bus on a bare CI machine; keep WebKit quiet about it.
+            .env("NO_AT_BRIDGE", "1")
+            .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
+            .env("LIBGL_ALWAYS_SOFTWARE", "1")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log);
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let mut child = cmd.spawn().context("start tauri-driver")?;
+        let child = cmd.spawn().context("start tauri-driver")?;
         let mut driver = Self { child, port };
         let up = Duration::from_secs(20);
         wait_for_port(port, up, "tauri-driver", &mut driver.child)?;
@@ -429,7 +465,9 @@ fn wait_single_instance_free(logs: &ScenarioLogs, within: Duration) -> Result<()
                  a new app would hand over to it and exit"
             ),
             Some(pid) => {
-                logs.note(&format!("{SINGLE_INSTANCE_NAME} held by pid {pid}; waiting"));
+                logs.note(&format!(
+                    "{SINGLE_INSTANCE_NAME} held by pid {pid}; waiting"
+                ));
                 std::thread::sleep(Duration::from_millis(50));
             }
         }
@@ -533,17 +571,16 @@ impl AppSession {
                 // Give a dying app a moment to write its status before explaining.
                 tokio::time::sleep(Duration::from_millis(500)).await;
                 let driver_running = driver.running();
-                logs.note(&format!("session refused: {e}; driver running: {driver_running}"));
+                logs.note(&format!(
+                    "session refused: {e}; driver running: {driver_running}"
+                ));
                 bail!(
                     "open a WebDriver session on the app: {e} (tauri-driver {}): {}",
                     if driver_running { "running" } else { "gone" },
                     logs.explain()
                 );
             }
-            Err(_) => bail!(
-                "the app did not start within 90 s: {}",
-                logs.explain()
-            ),
+            Err(_) => bail!("the app did not start within 90 s: {}", logs.explain()),
         };
         logs.note(&format!(
             "session open after {} ms; app pid {:?}",
@@ -612,7 +649,7 @@ impl AppSession {
 
     /// Ends the WebDriver session (the app closes); `Drop` then makes sure it is gone.
     pub async fn close(self) -> Result<()> {
-        tokio::time::timeout(Duration::from_secs(20), self.client.close())
+        tokio::time::timeout(Duration::from_secs(20), self.client.clone().close())
             .await
             .map_err(|_| anyhow::anyhow!("the WebDriver session did not close within 20 s"))?
             .context("end the WebDriver session")?;
@@ -644,5 +681,49 @@ impl Drop for AppSession {
             self.till_home.join("logs/till.log"),
             self.logs.dir.join("till.log"),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The cause of the e2e suite's "webdriver server did not respond … (SendRequest)":
+    /// tauri-driver listens right after spawning WebKitWebDriver, and a request it forwards
+    /// before WebKitWebDriver listens gets a dropped connection. Here WebKitWebDriver is made
+    /// to start 1.5 s late; once `TauriDriver::start` returns, the first request through
+    /// tauri-driver must be answered. (Waiting only for tauri-driver's port, as the harness
+    /// did, this request got an empty reply.)
+    #[test]
+    fn driver_start_waits_for_a_slow_native_driver() {
+        let Some(webkit) = find_program("WebKitWebDriver") else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "WebKitWebDriver is required in CI (webkit2gtk-driver)"
+            );
+            return;
+        };
+        if find_program("tauri-driver").is_none() {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "tauri-driver is required in CI"
+            );
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let slow = dir.path().join("slow-webkitwebdriver.sh");
+        std::fs::write(
+            &slow,
+            format!("#!/bin/sh\nsleep 1.5\nexec {webkit:?} \"$@\"\n"),
+        )
+        .unwrap();
+        let mut perms = std::fs::metadata(&slow).unwrap().permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+        std::fs::set_permissions(&slow, perms).unwrap();
+        let log = dir.path().join("driver.log");
+        let driver = TauriDriver::start_with_native(":0", &[], &log, Some(&slow)).unwrap();
+        let status = reqwest::blocking::get(format!("http://127.0.0.1:{}/status", driver.port))
+            .expect("the first request through tauri-driver is answered");
+        assert!(status.status().is_success(), "{status:?}");
     }
 }

@@ -765,3 +765,56 @@ pub fn default_home() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."));
     base.join("till")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secrets::{Secret, SecretError, SecretStore};
+
+    /// A keyring that cannot be reached (no Secret Service on the session bus).
+    struct UnreachableKeyring;
+
+    impl SecretStore for UnreachableKeyring {
+        fn get(&self, name: &str) -> Result<Option<Secret>, SecretError> {
+            Err(SecretError::Keyring {
+                name: name.to_owned(),
+                message: "Unable to autolaunch a dbus-daemon without a $DISPLAY for X11".into(),
+            })
+        }
+        fn set(&self, name: &str, _: &Secret) -> Result<(), SecretError> {
+            self.get(name).map(|_| ())
+        }
+        fn delete(&self, name: &str) -> Result<(), SecretError> {
+            self.get(name).map(|_| ())
+        }
+    }
+
+    /// Only the providers that need a secret are off, each naming the secret and the
+    /// keyring's answer; the engine opens and the demo wallet takes payments.
+    #[tokio::test]
+    async fn an_unreachable_keyring_turns_off_only_what_needs_it() {
+        let home = tempfile::tempdir().unwrap();
+        let engine = Engine::open(EngineOptions {
+            home: home.path().to_owned(),
+            config: Config::defaults(),
+            secrets: Arc::new(UnreachableKeyring),
+            clock: Clock::system(),
+            background: false,
+        })
+        .await
+        .expect("the engine opens without a keyring");
+        let off = engine.inner.registry.disabled();
+        let bkash = &off[&ProviderKind::Bkash];
+        assert!(
+            bkash.contains("bkash.username") && bkash.contains("keyring"),
+            "{bkash}"
+        );
+        let bakong = &off[&ProviderKind::Bakong];
+        assert!(
+            bakong.contains("bakong.token") && bakong.contains("keyring"),
+            "{bakong}"
+        );
+        assert!(!off.contains_key(&ProviderKind::Demo), "{off:?}");
+        assert!(engine.inner.registry.get(ProviderKind::Demo).is_ok());
+    }
+}
