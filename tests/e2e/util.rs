@@ -40,7 +40,15 @@ pub async fn finish(app: AppSession, name: &str, result: Result<()>) -> Result<(
             }
         };
         let _ = tokio::time::timeout(Duration::from_secs(60), evidence).await;
-        return result;
+        let logs = app.logs.dir.clone();
+        let exit = app.logs.app_exit_status();
+        return result.with_context(|| match exit {
+            Some(status) => format!(
+                "scenario {name}: the app exited with status {status}; logs in {}",
+                logs.display()
+            ),
+            None => format!("scenario {name}; logs in {}", logs.display()),
+        });
     }
     app.close().await?;
     result
