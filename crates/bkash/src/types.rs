@@ -61,6 +61,11 @@ pub struct CallbackUrls {
     pub cancel: String,
 }
 
+/// How long a `paymentID` can be executed after create (spec §8.3, §20.10
+/// [V]: single use, expires 24 h after create). Past it, a payment bKash has
+/// not completed never will be.
+pub const PAYMENT_ID_LIFETIME: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
 /// A created payment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Created {

@@ -379,13 +379,24 @@ pub async fn layer(State(app): State<AppState>, req: Request, next: Next) -> Res
     tracing::info!(endpoint, kind = ?rule.kind, after = rule.after, "injecting fault");
     if rule.kind == FaultKind::Hold {
         let max = Duration::from_millis(rule.hang_ms);
-        if rule.after {
-            let answer = next.run(req).await;
-            gates.hold(&endpoint, max).await;
-            return answer;
-        }
-        gates.hold(&endpoint, max).await;
-        return next.run(req).await;
+        // A task of its own: like a real provider, the sandbox finishes what
+        // it received even when the caller stopped waiting for the answer.
+        let task = tokio::spawn(async move {
+            if rule.after {
+                let answer = next.run(req).await;
+                gates.hold(&endpoint, max).await;
+                answer
+            } else {
+                gates.hold(&endpoint, max).await;
+                next.run(req).await
+            }
+        });
+        return task.await.unwrap_or_else(|e| {
+            json(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!(r#"{{"message":"held request failed: {e}"}}"#),
+            )
+        });
     }
     let bakong = endpoint.starts_with("bakong.");
     let conn = req.extensions().get::<Arc<ConnControl>>().cloned();

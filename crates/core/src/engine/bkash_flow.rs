@@ -135,22 +135,20 @@ impl Engine {
                 self.apply_verdict(&p.id, v, "payment status after execute")?;
             }
             Ok(Verdict::Pending) => {
-                // bKash has not completed it. Ask again a few times (execute
-                // may still be in flight there), then give it up.
-                let attempts = self
-                    .with_journal(|j| j.deferred())?
-                    .into_iter()
-                    .find(|d| d.payment_id == p.id && d.kind == DeferredKind::ExecuteResolution)
-                    .map(|d| d.attempts)
-                    .unwrap_or(0);
-                if attempts >= 3 {
+                // bKash has not completed it — yet: our execute may still be
+                // in flight there, or bKash slow to show it. "Not completed"
+                // is no proof that nothing was taken, so the payment stays
+                // authorized ("still checking, do not charge again") and is
+                // asked again, until bKash says how it ended or the paymentID's
+                // own lifetime has long passed (it can no longer complete).
+                if self.now() >= execute_resolution_deadline(p) {
                     self.apply_verdict(
                         &p.id,
                         Verdict::Failed {
                             code: "not_completed".into(),
                             reason: "bKash did not complete the payment; nothing was taken from the customer".into(),
                         },
-                        "payment status still not completed after execute",
+                        "payment status still not completed after the paymentID expired",
                     )?;
                 } else {
                     self.with_journal(|j| {
@@ -190,4 +188,13 @@ impl Engine {
         }
         Ok(())
     }
+}
+
+/// When an execute whose outcome is unknown may be taken as "never
+/// completed": bKash's paymentID lifetime after create, plus an hour for its
+/// status to catch up. Until then "not completed" stays unknown.
+fn execute_resolution_deadline(p: &Payment) -> chrono::DateTime<chrono::Utc> {
+    let lifetime = chrono::Duration::from_std(till_bkash::PAYMENT_ID_LIFETIME)
+        .unwrap_or_else(|_| chrono::Duration::hours(24));
+    p.created_at + lifetime + chrono::Duration::hours(1)
 }

@@ -348,3 +348,106 @@ async fn callback_during_the_sweepers_expiry_check_still_settles() {
         1
     );
 }
+
+/// Attempts of the payment's queued execute resolution (0 when none).
+fn resolution_attempts(r: &Rig, id: &str) -> i64 {
+    open_journal(r)
+        .deferred()
+        .unwrap()
+        .into_iter()
+        .find(|d| d.payment_id == id)
+        .map(|d| d.attempts)
+        .unwrap_or(0)
+}
+
+/// Moves the engine's clock so the queued resolution is due, and waits until
+/// the deferred worker has asked bKash once more (or the payment moved).
+async fn one_more_resolution(r: &Rig, id: &str) {
+    let before = resolution_attempts(r, id);
+    r.clock.advance(Duration::from_secs(120));
+    wait_for("the deferred worker to ask bKash again", || {
+        resolution_attempts(r, id) > before
+            || r.engine.payment(id).unwrap().state != PaymentState::Authorized
+    })
+    .await;
+}
+
+/// H2: execute's answer is lost while bKash is still working on it. Status
+/// says "not completed" again and again; that is no proof nothing was taken,
+/// so the payment stays authorized until bKash completes it.
+#[tokio::test]
+async fn execute_still_in_flight_is_not_given_up_after_a_few_pending_answers() {
+    let r = rig().await;
+    let (id, pid) = start_checkout(&r, "87.00").await;
+    // bKash sits on the execute past the client's timeout, then does it.
+    r.hold("bkash.execute", false).await;
+    let back = r.bkash_customer(&pid, WALLET, "pay").await;
+    let p = r.engine.bkash_callback(&back).await.unwrap();
+    assert_eq!(p.state, PaymentState::Authorized, "{p:?}");
+    for _ in 0..5 {
+        one_more_resolution(&r, &id).await;
+        let p = r.engine.payment(&id).unwrap();
+        assert_eq!(
+            p.state,
+            PaymentState::Authorized,
+            "given up while execute was still in flight: {p:?}"
+        );
+    }
+    assert!(resolution_attempts(&r, &id) >= 5);
+    // bKash completes the execute: the customer is debited.
+    assert_eq!(r.release("bkash.execute").await, 1);
+    wait_for_async("bKash to complete the payment", || async {
+        r.ledger().await.to_string().contains("\"Completed\"")
+    })
+    .await;
+    r.clock.advance(Duration::from_secs(120));
+    let p = r
+        .wait_state(&id, PaymentState::Settled, Duration::from_secs(10))
+        .await;
+    assert!(p.trx_id.is_some());
+    let events = r.engine.events_of(&id).unwrap();
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.detail.as_deref() == Some("execute sent"))
+            .count(),
+        1,
+        "never a second execute"
+    );
+}
+
+/// H2: an execute that never reached bKash's books stays unknown until the
+/// paymentID's own lifetime (24 h) has long passed; only then is it failed
+/// with "nothing was taken".
+#[tokio::test]
+async fn execute_never_completed_fails_only_after_the_payment_id_lifetime() {
+    let r = rig().await;
+    let (id, pid) = start_checkout(&r, "86.00").await;
+    // The execute times out at the client and is never done by bKash.
+    r.sandbox
+        .add_faults([fault("bkash.execute", FaultKind::Hang, false)]);
+    let back = r.bkash_customer(&pid, WALLET, "pay").await;
+    let p = r.engine.bkash_callback(&back).await.unwrap();
+    assert_eq!(p.state, PaymentState::Authorized, "{p:?}");
+    for _ in 0..4 {
+        one_more_resolution(&r, &id).await;
+    }
+    // 23 hours on: the paymentID could still complete.
+    r.clock.advance(Duration::from_secs(23 * 3600));
+    one_more_resolution(&r, &id).await;
+    assert_eq!(
+        r.engine.payment(&id).unwrap().state,
+        PaymentState::Authorized
+    );
+    // Past 24 h and the margin: bKash still says "not completed" — now final.
+    r.clock.advance(Duration::from_secs(2 * 3600));
+    one_more_resolution(&r, &id).await;
+    let p = r
+        .wait_state(&id, PaymentState::Failed, Duration::from_secs(10))
+        .await;
+    assert_eq!(p.failure_code.as_deref(), Some("not_completed"), "{p:?}");
+    assert!(p
+        .failure_reason
+        .unwrap()
+        .contains("nothing was taken from the customer"));
+}
