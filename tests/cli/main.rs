@@ -376,3 +376,51 @@ fn demo_charge_and_reports_without_a_keyring() {
         "{out}"
     );
 }
+
+/// Two processes on one data directory: while `till charge` follows its payment, `till
+/// recover` (which would resolve that payment as one a crashed run left) is refused and says
+/// who holds the directory; `till list` reads beside it.
+#[test]
+fn a_second_process_with_background_work_is_refused() {
+    let cli = Cli {
+        home: tempfile::tempdir().unwrap(),
+        vars: vec![
+            ("TILL_KEYRING_SERVICE".into(), "till-lock-test".into()),
+            // Long enough for the other commands to run while the charge waits.
+            ("TILL__DEMO__SETTLE_AFTER_MS".into(), "4000".into()),
+        ],
+        secrets: vec![],
+    };
+    let mut charge = cli
+        .cmd(&["charge", "--provider", "demo", "--amount", "7", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The charge has started once its first line (the customer step) is out.
+    let mut out = BufReader::new(charge.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    let step: Value = serde_json::from_str(&first).unwrap();
+    assert_eq!(step["event"], "customer_step", "{first}");
+
+    let (code, _, err) = cli.run(&["recover"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("another Till process")
+            && err.contains(&format!("pid {}", charge.id()))
+            && err.contains("till charge"),
+        "says who holds the directory: {err}"
+    );
+    let (code, listed, err) = cli.run(&["list", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(listed.contains("awaiting_customer"), "{listed}");
+
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    assert!(charge.wait().unwrap().success(), "{rest}");
+    assert!(rest.contains("\"settled\""), "{rest}");
+    // The lock went with the process.
+    let (code, _, err) = cli.run(&["recover"]);
+    assert_eq!(code, 0, "{err}");
+}

@@ -14,6 +14,7 @@
 //! | [`config`] | `till.toml` over built-in defaults, `TILL__*` overrides, validation naming the key |
 //! | [`report`] | business-day summary, three-way reconciliation, day close (Z-report), CSV and PDF |
 //! | [`sync`] | delivery of the outbox to the hub: signed webhooks, batches, backoff, dead letters |
+//! | [`home_lock`] | one process at a time does a data directory's background work (`till.lock`) |
 //! | [`secrets`] | the secret-store trait, the OS keyring, environment overlay |
 //! | [`business_day`] | which business day an instant belongs to |
 //! | [`clock`] | the engine's clock (tests move it) |
@@ -28,11 +29,13 @@
 //!   execute and refunds are sent at most once; unknown outcomes are
 //!   resolved by asking.
 //! - No secret reaches the journal, a config file or a log line.
+//! - Only the process holding `<home>/till.lock` runs pollers, sweeper and recovery.
 
 pub mod business_day;
 pub mod clock;
 pub mod config;
 pub mod engine;
+pub mod home_lock;
 pub mod journal;
 pub mod money;
 pub mod payment;

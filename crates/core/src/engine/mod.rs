@@ -58,6 +58,8 @@ pub enum EngineError {
     Refused(String),
     #[error("no payment matches \"{0}\"")]
     NotFound(String),
+    #[error(transparent)]
+    Busy(#[from] crate::home_lock::HomeLockError),
 }
 
 /// What front ends hear about.
@@ -122,6 +124,8 @@ pub(crate) struct Inner {
     pub opened_at: DateTime<Utc>,
     /// Settlement sync to the hub (see [`crate::sync`]).
     pub sync: crate::sync::SyncShared,
+    /// Held while this engine does the data directory's background work; let go at shutdown.
+    pub home_lock: Mutex<Option<crate::home_lock::HomeLock>>,
 }
 
 /// Counters of the Bakong poller and the sweeper (tests and benchmarks).
@@ -175,6 +179,16 @@ impl Engine {
     /// with `background`, starts the background tasks and resolves every
     /// payment left open by a previous run.
     pub async fn open(opts: EngineOptions) -> Result<Engine, EngineError> {
+        // Background work is one process's at a time (see `home_lock`): taken before the
+        // journal is touched, so a refused second process changes nothing.
+        let home_lock = if opts.background {
+            Some(crate::home_lock::HomeLock::acquire(
+                &opts.home,
+                &crate::home_lock::this_process(),
+            )?)
+        } else {
+            None
+        };
         let ctx = JournalContext::from_config(&opts.config)?;
         let journal = Journal::open(&opts.home.join("journal.db"), ctx)?;
         let journal = Arc::new(Mutex::new(journal));
@@ -284,6 +298,7 @@ impl Engine {
                 secrets: opts.secrets,
                 opened_at: opts.clock.now(),
                 sync,
+                home_lock: Mutex::new(home_lock),
             }),
         };
         if opts.background {
@@ -319,6 +334,11 @@ impl Engine {
                 // Every journal write is one transaction: stopping mid-call loses nothing.
                 abort.abort();
             }
+        }
+        // The background work has stopped: another engine (the app re-opening after a
+        // settings change, or a `till charge` after the app closed) may take over.
+        if let Ok(mut lock) = self.inner.home_lock.lock() {
+            lock.take();
         }
     }
 

@@ -6,6 +6,7 @@
 mod bakong;
 mod bkash;
 mod engine;
+mod home_lock;
 mod report;
 mod sync;
 mod util;
