@@ -217,7 +217,15 @@ impl Engine {
         r: &Refund,
     ) -> Result<(Payment, Refund), EngineError> {
         let provider = self.inner.registry.get(p.provider)?.clone();
-        let answer = provider.refund_status(p, r).await;
+        // The provider's ids of this payment's refunds already booked: none
+        // of them can be the one whose answer was lost.
+        let booked: Vec<String> = self
+            .with_journal(|j| j.refunds_of(&p.id))?
+            .into_iter()
+            .filter(|x| x.id != r.id && x.state == RefundState::Done)
+            .filter_map(|x| x.provider_refund_id)
+            .collect();
+        let answer = provider.refund_status(p, r, &booked).await;
         self.note_health(p.provider, &answer);
         let answer = match answer {
             // bKash has no record of a refund we sent. Do not send it again
@@ -246,6 +254,28 @@ impl Engine {
             }
             Ok(RefundVerdict::NotFound) => {
                 self.with_journal(|j| j.finish_refund(&r.id, Err("refused"), now))?
+            }
+            Ok(RefundVerdict::Unclear { reason }) => {
+                // Booking a refund that may not be this one could say the
+                // customer got money they did not: it stays unknown, asked
+                // again, and the payment is flagged for a manager.
+                let payment = self.with_journal(|j| {
+                    j.defer(DeferredKind::Refund, &p.id, Some(&r.id), &reason, now)?;
+                    let current = j.payment(&p.id)?;
+                    if current.flag.is_some() {
+                        return Ok(current);
+                    }
+                    j.annotate(
+                        &p.id,
+                        &Change {
+                            flag: Some(format!("refund_unclear: {reason}")),
+                            ..Change::default()
+                        },
+                        &format!("refund {}: {reason}", r.id),
+                        now,
+                    )
+                })?;
+                (payment, self.with_journal(|j| j.refund(&r.id))?)
             }
             Err(e) if e.is_offline() => {
                 self.with_journal(|j| {

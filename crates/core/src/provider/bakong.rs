@@ -212,6 +212,7 @@ impl Provider for BakongProvider {
         &'a self,
         p: &'a Payment,
         r: &'a Refund,
+        _booked: &'a [String],
     ) -> BoxFuture<'a, Result<RefundVerdict, ProviderError>> {
         self.refund(p, r)
     }

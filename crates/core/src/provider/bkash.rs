@@ -8,8 +8,9 @@ use crate::journal::payments::Change;
 use crate::money::{Amount, Currency};
 use crate::payment::{Payment, ProviderKind, Refund};
 use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
 use till_bkash::{
-    BkashClient, BkashError, BkashStatus, CreatePayment, PaymentStatus, RefundRequest,
+    BkashClient, BkashError, BkashStatus, CreatePayment, PaymentStatus, RefundInfo, RefundRequest,
     RefundStatus, Resolution,
 };
 
@@ -93,6 +94,50 @@ pub fn verdict(s: &PaymentStatus) -> Verdict {
         BkashStatus::Cancelled => Verdict::Cancelled,
         BkashStatus::Expired => Verdict::Expired,
         _ => Verdict::Pending,
+    }
+}
+
+/// Which of the refunds bKash lists for a transaction is the one whose
+/// answer was lost. Refund status v2 names each refund only by its
+/// `refundTrxId` (spec §12.2: no sku, no reference of ours), so ours is told
+/// apart by identifiers alone: every refund already booked is set aside by its
+/// id, and what is left must be exactly one completed refund of our amount.
+/// Never picked by amount among several: two refunds of 50, the second lost,
+/// must not book the first one twice. Anything else stays unknown.
+pub fn match_refund(
+    list: &[RefundInfo],
+    amount: Decimal,
+    booked: &[String],
+) -> Result<RefundVerdict, ProviderError> {
+    let fresh: Vec<&RefundInfo> = list
+        .iter()
+        .filter(|i| !booked.iter().any(|b| b == &i.refund_trx_id))
+        .collect();
+    let completed: Vec<&&RefundInfo> = fresh
+        .iter()
+        .filter(|i| i.status == RefundStatus::Completed)
+        .collect();
+    match completed.as_slice() {
+        [one] if one.amount.normalize() == amount.normalize() => Ok(RefundVerdict::Done {
+            provider_refund_id: one.refund_trx_id.clone(),
+        }),
+        [] if fresh.iter().any(|i| i.status == RefundStatus::Pending) => {
+            Err(ProviderError::Unknown {
+                provider: KIND,
+                message: "bKash lists a refund it has not finished".into(),
+            })
+        }
+        [] => Ok(RefundVerdict::NotFound),
+        several => Ok(RefundVerdict::Unclear {
+            reason: format!(
+                "bKash lists refunds Till has not booked ({}) and none is surely this refund of {amount}",
+                several
+                    .iter()
+                    .map(|i| format!("{} of {}", i.refund_trx_id, i.amount))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }),
     }
 }
 
@@ -209,31 +254,70 @@ impl Provider for BkashProvider {
         &'a self,
         p: &'a Payment,
         r: &'a Refund,
+        booked: &'a [String],
     ) -> BoxFuture<'a, Result<RefundVerdict, ProviderError>> {
         Box::pin(async move {
             let (Some(pid), Some(trx)) = (&p.provider_payment_id, &p.trx_id) else {
                 return Ok(RefundVerdict::NotFound);
             };
             match self.client.refund_status(pid, trx).await {
-                Ok(list) => {
-                    // A completed refund of this amount that we have not booked yet.
-                    let known: Vec<&str> =
-                        r.provider_refund_id.iter().map(|s| s.as_str()).collect();
-                    Ok(list
-                        .into_iter()
-                        .find(|i| {
-                            i.status == RefundStatus::Completed
-                                && i.amount.normalize() == r.amount.value().normalize()
-                                && !known.contains(&i.refund_trx_id.as_str())
-                        })
-                        .map(|i| RefundVerdict::Done {
-                            provider_refund_id: i.refund_trx_id,
-                        })
-                        .unwrap_or(RefundVerdict::NotFound))
-                }
+                Ok(list) => match_refund(&list, r.amount.value(), booked),
                 Err(e) if e.is_not_found() => Ok(RefundVerdict::NotFound),
                 Err(e) => Err(map_error(e)),
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(id: &str, amount: &str, status: RefundStatus) -> RefundInfo {
+        RefundInfo {
+            refund_trx_id: id.into(),
+            status,
+            raw_status: String::new(),
+            amount: amount.parse().unwrap(),
+            completed_time: None,
+        }
+    }
+
+    fn done(id: &str) -> RefundVerdict {
+        RefundVerdict::Done {
+            provider_refund_id: id.into(),
+        }
+    }
+
+    #[test]
+    fn a_lost_refund_is_matched_by_ids_never_by_amount() {
+        let fifty: Decimal = "50".parse().unwrap();
+        let rf1 = info("RF1", "50.00", RefundStatus::Completed);
+        let rf2 = info("RF2", "50.00", RefundStatus::Completed);
+        let booked = ["RF1".to_string()];
+        // The second refund of 50 never reached bKash: the first is not it.
+        assert_eq!(
+            match_refund(&[rf1.clone()], fifty, &booked).unwrap(),
+            RefundVerdict::NotFound
+        );
+        // It did: the one not booked yet is ours.
+        assert_eq!(
+            match_refund(&[rf1.clone(), rf2.clone()], fifty, &booked).unwrap(),
+            done("RF2")
+        );
+        // Two not booked (one made elsewhere): which one is ours is unknown.
+        assert!(matches!(
+            match_refund(&[rf1.clone(), rf2.clone()], fifty, &[]).unwrap(),
+            RefundVerdict::Unclear { .. }
+        ));
+        // One not booked, of another amount: not ours for sure.
+        let other = info("RFX", "20.00", RefundStatus::Completed);
+        assert!(matches!(
+            match_refund(&[rf1.clone(), other], fifty, &booked).unwrap(),
+            RefundVerdict::Unclear { .. }
+        ));
+        // Still being processed: unknown.
+        let pending = info("RF3", "50.00", RefundStatus::Pending);
+        assert!(match_refund(&[rf1, pending], fifty, &booked).is_err());
     }
 }

@@ -71,6 +71,7 @@ impl Provider for DemoProvider {
         &'a self,
         p: &'a Payment,
         r: &'a Refund,
+        _booked: &'a [String],
     ) -> BoxFuture<'a, Result<RefundVerdict, ProviderError>> {
         self.refund(p, r)
     }

@@ -73,6 +73,11 @@ pub enum RefundVerdict {
     },
     /// The provider has no record of it (safe to send).
     NotFound,
+    /// The provider lists refunds Till cannot tell apart from this one: it
+    /// stays unknown and a manager must decide.
+    Unclear {
+        reason: String,
+    },
 }
 
 /// Why a provider call gave no decision.
@@ -155,11 +160,14 @@ pub trait Provider: Send + Sync {
         refund: &'a Refund,
     ) -> BoxFuture<'a, Result<RefundVerdict, ProviderError>>;
 
-    /// Finds out how a sent refund ended.
+    /// Finds out how a sent refund ended. `booked` holds the provider's ids of
+    /// this payment's refunds already booked, so an earlier refund is never
+    /// taken for this one.
     fn refund_status<'a>(
         &'a self,
         payment: &'a Payment,
         refund: &'a Refund,
+        booked: &'a [String],
     ) -> BoxFuture<'a, Result<RefundVerdict, ProviderError>>;
 }
 

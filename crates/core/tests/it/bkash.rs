@@ -451,3 +451,158 @@ async fn execute_never_completed_fails_only_after_the_payment_id_lifetime() {
         .unwrap()
         .contains("nothing was taken from the customer"));
 }
+
+/// A second bKash client with the terminal's credentials (another program,
+/// or the merchant portal, acting on the same account).
+fn other_client(r: &Rig) -> till_bkash::BkashClient {
+    let c = &r.sandbox.config().bkash;
+    till_bkash::BkashClient::new(
+        till_bkash::BkashSettings::new(r.sandbox.bkash_base_url().parse().unwrap()),
+        till_bkash::BkashCredentials {
+            username: c.username.clone(),
+            password: c.password.clone(),
+            app_key: c.app_key.clone(),
+            app_secret: c.app_secret.clone(),
+        },
+        std::sync::Arc::new(till_provider_http::NoCallLog),
+    )
+    .unwrap()
+}
+
+/// A settled bKash payment of `amount`: (our id, paymentID).
+async fn settled(r: &Rig, amount: &str) -> (String, String) {
+    let (id, pid) = start_checkout(r, amount).await;
+    let back = r.bkash_customer(&pid, WALLET, "pay").await;
+    let p = r.engine.bkash_callback(&back).await.unwrap();
+    assert_eq!(p.state, PaymentState::Settled, "{p:?}");
+    (id, pid)
+}
+
+/// The refund's answer is lost on the way (connection reset): with `after`,
+/// bKash made the refund first; without, it never saw it.
+async fn refund_with_lost_answer(
+    r: &Rig,
+    id: &str,
+    amount: &str,
+    after: bool,
+) -> till_core::Refund {
+    r.sandbox
+        .add_faults([fault("bkash.refund_v2", FaultKind::Reset, after)]);
+    let (p, refund) = r
+        .engine
+        .refund(id, Some(bdt(amount)), Some("returned"), "manager")
+        .await
+        .unwrap();
+    assert_eq!(p.state, PaymentState::RefundPending, "{p:?} {refund:?}");
+    assert_eq!(refund.state, till_core::payment::RefundState::Sent);
+    refund
+}
+
+/// H6: two partial refunds of 50; the second's request is lost before bKash
+/// sees it. bKash's refund list holds only the first: it must not be booked
+/// again for the second (100 refunded while the customer got 50).
+#[tokio::test]
+async fn lost_refund_is_not_matched_to_an_earlier_refund_of_the_same_amount() {
+    let r = rig().await;
+    let (id, _) = settled(&r, "100.00").await;
+    let (p, first) = r
+        .engine
+        .refund(&id, Some(bdt("50.00")), Some("returned"), "manager")
+        .await
+        .unwrap();
+    assert_eq!(p.state, PaymentState::PartiallyRefunded);
+    let second = refund_with_lost_answer(&r, &id, "50.00", false).await;
+    // Resolve it now, by refund status.
+    let _ = r.engine.refresh(&id).await;
+    let p = r.engine.payment(&id).unwrap();
+    let second = r
+        .engine
+        .refunds_of(&id)
+        .unwrap()
+        .into_iter()
+        .find(|x| x.id == second.id)
+        .unwrap();
+    assert_ne!(
+        second.provider_refund_id, first.provider_refund_id,
+        "the first refund booked twice: {second:?}"
+    );
+    assert_ne!(
+        second.state,
+        till_core::payment::RefundState::Done,
+        "{second:?}"
+    );
+    assert_eq!(p.refunded.wire(), "50.00", "{p:?}");
+    assert_eq!(
+        open_journal(&r)
+            .outbox_count_for(&id, EventType::PaymentRefunded)
+            .unwrap(),
+        1
+    );
+}
+
+/// H6: the second refund of 50 was made by bKash and only its answer was
+/// lost: refund status finds it by its own id, not the first one's.
+#[tokio::test]
+async fn lost_refund_answer_is_found_by_its_own_refund_id() {
+    let r = rig().await;
+    let (id, _) = settled(&r, "100.00").await;
+    let (_, first) = r
+        .engine
+        .refund(&id, Some(bdt("50.00")), Some("returned"), "manager")
+        .await
+        .unwrap();
+    let second = refund_with_lost_answer(&r, &id, "50.00", true).await;
+    let _ = r.engine.refresh(&id).await;
+    let p = r
+        .wait_state(&id, PaymentState::Refunded, Duration::from_secs(10))
+        .await;
+    assert_eq!(p.refunded.wire(), "100.00");
+    let refunds = r.engine.refunds_of(&id).unwrap();
+    let second = refunds.iter().find(|x| x.id == second.id).unwrap();
+    assert_eq!(second.state, till_core::payment::RefundState::Done);
+    assert!(second.provider_refund_id.is_some());
+    assert_ne!(second.provider_refund_id, first.provider_refund_id);
+}
+
+/// H6: a refund made elsewhere (the merchant portal) and ours lost: bKash's
+/// list cannot say which is ours. It stays unknown and asks a manager.
+#[tokio::test]
+async fn refund_that_cannot_be_told_apart_stays_unknown_for_a_manager() {
+    let r = rig().await;
+    let (id, pid) = settled(&r, "100.00").await;
+    let trx = r.engine.payment(&id).unwrap().trx_id.unwrap();
+    other_client(&r)
+        .refund(&till_bkash::RefundRequest {
+            payment_id: pid,
+            trx_id: trx,
+            amount: "20".parse().unwrap(),
+            sku: "portal".into(),
+            reason: "portal".into(),
+        })
+        .await
+        .unwrap();
+    let ours = refund_with_lost_answer(&r, &id, "30.00", false).await;
+    let _ = r.engine.refresh(&id).await;
+    let p = r.engine.payment(&id).unwrap();
+    let ours = r
+        .engine
+        .refunds_of(&id)
+        .unwrap()
+        .into_iter()
+        .find(|x| x.id == ours.id)
+        .unwrap();
+    assert_eq!(
+        ours.state,
+        till_core::payment::RefundState::Sent,
+        "{ours:?}"
+    );
+    assert_eq!(p.state, PaymentState::RefundPending);
+    assert_eq!(p.refunded.wire(), "0.00");
+    assert!(
+        p.flag
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("refund_unclear"),
+        "{p:?}"
+    );
+}
