@@ -1,6 +1,12 @@
 //! Turning a provider's answer into a state change. Only an explicit answer
 //! moves a payment; `Pending` leaves it alone. A payment is settled only with
 //! the exact amount and currency we asked for; anything else is flagged.
+//!
+//! A sent refund the provider has no record of stays unknown (the payment
+//! `refund_pending`, asked again) for [`REFUND_NOT_FOUND_WINDOW`] after it was
+//! sent: a refund still on its way must not be failed, which would invite a
+//! second one. Only after that window is "no record" taken as "nothing was
+//! returned".
 
 use super::{Engine, EngineError};
 use crate::journal::deferred::DeferredKind;
@@ -8,6 +14,11 @@ use crate::journal::payments::Change;
 use crate::payment::{Payment, ProviderKind, Refund, RefundState};
 use crate::provider::{ProviderError, RefundVerdict, Verdict};
 use crate::state::PaymentState;
+
+/// How long a sent refund the provider does not list stays unknown before it
+/// is failed (one hour; bKash answers a refund within its 30 s timeout, so a
+/// refund it still has no record of an hour later was never made).
+pub const REFUND_NOT_FOUND_WINDOW: chrono::Duration = chrono::Duration::hours(1);
 
 impl Engine {
     /// Applies `verdict` to the payment `id` if it is still open. Returns the payment as it is now.
@@ -227,11 +238,28 @@ impl Engine {
             .collect();
         let answer = provider.refund_status(p, r, &booked).await;
         self.note_health(p.provider, &answer);
+        let now = self.now();
+        let deadline = r.sent_at.unwrap_or(r.created_at) + REFUND_NOT_FOUND_WINDOW;
         let answer = match answer {
-            // bKash has no record of a refund we sent. Do not send it again
-            // blindly: fail it so a manager decides.
+            // No record (yet), or a status question refused: neither says the
+            // refund was not made. It stays unknown for a while, asked again.
+            Ok(RefundVerdict::NotFound) | Err(ProviderError::Refused { .. }) if now < deadline => {
+                let why = match &answer {
+                    Err(e) => format!("refund status refused: {e}"),
+                    _ => "the provider has no record of this refund yet".to_owned(),
+                };
+                self.with_journal(|j| {
+                    j.defer(DeferredKind::Refund, &p.id, Some(&r.id), &why, now)
+                })?;
+                return Ok((
+                    self.payment(&p.id)?,
+                    self.with_journal(|j| j.refund(&r.id))?,
+                ));
+            }
+            // Still no record long after it was sent: it was never made. It
+            // is not sent again blindly; a manager may refund anew.
             Ok(RefundVerdict::NotFound) => Ok(RefundVerdict::Failed {
-                reason: "the provider has no record of this refund; nothing was returned".into(),
+                reason: "the provider still has no record of this refund an hour after it was sent; nothing was returned".into(),
             }),
             other => other,
         };

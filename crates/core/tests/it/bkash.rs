@@ -606,3 +606,52 @@ async fn refund_that_cannot_be_told_apart_stays_unknown_for_a_manager() {
         "{p:?}"
     );
 }
+
+/// M5: bKash has no record of a sent refund whose answer was lost. That is
+/// not "failed" at once (which invites a second refund): it stays unknown
+/// for the documented window, then fails with "nothing was returned".
+#[tokio::test]
+async fn refund_not_found_stays_unknown_for_an_hour_then_fails() {
+    let r = rig().await;
+    let (id, _) = settled(&r, "60.00").await;
+    let refund = refund_with_lost_answer(&r, &id, "60.00", false).await;
+    let state_of = |r: &Rig| {
+        r.engine
+            .refunds_of(&id)
+            .unwrap()
+            .into_iter()
+            .find(|x| x.id == refund.id)
+            .unwrap()
+    };
+    let _ = r.engine.refresh(&id).await;
+    assert_eq!(
+        state_of(&r).state,
+        till_core::payment::RefundState::Sent,
+        "{:?}",
+        state_of(&r)
+    );
+    assert_eq!(
+        r.engine.payment(&id).unwrap().state,
+        PaymentState::RefundPending
+    );
+    // 59 minutes on: still unknown.
+    r.clock.advance(Duration::from_secs(59 * 60));
+    let _ = r.engine.refresh(&id).await;
+    assert_eq!(state_of(&r).state, till_core::payment::RefundState::Sent);
+    // Past the hour: nothing was returned; the payment is refundable again.
+    r.clock.advance(Duration::from_secs(2 * 60));
+    let _ = r.engine.refresh(&id).await;
+    let p = r.engine.payment(&id).unwrap();
+    let done = state_of(&r);
+    assert_eq!(
+        done.state,
+        till_core::payment::RefundState::Failed,
+        "{done:?}"
+    );
+    assert!(done
+        .failure_reason
+        .unwrap()
+        .contains("nothing was returned"));
+    assert_eq!(p.state, PaymentState::Settled);
+    assert_eq!(p.refunded.wire(), "0.00");
+}
