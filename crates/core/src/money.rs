@@ -127,23 +127,45 @@ impl Amount {
         Amount { value: v, currency }
     }
 
-    /// Parses what a cashier keys ("12.5", "40,000") or what a wire carries ("12.50").
+    /// Parses what a cashier keys ("12.5", "40,000", "40 000") or what a wire
+    /// carries ("12.50"). The decimal point is `.`; a comma or space only
+    /// groups thousands, so "12,50" (a decimal comma) is refused rather than
+    /// read as 1250.
     pub fn parse(text: &str, currency: Currency) -> Result<Amount, MoneyError> {
-        let cleaned: String = text
-            .trim()
-            .chars()
-            .filter(|c| *c != ',' && *c != ' ')
-            .collect();
-        if cleaned.is_empty() {
+        let trimmed = text.trim();
+        if trimmed.is_empty() {
             return Err(MoneyError::Empty);
         }
-        if !cleaned.chars().all(|c| c.is_ascii_digit() || c == '.')
-            || cleaned.matches('.').count() > 1
-        {
-            return Err(MoneyError::NotANumber(text.trim().to_owned()));
+        let not_a_number = || MoneyError::NotANumber(trimmed.to_owned());
+        let (int, frac) = match trimmed.split_once('.') {
+            Some((i, f)) => (i, Some(f)),
+            None => (trimmed, None),
+        };
+        let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+        if frac.is_some_and(|f| !digits(f)) {
+            return Err(not_a_number());
         }
-        let value = Decimal::from_str(&cleaned)
-            .map_err(|_| MoneyError::NotANumber(text.trim().to_owned()))?;
+        let separators: Vec<char> = int.chars().filter(|c| matches!(c, ',' | ' ')).collect();
+        let int: String = match separators.first() {
+            None if digits(int) => int.to_owned(),
+            None => return Err(not_a_number()),
+            Some(&sep) => {
+                // One kind of separator, groups of three after a first group of one to three.
+                let groups: Vec<&str> = int.split(sep).collect();
+                let well_grouped = groups.iter().all(|g| digits(g))
+                    && (1..=3).contains(&groups[0].len())
+                    && groups[1..].iter().all(|g| g.len() == 3);
+                if !well_grouped {
+                    return Err(not_a_number());
+                }
+                groups.concat()
+            }
+        };
+        let cleaned = match frac {
+            Some(f) => format!("{int}.{f}"),
+            None => int,
+        };
+        let value = Decimal::from_str(&cleaned).map_err(|_| not_a_number())?;
         Amount::new(value, currency)
     }
 
@@ -260,6 +282,28 @@ mod tests {
             Amount::parse("100.5", Currency::Khr),
             Err(MoneyError::TooManyDecimals { .. })
         ));
+    }
+
+    /// L8: a comma is a thousands separator only where one can be; "12,50"
+    /// (a decimal comma) is refused, never read as 1250.
+    #[test]
+    fn commas_only_group_thousands() {
+        for bad in [
+            "12,50", "1,2", "1,2345", ",500", "500,", "1,,000", "1,000,00", "12.5,0", "12 50",
+        ] {
+            assert!(
+                matches!(
+                    Amount::parse(bad, Currency::Usd),
+                    Err(MoneyError::NotANumber(_))
+                ),
+                "{bad}: {:?}",
+                Amount::parse(bad, Currency::Usd)
+            );
+        }
+        assert_eq!(a("1,250", Currency::Bdt).wire(), "1250.00");
+        assert_eq!(a("1,234,567.50", Currency::Bdt).wire(), "1234567.50");
+        assert_eq!(a("40 000", Currency::Khr).wire(), "40000");
+        assert_eq!(a(" 12.50 ", Currency::Usd).wire(), "12.50");
     }
 
     #[test]
