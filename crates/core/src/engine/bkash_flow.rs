@@ -83,7 +83,9 @@ impl Engine {
         let out = bkash.execute(&pid).await;
         self.note_health(ProviderKind::Bkash, &out);
         match out {
-            Ok(v @ Verdict::Paid { .. }) => Ok(self.apply_verdict(&p.id, v, "execute")?),
+            Ok(v @ (Verdict::Paid { .. } | Verdict::Unclear { .. })) => {
+                Ok(self.apply_verdict(&p.id, v, "execute")?)
+            }
             Ok(_) => {
                 Box::pin(self.resolve_authorized(&self.payment(&p.id)?)).await?;
                 Ok(self.payment(&p.id)?)
@@ -128,6 +130,7 @@ impl Engine {
         match v {
             Ok(
                 v @ (Verdict::Paid { .. }
+                | Verdict::Unclear { .. }
                 | Verdict::Failed { .. }
                 | Verdict::Expired
                 | Verdict::Cancelled),

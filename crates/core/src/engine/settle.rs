@@ -90,6 +90,19 @@ impl Engine {
                     },
                     detail.to_owned(),
                 ),
+                Verdict::Unclear { trx_id, hash, what } => (
+                    PaymentState::Flagged,
+                    Change {
+                        trx_id,
+                        hash,
+                        flag: Some(format!("unreadable_payment: {what}")),
+                        failure_reason: Some(format!(
+                            "{what}. A manager must check this payment."
+                        )),
+                        ..Change::default()
+                    },
+                    format!("{detail}: {what}"),
+                ),
                 Verdict::Expired => (
                     PaymentState::Expired,
                     Change {
@@ -340,14 +353,15 @@ fn late_payment(
     detail: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Option<Payment>, crate::journal::JournalError> {
-    let Verdict::Paid {
-        amount,
-        currency,
-        trx_id,
-        hash,
-    } = verdict
-    else {
-        return Ok(None);
+    let (paid, trx_id, hash) = match verdict {
+        Verdict::Paid {
+            amount,
+            currency,
+            trx_id,
+            hash,
+        } => (format!("{amount} {currency}"), trx_id, hash),
+        Verdict::Unclear { trx_id, hash, what } => (what.clone(), trx_id, hash),
+        _ => return Ok(None),
     };
     let kind = match p.state {
         PaymentState::Expired => "paid_after_expiry",
@@ -365,11 +379,11 @@ fn late_payment(
         &Change {
             trx_id: trx_id.clone(),
             hash: hash.clone(),
-            flag: Some(format!("{kind}: {amount} {currency}")),
+            flag: Some(format!("{kind}: {paid}")),
             ..Change::default()
         },
         &format!(
-            "{detail}: the provider reports a payment of {amount} {currency} after the payment was {}",
+            "{detail}: the provider reports a payment ({paid}) after the payment was {}",
             p.state
         ),
         now,

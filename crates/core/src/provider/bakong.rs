@@ -81,10 +81,15 @@ pub fn verdict(outcome: &CheckOutcome) -> Verdict {
                 trx_id: t.external_ref.clone(),
                 hash: Some(t.hash.clone()),
             },
-            // A currency we do not know is not a payment we can accept: pending for a person.
-            Err(_) => Verdict::Failed {
-                code: "currency".into(),
-                reason: format!("Bakong reported an unknown currency {:?}", t.currency),
+            // Money moved in a currency we do not know: not a sale we can
+            // settle, and not a failure either — for a manager.
+            Err(_) => Verdict::Unclear {
+                trx_id: t.external_ref.clone(),
+                hash: Some(t.hash.clone()),
+                what: format!(
+                    "Bakong reports {} paid in an unknown currency {:?}",
+                    t.amount, t.currency
+                ),
             },
         },
         CheckOutcome::NotFound => Verdict::Pending,

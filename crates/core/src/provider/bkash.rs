@@ -10,8 +10,8 @@ use crate::payment::{Payment, ProviderKind, Refund};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use till_bkash::{
-    BkashClient, BkashError, BkashStatus, CreatePayment, PaymentStatus, RefundInfo, RefundRequest,
-    RefundStatus, Resolution,
+    BkashClient, BkashError, BkashStatus, CreatePayment, Executed, PaymentStatus, RefundInfo,
+    RefundRequest, RefundStatus, Resolution,
 };
 
 const KIND: ProviderKind = ProviderKind::Bkash;
@@ -77,16 +77,9 @@ fn map_once_error(e: BkashError) -> ProviderError {
 /// A payment status as a verdict. Only `Completed` with a trxID is paid.
 pub fn verdict(s: &PaymentStatus) -> Verdict {
     match s.status {
-        BkashStatus::Completed if s.trx_id.is_some() => Verdict::Paid {
-            amount: s.amount.unwrap_or_default(),
-            currency: s
-                .currency
-                .as_deref()
-                .and_then(|c| c.parse::<Currency>().ok())
-                .unwrap_or(Currency::Bdt),
-            trx_id: s.trx_id.clone(),
-            hash: None,
-        },
+        BkashStatus::Completed if s.trx_id.is_some() => {
+            paid(s.amount, s.currency.as_deref(), s.trx_id.clone())
+        }
         BkashStatus::Failed | BkashStatus::Declined => Verdict::Failed {
             code: s.raw_status.clone(),
             reason: "bKash declined the payment".into(),
@@ -94,6 +87,42 @@ pub fn verdict(s: &PaymentStatus) -> Verdict {
         BkashStatus::Cancelled => Verdict::Cancelled,
         BkashStatus::Expired => Verdict::Expired,
         _ => Verdict::Pending,
+    }
+}
+
+/// An execute answer as a verdict. Only `Completed` is paid; an answer that
+/// is not "Completed" decides nothing: the engine asks status.
+pub fn executed_verdict(x: &Executed) -> Verdict {
+    if x.transaction_status != BkashStatus::Completed {
+        return Verdict::Pending;
+    }
+    paid(Some(x.amount), Some(&x.currency), Some(x.trx_id.clone()))
+}
+
+/// A completed bKash payment. Its amount and currency are what bKash wrote,
+/// never a default: a missing or unknown currency is not BDT, so the
+/// payment cannot settle a sale and goes to a manager.
+fn paid(amount: Option<Decimal>, currency: Option<&str>, trx_id: Option<String>) -> Verdict {
+    let known = currency
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .and_then(|c| c.parse::<Currency>().ok());
+    match (amount, known) {
+        (Some(amount), Some(currency)) => Verdict::Paid {
+            amount,
+            currency,
+            trx_id,
+            hash: None,
+        },
+        _ => Verdict::Unclear {
+            trx_id,
+            hash: None,
+            what: format!(
+                "bKash reports the payment completed with amount {} and currency {}",
+                amount.map_or_else(|| "(none)".to_owned(), |a| a.to_string()),
+                currency.map_or_else(|| "(none)".to_owned(), |c| format!("{c:?}")),
+            ),
+        },
     }
 }
 
@@ -146,14 +175,7 @@ impl BkashProvider {
     /// execute is being sent; whatever happens, it is never sent again.
     pub async fn execute(&self, payment_id: &str) -> Result<Verdict, ProviderError> {
         match self.client.execute_payment(payment_id).await {
-            Ok(x) if x.transaction_status == BkashStatus::Completed => Ok(Verdict::Paid {
-                amount: x.amount,
-                currency: x.currency.parse().unwrap_or(Currency::Bdt),
-                trx_id: Some(x.trx_id),
-                hash: None,
-            }),
-            // An answer that is not "Completed" decides nothing: ask status.
-            Ok(_) => Ok(Verdict::Pending),
+            Ok(x) => Ok(executed_verdict(&x)),
             Err(e) if e.is_already_executed() => Err(ProviderError::Unknown {
                 provider: KIND,
                 message: e.to_string(),
@@ -286,6 +308,72 @@ mod tests {
     fn done(id: &str) -> RefundVerdict {
         RefundVerdict::Done {
             provider_refund_id: id.into(),
+        }
+    }
+
+    fn status(currency: Option<&str>) -> PaymentStatus {
+        PaymentStatus {
+            payment_id: "TR1".into(),
+            status: BkashStatus::Completed,
+            trx_id: Some("TRX1".into()),
+            amount: Some("10.00".parse().unwrap()),
+            currency: currency.map(str::to_owned),
+            raw_status: "Completed".into(),
+            verification_status: None,
+            invoice: None,
+            mode: None,
+            intent: None,
+            created_time: None,
+            executed_time: None,
+            customer_msisdn: None,
+        }
+    }
+
+    fn executed(currency: &str) -> Executed {
+        Executed {
+            payment_id: "TR1".into(),
+            trx_id: "TRX1".into(),
+            amount: "10.00".parse().unwrap(),
+            currency: currency.into(),
+            transaction_status: BkashStatus::Completed,
+            raw_status: "Completed".into(),
+            customer_msisdn: None,
+            completed_time: None,
+            invoice: None,
+            max_refundable: None,
+        }
+    }
+
+    /// L1: a currency bKash did not send, or one Till does not know, is
+    /// never read as BDT: such an answer cannot settle a BDT sale.
+    #[test]
+    fn a_missing_or_unknown_currency_is_not_bdt() {
+        let bdt_paid = |v: &Verdict| {
+            matches!(
+                v,
+                Verdict::Paid {
+                    currency: Currency::Bdt,
+                    ..
+                }
+            )
+        };
+        assert!(bdt_paid(&verdict(&status(Some("BDT")))));
+        assert!(bdt_paid(&executed_verdict(&executed("BDT"))));
+        for c in [None, Some(""), Some("XYZ"), Some("INR")] {
+            let v = verdict(&status(c));
+            assert!(!bdt_paid(&v), "status with currency {c:?}: {v:?}");
+            assert!(
+                !matches!(v, Verdict::Pending | Verdict::Failed { .. }),
+                "money moved: {v:?}"
+            );
+        }
+        for c in ["", "XYZ"] {
+            let v = executed_verdict(&executed(c));
+            assert!(!bdt_paid(&v), "execute with currency {c:?}: {v:?}");
+            assert!(
+                !matches!(v, Verdict::Pending | Verdict::Failed { .. }),
+                "money moved: {v:?}"
+            );
         }
     }
 

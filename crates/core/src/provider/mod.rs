@@ -60,6 +60,14 @@ pub enum Verdict {
     },
     Cancelled,
     Expired,
+    /// The provider says money moved, in terms Till cannot read (no currency,
+    /// one it does not know, no amount): flagged for a manager, never
+    /// settled and never taken for a failure.
+    Unclear {
+        trx_id: Option<String>,
+        hash: Option<String>,
+        what: String,
+    },
 }
 
 /// A provider's answer to a refund.

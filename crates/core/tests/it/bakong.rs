@@ -164,3 +164,33 @@ async fn offline_code_awaits_verification_under_caps_and_settles_when_back() {
         PaymentState::AwaitingCustomer
     );
 }
+
+/// L1 (Bakong side): money paid in a currency Till does not know is neither
+/// settled nor failed: it is flagged for a manager.
+#[tokio::test]
+async fn unknown_currency_is_flagged_not_failed() {
+    let r = rig().await;
+    let (id, qr, _) = show(&r, usd("5.00")).await;
+    let resp = r
+        .http
+        .post(r.url("/sim/bakong/pay"))
+        .json(&serde_json::json!({"qr": qr, "fromAccountId": "customer@aclb", "currency": "EUR"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success(), "{}", resp.text().await.unwrap());
+    let p = r
+        .wait_state(&id, PaymentState::Flagged, Duration::from_secs(10))
+        .await;
+    assert!(
+        p.flag.as_deref().unwrap().starts_with("unreadable_payment"),
+        "{p:?}"
+    );
+    assert!(p.hash.is_some());
+    assert_eq!(
+        open_journal(&r)
+            .outbox_count_for(&id, EventType::PaymentSettled)
+            .unwrap(),
+        0
+    );
+}
