@@ -10,8 +10,10 @@
 //! [bkash]
 //! repeat_execute_code = "2062"
 //! token_rate_limit = true
+//! token_status_code = false   # grant answers without statusCode
 //! [bakong]
 //! bulk_item_key = "transaction"
+//! bulk_item_fields = "inline"   # or "nested" (default), "missing"
 //! [[fault]]
 //! endpoint = "bkash.execute"
 //! kind = "hang"
@@ -40,6 +42,10 @@ pub struct Config {
     /// Fault rules active from the start (TOML `[[fault]]`).
     #[serde(rename = "fault")]
     pub faults: Vec<FaultRule>,
+    /// Serve HTTPS with this certificate (`--tls-cert`/`--tls-key`); plain
+    /// HTTP when absent.
+    #[serde(skip)]
+    pub tls: Option<crate::tls::TlsIdentity>,
 }
 
 impl Default for Config {
@@ -52,6 +58,7 @@ impl Default for Config {
             bkash: BkashConfig::default(),
             bakong: BakongConfig::default(),
             faults: Vec::new(),
+            tls: None,
         }
     }
 }
@@ -118,6 +125,10 @@ pub struct BkashConfig {
     pub token_block_secs: u64,
     /// Body code when blocked; `None` answers gateway HTTP 429 (code unknown, [?]).
     pub token_rate_limit_status_code: Option<String>,
+    /// Grant/refresh answers carry `statusCode`/`statusMessage` (the spec's
+    /// shape); `false` sends only the token fields, as some sources show
+    /// (spec §1: success bodies without `statusCode`).
+    pub token_status_code: bool,
     /// Refuse `Authorization: Bearer <token>` (raw token only).
     pub strict_bearer: bool,
     pub app_key_mismatch: AppKeyMismatch,
@@ -179,6 +190,7 @@ impl Default for BkashConfig {
             token_rate_limit_window_secs: 3600,
             token_block_secs: 3600,
             token_rate_limit_status_code: None,
+            token_status_code: true,
             strict_bearer: false,
             app_key_mismatch: AppKeyMismatch::StatusCode,
             payment_ttl_secs: 24 * 3600,
@@ -255,6 +267,20 @@ pub enum StaticMd5 {
     Latest,
 }
 
+/// How a paid item of the bulk check answer carries its transaction. Public
+/// sources disagree; a client must read the first two and must not take the
+/// third for "not paid".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BulkItemFields {
+    /// An object under `bulk_item_key` (the spec's shape).
+    Nested,
+    /// The transaction's fields on the item itself, beside `md5`/`status`.
+    Inline,
+    /// `status: "SUCCESS"` and no transaction fields at all.
+    Missing,
+}
+
 /// Bakong settings.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -275,6 +301,8 @@ pub struct BakongConfig {
     pub bulk_limit: usize,
     /// Key of the transaction object in bulk items: `data` or `transaction` ([?]).
     pub bulk_item_key: String,
+    /// Where a `SUCCESS` bulk item carries its transaction fields ([?]).
+    pub bulk_item_fields: BulkItemFields,
     /// Write integral amounts and epoch-ms dates with a `.0` fraction.
     pub float_style: bool,
     pub static_md5: StaticMd5,
@@ -306,6 +334,7 @@ impl Default for BakongConfig {
             accept_any_account: false,
             bulk_limit: 50,
             bulk_item_key: "data".into(),
+            bulk_item_fields: BulkItemFields::Nested,
             float_style: true,
             static_md5: StaticMd5::NotSupported,
             refuse_repeat: true,

@@ -26,4 +26,6 @@ pub enum Error {
     Snapshot(#[from] serde_json::Error),
     #[error("IPN certificate: {0}")]
     Certificate(String),
+    #[error("TLS identity: {0}")]
+    Tls(String),
 }

@@ -20,6 +20,7 @@
 //! | [`sim`] | simulator-only control routes under `/sim/` (ledger, faults, clock, info) |
 //! | [`bkash`] | bKash: `wire` (JSON shapes), `codes`, `flow` (state machine), `http` (routes), `page` (hosted checkout), `ipn` (SNS notifications) |
 //! | [`bakong`] | Bakong: `wire`, `flow`, `http`, `page` (the "bank app") |
+//! | [`tls`] | HTTPS: the optional server certificate ([`tls::TlsIdentity`]) |
 //! | [`error`] | typed errors of the crate |
 //!
 //! # Starting one in-process
@@ -45,9 +46,11 @@ pub mod persist;
 pub mod server;
 pub mod sim;
 pub mod state;
+pub mod tls;
 
 pub use clock::Clock;
 pub use config::Config;
 pub use error::Error;
 pub use faults::{FaultKind, FaultRule};
 pub use server::{start, SandboxHandle};
+pub use tls::TlsIdentity;

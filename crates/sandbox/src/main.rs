@@ -1,4 +1,4 @@
-//! `till-sandbox --listen 127.0.0.1:PORT [--state FILE] [--seed N] [--faults FILE.toml]`
+//! `till-sandbox --listen 127.0.0.1:PORT [--state FILE] [--seed N] [--faults FILE.toml] [--tls-cert FILE --tls-key FILE]`
 
 use clap::Parser;
 use std::path::PathBuf;
@@ -23,6 +23,12 @@ struct Args {
     /// Public base URL when the sandbox sits behind a proxy.
     #[arg(long)]
     public_url: Option<String>,
+    /// Serve HTTPS with this PEM certificate chain (leaf first).
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -48,6 +54,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if args.public_url.is_some() {
         config.public_url = args.public_url;
+    }
+    if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        config.tls = Some(till_sandbox::TlsIdentity::from_files(cert, key)?);
     }
     let sandbox = till_sandbox::start(config).await?;
     println!("till-sandbox listening on {}", sandbox.origin());

@@ -15,6 +15,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use rand::SeedableRng;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -28,6 +29,7 @@ pub struct SandboxHandle {
     app: AppState,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
+    tls_failures: Arc<AtomicU64>,
 }
 
 impl SandboxHandle {
@@ -36,7 +38,7 @@ impl SandboxHandle {
         self.addr
     }
 
-    /// `http://127.0.0.1:PORT` (or the configured public URL).
+    /// `http://127.0.0.1:PORT` (`https://` with TLS, or the configured public URL).
     pub fn origin(&self) -> &str {
         &self.app.origin
     }
@@ -84,6 +86,12 @@ impl SandboxHandle {
     /// PEM of the IPN signing certificate, when IPN is configured.
     pub fn ipn_certificate_pem(&self) -> Option<String> {
         self.app.ipn.as_ref().map(|i| i.cert_pem().to_string())
+    }
+
+    /// TLS handshakes that failed (a client refused the certificate, or
+    /// spoke plain HTTP to HTTPS). Such a client sent no request.
+    pub fn tls_handshake_failures(&self) -> u64 {
+        self.tls_failures.load(Ordering::SeqCst)
     }
 
     /// Stop accepting, abort open connections, wait for the loop to end.
@@ -152,11 +160,13 @@ pub async fn start(config: Config) -> Result<SandboxHandle, crate::Error> {
         addr: config.listen.clone(),
         source,
     })?;
+    let acceptor = config.tls.as_ref().map(|t| t.acceptor()).transpose()?;
+    let scheme = if acceptor.is_some() { "https" } else { "http" };
     let origin: Arc<str> = config
         .public_url
         .clone()
         .map(|u| u.trim_end_matches('/').to_string())
-        .unwrap_or_else(|| format!("http://{addr}"))
+        .unwrap_or_else(|| format!("{scheme}://{addr}"))
         .into();
 
     let persist = match &config.state_file {
@@ -193,17 +203,25 @@ pub async fn start(config: Config) -> Result<SandboxHandle, crate::Error> {
     };
     let router = router(app.clone());
     let (stop, stop_rx) = watch::channel(false);
-    let task = tokio::spawn(accept_loop(listener, router, stop_rx));
-    tracing::info!(%addr, "till-sandbox listening");
+    let tls_failures = Arc::new(AtomicU64::new(0));
+    let tls = acceptor.map(|a| (a, tls_failures.clone()));
+    let task = tokio::spawn(accept_loop(listener, router, tls, stop_rx));
+    tracing::info!(%addr, scheme, "till-sandbox listening");
     Ok(SandboxHandle {
         addr,
         app,
         stop,
         task,
+        tls_failures,
     })
 }
 
-async fn accept_loop(listener: TcpListener, router: Router, mut stop: watch::Receiver<bool>) {
+async fn accept_loop(
+    listener: TcpListener,
+    router: Router,
+    tls: Option<(tokio_rustls::TlsAcceptor, Arc<AtomicU64>)>,
+    mut stop: watch::Receiver<bool>,
+) {
     let mut conns = JoinSet::new();
     loop {
         tokio::select! {
@@ -212,7 +230,7 @@ async fn accept_loop(listener: TcpListener, router: Router, mut stop: watch::Rec
             accepted = listener.accept() => {
                 let Ok((stream, _peer)) = accepted else { continue };
                 let _ = stream.set_nodelay(true);
-                conns.spawn(serve_conn(stream, router.clone()));
+                conns.spawn(serve_conn(stream, router.clone(), tls.clone()));
             }
         }
     }
@@ -220,10 +238,48 @@ async fn accept_loop(listener: TcpListener, router: Router, mut stop: watch::Rec
     while conns.join_next().await.is_some() {}
 }
 
-async fn serve_conn(stream: tokio::net::TcpStream, router: Router) {
-    let ctl = Arc::new(ConnControl::default());
+async fn serve_conn(
+    stream: tokio::net::TcpStream,
+    router: Router,
+    tls: Option<(tokio_rustls::TlsAcceptor, Arc<AtomicU64>)>,
+) {
     #[cfg(unix)]
     let fd = std::os::fd::AsRawFd::as_raw_fd(&stream);
+    match tls {
+        None => {
+            serve_io(
+                stream,
+                router,
+                #[cfg(unix)]
+                fd,
+            )
+            .await
+        }
+        // The handshake runs in the connection's own task, so a slow or
+        // failing client holds up nobody else.
+        Some((acceptor, failures)) => match acceptor.accept(stream).await {
+            Ok(tls) => {
+                serve_io(
+                    tls,
+                    router,
+                    #[cfg(unix)]
+                    fd,
+                )
+                .await
+            }
+            Err(e) => {
+                failures.fetch_add(1, Ordering::SeqCst);
+                tracing::info!(error = %e, "TLS handshake failed");
+            }
+        },
+    }
+}
+
+async fn serve_io<I>(io: I, router: Router, #[cfg(unix)] fd: std::os::fd::RawFd)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let ctl = Arc::new(ConnControl::default());
     let svc_ctl = ctl.clone();
     let svc = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
         req.extensions_mut().insert(svc_ctl.clone());
@@ -231,7 +287,7 @@ async fn serve_conn(stream: tokio::net::TcpStream, router: Router) {
     });
     let conn = hyper::server::conn::http1::Builder::new()
         .keep_alive(true)
-        .serve_connection(TokioIo::new(stream), svc);
+        .serve_connection(TokioIo::new(io), svc);
     tokio::pin!(conn);
     tokio::select! {
         r = conn.as_mut() => {
@@ -242,7 +298,8 @@ async fn serve_conn(stream: tokio::net::TcpStream, router: Router) {
         _ = ctl.kill.notified() => {
             #[cfg(unix)]
             {
-                // SAFETY: `conn` still owns the stream, so `fd` is open for
+                // SAFETY: `conn` still owns the stream (under the TLS
+                // session, if any), so `fd` is open for
                 // the duration of this borrow; we only set SO_LINGER on it.
                 let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
                 let _ = socket2::SockRef::from(&borrowed).set_linger(Some(std::time::Duration::ZERO));

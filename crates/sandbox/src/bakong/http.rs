@@ -3,6 +3,7 @@
 
 use super::flow::{self, PayRequest};
 use super::wire::{self, Envelope};
+use crate::config::BulkItemFields;
 use crate::money::raw_text;
 use crate::state::AppState;
 use axum::body::Bytes;
@@ -241,10 +242,17 @@ fn bulk(app: &AppState, headers: &HeaderMap, body: &Bytes, key: &str) -> Respons
                     }
                     .into(),
                 );
-                m.insert(
-                    cfg.bulk_item_key.clone(),
-                    serde_json::to_value(txn).expect("serialisable"),
-                );
+                let txn = serde_json::to_value(txn).expect("serialisable");
+                match (cfg.bulk_item_fields, txn) {
+                    (BulkItemFields::Inline, serde_json::Value::Object(fields)) => {
+                        m.extend(fields);
+                    }
+                    // A paid item with nothing to read: the client must ask again.
+                    (BulkItemFields::Missing, serde_json::Value::Object(_)) => {}
+                    (_, txn) => {
+                        m.insert(cfg.bulk_item_key.clone(), txn);
+                    }
+                }
                 serde_json::Value::Object(m)
             })
             .collect()

@@ -242,9 +242,10 @@ fn issue(st: &mut BkashState, cx: &mut Ctx, refresh: Option<String>) -> wire::To
         .entry(refresh_token.clone())
         .or_insert_with(|| rec.clone());
     st.tokens.insert(id_token.clone(), rec);
+    let with_status = cx.cfg.token_status_code;
     wire::TokenResponse {
-        status_code: "0000".into(),
-        status_message: "Successful".into(),
+        status_code: with_status.then(|| "0000".into()),
+        status_message: with_status.then(|| "Successful".into()),
         id_token,
         token_type: "Bearer".into(),
         expires_in: ttl,

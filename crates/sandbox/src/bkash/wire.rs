@@ -93,10 +93,11 @@ pub struct GatewayError {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct TokenResponse {
-    #[serde(rename = "statusCode")]
-    pub status_code: String,
-    #[serde(rename = "statusMessage")]
-    pub status_message: String,
+    /// Absent when `token_status_code = false` (some servers answer so).
+    #[serde(rename = "statusCode", skip_serializing_if = "Option::is_none")]
+    pub status_code: Option<String>,
+    #[serde(rename = "statusMessage", skip_serializing_if = "Option::is_none")]
+    pub status_message: Option<String>,
     pub id_token: String,
     pub token_type: String,
     /// A JSON number, unlike everything else.
