@@ -7,7 +7,8 @@
 //! created ──► awaiting_customer ──► authorized (bKash) ──► settled ──► refund_pending ──► partially_refunded
 //!    │              │  │  │  │            │   │                ▲            │   ▲                │
 //!    │              │  │  │  └► flagged  │   └► failed         │            │   └────────────────┘
-//!    │              │  │  └► expired     └► (unknown: resolved by status, never a second execute)
+//!    │              │  │  └► expired ──► settled, flagged (KHQR paid before its expiry, seen late)
+//!    │              │  │                 └► (unknown: resolved by status, never a second execute)
 //!    │              │  └► cancelled                                          └──► refunded
 //!    └► failed      └► failed, settled (KHQR, demo)
 //! ```
@@ -114,6 +115,8 @@ impl PaymentState {
                     Authorized | Settled | Failed | Cancelled | Expired | Flagged
                 )
                 | (Authorized, Settled | Failed | Flagged)
+                // A KHQR paid before its expiry, reported after it.
+                | (Expired, Settled | Flagged)
                 | (Settled | PartiallyRefunded, RefundPending)
                 | (RefundPending, PartiallyRefunded | Refunded | Settled)
         )
@@ -163,10 +166,18 @@ mod tests {
 
     #[test]
     fn final_states_do_not_move_except_into_refunds() {
-        for from in [Failed, Cancelled, Expired, Flagged, Refunded] {
+        for from in [Failed, Cancelled, Flagged, Refunded] {
             for to in PaymentState::ALL {
                 assert!(!from.can_go_to(to), "{from} -> {to}");
             }
+        }
+        // Expired moves only on the provider's word that it was paid in time (M3).
+        for to in PaymentState::ALL {
+            assert_eq!(
+                Expired.can_go_to(to),
+                matches!(to, Settled | Flagged),
+                "expired -> {to}"
+            );
         }
         for to in PaymentState::ALL {
             assert_eq!(

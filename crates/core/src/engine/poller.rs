@@ -4,11 +4,11 @@
 //! tick per `min_request_gap`). A code is settled only when Bakong reports a
 //! payment with exactly our amount and currency; anything else is flagged.
 //! A code is expired when a check at or after its expiry finds nothing; it
-//! is still watched through a grace period so a late payment is flagged for
-//! the manager instead of going unnoticed.
+//! is still watched through a grace period: a payment Bakong dates before
+//! the expiry (seen late) settles, one made after it is flagged for the
+//! manager instead of going unnoticed.
 
 use super::Engine;
-use crate::journal::payments::Change;
 use crate::payment::{Payment, ProviderKind};
 use crate::provider::bakong::{map_error, verdict};
 use crate::provider::Verdict;
@@ -162,27 +162,11 @@ fn apply(
 ) -> Result<(), super::EngineError> {
     let v = verdict(outcome);
     if p.state == PaymentState::Expired {
-        // Paid after we gave the code up: money taken without a sale. Flag it.
-        if let Verdict::Paid {
-            amount,
-            currency,
-            hash,
-            ..
-        } = v
-        {
-            let out = engine.with_journal(|j| {
-                j.annotate(
-                    &p.id,
-                    &Change {
-                        hash,
-                        flag: Some(format!("paid_after_expiry: {amount} {currency}")),
-                        ..Change::default()
-                    },
-                    "Bakong reports a payment after the code expired",
-                    answered_at,
-                )
-            })?;
-            engine.emit(&out);
+        // A payment for a code we gave up: made before the expiry (seen
+        // late) it settles; made after, money was taken without a sale and
+        // the payment is flagged (`paid_after_expiry`).
+        if matches!(v, Verdict::Paid { .. } | Verdict::Unclear { .. }) {
+            engine.apply_verdict(&p.id, v, "Bakong reports a payment after the code expired")?;
         }
         return Ok(());
     }

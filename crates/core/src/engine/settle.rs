@@ -34,7 +34,7 @@ impl Engine {
             let open = matches!(
                 p.state,
                 PaymentState::Created | PaymentState::AwaitingCustomer | PaymentState::Authorized
-            );
+            ) || paid_before_expiry(&p, &verdict);
             if !open {
                 return late_payment(j, &p, &verdict, detail, now);
             }
@@ -45,6 +45,7 @@ impl Engine {
                     currency,
                     trx_id,
                     hash,
+                    ..
                 } => {
                     if p.amount.matches(amount, currency) {
                         (
@@ -343,6 +344,19 @@ impl Engine {
     }
 }
 
+/// An expired payment the provider reports paid at a time before its
+/// expiry: the code expired only because the payment was seen late, so it
+/// settles (or is flagged for a wrong amount) as if seen in time (M3).
+fn paid_before_expiry(p: &Payment, verdict: &Verdict) -> bool {
+    let Verdict::Paid {
+        paid_at: Some(at), ..
+    } = verdict
+    else {
+        return false;
+    };
+    p.state == PaymentState::Expired && p.expires_at.is_some_and(|e| *at < e)
+}
+
 /// A provider reports money taken for a payment Till had already ended
 /// (failed, cancelled, expired). Never ignored: the payment is flagged for
 /// the manager, with the provider's references, in the same lock.
@@ -359,6 +373,7 @@ fn late_payment(
             currency,
             trx_id,
             hash,
+            ..
         } => (format!("{amount} {currency}"), trx_id, hash),
         Verdict::Unclear { trx_id, hash, what } => (what.clone(), trx_id, hash),
         _ => return Ok(None),

@@ -80,6 +80,9 @@ pub fn verdict(outcome: &CheckOutcome) -> Verdict {
                 currency,
                 trx_id: t.external_ref.clone(),
                 hash: Some(t.hash.clone()),
+                paid_at: t
+                    .created_ms
+                    .and_then(chrono::DateTime::<Utc>::from_timestamp_millis),
             },
             // Money moved in a currency we do not know: not a sale we can
             // settle, and not a failure either — for a manager.

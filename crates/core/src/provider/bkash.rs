@@ -113,6 +113,7 @@ fn paid(amount: Option<Decimal>, currency: Option<&str>, trx_id: Option<String>)
             currency,
             trx_id,
             hash: None,
+            paid_at: None,
         },
         _ => Verdict::Unclear {
             trx_id,

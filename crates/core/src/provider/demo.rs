@@ -49,6 +49,7 @@ impl Provider for DemoProvider {
                     currency: p.amount.currency(),
                     trx_id: Some(format!("DEMO{}", &p.id[p.id.len() - 8..])),
                     hash: None,
+                    paid_at: None,
                 }),
                 _ => Ok(Verdict::Pending),
             }

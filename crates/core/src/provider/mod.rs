@@ -53,6 +53,9 @@ pub enum Verdict {
         currency: Currency,
         trx_id: Option<String>,
         hash: Option<String>,
+        /// When the provider says the money moved, if it says (a KHQR paid
+        /// before its expiry settles however late it is seen).
+        paid_at: Option<DateTime<Utc>>,
     },
     Failed {
         code: String,

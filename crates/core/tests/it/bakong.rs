@@ -194,3 +194,43 @@ async fn unknown_currency_is_flagged_not_failed() {
         0
     );
 }
+
+/// M3: the customer pays a second before the code expires; Bakong shows the
+/// payment only later. The check at expiry finds nothing and the code
+/// expires — but the payment's own time is before the expiry, so when it is
+/// seen it settles normally (not "paid after expiry").
+#[tokio::test]
+async fn paid_before_expiry_but_seen_after_it_settles() {
+    let mut sb = sandbox_config();
+    // Bakong shows a transaction to checks a minute after it is made.
+    sb.bakong.visible_after_ms = 60_000;
+    let r = rig_with(sb, &[]).await;
+    let (id, qr, _) = show(&r, khr("7000")).await;
+    r.bakong_pay(&qr, None).await;
+    // The code's expiry passes; the check then finds nothing yet.
+    r.clock.advance(Duration::from_secs(
+        r.engine.config().khqr.expiry_seconds + 1,
+    ));
+    r.wait_state(&id, PaymentState::Expired, Duration::from_secs(10))
+        .await;
+    // Bakong now shows it; the poller looks again within the grace period
+    // (a new charge wakes it once the code's next check is due).
+    r.sandbox.clock().advance(Duration::from_secs(61));
+    r.clock.advance(Duration::from_secs(31));
+    show(&r, khr("100")).await;
+    wait_for("the late payment to be seen", || {
+        let p = r.engine.payment(&id).unwrap();
+        p.state != PaymentState::Expired || p.flag.is_some()
+    })
+    .await;
+    let p = r.engine.payment(&id).unwrap();
+    assert_eq!(p.state, PaymentState::Settled, "{p:?}");
+    assert!(p.flag.is_none(), "{p:?}");
+    assert!(p.hash.is_some());
+    assert_eq!(
+        open_journal(&r)
+            .outbox_count_for(&id, EventType::PaymentSettled)
+            .unwrap(),
+        1
+    );
+}
