@@ -736,7 +736,15 @@ impl Inner {
                 }
                 match status {
                     200..=299 => {
-                        let success = text_of(&body, "statusCode").as_deref() == Some("0000")
+                        let code = text_of(&body, "statusCode");
+                        // A token answer may come without statusCode (spec §1:
+                        // some servers omit it on success); the token itself is
+                        // the proof then. Business calls still need "0000".
+                        let token_only = matches!(ep, Ep::Grant | Ep::Refresh)
+                            && code.is_none()
+                            && text_of(&body, "id_token").is_some_and(|t| !t.trim().is_empty());
+                        let success = code.as_deref() == Some("0000")
+                            || token_only
                             || (ep.v2() && body.get("message").is_none());
                         if success {
                             Verdict::Ok(body)

@@ -242,3 +242,42 @@ async fn grant_request_is_recorded_redacted() {
     assert_eq!(resp["expires_in"], 3600);
     assert_eq!(resp["statusCode"], "0000");
 }
+
+#[tokio::test]
+async fn token_answers_without_status_code_are_accepted() {
+    // Some servers answer grant and refresh with the token fields only.
+    let mut cfg = config();
+    cfg.bkash.token_status_code = false;
+    let env = start_with(cfg, |s| s.max_grants_per_hour = 5).await;
+    let c = env.create("46", "INV-NOSTATUS").await;
+    assert_eq!(env.log.count("bkash.grant"), 1);
+    let grant = env
+        .log
+        .all()
+        .into_iter()
+        .find(|r| r.endpoint == "bkash.grant")
+        .unwrap();
+    let body = grant.response_body.unwrap();
+    assert!(body.get("statusCode").is_none(), "{body}");
+    assert!(grant.error.is_none(), "{:?}", grant.error);
+    // The token expires: a refresh of the same shape is accepted as well.
+    env.advance(3_700).await;
+    let q = env.client.query_payment(&c.payment_id).await.unwrap();
+    assert_eq!(q.payment_id, c.payment_id);
+    assert_eq!(env.log.count("bkash.refresh"), 1);
+    assert_eq!(env.log.count("bkash.grant"), 1);
+}
+
+#[tokio::test]
+async fn a_business_answer_without_status_code_is_still_not_success() {
+    // Only token calls may omit statusCode: a status answer without one is
+    // not read as a result (a token field in it changes nothing).
+    let env = start().await;
+    let c = env.create("47", "INV-NOSTATUS-2").await;
+    let mut rule = FaultRule::new("bkash.status", FaultKind::Status).times(5);
+    rule.status = 200;
+    rule.body = Some(r#"{"paymentID":"x","transactionStatus":"Completed","id_token":"t"}"#.into());
+    env.fault(rule);
+    let err = env.client.query_payment(&c.payment_id).await.unwrap_err();
+    assert!(err.to_string().contains("without statusCode"), "{err}");
+}
