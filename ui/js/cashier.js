@@ -161,7 +161,9 @@
     stopTimer();
     el("demo-pay").hidden = !(info && info.demo && p.provider === "bakong" && p.state === "awaiting_customer");
     const amount = p.amount_display;
-    switch (p.state) {
+    // Money arrived for a payment the till had ended (paid_after_cancel, …).
+    const lateMoney = p.flag && ["cancelled", "failed", "expired"].includes(p.state);
+    switch (lateMoney ? "flagged" : p.state) {
       case "created":
         setStatus("working", "starting", { wallet: t(p.provider) });
         break;
@@ -360,6 +362,10 @@
   listen("till://payment", (e) => {
     const p = e.payload;
     if (current && p.id === current.id) {
+      current = p;
+      showPayment(p);
+    } else if (p.flag && /^paid_after_/.test(p.flag) && !(current && isOpen(current))) {
+      // A customer paid a code the till had given up: say so now, not at day close.
       current = p;
       showPayment(p);
     }

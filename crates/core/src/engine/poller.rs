@@ -35,21 +35,28 @@ fn watched(engine: &Engine, grace: chrono::Duration) -> Result<Vec<Payment>, sup
         .into_iter()
         .filter(|p| p.provider == ProviderKind::Bakong && p.state == PaymentState::AwaitingCustomer)
         .collect();
-    // Recently expired codes, watched through the grace period for late payments.
-    let recent = engine.with_journal(|j| {
-        j.list(&crate::journal::payments::ListFilter {
-            provider: Some(ProviderKind::Bakong),
-            state: Some(PaymentState::Expired),
-            page: 1,
-            page_size: 200,
-            ..Default::default()
-        })
-    })?;
-    list.extend(
-        recent
-            .into_iter()
-            .filter(|p| p.flag.is_none() && p.expires_at.is_some_and(|e| e + grace > now)),
-    );
+    // Codes given up while the customer may still pay them: expired ones
+    // through the grace period, cancelled or failed ones for the rest of
+    // their validity (and the grace). The customer's phone still holds the
+    // code; a payment on it is flagged at once, not found at reconciliation.
+    for state in [
+        PaymentState::Expired,
+        PaymentState::Cancelled,
+        PaymentState::Failed,
+    ] {
+        let given_up = engine.with_journal(|j| {
+            j.list(&crate::journal::payments::ListFilter {
+                provider: Some(ProviderKind::Bakong),
+                state: Some(state),
+                page: 1,
+                page_size: 200,
+                ..Default::default()
+            })
+        })?;
+        list.extend(given_up.into_iter().filter(|p| {
+            p.flag.is_none() && p.md5.is_some() && p.expires_at.is_some_and(|e| e + grace > now)
+        }));
+    }
     Ok(list)
 }
 
@@ -161,10 +168,15 @@ fn apply(
     answered_at: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), super::EngineError> {
     let v = verdict(outcome);
-    if p.state == PaymentState::Expired {
-        // A payment for a code we gave up: made before the expiry (seen
-        // late) it settles; made after, money was taken without a sale and
-        // the payment is flagged (`paid_after_expiry`).
+    if matches!(
+        p.state,
+        PaymentState::Expired | PaymentState::Cancelled | PaymentState::Failed
+    ) {
+        // A payment for a code we gave up. An expired code paid before its
+        // expiry (seen late) settles; otherwise money was taken without a
+        // sale and the payment is flagged (`paid_after_expiry`,
+        // `paid_after_cancel`, `paid_after_failure`) — the event reaches the
+        // cashier's screen now.
         if matches!(v, Verdict::Paid { .. } | Verdict::Unclear { .. }) {
             engine.apply_verdict(&p.id, v, "Bakong reports a payment after the code expired")?;
         }

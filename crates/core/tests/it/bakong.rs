@@ -234,3 +234,37 @@ async fn paid_before_expiry_but_seen_after_it_settles() {
         1
     );
 }
+
+/// M1: the cashier cancels a KHQR but the customer's phone still has it and
+/// they pay. The poller goes on watching the cancelled code while it is
+/// valid, and flags `paid_after_cancel` at once — an event the cashier's
+/// screen hears.
+#[tokio::test]
+async fn cancelled_code_paid_anyway_is_flagged_at_once() {
+    let r = rig().await;
+    let (id, qr, _) = show(&r, khr("9000")).await;
+    let p = r.engine.cancel(&id, "cashier-1").await.unwrap();
+    assert_eq!(p.state, PaymentState::Cancelled);
+    let mut events = r.engine.subscribe();
+    r.bakong_pay(&qr, None).await;
+    let flagged = tokio::time::timeout(Duration::from_secs(15), async {
+        loop {
+            if let Ok(till_core::EngineEvent::Payment { payment }) = events.recv().await {
+                if payment.id == id && payment.flag.is_some() {
+                    return payment;
+                }
+            }
+        }
+    })
+    .await
+    .expect("the cashier hears of the payment while the code is still valid");
+    assert_eq!(flagged.state, PaymentState::Cancelled);
+    assert_eq!(flagged.flag.as_deref(), Some("paid_after_cancel: 9000 KHR"));
+    assert!(flagged.hash.is_some());
+    assert_eq!(
+        open_journal(&r)
+            .outbox_count_for(&id, EventType::PaymentSettled)
+            .unwrap(),
+        0
+    );
+}
