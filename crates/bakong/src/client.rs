@@ -15,7 +15,7 @@
 //!   which is never recorded; any string equal to it is masked as well.
 
 use crate::error::BakongError;
-use crate::status::{self, CheckOutcome};
+use crate::status::{self, BulkOutcome, CheckOutcome};
 use crate::wire::{self, path, Envelope};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -251,7 +251,26 @@ impl BakongClient {
                         "Bakong bulk check unavailable; checking one MD5 per request"
                     );
                 }
-                other => return other,
+                Err(e) => return Err(e),
+                Ok(items) => {
+                    let mut out = Vec::with_capacity(items.len());
+                    for (md5, item) in items {
+                        let outcome = match item {
+                            BulkOutcome::Known(o) => o,
+                            // "Paid" without the facts: the single call has them.
+                            BulkOutcome::Recheck { .. } => match self.check_by_md5(&md5).await {
+                                Ok(o) => o,
+                                Err(e) => {
+                                    // Pending, never unpaid: the next tick asks again.
+                                    tracing::warn!(md5, error = %e, "single re-check failed; pending");
+                                    CheckOutcome::NotFound
+                                }
+                            },
+                        };
+                        out.push((md5, outcome));
+                    }
+                    return Ok(out);
+                }
             }
         }
         let mut out = Vec::with_capacity(chunk.len());

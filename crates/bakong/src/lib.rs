@@ -77,4 +77,4 @@ pub mod wire;
 pub use client::{BakongClient, BakongSettings, BULK_LIMIT};
 pub use error::BakongError;
 pub use schedule::{Ms, Pending, Plan, PollSchedule, PollState};
-pub use status::{CheckOutcome, ErrorClass, ErrorCode, Transaction, ERROR_CODES};
+pub use status::{BulkOutcome, CheckOutcome, ErrorClass, ErrorCode, Transaction, ERROR_CODES};

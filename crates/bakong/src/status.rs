@@ -8,6 +8,11 @@
 //! (`data: null`), an unknown bulk status, a missing bulk item — is
 //! [`CheckOutcome::NotFound`], i.e. "not (yet) paid".
 //!
+//! Bulk items are read in every shape public sources show: the transaction
+//! under `data`, under `transaction`, or its fields on the item itself. A
+//! `SUCCESS` item with no usable transaction is *not* "not paid": it is
+//! [`BulkOutcome::Recheck`], and the client asks the single-code call.
+//!
 //! "Paid" here means *Bakong reports a payment for this MD5*. Whether it
 //! settles the sale (right receiving account, currency and exact amount,
 //! `bakong-api.md` §5.1) is the terminal core's decision; [`Transaction`]
@@ -33,6 +38,17 @@ pub enum CheckOutcome {
     NotFound,
     /// Bakong says the payment attempt failed (errorCode 3 / bulk `FAILED`). Final for this QR.
     Failed { code: i64, message: String },
+}
+
+/// What one item of a bulk answer says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant)]
+pub enum BulkOutcome {
+    /// An answer about the payment.
+    Known(CheckOutcome),
+    /// `SUCCESS` without a readable transaction: Bakong says paid but not
+    /// how much to whom, so ask again with `check_transaction_by_md5`.
+    Recheck { reason: String },
 }
 
 /// A Bakong transaction, as reported by a check (`bakong-api.md` §5.1).
@@ -271,23 +287,26 @@ pub fn map_single(env: &Envelope) -> Result<CheckOutcome, BakongError> {
 /// The answer of `check_transaction_by_md5_list` for `requested` MD5s: one
 /// outcome per requested MD5, in request order. Items are matched by `md5`
 /// (case-insensitive), not by position; a missing item is `NotFound`.
-/// A `SUCCESS` item whose transaction object is unreadable fails the whole
-/// answer as [`BakongError::Protocol`] (nothing is guessed).
+/// A `SUCCESS` item whose transaction is absent or unreadable is
+/// [`BulkOutcome::Recheck`] (nothing is guessed, in either direction).
 pub fn map_bulk(
     env: &Envelope,
     requested: &[String],
-) -> Result<Vec<(String, CheckOutcome)>, BakongError> {
+) -> Result<Vec<(String, BulkOutcome)>, BakongError> {
     match env.response_code {
         Some(0) => {}
         Some(_) => return Err(failure(env)),
         None => return Err(protocol("envelope without responseCode")),
     }
-    let mut found: HashMap<String, CheckOutcome> = HashMap::new();
+    let mut found: HashMap<String, BulkOutcome> = HashMap::new();
     if let Some(raw) = env.data() {
-        let items: Vec<WireBulkItem> =
+        // Kept raw: an item may itself be the transaction object.
+        let items: Vec<Box<RawValue>> =
             serde_json::from_str(raw.get()).map_err(|e| protocol(format!("bulk data: {e}")))?;
-        for item in items {
-            let outcome = bulk_item(&item)?;
+        for raw_item in items {
+            let item: WireBulkItem = serde_json::from_str(raw_item.get())
+                .map_err(|e| protocol(format!("bulk item: {e}")))?;
+            let outcome = bulk_item(&item, &raw_item);
             found.insert(item.md5.trim().to_ascii_lowercase(), outcome);
         }
     } else {
@@ -299,28 +318,36 @@ pub fn map_bulk(
             let outcome = found
                 .get(&md5.trim().to_ascii_lowercase())
                 .cloned()
-                .unwrap_or(CheckOutcome::NotFound);
+                .unwrap_or(BulkOutcome::Known(CheckOutcome::NotFound));
             (md5.clone(), outcome)
         })
         .collect())
 }
 
-fn bulk_item(item: &WireBulkItem) -> Result<CheckOutcome, BakongError> {
+fn bulk_item(item: &WireBulkItem, raw_item: &RawValue) -> BulkOutcome {
     let status = item.status.as_deref().unwrap_or("").trim();
-    Ok(match status.to_ascii_uppercase().as_str() {
-        "SUCCESS" => match item.transaction() {
-            Some(raw) => CheckOutcome::Paid(
-                transaction_from_raw(raw)
-                    .map_err(|e| protocol(format!("item {}: {e}", item.md5)))?,
-            ),
-            None => {
-                tracing::warn!(
-                    md5 = item.md5,
-                    "bulk SUCCESS without a transaction; pending"
-                );
-                CheckOutcome::NotFound
+    BulkOutcome::Known(match status.to_ascii_uppercase().as_str() {
+        "SUCCESS" => {
+            // Nested under `data`/`transaction`, else on the item itself.
+            let raw = item
+                .transaction()
+                .or(item.is_inline_transaction().then_some(raw_item));
+            let read = match raw {
+                Some(raw) => transaction_from_raw(raw).map_err(|e| e.to_string()),
+                None => Err("no transaction fields".to_owned()),
+            };
+            match read {
+                Ok(t) => CheckOutcome::Paid(t),
+                Err(reason) => {
+                    tracing::warn!(
+                        md5 = item.md5,
+                        reason,
+                        "bulk SUCCESS without a usable transaction; asking the single check"
+                    );
+                    return BulkOutcome::Recheck { reason };
+                }
             }
-        },
+        }
         "FAILED" => CheckOutcome::Failed {
             code: 3,
             message: describe(3, item.message.as_deref()),
@@ -430,30 +457,64 @@ mod tests {
             out.iter().map(|(m, _)| m.as_str()).collect::<Vec<_>>(),
             ["aaa", "bbb", "ccc", "ddd", "eee"]
         );
-        assert!(matches!(out[0].1, CheckOutcome::Paid(_)));
-        assert!(matches!(out[1].1, CheckOutcome::Failed { code: 3, .. }));
-        assert_eq!(out[2].1, CheckOutcome::NotFound);
-        assert_eq!(out[3].1, CheckOutcome::NotFound);
-        assert_eq!(out[4].1, CheckOutcome::NotFound);
+        let known = |o: &BulkOutcome| match o {
+            BulkOutcome::Known(k) => k.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert!(matches!(known(&out[0].1), CheckOutcome::Paid(_)));
+        assert!(matches!(
+            known(&out[1].1),
+            CheckOutcome::Failed { code: 3, .. }
+        ));
+        assert_eq!(known(&out[2].1), CheckOutcome::NotFound);
+        assert_eq!(known(&out[3].1), CheckOutcome::NotFound);
+        // SUCCESS with `data: null`: not "unpaid", ask again.
+        assert!(matches!(out[4].1, BulkOutcome::Recheck { .. }));
 
         let empty = env(r#"{"responseCode":0,"errorCode":null,"data":null}"#);
         assert!(map_bulk(&empty, &req)
             .unwrap()
             .iter()
-            .all(|(_, o)| *o == CheckOutcome::NotFound));
+            .all(|(_, o)| *o == BulkOutcome::Known(CheckOutcome::NotFound)));
         let err =
             env(r#"{"responseCode":1,"errorCode":5,"responseMessage":"Missing","data":null}"#);
         assert!(matches!(
             map_bulk(&err, &req),
             Err(BakongError::Api { code: 5, .. })
         ));
+        // An unreadable transaction is asked again, not guessed.
         let bad = env(
             r#"{"responseCode":0,"data":[{"md5":"aaa","status":"SUCCESS","data":{"hash":"h"}}]}"#,
         );
         assert!(matches!(
-            map_bulk(&bad, &req),
+            map_bulk(&bad, &req).unwrap()[0].1,
+            BulkOutcome::Recheck { .. }
+        ));
+        let not_an_array = env(r#"{"responseCode":0,"data":{"md5":"aaa"}}"#);
+        assert!(matches!(
+            map_bulk(&not_an_array, &req),
             Err(BakongError::Protocol { .. })
         ));
+    }
+
+    #[test]
+    fn bulk_item_with_inline_transaction_fields() {
+        let inline = TXN.trim_start_matches('{');
+        let e = env(&format!(
+            r#"{{"responseCode":0,"errorCode":null,"data":[
+                {{"md5":"aaa","status":"SUCCESS","message":"ok",{inline},
+                {{"md5":"bbb","status":"SUCCESS","message":"ok"}}
+            ]}}"#
+        ));
+        let req: Vec<String> = ["aaa", "bbb"].map(String::from).to_vec();
+        let out = map_bulk(&e, &req).unwrap();
+        let BulkOutcome::Known(CheckOutcome::Paid(t)) = &out[0].1 else {
+            panic!("{:?}", out[0].1)
+        };
+        assert_eq!(t.hash, "3b1f");
+        assert_eq!(t.to_account_id, "till_demo@devb");
+        assert_eq!(t.amount, Decimal::from(40000));
+        assert!(matches!(out[1].1, BulkOutcome::Recheck { .. }));
     }
 
     #[test]

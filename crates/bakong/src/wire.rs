@@ -66,7 +66,8 @@ pub struct WireTransaction {
 
 /// One element of the bulk answer's `data` array (§6). The transaction
 /// object sits under `data` or `transaction` depending on the source
-/// (open question Q2); both are accepted.
+/// (open question Q2), or its fields sit on the item itself; all three are
+/// accepted.
 #[derive(Debug, Deserialize)]
 pub struct WireBulkItem {
     pub md5: String,
@@ -79,6 +80,9 @@ pub struct WireBulkItem {
     pub data: Option<Box<RawValue>>,
     #[serde(default)]
     pub transaction: Option<Box<RawValue>>,
+    /// Present when the transaction's fields are on the item itself.
+    #[serde(default)]
+    pub hash: Option<Box<RawValue>>,
 }
 
 impl WireBulkItem {
@@ -88,6 +92,11 @@ impl WireBulkItem {
             .into_iter()
             .flatten()
             .find(|v| v.get().trim() != "null")
+    }
+
+    /// Whether the item itself carries the transaction (a `hash` beside `md5`).
+    pub fn is_inline_transaction(&self) -> bool {
+        self.hash.as_deref().is_some_and(|h| h.get().trim() != "null")
     }
 }
 

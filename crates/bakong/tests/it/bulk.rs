@@ -99,3 +99,74 @@ async fn a_scheduler_tick_costs_two_requests_for_sixty_codes() {
         Some(now + 2000)
     );
 }
+
+/// Pays two of three codes and checks them in one bulk call on a sandbox
+/// answering in `fields` shape; returns the outcomes and the endpoints called.
+async fn three_codes_with(
+    fields: till_sandbox::config::BulkItemFields,
+    key: &str,
+) -> (Vec<(String, CheckOutcome)>, Vec<String>, Vec<String>) {
+    let mut cfg = till_sandbox::Config::default();
+    cfg.bakong.bulk_item_fields = fields;
+    cfg.bakong.bulk_item_key = key.into();
+    let sb = start_with(cfg).await;
+    let (client, log) = sb.client();
+    let codes: Vec<khqr::Khqr> = (0..3)
+        .map(|n| sb.usd(&format!("2.{n}5"), &format!("S-{n}")))
+        .collect();
+    let h0 = sb.pay_code(&codes[0]).await;
+    let h2 = sb.pay_code(&codes[2]).await;
+    let md5s: Vec<String> = codes.iter().map(|c| c.md5.clone()).collect();
+    let out = client.check_by_md5_list(&md5s).await.unwrap();
+    let endpoints = log.records().into_iter().map(|r| r.endpoint).collect();
+    (out, endpoints, vec![h0, h2])
+}
+
+fn assert_two_paid(out: &[(String, CheckOutcome)], hashes: &[String]) {
+    match (&out[0].1, &out[1].1, &out[2].1) {
+        (CheckOutcome::Paid(a), CheckOutcome::NotFound, CheckOutcome::Paid(c)) => {
+            assert_eq!(a.hash, hashes[0]);
+            assert_eq!(c.hash, hashes[1]);
+            assert_eq!(a.to_account_id, ACCOUNT);
+            assert_eq!(a.amount.to_string(), "2.05");
+            assert_eq!(c.amount.to_string(), "2.25");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn bulk_items_with_the_transaction_under_data_or_transaction() {
+    use till_sandbox::config::BulkItemFields;
+    for key in ["data", "transaction"] {
+        let (out, endpoints, hashes) = three_codes_with(BulkItemFields::Nested, key).await;
+        assert_two_paid(&out, &hashes);
+        assert_eq!(endpoints, ["bakong.check_by_md5_list"], "{key}");
+    }
+}
+
+#[tokio::test]
+async fn bulk_items_with_inline_transaction_fields_are_read() {
+    let (out, endpoints, hashes) =
+        three_codes_with(till_sandbox::config::BulkItemFields::Inline, "data").await;
+    assert_two_paid(&out, &hashes);
+    // Read from the bulk answer itself: no single call needed.
+    assert_eq!(endpoints, ["bakong.check_by_md5_list"]);
+}
+
+#[tokio::test]
+async fn bulk_success_without_fields_is_rechecked_with_the_single_call() {
+    let (out, endpoints, hashes) =
+        three_codes_with(till_sandbox::config::BulkItemFields::Missing, "data").await;
+    // Both paid codes are asked again one by one and come out paid, with
+    // their amounts; the unpaid one is not asked again.
+    assert_two_paid(&out, &hashes);
+    assert_eq!(
+        endpoints,
+        [
+            "bakong.check_by_md5_list",
+            "bakong.check_by_md5",
+            "bakong.check_by_md5"
+        ]
+    );
+}
