@@ -409,7 +409,10 @@ impl Engine {
     /// Records what a provider call says about reachability.
     pub(crate) fn note_health<T>(&self, kind: ProviderKind, r: &Result<T, ProviderError>) {
         let (online, message) = match r {
-            Err(e) if e.is_offline() => (false, Some(e.to_string())),
+            // A provider that cannot verify payments (unreachable, silent, or
+            // refusing our credentials) is offline: KHQR codes shown now are
+            // unverified and fall under the offline caps.
+            Err(e) if e.cannot_verify() => (false, Some(e.to_string())),
             _ => (true, None),
         };
         let changed = {
@@ -471,12 +474,16 @@ impl Engine {
         }
         let now = self.now();
         let offline = provider == ProviderKind::Bakong && !self.is_online(ProviderKind::Bakong);
-        if offline {
-            self.check_unverified_caps(amount, now)?;
-        }
+        let cap = if offline {
+            Some(self.unverified_caps(amount, now)?)
+        } else {
+            None
+        };
         let id = ulid::Ulid::new().to_string();
         let created = self.with_journal(|j| {
-            j.create_payment(
+            // The day's cap is checked in the transaction that writes the
+            // payment: two charges at once cannot both slip under it.
+            j.create_payment_capped(
                 NewPayment {
                     id: id.clone(),
                     provider,
@@ -484,12 +491,20 @@ impl Engine {
                     operator: operator.to_owned(),
                     at: now,
                 },
+                cap,
                 |invoice, _| {
                     let mut c = p.prepare(invoice, amount, now)?;
                     c.offline = Some(offline);
                     Ok::<_, ProviderError>(c)
                 },
             )
+        })
+        .map_err(|e| match e {
+            JournalError::OverUnverifiedCap { after, .. } => EngineError::Refused(format!(
+                "Bakong cannot be reached, and today's unverified KHQR payments would reach {}, above the day's limit",
+                after.display()
+            )),
+            e => e.into(),
         })??;
         self.emit(&created);
         let started = p.start(&created).await;
@@ -549,7 +564,14 @@ impl Engine {
         }
     }
 
-    fn check_unverified_caps(&self, amount: Amount, now: DateTime<Utc>) -> Result<(), EngineError> {
+    /// The offline caps for a KHQR shown while Bakong cannot verify it: the
+    /// per-payment cap is checked here, the day's is returned for the journal
+    /// to check as it writes the payment.
+    fn unverified_caps(
+        &self,
+        amount: Amount,
+        now: DateTime<Utc>,
+    ) -> Result<crate::journal::payments::UnverifiedCap, EngineError> {
         let c = amount.currency();
         let per_payment = self.inner.config.offline.max_unverified_per_payment.get(&c);
         let per_day = self.inner.config.offline.max_unverified_per_day.get(&c);
@@ -563,16 +585,10 @@ impl Engine {
         }
         let tz = self.inner.config.timezone()?;
         let cutoff = self.inner.config.cutoff()?;
-        let day = crate::business_day::business_day(now, tz, cutoff);
-        let so_far = self.with_journal(|j| j.unverified_total(day, c))?;
-        let after = so_far.checked_add(amount)?;
-        if after.value() > *per_day.unwrap_or(&zero) {
-            return Err(EngineError::Refused(format!(
-                "Bakong cannot be reached, and today's unverified KHQR payments would reach {}, above the day's limit",
-                after.display()
-            )));
-        }
-        Ok(())
+        Ok(crate::journal::payments::UnverifiedCap {
+            day: crate::business_day::business_day(now, tz, cutoff),
+            limit: Amount::from_stored(&per_day.unwrap_or(&zero).to_string(), c)?,
+        })
     }
 
     /// Cancels a payment the customer has not completed.

@@ -66,6 +66,13 @@ pub enum JournalError {
     Corrupt(String),
     #[error("{0}")]
     Refused(String),
+    /// Writing this payment would take the day's unverified money (KHQR codes
+    /// shown while Bakong could not verify them) above its cap.
+    #[error("unverified payments would reach {after}, above the day's limit of {limit}")]
+    OverUnverifiedCap {
+        after: crate::money::Amount,
+        limit: crate::money::Amount,
+    },
 }
 
 /// Attaches what we were doing to a SQLite error, and tells a full disk apart.

@@ -36,6 +36,45 @@ pub struct NewPayment {
     pub at: DateTime<Utc>,
 }
 
+/// The day's cap on unverified money a new offline payment must stay under.
+#[derive(Clone, Copy, Debug)]
+pub struct UnverifiedCap {
+    pub day: NaiveDate,
+    pub limit: Amount,
+}
+
+/// States of an offline code whose outcome Bakong has not verified: still
+/// waiting, or cancelled at the till (the customer's phone may still pay it).
+/// Settled, flagged, expired (checked at its expiry) and failed codes were
+/// answered by Bakong.
+const UNVERIFIED_STATES: &str = "'created','awaiting_customer','cancelled'";
+
+fn unverified_total_on(
+    conn: &rusqlite::Connection,
+    day: NaiveDate,
+    currency: Currency,
+) -> Result<Amount, JournalError> {
+    let mut stmt = conn
+        .prepare_cached(&format!(
+            "SELECT amount FROM payments WHERE business_day = ?1 AND currency = ?2 AND offline = 1
+             AND state IN ({UNVERIFIED_STATES})"
+        ))
+        .ctx("preparing unverified total")?;
+    let amounts = stmt
+        .query_map(params![day.to_string(), currency.code()], |r| {
+            r.get::<_, String>(0)
+        })
+        .ctx("summing unverified payments")?
+        .collect::<Result<Vec<_>, _>>()
+        .ctx("summing unverified payments")?;
+    let mut total = Amount::zero(currency);
+    for a in amounts {
+        let a = Amount::from_stored(&a, currency).map_err(|_| corrupt("amount"))?;
+        total = total.checked_add(a).map_err(|_| corrupt("amount"))?;
+    }
+    Ok(total)
+}
+
 /// Which payments to list.
 #[derive(Clone, Debug, Default)]
 pub struct ListFilter {
@@ -202,8 +241,37 @@ impl Journal {
         new: NewPayment,
         fill: impl FnOnce(&str, &str) -> Result<Change, E>,
     ) -> Result<Result<Payment, E>, JournalError> {
+        self.create_payment_capped(new, None, fill)
+    }
+
+    /// [`Journal::create_payment`] for a payment shown while its provider
+    /// cannot verify it: the day's unverified total is checked against `cap`
+    /// in the same transaction that writes the payment, so two charges at
+    /// once cannot both slip under it.
+    pub fn create_payment_capped<E>(
+        &mut self,
+        new: NewPayment,
+        cap: Option<UnverifiedCap>,
+        fill: impl FnOnce(&str, &str) -> Result<Change, E>,
+    ) -> Result<Result<Payment, E>, JournalError> {
         let day = business_day(new.at, self.ctx.timezone, self.ctx.cutoff);
-        let tx = self.conn.transaction().ctx("starting a transaction")?;
+        // Immediate: the write lock is taken before the cap is read.
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .ctx("starting a transaction")?;
+        if let Some(cap) = cap {
+            let so_far = unverified_total_on(&tx, cap.day, new.amount.currency())?;
+            let after = so_far
+                .checked_add(new.amount)
+                .map_err(|_| corrupt("amount"))?;
+            if after.value() > cap.limit.value() {
+                return Err(JournalError::OverUnverifiedCap {
+                    after,
+                    limit: cap.limit,
+                });
+            }
+        }
         let counter: i64 = tx
             .query_row(
                 "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'invoice_counter' RETURNING CAST(value AS INTEGER)",
@@ -439,32 +507,14 @@ impl Journal {
             .collect()
     }
 
-    /// Sum of money shown offline and not yet verified on a business day.
+    /// Sum of money shown offline and not verified by Bakong on a business
+    /// day (a code cancelled at the till still counts: it can still be paid).
     pub fn unverified_total(
         &self,
         day: NaiveDate,
         currency: Currency,
     ) -> Result<Amount, JournalError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT amount FROM payments WHERE business_day = ?1 AND currency = ?2 AND offline = 1
-                 AND state IN ('created','awaiting_customer')",
-            )
-            .ctx("preparing unverified total")?;
-        let amounts = stmt
-            .query_map(params![day.to_string(), currency.code()], |r| {
-                r.get::<_, String>(0)
-            })
-            .ctx("summing unverified payments")?
-            .collect::<Result<Vec<_>, _>>()
-            .ctx("summing unverified payments")?;
-        let mut total = Amount::zero(currency);
-        for a in amounts {
-            let a = Amount::from_stored(&a, currency).map_err(|_| corrupt("amount"))?;
-            total = total.checked_add(a).map_err(|_| corrupt("amount"))?;
-        }
-        Ok(total)
+        unverified_total_on(&self.conn, day, currency)
     }
 
     // ---- refunds ----
@@ -741,6 +791,61 @@ mod tests {
         j.conn
             .query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))
             .unwrap()
+    }
+
+    /// M2: the day's unverified total is read in the transaction that writes
+    /// the payment (so concurrent charges cannot both slip under the cap),
+    /// and a refused payment leaves nothing behind.
+    #[test]
+    fn the_unverified_cap_is_checked_where_the_payment_is_written() {
+        let mut j = journal();
+        let at = Utc::now();
+        let day = business_day(at, j.ctx.timezone, j.ctx.cutoff);
+        let cap = UnverifiedCap {
+            day,
+            limit: Amount::parse("30", Currency::Usd).unwrap(),
+        };
+        let mut offline = |j: &mut Journal, amount: &str| {
+            j.create_payment_capped::<std::convert::Infallible>(
+                NewPayment {
+                    id: ulid::Ulid::new().to_string(),
+                    provider: ProviderKind::Bakong,
+                    amount: Amount::parse(amount, Currency::Usd).unwrap(),
+                    operator: "cashier".into(),
+                    at,
+                },
+                Some(cap),
+                |_, _| {
+                    Ok(Change {
+                        offline: Some(true),
+                        ..Change::default()
+                    })
+                },
+            )
+            .map(|r| r.unwrap())
+        };
+        let first = offline(&mut j, "15").unwrap();
+        // Cancelled at the till: the customer may still pay it, it still counts.
+        j.transition(
+            &first.id,
+            PaymentState::Cancelled,
+            &Change::default(),
+            None,
+            at,
+        )
+        .unwrap();
+        let err = offline(&mut j, "16").unwrap_err();
+        assert!(
+            matches!(err, JournalError::OverUnverifiedCap { ref after, .. } if after.wire() == "31.00"),
+            "{err}"
+        );
+        // Nothing was written, not even an invoice number.
+        let next = offline(&mut j, "15").unwrap();
+        assert_eq!(next.invoice, "t1-000002");
+        assert_eq!(
+            j.unverified_total(day, Currency::Usd).unwrap().wire(),
+            "30.00"
+        );
     }
 
     #[test]

@@ -133,6 +133,14 @@ impl ProviderError {
             ProviderError::Unreachable { .. } | ProviderError::Unknown { .. }
         )
     }
+
+    /// Whether the provider cannot verify payments now: offline, or refusing
+    /// our credentials (an expired or revoked token). Health shows it as
+    /// offline; unlike [`Self::is_offline`] it says nothing about whether a
+    /// call may be repeated.
+    pub fn cannot_verify(&self) -> bool {
+        self.is_offline() || matches!(self, ProviderError::NotConfigured { .. })
+    }
 }
 
 /// What [`Provider::start`] produced.

@@ -268,3 +268,65 @@ async fn cancelled_code_paid_anyway_is_flagged_at_once() {
         0
     );
 }
+
+/// A rig whose Bakong answers every call with `rule`, and tight offline caps.
+async fn offline_rig(rule: serde_json::Value) -> Rig {
+    let r = rig_with(
+        sandbox_config(),
+        &[
+            (
+                "TILL__OFFLINE__MAX_UNVERIFIED_PER_PAYMENT",
+                "{ USD = \"20.00\", KHR = \"80000\" }",
+            ),
+            (
+                "TILL__OFFLINE__MAX_UNVERIFIED_PER_DAY",
+                "{ USD = \"30.00\", KHR = \"100000\" }",
+            ),
+        ],
+    )
+    .await;
+    r.sandbox
+        .add_faults([serde_json::from_value::<FaultRule>(rule).unwrap()]);
+    // A code makes the poller ask; wait until it has seen Bakong fail.
+    show(&r, khr("100")).await;
+    wait_for("the poller to see Bakong fail", || {
+        !r.engine.is_online(ProviderKind::Bakong)
+    })
+    .await;
+    r
+}
+
+/// M2: cancelling an unverified code does not free its share of the day's
+/// cap: the customer's phone may still pay it.
+#[tokio::test]
+async fn cancelled_offline_code_still_counts_against_the_days_cap() {
+    let r =
+        offline_rig(serde_json::json!({"endpoint": "bakong.*", "kind": "status", "status": 503}))
+            .await;
+    let (id, _, _) = show(&r, usd("15.00")).await;
+    assert!(r.engine.payment(&id).unwrap().offline);
+    r.engine.cancel(&id, "cashier-1").await.unwrap();
+    let err = r
+        .engine
+        .charge(ProviderKind::Bakong, usd("16.00"), "c")
+        .await
+        .expect_err("15 + 16 is above the day's 30 even with the 15 cancelled");
+    assert!(err.to_string().contains("day"), "{err}");
+    // Under the cap is still fine.
+    show(&r, usd("15.00")).await;
+}
+
+/// M2: Bakong refusing our token cannot verify payments either: that is
+/// offline, and the caps apply.
+#[tokio::test]
+async fn refused_bakong_token_counts_as_offline() {
+    let r = offline_rig(serde_json::json!({"endpoint": "bakong.*", "kind": "token_expired"})).await;
+    let err = r
+        .engine
+        .charge(ProviderKind::Bakong, usd("25.00"), "c")
+        .await
+        .expect_err("above the per-payment cap while Bakong cannot verify");
+    assert!(err.to_string().contains("limit"), "{err}");
+    let (id, _, _) = show(&r, usd("10.00")).await;
+    assert!(r.engine.payment(&id).unwrap().offline);
+}
