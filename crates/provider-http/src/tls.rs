@@ -149,24 +149,29 @@ pub fn client_builder(roots: &ExtraRoots) -> reqwest::ClientBuilder {
 
 /// When `err`'s chain holds a TLS failure, what it means in words.
 pub(crate) fn describe(err: &(dyn std::error::Error + 'static)) -> Option<String> {
+    Some(match find_rustls(err)? {
+        rustls::Error::InvalidCertificate(c) => format!(
+            "TLS: the server's certificate is not trusted ({c:?}); nothing was sent. \
+             If the server is right, add its CA to the system's certificate store \
+             or to the terminal's extra trusted roots"
+        ),
+        other => format!("TLS handshake failed ({other}); nothing was sent"),
+    })
+}
+
+/// The rustls error in `err`'s chain. hyper and tokio-rustls wrap it in
+/// io::Errors (nested), whose `source()` skips the wrapped error: look
+/// inside each of those as well.
+fn find_rustls<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
     let mut src: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(e) = src {
-        let tls = e.downcast_ref::<rustls::Error>().or_else(|| {
-            // tokio-rustls wraps the rustls error in an io::Error, whose
-            // `source()` skips it: look inside.
-            e.downcast_ref::<std::io::Error>()
-                .and_then(|io| io.get_ref())
-                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        });
-        if let Some(t) = tls {
-            return Some(match t {
-                rustls::Error::InvalidCertificate(c) => format!(
-                    "TLS: the server's certificate is not trusted ({c:?}); nothing was sent. \
-                     If the server is right, add its CA to the system's certificate store \
-                     or to the terminal's extra trusted roots"
-                ),
-                other => format!("TLS handshake failed ({other}); nothing was sent"),
-            });
+        if let Some(t) = e.downcast_ref::<rustls::Error>() {
+            return Some(t);
+        }
+        if let Some(inner) = e.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+            if let Some(t) = find_rustls(inner) {
+                return Some(t);
+            }
         }
         src = e.source();
     }

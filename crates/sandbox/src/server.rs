@@ -15,7 +15,6 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use rand::SeedableRng;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -29,7 +28,7 @@ pub struct SandboxHandle {
     app: AppState,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
-    tls_failures: Arc<AtomicU64>,
+    tls_failures: Arc<watch::Sender<u64>>,
 }
 
 impl SandboxHandle {
@@ -91,7 +90,15 @@ impl SandboxHandle {
     /// TLS handshakes that failed (a client refused the certificate, or
     /// spoke plain HTTP to HTTPS). Such a client sent no request.
     pub fn tls_handshake_failures(&self) -> u64 {
-        self.tls_failures.load(Ordering::SeqCst)
+        *self.tls_failures.borrow()
+    }
+
+    /// Waits until at least `n` TLS handshakes have failed. A client that
+    /// refused the certificate may report it before the server has seen the
+    /// alert, so tests wait for the server's side here instead of sleeping.
+    pub async fn wait_tls_handshake_failures(&self, n: u64) {
+        let mut rx = self.tls_failures.subscribe();
+        let _ = rx.wait_for(|c| *c >= n).await;
     }
 
     /// Stop accepting, abort open connections, wait for the loop to end.
@@ -203,7 +210,7 @@ pub async fn start(config: Config) -> Result<SandboxHandle, crate::Error> {
     };
     let router = router(app.clone());
     let (stop, stop_rx) = watch::channel(false);
-    let tls_failures = Arc::new(AtomicU64::new(0));
+    let tls_failures = Arc::new(watch::Sender::new(0u64));
     let tls = acceptor.map(|a| (a, tls_failures.clone()));
     let task = tokio::spawn(accept_loop(listener, router, tls, stop_rx));
     tracing::info!(%addr, scheme, "till-sandbox listening");
@@ -219,7 +226,7 @@ pub async fn start(config: Config) -> Result<SandboxHandle, crate::Error> {
 async fn accept_loop(
     listener: TcpListener,
     router: Router,
-    tls: Option<(tokio_rustls::TlsAcceptor, Arc<AtomicU64>)>,
+    tls: Option<(tokio_rustls::TlsAcceptor, Arc<watch::Sender<u64>>)>,
     mut stop: watch::Receiver<bool>,
 ) {
     let mut conns = JoinSet::new();
@@ -241,7 +248,7 @@ async fn accept_loop(
 async fn serve_conn(
     stream: tokio::net::TcpStream,
     router: Router,
-    tls: Option<(tokio_rustls::TlsAcceptor, Arc<AtomicU64>)>,
+    tls: Option<(tokio_rustls::TlsAcceptor, Arc<watch::Sender<u64>>)>,
 ) {
     #[cfg(unix)]
     let fd = std::os::fd::AsRawFd::as_raw_fd(&stream);
@@ -268,7 +275,7 @@ async fn serve_conn(
                 .await
             }
             Err(e) => {
-                failures.fetch_add(1, Ordering::SeqCst);
+                failures.send_modify(|c| *c += 1);
                 tracing::info!(error = %e, "TLS handshake failed");
             }
         },

@@ -9,4 +9,5 @@ mod engine;
 mod home_lock;
 mod report;
 mod sync;
+mod tls;
 mod util;
