@@ -805,7 +805,7 @@ mod tests {
             day,
             limit: Amount::parse("30", Currency::Usd).unwrap(),
         };
-        let mut offline = |j: &mut Journal, amount: &str| {
+        let offline = |j: &mut Journal, amount: &str| {
             j.create_payment_capped::<std::convert::Infallible>(
                 NewPayment {
                     id: ulid::Ulid::new().to_string(),

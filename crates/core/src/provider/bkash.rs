@@ -386,7 +386,7 @@ mod tests {
         let booked = ["RF1".to_string()];
         // The second refund of 50 never reached bKash: the first is not it.
         assert_eq!(
-            match_refund(&[rf1.clone()], fifty, &booked).unwrap(),
+            match_refund(std::slice::from_ref(&rf1), fifty, &booked).unwrap(),
             RefundVerdict::NotFound
         );
         // It did: the one not booked yet is ours.
