@@ -66,6 +66,19 @@ impl TestHub {
         }
     }
 
+    /// A hub on an explicit database URL (e.g. PostgreSQL over TLS).
+    pub async fn start_on(database: &str) -> TestHub {
+        let mut config = HubConfig::new("127.0.0.1:0", database);
+        config.read_tokens = vec![READ_TOKEN.to_string()];
+        let hub = till_hub::start(config).await.expect("hub starts");
+        TestHub {
+            hub,
+            http: reqwest::Client::new(),
+            database: database.to_owned(),
+            _dir: None,
+        }
+    }
+
     /// Stop the hub and start a new one on the same database.
     pub async fn restart(self) -> TestHub {
         let TestHub {

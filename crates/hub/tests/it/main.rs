@@ -10,3 +10,4 @@ mod cli;
 mod ingest;
 mod keys;
 mod read;
+mod tls;

@@ -69,12 +69,30 @@ impl PgServer {
     /// Start a server. `durable = false` turns fsync off (tests); the
     /// benchmark keeps it on to compare fairly with SQLite's synchronous=FULL.
     pub fn start(durable: bool) -> PgServer {
+        PgServer::start_with(durable, None)
+    }
+
+    /// A server with `ssl=on` and `cert` as its certificate (it still takes
+    /// plain connections too: `sslmode` decides).
+    pub fn start_tls(cert: &till_test_ca::ServerCert) -> PgServer {
+        PgServer::start_with(false, Some(cert))
+    }
+
+    fn start_with(durable: bool, tls: Option<&till_test_ca::ServerCert>) -> PgServer {
         let bin = find_bin_dir();
         let root = is_root();
         let dir = tempfile::Builder::new()
             .prefix("till-hub-pg-")
             .tempdir()
             .expect("temp dir");
+        let tls_files = tls.map(|cert| {
+            let files = cert.write(dir.path(), "server");
+            // PostgreSQL refuses a key others can read.
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&files.key, std::fs::Permissions::from_mode(0o600))
+                .expect("key permissions");
+            files
+        });
         if root {
             let status = Command::new("chown")
                 .args(["-R", "postgres:postgres"])
@@ -110,6 +128,13 @@ impl PgServer {
             .stderr(log);
         if !durable {
             cmd.args(["-c", "fsync=off", "-c", "synchronous_commit=off"]);
+        }
+        if let Some(files) = &tls_files {
+            cmd.args(["-c", "ssl=on"])
+                .arg("-c")
+                .arg(format!("ssl_cert_file={}", files.cert.display()))
+                .arg("-c")
+                .arg(format!("ssl_key_file={}", files.key.display()));
         }
         std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         let child = cmd.spawn().expect("start postgres");
@@ -167,6 +192,10 @@ impl PgServer {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     /// `postgres://postgres@127.0.0.1:PORT/DB`
