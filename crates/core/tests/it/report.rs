@@ -153,6 +153,11 @@ async fn a_day_reconciles_closes_and_stays_closed() {
     let (lost, lost_qr) = khqr(r, khr("5000")).await;
     r.engine.cancel(&lost, "cashier-1").await.unwrap();
     r.bakong_pay(&lost_qr, None).await; // the customer's app still had the code
+                                        // Seen at once, not only at reconciliation (issue 14, M1).
+    wait_for("the cancelled code's payment to be flagged", || {
+        r.engine.payment(&lost).unwrap().flag.is_some()
+    })
+    .await;
 
     // KHQR nobody pays: expires.
     let (expired, _) = khqr(r, khr("1000")).await;
@@ -180,7 +185,12 @@ async fn a_day_reconciles_closes_and_stays_closed() {
         ),
         ("100.00", "30.00", "70.00")
     );
-    assert_eq!(summary.flagged.len(), 1);
+    // The wrong amount, and the cancelled code paid anyway (`paid_after_cancel`).
+    assert_eq!(summary.flagged.len(), 2, "{:#?}", summary.flagged);
+    assert_eq!(
+        r.engine.payment(&lost).unwrap().flag.as_deref(),
+        Some("paid_after_cancel: 5000 KHR")
+    );
     assert_eq!(summary.sync.unsynced, 0);
 
     // Exactly two disagreements: the wrong amount and the lost payment.
