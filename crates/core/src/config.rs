@@ -374,6 +374,22 @@ impl Config {
             set_path(&mut base, &path, &value)?;
             explicit.insert(path.join("."));
         }
+        // serde's "unknown variant" message does not say which key; these do.
+        for (section, allowed) in [
+            ("bkash", &["sandbox", "production", "custom"]),
+            ("bakong", &["sit", "production", "custom"]),
+        ] {
+            if let Some(v) = base
+                .get(section)
+                .and_then(|t| t.get("environment"))
+                .filter(|v| !v.as_str().is_some_and(|s| allowed.contains(&s)))
+            {
+                return Err(invalid(
+                    &format!("{section}.environment"),
+                    format!("{v} is not one of {}", allowed.join(", ")),
+                ));
+            }
+        }
         let mut config: Config =
             toml::Value::Table(base)
                 .try_into()
@@ -812,5 +828,202 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("bakong.timeout_secs"), "{err}");
+    }
+
+    fn load(file: &str, pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        Config::from_layers(DEFAULTS_TOML, Some(("till.toml", file)), env(pairs))
+    }
+
+    #[test]
+    fn the_built_in_configuration_is_custom_on_loopback() {
+        let c = Config::defaults();
+        assert_eq!(c.bkash.environment, BkashEnvironment::Custom);
+        assert_eq!(c.bakong.environment, BakongEnvironment::Custom);
+        assert_eq!(c.bakong.base_url.as_str(), "http://127.0.0.1:7878/");
+        assert_eq!(c.bkash.checkout_origin, None);
+        assert!(c.tls.extra_roots.is_none() && c.tls.roots.is_empty());
+    }
+
+    #[test]
+    fn bkash_presets_set_base_url_and_checkout_origin() {
+        for (env_name, base, origin) in [
+            (
+                "sandbox",
+                "https://tokenized.sandbox.bka.sh/v1.2.0-beta",
+                "https://sandbox.payment.bkash.com/",
+            ),
+            (
+                "production",
+                "https://tokenized.pay.bka.sh/v1.2.0-beta",
+                "https://payment.bkash.com/",
+            ),
+        ] {
+            let c = load(&format!("[bkash]\nenvironment = \"{env_name}\""), &[]).unwrap();
+            assert_eq!(c.bkash.base_url.as_str(), base, "{env_name}");
+            assert_eq!(
+                c.bkash.checkout_origin.as_ref().map(url::Url::as_str),
+                Some(origin),
+                "{env_name}"
+            );
+        }
+        // From the environment as well.
+        let c = Config::from_layers(
+            DEFAULTS_TOML,
+            None,
+            env(&[("TILL__BKASH__ENVIRONMENT", "production")]),
+        )
+        .unwrap();
+        assert_eq!(
+            c.bkash.base_url.as_str(),
+            "https://tokenized.pay.bka.sh/v1.2.0-beta"
+        );
+    }
+
+    #[test]
+    fn bakong_presets_set_base_url() {
+        for (env_name, base) in [
+            ("sit", "https://sit-api-bakong.nbc.gov.kh/"),
+            ("production", "https://api-bakong.nbc.gov.kh/"),
+        ] {
+            let c = load(&format!("[bakong]\nenvironment = \"{env_name}\""), &[]).unwrap();
+            assert_eq!(c.bakong.base_url.as_str(), base, "{env_name}");
+        }
+        let err = load("[bakong]\nenvironment = \"sandbox\"", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("bakong.environment") && err.contains("sit, production, custom"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn custom_uses_the_explicit_base_url() {
+        let c = load(
+            "[bkash]\nenvironment = \"custom\"\nbase_url = \"https://bkash.proxy.example/v1.2.0-beta\"\ncheckout_origin = \"https://pay.proxy.example\"\n[bakong]\nbase_url = \"https://bakong.proxy.example/\"",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            c.bkash.base_url.as_str(),
+            "https://bkash.proxy.example/v1.2.0-beta"
+        );
+        assert_eq!(
+            c.bkash.checkout_origin.unwrap().as_str(),
+            "https://pay.proxy.example/"
+        );
+        assert_eq!(c.bakong.base_url.as_str(), "https://bakong.proxy.example/");
+    }
+
+    #[test]
+    fn a_preset_with_a_different_explicit_url_is_refused() {
+        let cases: &[(&str, &[(&str, &str)], &str)] = &[
+            (
+                "[bkash]\nenvironment = \"production\"\nbase_url = \"https://tokenized.sandbox.bka.sh/v1.2.0-beta\"",
+                &[],
+                "bkash.base_url",
+            ),
+            (
+                "[bkash]\nenvironment = \"sandbox\"\ncheckout_origin = \"https://payment.bkash.com\"",
+                &[],
+                "bkash.checkout_origin",
+            ),
+            (
+                "[bakong]\nenvironment = \"production\"",
+                &[("TILL__BAKONG__BASE_URL", "https://sit-api-bakong.nbc.gov.kh")],
+                "bakong.base_url",
+            ),
+            // The demo's override of a preset is a conflict too.
+            (
+                "[bkash]\nenvironment = \"sandbox\"",
+                &[("TILL__BKASH__BASE_URL", "http://127.0.0.1:9/v1.2.0-beta")],
+                "bkash.base_url",
+            ),
+        ];
+        for (file, pairs, key) in cases {
+            let err = load(file, pairs).unwrap_err().to_string();
+            assert!(
+                err.contains(key) && err.contains("environment") && err.contains("custom"),
+                "{file}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_preset_with_the_same_explicit_url_is_accepted() {
+        let c = load(
+            "[bkash]\nenvironment = \"production\"\nbase_url = \"https://tokenized.pay.bka.sh/v1.2.0-beta/\"\ncheckout_origin = \"https://payment.bkash.com\"\n[bakong]\nenvironment = \"sit\"\nbase_url = \"https://sit-api-bakong.nbc.gov.kh\"",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            c.bkash.base_url.as_str(),
+            "https://tokenized.pay.bka.sh/v1.2.0-beta"
+        );
+        assert_eq!(c.bakong.environment, BakongEnvironment::Sit);
+    }
+
+    #[test]
+    fn plain_http_is_refused_unless_to_loopback() {
+        for (file, key) in [
+            (
+                "[bkash]\nbase_url = \"http://tokenized.pay.bka.sh/v1.2.0-beta\"",
+                "bkash.base_url",
+            ),
+            (
+                "[bkash]\ncheckout_origin = \"http://payment.bkash.com\"",
+                "bkash.checkout_origin",
+            ),
+            (
+                "[bakong]\nbase_url = \"http://api-bakong.nbc.gov.kh\"",
+                "bakong.base_url",
+            ),
+            ("[hub]\nurl = \"http://hub.shop.example\"", "hub.url"),
+            ("[hub]\nurl = \"http://192.168.1.20:8787\"", "hub.url"),
+            // Names that merely look local are not loopback.
+            ("[hub]\nurl = \"http://localhost.example\"", "hub.url"),
+            ("[hub]\nurl = \"http://hub.localhost\"", "hub.url"),
+        ] {
+            let err = load(file, &[]).unwrap_err().to_string();
+            assert!(
+                err.contains(key) && err.contains("https://"),
+                "{file}: {err}"
+            );
+        }
+        for url in [
+            "http://127.0.0.1:8787",
+            "http://127.9.9.9:8787",
+            "http://localhost:8787",
+            "http://[::1]:8787",
+            "https://hub.shop.example",
+            "https://192.168.1.20:8787",
+        ] {
+            let c = load(&format!("[hub]\nurl = \"{url}\""), &[])
+                .unwrap_or_else(|e| panic!("{url}: {e}"));
+            assert!(c.hub.url.is_some());
+        }
+    }
+
+    #[test]
+    fn extra_roots_must_be_an_absolute_pem_file() {
+        let err = load("[tls]\nextra_roots = \"ca.pem\"", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("tls.extra_roots") && err.contains("absolute"), "{err}");
+        let dir = std::env::temp_dir().join(format!("till-config-tls-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let junk = dir.join("junk.pem");
+        std::fs::write(&junk, "no certificate here").unwrap();
+        let err = load(
+            &format!("[tls]\nextra_roots = {:?}", junk.display().to_string()),
+            &[],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("tls.extra_roots") && err.contains("no PEM certificate"),
+            "{err}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
