@@ -10,4 +10,5 @@ mod fixtures;
 mod ipn;
 mod persist;
 mod pybkash;
+mod shapes;
 mod util;
