@@ -10,7 +10,7 @@
 
 use super::Engine;
 use crate::payment::{Payment, ProviderKind};
-use crate::provider::bakong::{map_error, verdict};
+use crate::provider::bakong::{map_error, verdict_of};
 use crate::provider::Verdict;
 use crate::state::PaymentState;
 use std::collections::HashMap;
@@ -167,7 +167,7 @@ fn apply(
     outcome: &CheckOutcome,
     answered_at: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), super::EngineError> {
-    let v = verdict(outcome);
+    let v = verdict_of(p, outcome);
     if matches!(
         p.state,
         PaymentState::Expired | PaymentState::Cancelled | PaymentState::Failed

@@ -91,12 +91,17 @@ impl Engine {
                     },
                     detail.to_owned(),
                 ),
-                Verdict::Unclear { trx_id, hash, what } => (
+                Verdict::Unclear {
+                    trx_id,
+                    hash,
+                    kind,
+                    what,
+                } => (
                     PaymentState::Flagged,
                     Change {
                         trx_id,
                         hash,
-                        flag: Some(format!("unreadable_payment: {what}")),
+                        flag: Some(format!("{kind}: {what}")),
                         failure_reason: Some(format!(
                             "{what}. A manager must check this payment."
                         )),
@@ -375,7 +380,9 @@ fn late_payment(
             hash,
             ..
         } => (format!("{amount} {currency}"), trx_id, hash),
-        Verdict::Unclear { trx_id, hash, what } => (what.clone(), trx_id, hash),
+        Verdict::Unclear {
+            trx_id, hash, what, ..
+        } => (what.clone(), trx_id, hash),
         _ => return Ok(None),
     };
     let kind = match p.state {

@@ -89,6 +89,7 @@ pub fn verdict(outcome: &CheckOutcome) -> Verdict {
             Err(_) => Verdict::Unclear {
                 trx_id: t.external_ref.clone(),
                 hash: Some(t.hash.clone()),
+                kind: "unreadable_payment",
                 what: format!(
                     "Bakong reports {} paid in an unknown currency {:?}",
                     t.amount, t.currency
@@ -101,6 +102,37 @@ pub fn verdict(outcome: &CheckOutcome) -> Verdict {
             reason: message.clone(),
         },
     }
+}
+
+/// [`verdict`] for `payment`, also checking where the money went: a payment
+/// counts only if Bakong's `toAccountId` is the account the shown code named
+/// (read from the stored code, not from today's settings). Paid to another
+/// account, it is not our money: flagged `account_mismatch`, never settled.
+pub fn verdict_of(payment: &Payment, outcome: &CheckOutcome) -> Verdict {
+    if let CheckOutcome::Paid(t) = outcome {
+        let named = payment
+            .khqr
+            .as_deref()
+            .and_then(|k| khqr::decode(k).bakong_account_id);
+        let same = named
+            .as_deref()
+            .is_some_and(|n| n.trim().eq_ignore_ascii_case(t.to_account_id.trim()));
+        if !same {
+            return Verdict::Unclear {
+                trx_id: t.external_ref.clone(),
+                hash: Some(t.hash.clone()),
+                kind: "account_mismatch",
+                what: format!(
+                    "Bakong reports {} {} paid to {}, but the code named {}",
+                    t.amount,
+                    t.currency,
+                    t.to_account_id,
+                    named.as_deref().unwrap_or("no account")
+                ),
+            };
+        }
+    }
+    verdict(outcome)
 }
 
 pub fn map_error(e: BakongError) -> ProviderError {
@@ -199,7 +231,7 @@ impl Provider for BakongProvider {
                 return Ok(Verdict::Pending);
             };
             let outcome = self.client.check_by_md5(md5).await.map_err(map_error)?;
-            Ok(verdict(&outcome))
+            Ok(verdict_of(p, &outcome))
         })
     }
 

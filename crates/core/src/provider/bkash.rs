@@ -118,6 +118,7 @@ fn paid(amount: Option<Decimal>, currency: Option<&str>, trx_id: Option<String>)
         _ => Verdict::Unclear {
             trx_id,
             hash: None,
+            kind: "unreadable_payment",
             what: format!(
                 "bKash reports the payment completed with amount {} and currency {}",
                 amount.map_or_else(|| "(none)".to_owned(), |a| a.to_string()),

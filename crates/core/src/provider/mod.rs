@@ -69,6 +69,8 @@ pub enum Verdict {
     Unclear {
         trx_id: Option<String>,
         hash: Option<String>,
+        /// The flag's kind (`unreadable_payment`, `account_mismatch`).
+        kind: &'static str,
         what: String,
     },
 }

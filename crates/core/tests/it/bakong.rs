@@ -330,3 +330,36 @@ async fn refused_bakong_token_counts_as_offline() {
     let (id, _, _) = show(&r, usd("10.00")).await;
     assert!(r.engine.payment(&id).unwrap().offline);
 }
+
+/// H3 (first part): Bakong reports the code paid, but to another account
+/// than the one the code named. Not our money: flagged, never settled.
+#[tokio::test]
+async fn payment_to_another_account_is_flagged_not_settled() {
+    let r = rig().await;
+    let (id, qr, _) = show(&r, khr("12000")).await;
+    let resp = r
+        .http
+        .post(r.url("/sim/bakong/pay"))
+        .json(&serde_json::json!({
+            "qr": qr, "fromAccountId": "customer@aclb", "toAccountId": "someone_else@abaa"
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success(), "{}", resp.text().await.unwrap());
+    let p = r
+        .wait_state(&id, PaymentState::Flagged, Duration::from_secs(10))
+        .await;
+    let flag = p.flag.clone().unwrap();
+    assert!(flag.starts_with("account_mismatch"), "{p:?}");
+    assert!(
+        flag.contains("someone_else@abaa") && flag.contains("till_demo@devb"),
+        "{flag}"
+    );
+    assert_eq!(
+        open_journal(&r)
+            .outbox_count_for(&id, EventType::PaymentSettled)
+            .unwrap(),
+        0
+    );
+}

@@ -162,6 +162,11 @@ pub struct PayRequest {
     /// Record the attempt as failed (errorCode 3).
     #[serde(default)]
     pub fail: bool,
+    /// Override of the receiving account the checks report. The spec has it
+    /// always equal to the QR's account ([V]); this lets a test see that a
+    /// client refuses to settle when it is not.
+    #[serde(default)]
+    pub to_account_id: Option<String>,
     #[serde(default)]
     pub description: Option<String>,
 }
@@ -268,7 +273,7 @@ pub fn pay(
         hash: ids::hex(rng, 32),
         qr: qr.into(),
         from_account_id: from.into(),
-        to_account_id: to,
+        to_account_id: req.to_account_id.clone().unwrap_or(to),
         currency,
         amount,
         qr_amount,
