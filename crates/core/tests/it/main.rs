@@ -8,6 +8,7 @@ mod bkash;
 mod engine;
 mod home_lock;
 mod report;
+mod shapes;
 mod sync;
 mod tls;
 mod util;
