@@ -96,7 +96,9 @@ impl WireBulkItem {
 
     /// Whether the item itself carries the transaction (a `hash` beside `md5`).
     pub fn is_inline_transaction(&self) -> bool {
-        self.hash.as_deref().is_some_and(|h| h.get().trim() != "null")
+        self.hash
+            .as_deref()
+            .is_some_and(|h| h.get().trim() != "null")
     }
 }
 

@@ -917,7 +917,9 @@ mod tests {
 
     #[test]
     fn a_preset_with_a_different_explicit_url_is_refused() {
-        let cases: &[(&str, &[(&str, &str)], &str)] = &[
+        // (till.toml, environment overrides, the key the error must name)
+        type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+        let cases: &[Case] = &[
             (
                 "[bkash]\nenvironment = \"production\"\nbase_url = \"https://tokenized.sandbox.bka.sh/v1.2.0-beta\"",
                 &[],
@@ -1009,7 +1011,10 @@ mod tests {
         let err = load("[tls]\nextra_roots = \"ca.pem\"", &[])
             .unwrap_err()
             .to_string();
-        assert!(err.contains("tls.extra_roots") && err.contains("absolute"), "{err}");
+        assert!(
+            err.contains("tls.extra_roots") && err.contains("absolute"),
+            "{err}"
+        );
         let dir = std::env::temp_dir().join(format!("till-config-tls-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let junk = dir.join("junk.pem");

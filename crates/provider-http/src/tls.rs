@@ -85,13 +85,13 @@ impl ExtraRoots {
                 message: e.to_string(),
             })?;
             // Parse it as a trust anchor the way the verifier will.
-            rustls::RootCertStore::empty().add(der.clone()).map_err(|e| {
-                TlsError::NotACertificate {
+            rustls::RootCertStore::empty()
+                .add(der.clone())
+                .map_err(|e| TlsError::NotACertificate {
                     path: origin.to_owned(),
                     index: i + 1,
                     message: e.to_string(),
-                }
-            })?;
+                })?;
             ders.push(der);
         }
         if ders.is_empty() {
@@ -168,7 +168,10 @@ fn find_rustls<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rus
         if let Some(t) = e.downcast_ref::<rustls::Error>() {
             return Some(t);
         }
-        if let Some(inner) = e.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+        if let Some(inner) = e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
             if let Some(t) = find_rustls(inner) {
                 return Some(t);
             }

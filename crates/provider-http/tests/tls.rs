@@ -7,8 +7,10 @@ use till_test_ca::TestCa;
 
 async fn https_sandbox(ca: &TestCa) -> till_sandbox::SandboxHandle {
     let leaf = ca.issue_loopback();
-    let mut cfg = till_sandbox::Config::default();
-    cfg.tls = Some(till_sandbox::TlsIdentity::new(leaf.cert_pem, leaf.key_pem));
+    let cfg = till_sandbox::Config {
+        tls: Some(till_sandbox::TlsIdentity::new(leaf.cert_pem, leaf.key_pem)),
+        ..Default::default()
+    };
     till_sandbox::start(cfg).await.unwrap()
 }
 

@@ -92,7 +92,11 @@ async fn bakong_over_https_settles_with_hash() {
     };
     let paid = r.bakong_pay(&khqr, None).await;
     let p = r
-        .wait_state(&c.payment.id, PaymentState::Settled, Duration::from_secs(10))
+        .wait_state(
+            &c.payment.id,
+            PaymentState::Settled,
+            Duration::from_secs(10),
+        )
         .await;
     assert_eq!(p.hash.as_deref(), paid["hash"].as_str());
     assert_eq!(r.sandbox.tls_handshake_failures(), 0);
@@ -114,7 +118,9 @@ async fn bkash_with_an_untrusted_certificate_sends_nothing() {
     let health = r.engine.health();
     let said = format!(
         "{err} / {:?}",
-        health.get(&ProviderKind::Bkash).and_then(|h| h.message.clone())
+        health
+            .get(&ProviderKind::Bkash)
+            .and_then(|h| h.message.clone())
     );
     assert!(said.contains("certificate is not trusted"), "{said}");
     // The refusal happened in the TLS handshake: no HTTP request reached the
@@ -122,7 +128,10 @@ async fn bkash_with_an_untrusted_certificate_sends_nothing() {
     r.sandbox.wait_tls_handshake_failures(1).await;
     let ledger = r.sandbox.ledger();
     assert_eq!(
-        ledger["bkash"]["payments"].as_array().map(Vec::len).unwrap_or(0),
+        ledger["bkash"]["payments"]
+            .as_array()
+            .map(Vec::len)
+            .unwrap_or(0),
         0,
         "{ledger}"
     );
@@ -134,7 +143,10 @@ async fn bkash_with_an_untrusted_certificate_sends_nothing() {
             ..Default::default()
         })
         .unwrap();
-    assert!(all.iter().all(|p| p.state != PaymentState::Settled), "{all:?}");
+    assert!(
+        all.iter().all(|p| p.state != PaymentState::Settled),
+        "{all:?}"
+    );
 }
 
 #[tokio::test]
@@ -164,10 +176,7 @@ async fn bakong_with_an_untrusted_certificate_never_settles() {
         .message
         .clone()
         .unwrap_or_default();
-    assert!(
-        message.contains("certificate is not trusted"),
-        "{message}"
-    );
+    assert!(message.contains("certificate is not trusted"), "{message}");
     let p = r.engine.payment(&c.payment.id).unwrap();
     assert_ne!(p.state, PaymentState::Settled, "{p:?}");
     assert_eq!(
@@ -267,7 +276,10 @@ async fn everything_over_https_syncs_and_reconciles() {
     let dir = tempfile::tempdir().unwrap();
     let (hub, secret, token) = https_hub(&ca, dir.path()).await;
     let pairs = hub_overrides(&hub.base_url(), &far_cutoff());
-    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let pairs: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     let r = tls_rig_with(&ca, &ca, dir.path(), &pairs).await;
     r.secrets
         .set(names::HUB_SECRET, &Secret::new(secret))
@@ -309,8 +321,10 @@ async fn a_hub_with_an_untrusted_certificate_gets_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let (hub, secret, token) = https_hub(&hub_ca, dir.path()).await;
     let pairs = hub_overrides(&hub.base_url(), &far_cutoff());
-    let mut pairs: Vec<(&str, &str)> =
-        pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let mut pairs: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     pairs.push(("TILL__BKASH__ENABLED", "false"));
     pairs.push(("TILL__BAKONG__ENABLED", "false"));
     pairs.push(("TILL__DEMO__SETTLE_AFTER_MS", "20"));
@@ -336,7 +350,10 @@ async fn a_hub_with_an_untrusted_certificate_gets_nothing() {
     .await;
     let s = r.engine.sync_state().unwrap();
     assert_eq!(s.queue_length, 1, "{s:#?}");
-    assert_eq!(s.dead_letters, 0, "a refused certificate is not a refused record");
+    assert_eq!(
+        s.dead_letters, 0,
+        "a refused certificate is not a refused record"
+    );
     assert_eq!(hub.store().count_events(Some("till-01")).await.unwrap(), 0);
     let rec = r.engine.reconcile(r.engine.today()).await.unwrap();
     assert_eq!(rec.hub.status, CheckStatus::CouldNotCheck);

@@ -136,11 +136,9 @@ pub fn parse(url: &str) -> Result<PgTarget, StoreError> {
     let verifier: Arc<dyn ServerCertVerifier> = match check {
         Check::Nothing => Arc::new(Unverified(provider.clone())),
         Check::Chain | Check::Full => {
-            let full = rustls_platform_verifier::Verifier::new_with_extra_roots(
-                extra,
-                provider.clone(),
-            )
-            .map_err(|e| tls_err(format!("trusted roots: {e}")))?;
+            let full =
+                rustls_platform_verifier::Verifier::new_with_extra_roots(extra, provider.clone())
+                    .map_err(|e| tls_err(format!("trusted roots: {e}")))?;
             if check == Check::Full {
                 Arc::new(full)
             } else {
@@ -228,13 +226,10 @@ impl ServerCertVerifier for AnyName {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        match self.0.verify_server_cert(
-            end_entity,
-            intermediates,
-            server_name,
-            ocsp_response,
-            now,
-        ) {
+        match self
+            .0
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+        {
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
             )) => Ok(ServerCertVerified::assertion()),

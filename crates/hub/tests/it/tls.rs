@@ -41,7 +41,10 @@ async fn https_ingest_stores_once(b: Backend) {
     // A client that does not trust the hub's CA sends nothing.
     let stranger = reqwest::Client::new();
     let err = stranger
-        .post(format!("{}/v1/terminals/tls-till1/events", t.hub.base_url()))
+        .post(format!(
+            "{}/v1/terminals/tls-till1/events",
+            t.hub.base_url()
+        ))
         .body(settled("tls-till1", 2).to_json())
         .send()
         .await
@@ -152,7 +155,9 @@ async fn postgres_tls_follows_sslmode() {
     let dir = tempfile::tempdir().unwrap();
     let root = ca.write_cert(&dir.path().join("root.crt"));
     let wrong = stranger.write_cert(&dir.path().join("wrong.crt"));
-    let server = tokio::task::spawn_blocking(move || tls_pg(&ca)).await.unwrap();
+    let server = tokio::task::spawn_blocking(move || tls_pg(&ca))
+        .await
+        .unwrap();
     let port = server.port();
     let by_ip = |q: &str| format!("postgres://postgres@127.0.0.1:{port}/postgres?{q}");
     let by_name =
@@ -195,7 +200,9 @@ async fn postgres_tls_follows_sslmode() {
     let url = by_name(&format!("sslmode=verify-full&sslrootcert={root}"));
     let t = TestHub::start_on(&url).await;
     let s = t.terminal("pg-tls-till").await;
-    let got = t.send(&s, &new_event_id(), &settled("pg-tls-till", 1)).await;
+    let got = t
+        .send(&s, &new_event_id(), &settled("pg-tls-till", 1))
+        .await;
     assert_eq!(got.status, 200, "{}", got.json);
     assert_eq!(t.count("pg-tls-till").await, 1);
     t.stop().await;

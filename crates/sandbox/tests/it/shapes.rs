@@ -13,8 +13,10 @@ use till_test_ca::TestCa;
 async fn serves_https_with_the_given_certificate() {
     let ca = TestCa::new("sandbox test CA");
     let leaf = ca.issue_loopback();
-    let mut cfg = Config::default();
-    cfg.tls = Some(till_sandbox::TlsIdentity::new(leaf.cert_pem, leaf.key_pem));
+    let cfg = Config {
+        tls: Some(till_sandbox::TlsIdentity::new(leaf.cert_pem, leaf.key_pem)),
+        ..Default::default()
+    };
     let mut sb = start_with(cfg).await;
     assert!(sb.h.origin().starts_with("https://127.0.0.1:"));
     assert!(sb.h.bkash_base_url().starts_with("https://"));
@@ -35,7 +37,10 @@ async fn serves_https_with_the_given_certificate() {
         )
         .await;
     assert_eq!(s, 200, "{v}");
-    assert!(v["bkashURL"].as_str().unwrap().starts_with("https://"), "{v}");
+    assert!(
+        v["bkashURL"].as_str().unwrap().starts_with("https://"),
+        "{v}"
+    );
     assert_eq!(sb.h.tls_handshake_failures(), 1);
 }
 
@@ -46,7 +51,10 @@ async fn token_answers_without_status_code_when_configured() {
     let sb = start_with(cfg).await;
     let (s, v) = sb.token_call("grant", sb.app_body()).await;
     assert_eq!(s, 200, "{v}");
-    assert!(v.get("statusCode").is_none() && v.get("statusMessage").is_none(), "{v}");
+    assert!(
+        v.get("statusCode").is_none() && v.get("statusMessage").is_none(),
+        "{v}"
+    );
     assert!(v["id_token"].is_string() && v["refresh_token"].is_string());
     let (s, r) = sb
         .token_call(
