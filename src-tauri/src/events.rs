@@ -31,7 +31,9 @@ pub fn forward(app: AppHandle, terminal: Shared, engine: Engine, mut stop: watch
                     }
                     on_payment(&app, &terminal, &engine, &payment);
                 }
-                Ok(EngineEvent::ProviderHealth { .. }) | Ok(EngineEvent::Sync { .. }) => {
+                Ok(EngineEvent::ProviderHealth { .. })
+                | Ok(EngineEvent::Sync { .. })
+                | Ok(EngineEvent::TaskRestarted { .. }) => {
                     let _ = app.emit(STATUS, terminal.status().await);
                 }
                 Err(broadcast::error::RecvError::Lagged(n)) => {

@@ -50,6 +50,11 @@ window.TillManagerToday = (() => {
     const act = (label, fn, id) => h("button", { type: "button", id, text: label, onclick: async () => {
       try { await fn(); await reload(); } catch (e) { flash(window.Till.errorText(e), "error"); }
     } });
+    for (const r of s.task_restarts || []) {
+      problems.push(h("li", { class: "problem bad", "data-kind": "task", "data-task": r.task },
+        h("span", { text: t("m_task_restarted", { task: t(`task_${r.task}`), n: r.restarts,
+          time: new Date(r.at).toLocaleTimeString(), panic: r.last_panic }) })));
+    }
     if (s.sync.unsynced > 0) {
       problems.push(h("li", { class: "problem", "data-kind": "unsynced" },
         h("span", { text: t("m_unsynced", { n: s.sync.unsynced }) }),

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use tauri::{AppHandle, State};
 use till_core::journal::log::AuditEntry;
-use till_core::report::{DaySummary, Report, Resolution, ResolutionEntry, ZReport};
+use till_core::report::{Report, Resolution, ResolutionEntry, ZReport};
 use till_core::secrets::{env_name, names, Secret};
 use till_core::{Amount, ListFilter, PaymentState, ProviderKind};
 
@@ -333,11 +333,14 @@ fn parse_day(engine: &till_core::Engine, day: Option<String>) -> Result<NaiveDat
 pub async fn manager_today(
     terminal: State<'_, Shared>,
     day: Option<String>,
-) -> Result<DaySummary, UiError> {
+) -> Result<serde_json::Value, UiError> {
     require(&terminal)?;
     let engine = terminal.engine().await?;
     let day = parse_day(&engine, day)?;
-    Ok(engine.day_summary(day)?)
+    let mut today = serde_json::to_value(engine.day_summary(day)?)?;
+    // A background task that panicked and was restarted goes first in "Needs attention".
+    today["task_restarts"] = serde_json::to_value(engine.task_restarts())?;
+    Ok(today)
 }
 
 /// The X-report: the day checked against the providers and the hub, not closed.

@@ -10,6 +10,7 @@
 //! | [`poller`] | the single per-terminal Bakong poller |
 //! | [`sweeper`] | start-up recovery, expiry of bKash checkouts, demo settlement |
 //! | [`deferred`] | calls retried when an unreachable provider comes back |
+//! | [`supervise`] | each background task restarted after a panic, and the panic recorded |
 //!
 //! The journal lock is never held across an `.await`.
 
@@ -18,6 +19,8 @@ mod deferred;
 pub mod poller;
 mod report;
 mod settle;
+mod supervise;
+pub use supervise::TaskRestart;
 mod sweeper;
 
 use crate::clock::Clock;
@@ -76,6 +79,8 @@ pub enum EngineEvent {
     },
     /// The settlement sync's state changed (queue, acknowledgements, errors).
     Sync { state: crate::sync::SyncState },
+    /// A background task panicked and was restarted (the manager is shown it).
+    TaskRestarted { restart: supervise::TaskRestart },
 }
 
 /// Online/offline of one provider, as last seen.
@@ -126,6 +131,10 @@ pub(crate) struct Inner {
     pub sync: crate::sync::SyncShared,
     /// Held while this engine does the data directory's background work; let go at shutdown.
     pub home_lock: Mutex<Option<crate::home_lock::HomeLock>>,
+    /// Background tasks restarted after a panic, by task (see [`supervise`]).
+    pub task_restarts: Mutex<BTreeMap<&'static str, supervise::TaskRestart>>,
+    /// Per task, the signal that makes it panic on purpose ([`Engine::crash_task`]).
+    pub crash_requests: Mutex<BTreeMap<&'static str, Arc<Notify>>>,
 }
 
 /// Counters of the Bakong poller and the sweeper (tests and benchmarks).
@@ -299,6 +308,8 @@ impl Engine {
                 opened_at: opts.clock.now(),
                 sync,
                 home_lock: Mutex::new(home_lock),
+                task_restarts: Mutex::new(BTreeMap::new()),
+                crash_requests: Mutex::new(BTreeMap::new()),
             }),
         };
         if opts.background {
@@ -309,13 +320,14 @@ impl Engine {
 
     fn start_background(&self) {
         let mut tasks = self.inner.tasks.lock().expect("tasks lock");
+        use supervise::spawn_supervised;
         if self.inner.bakong.is_some() {
-            tasks.push(tokio::spawn(poller::run(self.clone())));
+            tasks.push(spawn_supervised(self, "poller", poller::run));
         }
-        tasks.push(tokio::spawn(sweeper::run(self.clone())));
-        tasks.push(tokio::spawn(deferred::run(self.clone())));
+        tasks.push(spawn_supervised(self, "sweeper", sweeper::run));
+        tasks.push(spawn_supervised(self, "deferred", deferred::run));
         if self.inner.config.hub.url.is_some() {
-            tasks.push(tokio::spawn(crate::sync::run(self.clone())));
+            tasks.push(spawn_supervised(self, "sync", crate::sync::run));
         }
     }
 

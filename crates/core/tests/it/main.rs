@@ -9,6 +9,7 @@ mod engine;
 mod home_lock;
 mod report;
 mod shapes;
+mod supervise;
 mod sync;
 mod tls;
 mod util;
