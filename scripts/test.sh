@@ -41,6 +41,7 @@ step tests "every suite, against that build"
 dbus-run-session -- bash -c '
   set -euo pipefail
   printf "till-test\n" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+  sleep 1 # the daemon answers before its collection is ready
   # --nocapture: the end-to-end tests name their screenshots, the crash test its seed.
   cargo test --workspace --locked --all-targets -- --nocapture
   cargo test --workspace --locked --doc

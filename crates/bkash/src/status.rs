@@ -239,7 +239,10 @@ mod tests {
 
     #[test]
     fn fixtures_map() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/bkash-fixtures");
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/data/bkash-fixtures"
+        );
         let read = |p: &str| {
             std::fs::read_to_string(format!("{dir}/{p}"))
                 .unwrap_or_else(|e| panic!("tests/data/bkash-fixtures/{p}: {e}"))

@@ -79,8 +79,12 @@ pub fn vectors_path() -> PathBuf {
 
 pub fn load() -> Vectors {
     let path = vectors_path();
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e} (tests/data/ is part of the repository)", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "cannot read {}: {e} (tests/data/ is part of the repository)",
+            path.display()
+        )
+    });
     let v: Vectors = serde_json::from_str(&text).expect("khqr-vectors.json does not parse");
     assert!(!v.valid.is_empty() && !v.invalid.is_empty() && !v.generation_errors.is_empty());
     v
