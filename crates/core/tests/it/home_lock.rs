@@ -5,24 +5,7 @@
 use crate::util::*;
 use std::time::Duration;
 use till_core::provider::CustomerStep;
-use till_core::{Config, Engine, EngineError, EngineOptions, PaymentState, ProviderKind};
-
-async fn open(r: &Rig, background: bool) -> Result<Engine, EngineError> {
-    let config = Config::from_layers(
-        till_core::config::DEFAULTS_TOML,
-        None,
-        r.overrides.clone().into_iter(),
-    )
-    .unwrap();
-    Engine::open(EngineOptions {
-        home: r.home.path().to_owned(),
-        config,
-        secrets: r.secrets.clone(),
-        clock: r.clock.clone(),
-        background,
-    })
-    .await
-}
+use till_core::{EngineError, PaymentState, ProviderKind};
 
 #[tokio::test]
 async fn a_second_engine_cannot_recover_the_first_ones_payment_in_flight() {
@@ -43,7 +26,7 @@ async fn a_second_engine_cannot_recover_the_first_ones_payment_in_flight() {
     // A second process with background work (`till recover`, `till charge`) is refused,
     // naming the holder. (Were it opened, its start-up recovery would take the payment for
     // one a crashed run left behind, and mark it failed while bKash is creating it.)
-    match open(&r, true).await {
+    match r.open_engine(true).await {
         Err(e @ EngineError::Busy(_)) => {
             let text = e.to_string();
             assert!(
@@ -63,7 +46,8 @@ async fn a_second_engine_cannot_recover_the_first_ones_payment_in_flight() {
     }
 
     // A reader (`till list`, `status`, `report`) works beside it.
-    let reader = open(&r, false)
+    let reader = r
+        .open_engine(false)
         .await
         .expect("a reader opens beside the holder");
     assert_eq!(reader.payment(&id).unwrap().state, PaymentState::Created);
@@ -86,7 +70,8 @@ async fn a_second_engine_cannot_recover_the_first_ones_payment_in_flight() {
 
     // Once the holder has shut down, the next one takes over.
     r.engine.shutdown().await;
-    let next = open(&r, true)
+    let next = r
+        .open_engine(true)
         .await
         .expect("the lock is free after shutdown");
     next.shutdown().await;

@@ -95,6 +95,11 @@ impl Rig {
 
     /// A second engine on the same home (a restart after a crash).
     pub async fn reopen(&self) -> Engine {
+        self.open_engine(true).await.unwrap()
+    }
+
+    /// Another engine on this rig's home and configuration, with or without background work.
+    pub async fn open_engine(&self, background: bool) -> Result<Engine, till_core::EngineError> {
         let config = Config::from_layers(
             till_core::config::DEFAULTS_TOML,
             None,
@@ -106,10 +111,9 @@ impl Rig {
             config,
             secrets: self.secrets.clone(),
             clock: self.clock.clone(),
-            background: true,
+            background,
         })
         .await
-        .unwrap()
     }
 
     /// The customer completes the bKash hosted page; returns the redirect URL.
