@@ -309,8 +309,10 @@ pub fn map_bulk(
             let outcome = bulk_item(&item, &raw_item);
             found.insert(item.md5.trim().to_ascii_lowercase(), outcome);
         }
+    } else if env.has_data_key() {
+        tracing::warn!("Bakong bulk answer with data null; every code treated as pending");
     } else {
-        tracing::warn!("Bakong bulk answer without data; every code treated as pending");
+        return Err(protocol("bulk answer without a data key"));
     }
     Ok(requested
         .iter()
@@ -476,6 +478,15 @@ mod tests {
             .unwrap()
             .iter()
             .all(|(_, o)| *o == BulkOutcome::Known(CheckOutcome::NotFound)));
+        // No `data` key at all is not Bakong's "nothing found" (`data: null`)
+        // but a broken answer: unreadable, asked again, never "unpaid".
+        let keyless = env(
+            r#"{"responseCode":0,"errorCode":null,"0data":[{"md5":"aaa","status":"SUCCESS"}]}"#,
+        );
+        assert!(matches!(
+            map_bulk(&keyless, &req),
+            Err(BakongError::Protocol { .. })
+        ));
         let err =
             env(r#"{"responseCode":1,"errorCode":5,"responseMessage":"Missing","data":null}"#);
         assert!(matches!(

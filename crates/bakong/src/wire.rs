@@ -24,14 +24,28 @@ pub struct Envelope {
     /// `null` on success, a code of the §10 table otherwise.
     #[serde(default)]
     pub error_code: Option<i64>,
-    #[serde(default)]
+    /// `None` only when the key is absent; `data: null` is kept as the raw
+    /// text `null`, because the two mean different things (§6: "nothing
+    /// found" versus a broken answer).
+    #[serde(default, deserialize_with = "raw_even_if_null")]
     pub data: Option<Box<RawValue>>,
+}
+
+fn raw_even_if_null<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Box<RawValue>>, D::Error> {
+    Box::<RawValue>::deserialize(d).map(Some)
 }
 
 impl Envelope {
     /// `data`, unless absent or JSON `null`.
     pub fn data(&self) -> Option<&RawValue> {
         self.data.as_deref().filter(|d| d.get().trim() != "null")
+    }
+
+    /// Whether the answer has a `data` key at all (`null` included).
+    pub fn has_data_key(&self) -> bool {
+        self.data.is_some()
     }
 }
 
