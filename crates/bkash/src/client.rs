@@ -4,7 +4,7 @@
 
 use crate::error::BkashError;
 use crate::status;
-use crate::token::{Budget, Token, TokenCache};
+use crate::token::{Budget, MemoryTokenStore, StoredToken, TokenCache, TokenStore};
 use crate::types::*;
 use crate::wire;
 use serde::Serialize;
@@ -12,7 +12,7 @@ use serde_json::Value;
 use std::fmt;
 use std::sync::atomic::AtomicU32;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 use till_provider_http::{
     redact, retry_after, CallRecord, Delivery, RetryPolicy, SharedObserver, TransportError,
     SECRET_KEYS,
@@ -199,11 +199,23 @@ fn trim_slash(u: &Url) -> String {
 }
 
 impl BkashClient {
-    /// A client for one merchant account. Makes no network call.
+    /// A client for one merchant account, its token kept in memory. Makes no
+    /// network call.
     pub fn new(
         settings: BkashSettings,
         creds: BkashCredentials,
         observer: SharedObserver,
+    ) -> Result<Self, BkashError> {
+        Self::with_token_store(settings, creds, observer, Arc::new(MemoryTokenStore::default()))
+    }
+
+    /// A client whose token and token-call budget live in `store`, shared
+    /// with every other client (in any process) on the same store.
+    pub fn with_token_store(
+        settings: BkashSettings,
+        creds: BkashCredentials,
+        observer: SharedObserver,
+        store: Arc<dyn TokenStore>,
     ) -> Result<Self, BkashError> {
         let invalid = |m: &str| BkashError::Invalid { message: m.into() };
         if !matches!(settings.base_url.scheme(), "http" | "https")
@@ -253,7 +265,7 @@ impl BkashClient {
                 http,
                 base: trim_slash(&settings.base_url),
                 v2_base,
-                tokens: TokenCache::new(settings.max_grants_per_hour),
+                tokens: TokenCache::new(settings.max_grants_per_hour, store),
                 settings,
                 creds,
                 observer,
@@ -875,7 +887,7 @@ impl Inner {
         refresh_token: Option<&str>,
         budget: &mut Budget,
         calls: &AtomicU32,
-    ) -> Result<Token, TokenFail> {
+    ) -> Result<StoredToken, TokenFail> {
         let (ep, body) = match refresh_token {
             Some(rt) => (
                 Ep::Refresh,
@@ -927,10 +939,10 @@ impl Inner {
                                 .map(Duration::from_secs)
                                 .unwrap_or(Duration::from_secs(3600));
                             let margin = self.settings.refresh_margin.min(ttl / 2);
-                            return Ok(Token {
+                            return Ok(StoredToken {
                                 id_token,
                                 refresh_token: w.refresh_token,
-                                use_until: Instant::now() + ttl - margin,
+                                use_until: SystemTime::now() + ttl - margin,
                             });
                         }
                         None => BkashError::Protocol {

@@ -85,5 +85,6 @@ pub use callback::{is_callback, parse_callback, Callback, CallbackError, Callbac
 pub use client::{BkashClient, BkashCredentials, BkashSettings};
 pub use error::{BkashError, Resolution};
 pub use status::{BkashStatus, RefundStatus};
+pub use token::{MemoryTokenStore, StoredToken, TokenRecord, TokenStore, TokenStoreError};
 pub use till_provider_http::RetryPolicy;
 pub use types::*;

@@ -6,55 +6,141 @@
 //! hour: when the budget is spent it answers [`BkashError::Auth`] without
 //! calling. Concurrent callers share one in-flight grant: the tokio mutex is
 //! held across the HTTP call.
+//!
+//! bKash's limit counts calls per merchant account, not per process: the app
+//! and every `till` command on one data directory, and every restart, would
+//! each grant anew. So the token, its expiry and the calls of the last hour
+//! live in a [`TokenStore`] that outlives the process. Before renewing, the
+//! cache takes the store's cross-process lock and reads it again: the token
+//! another process renewed a moment ago is used, not renewed once more.
 
 use crate::client::{Inner, TokenFail};
 use crate::error::BkashError;
 use std::collections::VecDeque;
+use std::fmt;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 const HOUR: Duration = Duration::from_secs(3600);
 
-/// A granted token.
-pub(crate) struct Token {
+/// A granted token, as kept in a [`TokenStore`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredToken {
     pub id_token: String,
     pub refresh_token: Option<String>,
-    /// Local instant after which we no longer use it (expiry minus margin).
-    pub use_until: Instant,
+    /// Wall-clock time after which it is no longer used (expiry minus margin).
+    pub use_until: SystemTime,
+}
+
+impl fmt::Debug for StoredToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoredToken")
+            .field("id_token", &"***")
+            .field("use_until", &self.use_until)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What outlives one process: the current token and the token-call budget.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TokenRecord {
+    pub token: Option<StoredToken>,
+    /// Token calls (grant or refresh) that may have reached bKash, oldest first.
+    pub calls: Vec<SystemTime>,
+    /// bKash answered 429 to a token call: no token call before this.
+    pub blocked_until: Option<SystemTime>,
+}
+
+/// A store failed; the cache goes on with what it holds in memory.
+#[derive(Debug, thiserror::Error)]
+#[error("bKash token store: cannot {action}")]
+pub struct TokenStoreError {
+    pub action: &'static str,
+    #[source]
+    pub source: Box<dyn std::error::Error + Send + Sync>,
+}
+
+/// Where a [`TokenRecord`] lives between processes (the terminal: token in the
+/// OS keyring, calls in the journal, a lock file beside them). Calls block;
+/// the cache makes them off the async runtime's worker threads.
+pub trait TokenStore: Send + Sync {
+    /// Waits until no other process renews this merchant's token; the guard
+    /// holds that until dropped.
+    fn lock(&self) -> Result<Box<dyn Send>, TokenStoreError>;
+    fn load(&self) -> Result<TokenRecord, TokenStoreError>;
+    fn save(&self, record: &TokenRecord) -> Result<(), TokenStoreError>;
+}
+
+/// A store that lives as long as the process (the default): clients that
+/// share one share their token.
+#[derive(Default)]
+pub struct MemoryTokenStore {
+    record: Mutex<TokenRecord>,
+}
+
+impl TokenStore for MemoryTokenStore {
+    fn lock(&self) -> Result<Box<dyn Send>, TokenStoreError> {
+        // One process: the cache's own mutex already serialises renewals.
+        Ok(Box::new(()))
+    }
+    fn load(&self) -> Result<TokenRecord, TokenStoreError> {
+        Ok(self.record.lock().map(|r| r.clone()).unwrap_or_default())
+    }
+    fn save(&self, record: &TokenRecord) -> Result<(), TokenStoreError> {
+        if let Ok(mut r) = self.record.lock() {
+            *r = record.clone();
+        }
+        Ok(())
+    }
+}
+
+/// Now, to the millisecond: the precision stores keep, so a call made here
+/// and the same call read back from a store compare equal (and are counted
+/// once when the two are merged).
+fn now_ms() -> SystemTime {
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO);
+    UNIX_EPOCH + Duration::from_millis(since.as_millis() as u64)
+}
+
+fn to_ms(t: SystemTime) -> SystemTime {
+    let since = t.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
+    UNIX_EPOCH + Duration::from_millis(since.as_millis() as u64)
+}
+
+fn elapsed(since: SystemTime, now: SystemTime) -> Duration {
+    // A clock set back counts as no time passed (the call stays in the hour).
+    now.duration_since(since).unwrap_or(Duration::ZERO)
 }
 
 /// The sliding-hour budget of token calls.
 pub(crate) struct Budget {
-    log: VecDeque<Instant>,
+    log: VecDeque<SystemTime>,
     max: u32,
     /// bKash answered 429 to a token call: no token call before this.
-    blocked_until: Option<Instant>,
+    blocked_until: Option<SystemTime>,
 }
 
 impl Budget {
     /// Take one token call from the budget, or refuse.
     pub fn spend(&mut self, calls: &AtomicU32) -> Result<(), BkashError> {
-        let now = Instant::now();
+        let now = now_ms();
         if let Some(until) = self.blocked_until.filter(|u| now < *u) {
             return Err(BkashError::Auth {
                 message: format!(
                     "bKash blocked token calls for this merchant; next token call possible in {} min",
-                    until.duration_since(now).as_secs().div_ceil(60)
+                    elapsed(now, until).as_secs().div_ceil(60)
                 ),
             });
         }
-        while self
-            .log
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= HOUR)
-        {
-            self.log.pop_front();
-        }
+        self.forget_old(now);
         if self.log.len() as u32 >= self.max {
             let wait = self
                 .log
                 .front()
-                .map(|t| HOUR.saturating_sub(now.duration_since(*t)))
+                .map(|t| HOUR.saturating_sub(elapsed(*t, now)))
                 .unwrap_or(HOUR);
             return Err(BkashError::Auth {
                 message: format!(
@@ -69,9 +155,15 @@ impl Budget {
         Ok(())
     }
 
+    fn forget_old(&mut self, now: SystemTime) {
+        while self.log.front().is_some_and(|t| elapsed(*t, now) >= HOUR) {
+            self.log.pop_front();
+        }
+    }
+
     /// No token call for `pause` (bKash blocked the merchant).
     pub fn block(&mut self, pause: Duration) {
-        self.blocked_until = Some(Instant::now() + pause);
+        self.blocked_until = Some(SystemTime::now() + pause);
     }
 
     /// Give back the last call: it provably never left (connection refused).
@@ -80,20 +172,40 @@ impl Budget {
             calls.fetch_sub(1, Ordering::Relaxed);
         }
     }
+
+    /// Adds the calls other processes recorded (the union, by time).
+    fn merge(&mut self, stored: &TokenRecord) {
+        let mut all: Vec<SystemTime> = self
+            .log
+            .iter()
+            .chain(stored.calls.iter())
+            .map(|t| to_ms(*t))
+            .collect();
+        all.sort();
+        all.dedup();
+        self.log = all.into();
+        self.forget_old(SystemTime::now());
+        self.blocked_until = self.blocked_until.max(stored.blocked_until);
+    }
+}
+
+fn usable(t: &StoredToken) -> bool {
+    SystemTime::now() < t.use_until
 }
 
 struct State {
-    token: Option<Token>,
+    token: Option<StoredToken>,
     budget: Budget,
 }
 
 pub(crate) struct TokenCache {
     state: tokio::sync::Mutex<State>,
+    store: Arc<dyn TokenStore>,
     calls: AtomicU32,
 }
 
 impl TokenCache {
-    pub fn new(max_per_hour: u32) -> TokenCache {
+    pub fn new(max_per_hour: u32, store: Arc<dyn TokenStore>) -> TokenCache {
         TokenCache {
             state: tokio::sync::Mutex::new(State {
                 token: None,
@@ -103,35 +215,105 @@ impl TokenCache {
                     blocked_until: None,
                 },
             }),
+            store,
             calls: AtomicU32::new(0),
         }
     }
 
-    /// Token calls sent so far (grant + refresh attempts that left).
+    /// Token calls sent so far by this client (grant + refresh attempts that left).
     pub fn calls(&self) -> u32 {
         self.calls.load(Ordering::Relaxed)
     }
 
-    /// A usable `id_token`, granting or refreshing when needed.
+    /// A usable `id_token`: the one in memory, the one another process
+    /// stored, or a refreshed or new one.
     pub async fn get(&self, c: &Inner) -> Result<String, BkashError> {
         let mut st = self.state.lock().await;
-        if let Some(t) = &st.token {
-            if Instant::now() < t.use_until {
-                return Ok(t.id_token.clone());
-            }
+        if let Some(t) = st.token.as_ref().filter(|t| usable(t)) {
+            return Ok(t.id_token.clone());
         }
-        self.renew(&mut st, c).await
+        self.renew_shared(&mut st, c, None).await
     }
 
-    /// bKash refused `stale`: renew once (unless another caller already did).
+    /// bKash refused `stale`: renew once (unless another caller, in this
+    /// process or another, already did).
     pub async fn renew_after_reject(&self, c: &Inner, stale: &str) -> Result<String, BkashError> {
         let mut st = self.state.lock().await;
-        if let Some(t) = &st.token {
-            if t.id_token != stale && Instant::now() < t.use_until {
-                return Ok(t.id_token.clone());
+        if let Some(t) = st
+            .token
+            .as_ref()
+            .filter(|t| t.id_token != stale && usable(t))
+        {
+            return Ok(t.id_token.clone());
+        }
+        self.renew_shared(&mut st, c, Some(stale)).await
+    }
+
+    /// Under the store's lock: adopt what the store holds if it is newer and
+    /// usable, else renew, and record the outcome (the calls made, even when
+    /// the renewal failed). A store that fails is logged and bypassed: the
+    /// in-memory budget still holds, and a payment never waits on a keyring.
+    async fn renew_shared(
+        &self,
+        st: &mut State,
+        c: &Inner,
+        stale: Option<&str>,
+    ) -> Result<String, BkashError> {
+        let store = self.store.clone();
+        let guard = match tokio::task::spawn_blocking(move || store.lock()).await {
+            Ok(Ok(g)) => Some(g),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "bkash token store unavailable; renewing on this process's own");
+                None
+            }
+            Err(_) => None,
+        };
+        let stored = match self.blocking(|s| s.load()).await {
+            Ok(r) => Some(r),
+            Err(e) => {
+                tracing::warn!(error = %e, "bkash token store unreadable");
+                None
+            }
+        };
+        if let Some(rec) = &stored {
+            st.budget.merge(rec);
+            if let Some(t) = &rec.token {
+                let refused = stale == Some(t.id_token.as_str());
+                if !refused && usable(t) {
+                    st.token = Some(t.clone());
+                    tracing::debug!("bkash token taken from the store");
+                    return Ok(t.id_token.clone());
+                }
+                // Expired or refused, its refresh token may still serve.
+                if st.token.is_none() || refused {
+                    st.token = Some(t.clone());
+                }
             }
         }
-        self.renew(&mut st, c).await
+        let result = self.renew(st, c).await;
+        let record = TokenRecord {
+            token: st.token.clone(),
+            calls: st.budget.log.iter().copied().collect(),
+            blocked_until: st.budget.blocked_until,
+        };
+        if let Err(e) = self.blocking(move |s| s.save(&record)).await {
+            tracing::warn!(error = %e, "bkash token not stored; other processes will renew their own");
+        }
+        drop(guard);
+        result
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn TokenStore) -> Result<T, TokenStoreError> + Send + 'static,
+    ) -> Result<T, TokenStoreError> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || f(&*store))
+            .await
+            .map_err(|e| TokenStoreError {
+                action: "run",
+                source: Box::new(e),
+            })?
     }
 
     async fn renew(&self, st: &mut State, c: &Inner) -> Result<String, BkashError> {

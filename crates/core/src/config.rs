@@ -261,11 +261,17 @@ pub struct DisplaySection {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DemoSection {
+    /// The self-settling Demo wallet. Unless set explicitly it follows
+    /// `in_process`: a terminal out of demo mode has no Demo wallet, so no
+    /// sale can be "paid" with play money by accident.
+    #[serde(default)]
     pub enabled: bool,
     pub settle_after_ms: u64,
-    /// The desktop app starts `till-sandbox` and `till-hub` in its own
-    /// process on loopback and points bKash, Bakong and the sync at them.
-    /// On until a shop configures real providers.
+    /// Demo mode. The desktop app starts `till-sandbox` and `till-hub` in its
+    /// own process on loopback and points bKash, Bakong and the sync at them;
+    /// the app and the CLI keep demo payments in their own journal under
+    /// `<home>/demo/` ([`Config::data_dir`]). On until a shop configures real
+    /// providers.
     #[serde(default = "yes")]
     pub in_process: bool,
 }
@@ -399,6 +405,9 @@ impl Config {
                     invalid(&field_in(&msg), msg)
                 })?;
         config.apply_presets(&explicit)?;
+        if !explicit.contains("demo.enabled") {
+            config.demo.enabled = config.demo.in_process;
+        }
         config.validate()?;
         config.tls.roots = match &config.tls.extra_roots {
             None => ExtraRoots::none(),
@@ -606,6 +615,9 @@ impl Config {
         if !(10..=3_600_000).contains(&self.hub.poll_interval_ms) {
             return Err(invalid("hub.poll_interval_ms", "between 10 and 3600000"));
         }
+        if !self.demo.in_process {
+            self.refuse_the_demo_profile()?;
+        }
         // Build one code now so a bad profile fails at start, not at the first customer.
         let one = Amount::parse("1", Currency::Usd).expect("1 USD");
         crate::provider::bakong::build_khqr(self, one, chrono::Utc::now()).map_err(|e| {
@@ -615,6 +627,54 @@ impl Config {
             )
         })?;
         Ok(())
+    }
+
+    /// Out of demo mode the built-in demo shop is a mistake, not a choice:
+    /// its KHQR would send real customers' money to the demo account, and its
+    /// name would be on every screen.
+    fn refuse_the_demo_profile(&self) -> Result<(), ConfigError> {
+        let builtin: toml::Table = toml::from_str(DEFAULTS_TOML).expect("the defaults parse");
+        let builtin = |section: &str, key: &str| -> String {
+            builtin[section][key]
+                .as_str()
+                .expect("a string in the defaults")
+                .to_owned()
+        };
+        if self.bakong.enabled && self.khqr.bakong_account_id == builtin("khqr", "bakong_account_id")
+        {
+            return Err(invalid(
+                "khqr.bakong_account_id",
+                format!(
+                    "{} is the built-in demo account; out of demo mode (demo.in_process = false) \
+                     set your shop's Bakong account id, khqr.merchant_name and \
+                     khqr.merchant_city, or turn KHQR off with bakong.enabled = false",
+                    self.khqr.bakong_account_id
+                ),
+            ));
+        }
+        if self.shop.name == builtin("shop", "name") {
+            return Err(invalid(
+                "shop.name",
+                format!(
+                    "{:?} is the built-in demo shop; out of demo mode (demo.in_process = false) \
+                     set your shop's name",
+                    self.shop.name
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Where this configuration's journal lives: `<home>/demo/` in demo mode
+    /// (beside the demo sandbox's and hub's own state), `<home>` otherwise.
+    /// Turning demo mode off therefore starts production on an empty journal:
+    /// invoice and outbox sequence numbers from 1, no sandbox payments.
+    pub fn data_dir(&self, home: &Path) -> PathBuf {
+        if self.demo.in_process {
+            home.join("demo")
+        } else {
+            home.to_owned()
+        }
     }
 
     pub fn timezone(&self) -> Result<chrono_tz::Tz, ConfigError> {
@@ -715,7 +775,13 @@ fn set_path(table: &mut toml::Table, path: &[String], value: &str) -> Result<(),
             _ => return Err(invalid(&key, "not a section")),
         };
     }
-    let parsed = match t.get(last) {
+    // Flags whose absence means something (so the defaults cannot name them).
+    const FLAGS_WITHOUT_DEFAULT: &[&str] = &["demo.enabled"];
+    let flag = toml::Value::Boolean(false);
+    let current = t
+        .get(last)
+        .or(FLAGS_WITHOUT_DEFAULT.contains(&key.as_str()).then_some(&flag));
+    let parsed = match current {
         Some(toml::Value::String(_)) | None => toml::Value::String(value.to_owned()),
         Some(toml::Value::Integer(_)) => toml::Value::Integer(
             value
@@ -832,6 +898,44 @@ mod tests {
 
     fn load(file: &str, pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
         Config::from_layers(DEFAULTS_TOML, Some(("till.toml", file)), env(pairs))
+    }
+
+    const OWN_SHOP: &str = "[shop]\nname = \"Rahim Store\"\n\
+                            [khqr]\nbakong_account_id = \"rahim_store@aclb\"\n";
+
+    #[test]
+    fn the_demo_wallet_follows_demo_mode_unless_named() {
+        assert!(Config::defaults().demo.enabled, "demo mode has it");
+        let off = format!("{OWN_SHOP}[demo]\nin_process = false\n");
+        assert!(!load(&off, &[]).unwrap().demo.enabled, "production has none");
+        let kept = format!("{off}enabled = true\n");
+        assert!(load(&kept, &[]).unwrap().demo.enabled, "unless asked for");
+        assert!(load(&off, &[("TILL__DEMO__ENABLED", "true")]).unwrap().demo.enabled);
+        let dropped = load("[demo]\nenabled = false\n", &[]).unwrap();
+        assert!(dropped.demo.in_process && !dropped.demo.enabled);
+    }
+
+    #[test]
+    fn out_of_demo_mode_the_demo_shop_is_refused() {
+        let err = load("[demo]\nin_process = false\n", &[]).unwrap_err().to_string();
+        assert!(err.contains("khqr.bakong_account_id") && err.contains("till_demo@devb"), "{err}");
+        // A bKash-only shop needs no KHQR account, but still its own name.
+        let err = load("[demo]\nin_process = false\n[bakong]\nenabled = false\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("shop.name"), "{err}");
+        let own = load(&format!("{OWN_SHOP}[demo]\nin_process = false\n"), &[]).unwrap();
+        assert_eq!(own.shop.name, "Rahim Store");
+        // Demo mode itself is the demo shop.
+        assert!(load("", &[]).is_ok());
+    }
+
+    #[test]
+    fn demo_mode_keeps_its_own_journal() {
+        let home = Path::new("/srv/till");
+        assert_eq!(Config::defaults().data_dir(home), home.join("demo"));
+        let own = load(&format!("{OWN_SHOP}[demo]\nin_process = false\n"), &[]).unwrap();
+        assert_eq!(own.data_dir(home), home);
     }
 
     #[test]

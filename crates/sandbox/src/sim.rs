@@ -3,7 +3,7 @@
 //!
 //! | route | what |
 //! | --- | --- |
-//! | `GET /sim/ledger` | every payment, refund, agreement and KHQR transaction with amounts and states |
+//! | `GET /sim/ledger` | every payment, refund, agreement and KHQR transaction with amounts and states; every bKash token call (`bkash.tokenCalls`) |
 //! | `GET/POST/DELETE /sim/faults` | list (with `held`: requests a `hold` rule keeps waiting), add (`{"rules":[...],"replace":bool}` or one rule), clear fault rules |
 //! | `POST /sim/faults/release` | `{"endpoint": "bkash.status"}` (or `family.*`): let held requests go on |
 //! | `GET/POST /sim/clock` | read, or advance (`{"advance_secs": N}`) the sandbox clock |
@@ -127,7 +127,14 @@ pub fn ledger_json(app: &AppState) -> Value {
             })
             .collect();
         json!({
-            "bkash": {"payments": payments, "refunds": refunds, "agreements": agreements},
+            "bkash": {
+                "payments": payments,
+                "refunds": refunds,
+                "agreements": agreements,
+                "tokenCalls": w.bkash.token_calls.iter()
+                    .map(|(at, kind)| json!({"atMs": at, "kind": kind}))
+                    .collect::<Vec<_>>(),
+            },
             "bakong": {"transactions": khqr},
         })
     })

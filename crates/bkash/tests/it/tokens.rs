@@ -281,3 +281,153 @@ async fn a_business_answer_without_status_code_is_still_not_success() {
     let err = env.client.query_payment(&c.payment_id).await.unwrap_err();
     assert!(err.to_string().contains("without statusCode"), "{err}");
 }
+
+/// Two processes on one store, as the app and `till charge` on one data
+/// directory: a file lock and a file, like the terminal's store.
+struct FileStore {
+    dir: std::path::PathBuf,
+    saves: std::sync::atomic::AtomicU32,
+}
+
+impl FileStore {
+    fn new(dir: &std::path::Path) -> std::sync::Arc<FileStore> {
+        std::sync::Arc::new(FileStore {
+            dir: dir.to_owned(),
+            saves: Default::default(),
+        })
+    }
+}
+
+fn ms(t: std::time::SystemTime) -> u64 {
+    t.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64
+}
+
+fn at(ms: u64) -> std::time::SystemTime {
+    std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms)
+}
+
+impl TokenStore for FileStore {
+    fn lock(&self) -> Result<Box<dyn Send>, TokenStoreError> {
+        let f = std::fs::File::create(self.dir.join("lock")).unwrap();
+        f.lock().unwrap();
+        Ok(Box::new(f))
+    }
+    fn load(&self) -> Result<TokenRecord, TokenStoreError> {
+        let Ok(text) = std::fs::read_to_string(self.dir.join("record.json")) else {
+            return Ok(TokenRecord::default());
+        };
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        Ok(TokenRecord {
+            token: v["id"].as_str().map(|id| StoredToken {
+                id_token: id.to_owned(),
+                refresh_token: v["refresh"].as_str().map(str::to_owned),
+                use_until: at(v["until"].as_u64().unwrap()),
+            }),
+            calls: v["calls"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| at(c.as_u64().unwrap()))
+                .collect(),
+            blocked_until: v["blocked"].as_u64().map(at),
+        })
+    }
+    fn save(&self, r: &TokenRecord) -> Result<(), TokenStoreError> {
+        self.saves
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let v = serde_json::json!({
+            "id": r.token.as_ref().map(|t| t.id_token.clone()),
+            "refresh": r.token.as_ref().and_then(|t| t.refresh_token.clone()),
+            "until": r.token.as_ref().map(|t| ms(t.use_until)),
+            "calls": r.calls.iter().map(|c| ms(*c)).collect::<Vec<_>>(),
+            "blocked": r.blocked_until.map(ms),
+        });
+        std::fs::write(self.dir.join("record.json"), v.to_string()).unwrap();
+        Ok(())
+    }
+}
+
+fn create_request(amount: &str, invoice: &str) -> CreatePayment {
+    CreatePayment::sale(dec(amount), invoice, CALLBACK, WALLET)
+}
+
+fn client_on(env: &Env, store: std::sync::Arc<FileStore>, max: u32) -> (BkashClient, std::sync::Arc<MemLog>) {
+    let mut s = settings(&env.sb.bkash_base_url());
+    s.max_grants_per_hour = max;
+    let log = std::sync::Arc::new(MemLog::default());
+    let c = BkashClient::with_token_store(s, creds(), log.clone(), store).unwrap();
+    (c, log)
+}
+
+#[tokio::test]
+async fn clients_on_one_store_share_one_token_across_restarts() {
+    let mut cfg = config();
+    cfg.bkash.token_rate_limit = true;
+    let env = start_with(cfg, |_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = FileStore::new(dir.path());
+    // The app and the CLI at once, then ten restarts of the CLI.
+    let (app, app_log) = client_on(&env, store.clone(), 2);
+    let (cli, cli_log) = client_on(&env, store.clone(), 2);
+    let (r1, r2) = (create_request("10", "INV-S1"), create_request("11", "INV-S2"));
+    let (a, b) = tokio::join!(app.create_payment(&r1), cli.create_payment(&r2));
+    a.unwrap();
+    b.unwrap();
+    for i in 0..10 {
+        let (restarted, log) = client_on(&env, store.clone(), 2);
+        restarted
+            .create_payment(&create_request("12", &format!("INV-R{i}")))
+            .await
+            .unwrap();
+        assert_eq!(log.count("bkash.grant") + log.count("bkash.refresh"), 0, "restart {i} used the stored token");
+    }
+    assert_eq!(app_log.count("bkash.grant") + cli_log.count("bkash.grant"), 1);
+
+    // The token expires at bKash: the first to notice refreshes, the others use its refresh.
+    env.advance(3_700).await;
+    let (later, log) = client_on(&env, store.clone(), 2);
+    later.create_payment(&create_request("13", "INV-L1")).await.unwrap();
+    assert_eq!(log.count("bkash.refresh"), 1, "a refresh, not a new grant");
+    app.create_payment(&create_request("14", "INV-L2")).await.unwrap();
+    assert_eq!(app_log.count("bkash.refresh") + app_log.count("bkash.grant"), 1, "the app took the refreshed token from the store");
+    let total: usize = [&app_log, &cli_log, &log]
+        .iter()
+        .map(|l| l.count("bkash.grant") + l.count("bkash.refresh"))
+        .sum();
+    assert_eq!(total, 2, "two token calls in all, within bKash's hourly limit");
+}
+
+#[tokio::test]
+async fn the_budget_is_shared_too() {
+    let env = start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = FileStore::new(dir.path());
+    // Each client alone would allow one call; together they have one.
+    let (first, _) = client_on(&env, store.clone(), 1);
+    first.create_payment(&create_request("10", "INV-B1")).await.unwrap();
+    env.fault(FaultRule::new("bkash.create", FaultKind::TokenExpired).times(1));
+    let (second, log) = client_on(&env, store.clone(), 1);
+    let err = second
+        .create_payment(&create_request("11", "INV-B2"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, BkashError::Auth { .. }), "{err:?}");
+    assert_eq!(log.count("bkash.grant") + log.count("bkash.refresh"), 0, "{err}");
+}
+
+#[tokio::test]
+async fn a_stored_call_is_counted_once() {
+    // The store keeps milliseconds; the call this client made and the same
+    // call read back from the store are one call, not two.
+    let env = start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (client, log) = client_on(&env, FileStore::new(dir.path()), 2);
+    client.create_payment(&create_request("10", "INV-C1")).await.unwrap();
+    env.fault(FaultRule::new("bkash.create", FaultKind::TokenExpired).times(1));
+    client
+        .create_payment(&create_request("11", "INV-C2"))
+        .await
+        .expect("the second of two allowed token calls");
+    assert_eq!(log.count("bkash.grant"), 1);
+    assert_eq!(log.count("bkash.refresh"), 1);
+}

@@ -217,8 +217,22 @@ impl Engine {
                     let mut settings = till_bkash::BkashSettings::new(config.bkash.base_url.clone());
                     settings.timeout = config.bkash_timeout();
                     settings.extra_roots = config.tls.roots.clone();
-                    let client = till_bkash::BkashClient::new(settings, creds, observer.clone())
-                        .map_err(|e| EngineError::Refused(format!("bKash client: {e}")))?;
+                    // bKash limits token calls per merchant account: the token and
+                    // the calls of the last hour are shared with every process on
+                    // this data directory and outlive restarts.
+                    let store = Arc::new(crate::provider::bkash_token::BkashTokenStore {
+                        journal: journal.clone(),
+                        secrets: opts.secrets.clone(),
+                        lock_path: opts.home.join(crate::provider::bkash_token::LOCK_FILE),
+                        account: format!("{} {} {}", config.bkash.base_url, creds.app_key, creds.username),
+                    });
+                    let client = till_bkash::BkashClient::with_token_store(
+                        settings,
+                        creds,
+                        observer.clone(),
+                        store,
+                    )
+                    .map_err(|e| EngineError::Refused(format!("bKash client: {e}")))?;
                     let p = Arc::new(BkashProvider {
                         client,
                         callback_url: config.bkash.callback_url.clone(),

@@ -21,6 +21,7 @@ pub mod log;
 pub mod outbox;
 pub mod payments;
 pub mod sync;
+pub mod token_calls;
 
 use chrono::{DateTime, NaiveTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
@@ -34,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0002_invoice_counter.sql"),
     include_str!("../../migrations/0003_sync.sql"),
     include_str!("../../migrations/0004_days.sql"),
+    include_str!("../../migrations/0005_token_calls.sql"),
 ];
 
 /// The schema version this build writes.

@@ -294,6 +294,39 @@ async fn crash_during_execute_is_resolved_on_restart() {
     restarted.shutdown().await;
 }
 
+/// bKash's two token calls an hour are the merchant's, not the process's: a restarted
+/// engine (and a second engine beside it, as `till refund` beside the app) uses the token
+/// the first one stored, and the calls are counted in the journal.
+#[tokio::test]
+async fn restarts_reuse_the_stored_token() {
+    let r = rig().await;
+    let token_calls = |l: &serde_json::Value| l["bkash"]["tokenCalls"].as_array().unwrap().len();
+    let (_, pid) = start_checkout(&r, "30.00").await;
+    let back = r.bkash_customer(&pid, WALLET, "pay").await;
+    assert_eq!(r.engine.bkash_callback(&back).await.unwrap().state, PaymentState::Settled);
+    assert_eq!(token_calls(&r.ledger().await), 1);
+    r.engine.shutdown().await;
+    for round in 0..5 {
+        let restarted = r.reopen().await;
+        let reader = r.open_engine(false).await.unwrap();
+        let c = restarted
+            .charge(ProviderKind::Bkash, bdt("31.00"), "cashier-1")
+            .await
+            .unwrap();
+        let status = reader
+            .refresh(&c.payment.id)
+            .await
+            .map(|p| p.state);
+        assert!(status.is_ok(), "round {round}: {status:?}");
+        assert_eq!(token_calls(&r.ledger().await), 1, "round {round}");
+        reader.shutdown().await;
+        restarted.shutdown().await;
+    }
+    let j = open_journal(&r);
+    assert_eq!(j.call_count("bkash.grant").unwrap(), 1);
+    assert_eq!(j.token_budget("bkash", chrono::Utc::now().timestamp_millis()).unwrap().calls_ms.len(), 1);
+}
+
 pub fn open_journal(r: &Rig) -> till_core::journal::Journal {
     till_core::journal::Journal::open(
         &r.home.path().join("journal.db"),

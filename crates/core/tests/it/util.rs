@@ -211,7 +211,7 @@ impl Rig {
 
 impl Drop for Rig {
     fn drop(&mut self) {
-        for n in names::ALL {
+        for n in names::ALL.iter().chain(names::STATE) {
             let _ = self.secrets.delete(n);
         }
     }

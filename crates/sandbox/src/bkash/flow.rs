@@ -160,6 +160,10 @@ pub struct BkashState {
     pub tokens: HashMap<String, TokenRec>,
     pub refresh_tokens: HashMap<String, TokenRec>,
     pub grant_log: Vec<u64>,
+    /// Every token call that reached the sandbox (time, `grant`/`refresh`),
+    /// for tests that count them against bKash's hourly limit.
+    #[serde(default)]
+    pub token_calls: Vec<(u64, String)>,
     pub blocked_until: Option<u64>,
     pub payments: HashMap<String, Payment>,
     pub agreements: HashMap<String, Agreement>,
@@ -261,6 +265,7 @@ pub fn grant(
     password: Option<&str>,
     body: &RawBody,
 ) -> R<wire::TokenResponse> {
+    st.token_calls.push((cx.now, "grant".into()));
     check_credentials(cx, username, password, body)?;
     rate_limited(st, cx)?;
     Ok(issue(st, cx, None))
@@ -274,6 +279,7 @@ pub fn refresh(
     password: Option<&str>,
     body: &RawBody,
 ) -> R<wire::TokenResponse> {
+    st.token_calls.push((cx.now, "refresh".into()));
     check_credentials(cx, username, password, body)?;
     let Some(rt) = field(body, "refresh_token") else {
         return Err(Fail::code("2065"));
