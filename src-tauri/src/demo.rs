@@ -104,6 +104,9 @@ impl Demo {
             ),
         ];
         let overrides = vec![
+            // The demo's own endpoints, whatever preset till.toml names.
+            ("TILL__BKASH__ENVIRONMENT".into(), "custom".into()),
+            ("TILL__BAKONG__ENVIRONMENT".into(), "custom".into()),
             ("TILL__BKASH__BASE_URL".into(), sandbox.bkash_base_url()),
             ("TILL__BAKONG__BASE_URL".into(), sandbox.bakong_base_url()),
             ("TILL__HUB__URL".into(), hub.base_url()),

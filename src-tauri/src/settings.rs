@@ -175,11 +175,13 @@ mod tests {
                 change("shop.name", "Rahim Store"),
                 change("business_day.cutoff", "03:00"),
                 change("demo.in_process", "false"),
+                // Out of demo mode the demo shop's KHQR account is refused.
+                change("khqr.bakong_account_id", "rahim_store@aclb"),
                 change("khqr.expiry_seconds", "240"),
             ],
         )
         .unwrap();
-        assert_eq!(changed.len(), 4);
+        assert_eq!(changed.len(), 5);
         let text = std::fs::read_to_string(dir.path().join("till.toml")).unwrap();
         assert!(text.contains("# my shop"));
         assert!(text.contains("in_process = false"), "{text}");

@@ -233,8 +233,11 @@ async fn try_start(home: &std::path::Path) -> anyhow::Result<(Engine, Option<Dem
     } else {
         (base, keyring(), None)
     };
+    // Demo payments stay in the demo's own journal (`<home>/demo/`).
+    let data = config.data_dir(home);
+    std::fs::create_dir_all(&data)?;
     let engine = Engine::open(EngineOptions {
-        home: home.to_owned(),
+        home: data,
         config,
         secrets,
         clock: till_core::Clock::system(),

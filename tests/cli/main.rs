@@ -424,3 +424,155 @@ fn a_second_process_with_background_work_is_refused() {
     let (code, _, err) = cli.run(&["recover"]);
     assert_eq!(code, 0, "{err}");
 }
+
+/// Demo mode and production never share a journal, and production has no Demo wallet unless
+/// it is asked for by name: turning demo mode off starts on an empty journal (invoice 1),
+/// with the demo shop refused until the shop's own profile is set.
+#[test]
+fn production_is_never_demo() {
+    let cli = Cli {
+        home: tempfile::tempdir().unwrap(),
+        vars: vec![
+            ("TILL_KEYRING_SERVICE".into(), "till-prod-demo-test".into()),
+            ("TILL__DEMO__SETTLE_AFTER_MS".into(), "200".into()),
+        ],
+        secrets: vec![],
+    };
+    let home = cli.home.path();
+    let settled = |out: &str| -> Value {
+        let last: Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+        assert_eq!(last["state"], "settled", "{out}");
+        last
+    };
+    // Demo mode (the built-in configuration): the Demo wallet pays, into <home>/demo/.
+    for _ in 0..2 {
+        let (code, out, err) = cli.run(&["charge", "--provider", "demo", "--amount", "5", "--json"]);
+        assert_eq!(code, 0, "{out}\n{err}");
+        settled(&out);
+    }
+    assert!(home.join("demo/journal.db").exists());
+    assert!(!home.join("journal.db").exists(), "nothing in production's journal");
+
+    // Demo mode off, demo shop kept: refused, naming what to set.
+    std::fs::write(home.join("till.toml"), "[demo]\nin_process = false\n").unwrap();
+    let (code, _, err) = cli.run(&["list"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("khqr.bakong_account_id") && err.contains("demo"),
+        "{err}"
+    );
+    let own_shop = "[demo]\nin_process = false\n[shop]\nname = \"Rahim Store\"\n\
+                    [khqr]\nbakong_account_id = \"rahim_store@aclb\"\n\
+                    merchant_name = \"Rahim Store\"\n";
+    std::fs::write(home.join("till.toml"), own_shop.replace("[shop]\nname = \"Rahim Store\"\n", "")).unwrap();
+    let (code, _, err) = cli.run(&["list"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("shop.name"), "{err}");
+
+    // The shop's own profile: production, on its own empty journal, without the Demo wallet.
+    std::fs::write(home.join("till.toml"), own_shop).unwrap();
+    let (code, out, err) = cli.run(&["list", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().count(), 0, "no demo payment in production: {out}");
+    let (code, out, err) = cli.run(&["charge", "--provider", "demo", "--amount", "5", "--json"]);
+    assert_eq!(code, 1, "the engine refuses the Demo wallet:\n{out}\n{err}");
+    assert!(err.contains("demo"), "{err}");
+    let (_, out, _) = cli.run(&["list", "--json"]);
+    assert_eq!(out.lines().count(), 0, "the refused charge left nothing: {out}");
+
+    // Asked for by name, the Demo wallet exists in production too, on production's journal.
+    let with_demo_wallet = own_shop.replace("in_process = false\n", "in_process = false\nenabled = true\n");
+    std::fs::write(home.join("till.toml"), with_demo_wallet).unwrap();
+    let (code, out, err) = cli.run(&["charge", "--provider", "demo", "--amount", "5", "--json"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let paid = settled(&out);
+    assert!(
+        paid["invoice"].as_str().unwrap().ends_with("-000001"),
+        "production's invoices start at 1: {paid}"
+    );
+    assert!(home.join("journal.db").exists());
+}
+
+/// bKash allows two token calls an hour per merchant account. Fifty `till charge` runs
+/// (each a new process: a restart) over one hour of the sandbox's time share one token
+/// through the keyring and one budget through the journal: one grant, and one refresh when
+/// bKash lets the token expire.
+#[test]
+fn fifty_cli_charges_in_an_hour_make_at_most_two_token_calls() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut config = till_sandbox::Config::default();
+    config.bkash.token_rate_limit = true; // bKash's block, were the limit passed
+    let sandbox = rt.block_on(till_sandbox::start(config)).unwrap();
+    let origin = sandbox.origin().to_owned();
+    let bk = sandbox.config().bkash.clone();
+    let port = free_port();
+    let cli = Cli {
+        home: tempfile::tempdir().unwrap(),
+        vars: vec![
+            (
+                "TILL_KEYRING_SERVICE".into(),
+                format!("till-token-test-{}", std::process::id()),
+            ),
+            ("TILL__BKASH__BASE_URL".into(), sandbox.bkash_base_url()),
+            (
+                "TILL__BKASH__CALLBACK_URL".into(),
+                format!("http://127.0.0.1:{port}/bkash/callback"),
+            ),
+            ("TILL_SECRET_BKASH_USERNAME".into(), bk.username.clone()),
+            ("TILL_SECRET_BKASH_PASSWORD".into(), bk.password.clone()),
+            ("TILL_SECRET_BKASH_APP_KEY".into(), bk.app_key.clone()),
+            ("TILL_SECRET_BKASH_APP_SECRET".into(), bk.app_secret.clone()),
+        ],
+        secrets: vec![],
+    };
+    let http = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+    let ledger = || -> Value {
+        http.get(format!("{origin}/sim/ledger"))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap()
+    };
+    for i in 0..50 {
+        let mut child = cli
+            .cmd(&["charge", "--provider", "bkash", "--amount", "20", "--json"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().unwrap().unwrap();
+        let step: Value = serde_json::from_str(&first).unwrap();
+        let url = step["redirect_url"].as_str().unwrap_or_else(|| panic!("charge {i}: {first}"));
+        let pid = url.split("paymentId=").nth(1).unwrap().split('&').next().unwrap();
+        let v: Value = http
+            .post(format!("{origin}/sim/bkash/checkout/{pid}"))
+            .json(&json!({"wallet": "01770618575", "otp": "123456", "pin": "12121", "action": "pay"}))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        let page = http.get(v["redirect"].as_str().unwrap()).send().unwrap();
+        assert_eq!(page.status(), 200);
+        let rest: Vec<String> = lines.map(Result::unwrap).collect();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "charge {i}: {rest:?}\n{}", String::from_utf8_lossy(&out.stderr));
+        assert!(rest.last().unwrap().contains("\"settled\""), "charge {i}: {rest:?}");
+        // 50 × 72 s: one hour of the sandbox's time, past the token's lifetime.
+        http.post(format!("{origin}/sim/clock"))
+            .json(&json!({"advance_secs": 72}))
+            .send()
+            .unwrap();
+    }
+    let calls = ledger()["bkash"]["tokenCalls"].as_array().unwrap().clone();
+    let kinds: Vec<&str> = calls.iter().map(|c| c["kind"].as_str().unwrap()).collect();
+    println!("token calls for 50 charges over one sandbox hour: {kinds:?}");
+    assert!(calls.len() <= 2, "{kinds:?}");
+    assert_eq!(kinds.first(), Some(&"grant"), "{kinds:?}");
+    assert_eq!(kinds.iter().filter(|k| **k == "grant").count(), 1, "a refresh, never a second grant: {kinds:?}");
+    rt.block_on(sandbox.shutdown());
+}

@@ -87,8 +87,15 @@ async fn offline_banner_and_recovery() -> Result<()> {
         r#"
 [terminal]
 id = "{TERMINAL}"
+[shop]
+name = "Coffee Shop"
+[khqr]
+bakong_account_id = "coffee_shop@aclb"
+merchant_name = "Coffee Shop"
 [demo]
 in_process = false
+# Out of demo mode the Demo wallet exists only when asked for (and then the screens say so).
+enabled = true
 settle_after_ms = 300
 [bkash]
 base_url = "{bkash}"
@@ -140,13 +147,11 @@ async fn run(
     let sandbox_url = sandbox.origin().to_string();
     let hub_url = hub.base_url();
     app.switch_to_window_titled("Cashier").await?;
+    let note = app.client.find(Locator::Id("demo-note")).await?;
+    let note_text = note.text().await?;
     assert!(
-        !app.client
-            .find(Locator::Id("demo-note"))
-            .await?
-            .is_displayed()
-            .await?,
-        "not demo mode"
+        note.is_displayed().await? && note_text.contains("DEMO wallet"),
+        "not demo mode, but the Demo wallet is on and the screen says so: {note_text:?}"
     );
 
     // Online: a KHQR paid, delivered to the hub.

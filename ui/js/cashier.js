@@ -54,6 +54,8 @@
     document.querySelectorAll(".wallet[data-provider]").forEach((b) => {
       const p = b.dataset.provider;
       const configured = wallets().some((w) => w.provider === p);
+      // Out of demo mode the Demo wallet does not exist: no button to hit by mistake.
+      b.hidden = p === "demo" && !configured;
       const takes = walletTakes(p, currency);
       b.disabled = !configured || !takes;
       b.classList.toggle("selected", p === lastWallet && takes);
@@ -310,7 +312,7 @@
   function applyLang() {
     window.Till.translateStatic();
     el("lang").textContent = t("language");
-    if (info && info.demo) el("demo-note").textContent = t("demo_pill");
+    if (info && info.demo) el("demo-note").textContent = t(info.demo_servers ? "demo_pill" : "demo_wallet_pill");
     if (statusKey) setStatus(statusState, statusKey[0], statusKey[1]);
     renderBanner();
     render();

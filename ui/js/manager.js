@@ -278,7 +278,7 @@
   function applyLang() {
     window.Till.translateStatic();
     el("lang").textContent = t("language");
-    if (info && info.demo) el("demo-note").textContent = t("demo_pill");
+    if (info && info.demo) el("demo-note").textContent = t(info.demo_servers ? "demo_pill" : "demo_wallet_pill");
     const sel = el("pay-state");
     if (sel.options.length <= 1) for (const s of STATES) sel.append(h("option", { value: s, text: t(`st_${s}`) }));
     else [...sel.options].slice(1).forEach((o) => { o.textContent = t(`st_${o.value}`); });

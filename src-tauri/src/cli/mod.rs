@@ -13,6 +13,7 @@ mod secret;
 mod status;
 mod sync;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -100,11 +101,14 @@ pub fn secrets() -> SharedSecrets {
     Arc::new(EnvOverlay::new(KeyringStore::new(service)))
 }
 
-/// Opens the engine on `home` with the configuration found there.
+/// Opens the engine on `home` with the configuration found there (the
+/// journal of demo mode or of production: [`Config::data_dir`]).
 pub async fn open_engine(home: &std::path::Path, background: bool) -> anyhow::Result<Engine> {
     let config = Config::load(home)?;
+    let data = config.data_dir(home);
+    std::fs::create_dir_all(&data).with_context(|| format!("cannot create {}", data.display()))?;
     let engine = Engine::open(EngineOptions {
-        home: home.to_owned(),
+        home: data,
         config,
         secrets: secrets(),
         clock: till_core::Clock::system(),

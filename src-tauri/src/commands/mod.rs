@@ -28,7 +28,10 @@ pub struct TerminalInfo {
     pub default_currency: String,
     pub wallets: Vec<WalletInfo>,
     pub timezone: String,
+    /// The screens say DEMO: demo mode, or the Demo wallet kept on outside it.
     pub demo: bool,
+    /// Demo mode: sandbox and hub run inside the app.
+    pub demo_servers: bool,
 }
 
 /// Every window: who this terminal is and which wallets it takes.
@@ -55,6 +58,7 @@ pub async fn terminal_info(terminal: State<'_, Shared>) -> Result<TerminalInfo, 
     } else {
         c.khqr.default_currency.code().to_string()
     };
+    let demo_servers = terminal.demo_info().await.is_some();
     Ok(TerminalInfo {
         terminal_id: c.terminal.id.clone(),
         shop_name: c.shop.name.clone(),
@@ -63,7 +67,8 @@ pub async fn terminal_info(terminal: State<'_, Shared>) -> Result<TerminalInfo, 
         default_currency,
         wallets,
         timezone: c.business_day.timezone.clone(),
-        demo: terminal.demo_info().await.is_some(),
+        demo: demo_servers || engine.providers().contains(&ProviderKind::Demo),
+        demo_servers,
     })
 }
 
