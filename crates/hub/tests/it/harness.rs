@@ -81,6 +81,11 @@ impl TestHub {
 
     /// Stop the hub and start a new one on the same database.
     pub async fn restart(self) -> TestHub {
+        self.stop_keeping_data().await.start(|_| {}).await
+    }
+
+    /// Stop the hub, keeping its database for another.
+    pub async fn stop_keeping_data(self) -> StoppedHub {
         let TestHub {
             hub,
             database,
@@ -88,15 +93,7 @@ impl TestHub {
             ..
         } = self;
         hub.shutdown().await;
-        let mut config = HubConfig::new("127.0.0.1:0", database.clone());
-        config.read_tokens = vec![READ_TOKEN.to_string()];
-        let hub = till_hub::start(config).await.expect("hub restarts");
-        TestHub {
-            hub,
-            http: reqwest::Client::new(),
-            database,
-            _dir,
-        }
+        StoppedHub { database, _dir }
     }
 
     /// Register a terminal with a fresh HMAC secret; returns a signer for it.
@@ -187,8 +184,116 @@ impl TestHub {
         self.hub.store().count_events(Some(terminal)).await.unwrap()
     }
 
+    /// The database URL this hub runs on.
+    pub fn database(&self) -> &str {
+        &self.database
+    }
+
+    /// The SQLite file, when the hub runs on SQLite.
+    pub fn sqlite_path(&self) -> Option<std::path::PathBuf> {
+        self.database.strip_prefix("sqlite://").map(Into::into)
+    }
+
+    /// `(key_id, material)` of every row of `terminal_keys`, read straight
+    /// from the database (not through the hub).
+    pub async fn key_materials(&self) -> Vec<(i64, String)> {
+        match self.sqlite_path() {
+            Some(path) => {
+                let conn = rusqlite::Connection::open(path).unwrap();
+                let mut stmt = conn
+                    .prepare("SELECT key_id, material FROM terminal_keys ORDER BY key_id")
+                    .unwrap();
+                stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .unwrap()
+                    .map(Result::unwrap)
+                    .collect()
+            }
+            None => {
+                let client = self.pg_client().await;
+                client
+                    .query(
+                        "SELECT key_id, material FROM terminal_keys ORDER BY key_id",
+                        &[],
+                    )
+                    .await
+                    .unwrap()
+                    .iter()
+                    .map(|r| (r.get(0), r.get(1)))
+                    .collect()
+            }
+        }
+    }
+
+    /// Overwrite a key's stored material, as an older hub (or an attacker
+    /// with the database) would have written it.
+    pub async fn set_material(&self, key_id: i64, material: &str) {
+        match self.sqlite_path() {
+            Some(path) => {
+                let conn = rusqlite::Connection::open(path).unwrap();
+                conn.busy_timeout(std::time::Duration::from_secs(10))
+                    .unwrap();
+                let n = conn
+                    .execute(
+                        "UPDATE terminal_keys SET material = ?2 WHERE key_id = ?1",
+                        rusqlite::params![key_id, material],
+                    )
+                    .unwrap();
+                assert_eq!(n, 1);
+            }
+            None => {
+                let client = self.pg_client().await;
+                let n = client
+                    .execute(
+                        "UPDATE terminal_keys SET material = $2 WHERE key_id = $1",
+                        &[&key_id, &material],
+                    )
+                    .await
+                    .unwrap();
+                assert_eq!(n, 1);
+            }
+        }
+    }
+
+    async fn pg_client(&self) -> tokio_postgres::Client {
+        let (client, conn) = tokio_postgres::connect(&self.database, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        client
+    }
+
     pub async fn stop(self) {
         self.hub.shutdown().await;
+    }
+}
+
+/// A database whose hub was stopped.
+pub struct StoppedHub {
+    database: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl StoppedHub {
+    /// Try to start a hub on it (configured by `tweak`).
+    pub async fn try_start(
+        &self,
+        tweak: impl FnOnce(&mut HubConfig),
+    ) -> Result<HubHandle, till_hub::Error> {
+        let mut config = HubConfig::new("127.0.0.1:0", self.database.clone());
+        config.read_tokens = vec![READ_TOKEN.to_string()];
+        tweak(&mut config);
+        till_hub::start(config).await
+    }
+
+    /// Start a hub on it (configured by `tweak`).
+    pub async fn start(self, tweak: impl FnOnce(&mut HubConfig)) -> TestHub {
+        let hub = self.try_start(tweak).await.expect("hub restarts");
+        TestHub {
+            hub,
+            http: reqwest::Client::new(),
+            database: self.database,
+            _dir: self._dir,
+        }
     }
 }
 

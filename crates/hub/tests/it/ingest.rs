@@ -356,3 +356,102 @@ async fn exactly_once_survives_a_restart(b: Backend) {
     t.stop().await;
 }
 both!(exactly_once_survives_a_restart);
+
+/// What a stranger can send without a terminal's key.
+#[derive(Debug, Clone, Copy)]
+enum Probe {
+    /// No webhook headers at all.
+    Unsigned,
+    /// Headers, and a signature entry that is not one.
+    Garbage,
+    /// Signed with an HMAC secret of its own.
+    OwnHmac,
+    /// Signed with an ed25519 key of its own.
+    OwnEd25519,
+    /// Signed with its own key, ten minutes ago.
+    Stale,
+    /// Its own signature on the batch endpoint.
+    Batch,
+}
+
+async fn probe(t: &TestHub, terminal: &str, p: Probe) -> (u16, serde_json::Value) {
+    use till_sync_proto::generate_ed25519_keypair;
+    let body = settled(terminal, 1).to_json();
+    let id = new_event_id();
+    let hmac = Signer::new(vec![generate_hmac_secret()]).unwrap();
+    let signed = |signer: &Signer, ts: i64, body: &[u8]| -> Vec<(&'static str, String)> {
+        let h = signer.headers(&id, ts, body);
+        h.pairs().iter().map(|(k, v)| (*k, v.to_string())).collect()
+    };
+    let (path, headers, body) = match p {
+        Probe::Unsigned => ("events", vec![], body),
+        Probe::Garbage => (
+            "events",
+            vec![
+                ("webhook-id", id.clone()),
+                ("webhook-timestamp", now().to_string()),
+                ("webhook-signature", "v1,AAAA".to_string()),
+            ],
+            body,
+        ),
+        Probe::OwnHmac => ("events", signed(&hmac, now(), &body), body),
+        Probe::OwnEd25519 => {
+            let ed = Signer::new(vec![generate_ed25519_keypair().signing]).unwrap();
+            ("events", signed(&ed, now(), &body), body)
+        }
+        Probe::Stale => ("events", signed(&hmac, now() - 600, &body), body),
+        Probe::Batch => {
+            let batch = Batch::new(terminal, [(new_event_id(), settled(terminal, 1))]).to_json();
+            ("batch", signed(&hmac, now(), &batch), batch)
+        }
+    };
+    let got = t
+        .post_raw(&format!("/v1/terminals/{terminal}/{path}"), &headers, body)
+        .await;
+    (got.status, got.json)
+}
+
+/// M7: the hub answered an unknown terminal 404 and a disabled one 410 before
+/// looking at the signature, so anyone could list which terminals exist.
+/// Unknown, disabled (retired) and active terminals must look the same to a
+/// request that is not correctly signed; a correctly signed request from a
+/// disabled terminal still gets its 410.
+async fn strangers_cannot_tell_which_terminals_exist(b: Backend) {
+    let t = TestHub::start(b).await;
+    let active = t.terminal("shop1-till1").await;
+    let retired = t.terminal("shop1-till2").await;
+    t.hub.admin().disable("shop1-till2").await.unwrap();
+    let targets = ["shop1-till1", "shop1-till2", "shop1-till9", "bad.id"];
+    for p in [
+        Probe::Unsigned,
+        Probe::Garbage,
+        Probe::OwnHmac,
+        Probe::OwnEd25519,
+        Probe::Stale,
+        Probe::Batch,
+    ] {
+        let mut answers = Vec::new();
+        for terminal in targets {
+            answers.push((terminal, probe(&t, terminal, p).await));
+        }
+        let first = &answers[0].1;
+        assert!(
+            answers.iter().all(|(_, a)| a == first),
+            "{p:?}: a stranger can tell the terminals apart: {answers:#?}"
+        );
+        assert_eq!(first.0, 401, "{p:?}: {answers:#?}");
+    }
+    assert_eq!(t.count("shop1-till1").await + t.count("shop1-till2").await, 0);
+    // The terminals themselves still get their real answers.
+    let got = t
+        .send(&retired, &new_event_id(), &settled("shop1-till2", 1))
+        .await;
+    assert_eq!(got.status, 410, "{}", got.json);
+    assert_eq!(got.json["error"], "terminal_disabled");
+    let got = t
+        .send(&active, &new_event_id(), &settled("shop1-till1", 1))
+        .await;
+    assert_eq!(got.status, 200, "{}", got.json);
+    t.stop().await;
+}
+both!(strangers_cannot_tell_which_terminals_exist);

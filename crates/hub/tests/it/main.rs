@@ -10,4 +10,6 @@ mod cli;
 mod ingest;
 mod keys;
 mod read;
+mod secrets;
 mod tls;
+mod tokens;

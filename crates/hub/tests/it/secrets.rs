@@ -1,0 +1,105 @@
+//! HMAC secrets at rest: sealed with the hub's secret key, never in the
+//! database as they are.
+
+use crate::both;
+use crate::harness::*;
+use till_hub::NewKey;
+use till_sync_proto::{generate_hmac_secret, new_event_id, Signer, SigningKey};
+
+fn secret_parts(secret: &SigningKey) -> (String, Vec<u8>) {
+    let text = secret.to_text();
+    let SigningKey::Hmac(raw) = secret else {
+        panic!("not an HMAC secret")
+    };
+    (text["whsec_".len()..].to_string(), raw.clone())
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// M7: `terminal_keys.material` held the `whsec_` text itself: whoever reads
+/// the database (a backup, a support copy) could sign as every HMAC terminal.
+async fn hmac_secrets_are_not_stored_in_plain_text(b: Backend) {
+    let t = TestHub::start(b).await;
+    let secret = t
+        .hub
+        .admin()
+        .add_terminal("t1", Some("counter"), NewKey::GenerateHmac)
+        .await
+        .unwrap()
+        .secret
+        .unwrap();
+    let rotated = t
+        .hub
+        .admin()
+        .rotate("t1", NewKey::GenerateHmac)
+        .await
+        .unwrap()
+        .secret
+        .unwrap();
+    // The secrets work.
+    for (seq, s) in [(1, &secret), (2, &rotated)] {
+        let signer = Signer::new(vec![s.clone()]).unwrap();
+        let got = t.send(&signer, &new_event_id(), &settled("t1", seq)).await;
+        assert_eq!(got.status, 200, "{}", got.json);
+    }
+    let materials = t.key_materials().await;
+    assert_eq!(materials.len(), 2);
+    for s in [&secret, &rotated] {
+        let (b64, raw) = secret_parts(s);
+        for (key_id, m) in &materials {
+            assert!(
+                !m.contains(&b64) && !m.starts_with("whsec_"),
+                "key {key_id} is stored in plain text: {m}"
+            );
+        }
+        // Nor anywhere in SQLite's files (the database and its WAL).
+        if let Some(path) = t.sqlite_path() {
+            let mut wal = path.clone().into_os_string();
+            wal.push("-wal");
+            for file in [path.clone(), wal.into()] {
+                let Ok(bytes) = std::fs::read(&file) else {
+                    continue;
+                };
+                assert!(
+                    !contains(&bytes, b64.as_bytes()) && !contains(&bytes, &raw),
+                    "{} holds an HMAC secret in plain text",
+                    file.display()
+                );
+            }
+        }
+    }
+    t.stop().await;
+}
+both!(hmac_secrets_are_not_stored_in_plain_text);
+
+/// A database written by an older hub holds its HMAC secrets as they are:
+/// opening it seals them, and the terminals' signatures still verify.
+async fn plain_secrets_from_before_are_sealed_on_open(b: Backend) {
+    let t = TestHub::start(b).await;
+    let old = generate_hmac_secret();
+    let key_id = t
+        .hub
+        .admin()
+        .add_terminal("t1", None, NewKey::Existing(old.verifying_key()))
+        .await
+        .unwrap()
+        .key_id;
+    // As the previous release wrote it.
+    t.set_material(key_id, &old.to_text()).await;
+    let t = t.restart().await;
+    let (b64, _) = secret_parts(&old);
+    let materials = t.key_materials().await;
+    assert!(
+        materials
+            .iter()
+            .all(|(_, m)| !m.contains(&b64) && !m.starts_with("whsec_")),
+        "still in plain text after opening: {materials:?}"
+    );
+    let signer = Signer::new(vec![old]).unwrap();
+    let got = t.send(&signer, &new_event_id(), &settled("t1", 1)).await;
+    assert_eq!(got.status, 200, "{}", got.json);
+    t.stop().await;
+}
+both!(plain_secrets_from_before_are_sealed_on_open);
