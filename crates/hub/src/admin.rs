@@ -1,17 +1,28 @@
 //! Administration: terminals, keys and read tokens. The CLI's `terminal …`
-//! and `token add` commands and [`crate::HubHandle::admin`] call these.
+//! and `token …` commands and [`crate::HubHandle::admin`] call these.
 
-use crate::store::{Store, StoreError, TerminalStatus};
+use crate::store::{Revoked, Store, StoreError, TerminalStatus, TokenInfo};
+use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
-use till_sync_proto::{generate_hmac_secret, valid_id, SigningKey, VerifyingKey};
+use till_sync_proto::{
+    generate_ed25519_keypair, generate_hmac_secret, valid_id, SigningKey, VerifyingKey,
+};
 
 /// Which key to register.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub enum NewKey {
-    /// Generate a fresh `whsec_` shared secret (returned once, to give the terminal).
+    /// Generate an ed25519 key pair: the hub keeps the `whpk_` public key
+    /// and returns the `whsk_` private key once, for the terminal's
+    /// `hub.signing_key`. The hub then holds no secret. The default.
+    #[default]
+    GenerateEd25519,
+    /// Generate a fresh `whsec_` shared secret (returned once, to give the
+    /// terminal's `hub.secret`). The hub must keep it too, sealed with its
+    /// secret key.
     GenerateHmac,
-    /// A key the terminal made: normally its `whpk_` public key.
+    /// A key made elsewhere: normally the terminal's `whpk_` public key (its
+    /// private key then never leaves the terminal).
     Existing(VerifyingKey),
 }
 
@@ -19,8 +30,10 @@ pub enum NewKey {
 #[derive(Debug, Clone)]
 pub struct AddedKey {
     pub key_id: i64,
-    /// The generated secret, for [`NewKey::GenerateHmac`]: configure the
-    /// terminal with it; the hub will not show it again.
+    /// The generated key the terminal signs with, for
+    /// [`NewKey::GenerateEd25519`] (`whsk_`) and [`NewKey::GenerateHmac`]
+    /// (`whsec_`): configure the terminal with it; the hub will not show it
+    /// again.
     pub secret: Option<SigningKey>,
 }
 
@@ -35,6 +48,8 @@ pub enum AdminError {
     NoSuchKey { terminal: String, key_id: i64 },
     #[error("terminal {0:?} has only one active key; rotate first")]
     LastKey(String),
+    #[error("no read token has id {0}")]
+    NoSuchToken(i64),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -53,6 +68,10 @@ pub struct Admin {
 
 fn materialise(key: NewKey) -> (VerifyingKey, Option<SigningKey>) {
     match key {
+        NewKey::GenerateEd25519 => {
+            let pair = generate_ed25519_keypair();
+            (pair.public, Some(pair.signing))
+        }
         NewKey::GenerateHmac => {
             let secret = generate_hmac_secret();
             (secret.verifying_key(), Some(secret))
@@ -150,12 +169,35 @@ impl Admin {
 
     /// Create a read-API bearer token; only its hash is stored.
     pub async fn add_token(&self, label: &str) -> Result<String, AdminError> {
+        Ok(self.add_token_with_id(label).await?.1)
+    }
+
+    /// [`Admin::add_token`], also returning the token's id (for
+    /// [`Admin::revoke_token`]).
+    pub async fn add_token_with_id(&self, label: &str) -> Result<(i64, String), AdminError> {
         let raw: [u8; 24] = rand::random();
         let token = format!(
             "thr_{}",
             raw.iter().map(|b| format!("{b:02x}")).collect::<String>()
         );
-        self.store.add_token(&token_hash(&token), label).await?;
-        Ok(token)
+        let id = self.store.add_token(&token_hash(&token), label).await?;
+        Ok((id, token))
+    }
+
+    /// The stored read tokens (id, label, created, last used, revoked):
+    /// never the tokens themselves.
+    pub async fn tokens(&self) -> Result<Vec<TokenInfo>, AdminError> {
+        Ok(self.store.tokens().await?)
+    }
+
+    /// Refuse a stored read token from the next request on (in every hub
+    /// process on this database: tokens are looked up per request). Returns
+    /// `Some(when)` if it had been revoked before.
+    pub async fn revoke_token(&self, id: i64) -> Result<Option<DateTime<Utc>>, AdminError> {
+        match self.store.revoke_token(id, Utc::now()).await? {
+            Revoked::Now => Ok(None),
+            Revoked::Already(at) => Ok(Some(at)),
+            Revoked::NoSuchToken => Err(AdminError::NoSuchToken(id)),
+        }
     }
 }

@@ -1,5 +1,6 @@
 //! Hub configuration.
 
+use crate::sealing::SecretKeySource;
 use till_sync_proto::DEFAULT_TOLERANCE_SECS;
 
 /// Default largest single-event body: 256 KiB.
@@ -30,6 +31,11 @@ pub struct HubConfig {
     /// Serve HTTPS with this certificate; `None` is plain HTTP (behind a
     /// reverse proxy that terminates TLS, or on loopback).
     pub tls: Option<crate::tls::ServerTls>,
+    /// The key HMAC secrets are sealed with in the database. The default,
+    /// [`SecretKeySource::Auto`], suits hubs started inside another program
+    /// (a key file beside a SQLite database); `till-hub` always names one
+    /// (`--secret-key-file`, `TILL_HUB_SECRET_KEY[_FILE]`), or none.
+    pub secret_key: SecretKeySource,
 }
 
 impl HubConfig {
@@ -44,6 +50,7 @@ impl HubConfig {
             tolerance_secs: DEFAULT_TOLERANCE_SECS,
             read_tokens: Vec::new(),
             tls: None,
+            secret_key: SecretKeySource::Auto,
         }
     }
 }

@@ -2,14 +2,21 @@
 //! event) and `POST /v1/terminals/{terminal_id}/batch` (a `till.batch/1`
 //! envelope).
 //!
-//! Order of checks: body size (413), terminal known (404) and enabled (410),
-//! headers, timestamp window and signature (401), JSON (400), schema (400),
-//! terminal in body = path (400), then one storage transaction (200, or 409 on
-//! a sequence/id conflict with nothing stored).
+//! Order of checks: body size (413), headers, timestamp window and signature
+//! (401), terminal enabled (410), JSON (400), schema (400), terminal in body =
+//! path (400), then one storage transaction (200, or 409 on a sequence/id
+//! conflict with nothing stored).
+//!
+//! Nothing before the signature check depends on whether the path's terminal
+//! exists: an unknown terminal is checked against a decoy key no one holds
+//! (and so is a terminal without active keys), a disabled one against its
+//! keys, so a request not signed by the terminal gets the same 401 for an
+//! unknown, a disabled and an active terminal. Only a correctly signed
+//! request learns that its terminal is disabled (410).
 
 use crate::error::ApiError;
 use crate::server::Hub;
-use crate::store::{NewEvent, TerminalStatus};
+use crate::store::{NewEvent, Terminal, TerminalStatus};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
@@ -82,24 +89,44 @@ fn mismatch(path: &str, body: &str) -> ApiError {
     )
 }
 
-/// Terminal lookup, status, signature. Returns the verified webhook id.
+/// Headers, signature, then the terminal's status. Returns the verified
+/// webhook id. Every refusal before the signature has matched is the same
+/// for an unknown, a disabled and an active terminal (see the module docs).
 async fn authenticate(
     hub: &Hub,
     terminal_id: &str,
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<String, ApiError> {
-    let unknown = || {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            ErrorCode::UnknownTerminal,
-            format!("terminal {terminal_id:?} is not registered with this hub"),
-        )
+    let hdrs =
+        WebhookHeaders::from_lookup(|name| headers.get(name).map(|v| v.to_str().map_err(|_| ())))
+            .map_err(verify_error)?;
+    let terminal = if till_sync_proto::valid_id(terminal_id) {
+        hub.store.terminal(terminal_id).await?
+    } else {
+        None
     };
-    if !till_sync_proto::valid_id(terminal_id) {
-        return Err(unknown());
-    }
-    let terminal = hub.store.terminal(terminal_id).await?.ok_or_else(unknown)?;
+    let keys = terminal
+        .as_ref()
+        .map(Terminal::active_keys)
+        .filter(|k| !k.is_empty())
+        .unwrap_or_else(|| hub.decoy_keys.to_vec());
+    let verifier = Verifier::new(keys, hub.config.tolerance_secs);
+    let verified = verifier.verify(&hdrs, body, chrono::Utc::now().timestamp());
+    let terminal = match (verified, terminal) {
+        (Ok(_), Some(t)) => t,
+        (Err(e), t) => {
+            tracing::warn!(
+                terminal = terminal_id,
+                registered = t.is_some(),
+                error = %e,
+                "refused webhook"
+            );
+            return Err(verify_error(e));
+        }
+        // The decoy matched: cannot happen (no one holds it); refuse alike.
+        (Ok(_), None) => return Err(verify_error(VerifyError::NoMatchingSignature)),
+    };
     if terminal.status == TerminalStatus::Disabled {
         return Err(ApiError::new(
             StatusCode::GONE,
@@ -107,16 +134,6 @@ async fn authenticate(
             format!("terminal {terminal_id:?} is disabled on this hub; stop sending"),
         ));
     }
-    let hdrs =
-        WebhookHeaders::from_lookup(|name| headers.get(name).map(|v| v.to_str().map_err(|_| ())))
-            .map_err(verify_error)?;
-    let verifier = Verifier::new(terminal.active_keys(), hub.config.tolerance_secs);
-    verifier
-        .verify(&hdrs, body, chrono::Utc::now().timestamp())
-        .map_err(|e| {
-            tracing::warn!(terminal = terminal_id, error = %e, "refused webhook");
-            verify_error(e)
-        })?;
     Ok(hdrs.id.to_string())
 }
 

@@ -14,15 +14,21 @@
 //! - [`server`]: the router, [`start`] and [`HubHandle`] (bound URL, shutdown,
 //!   store and admin access).
 //! - [`ingest`]: `POST /v1/terminals/{id}/events` and `…/batch`: size limit,
-//!   terminal lookup, signature check, parsing, storing.
+//!   headers, terminal lookup, signature check (an unknown or disabled
+//!   terminal looks like any other to a request not signed by it), parsing,
+//!   storing.
 //! - [`read`]: the read API (`/v1/settlements`, `/v1/totals`,
 //!   `/v1/terminals[/{id}/gaps]`, `/v1/events/{id}`) and its bearer-token check;
 //!   `/healthz`.
 //! - [`days`]: per terminal and business day, whether a Z-report
 //!   (`day.closed`) arrived and whether its totals match the held settlements
 //!   (`/v1/terminals/{id}/days/{day}`, `/v1/days`, `till-hub days`).
-//! - [`admin`]: terminal registration, key rotation and retirement, disabling,
-//!   read tokens: what the CLI's `terminal …` and `token add` call.
+//! - [`admin`]: terminal registration (ed25519 by default), key rotation and
+//!   retirement, disabling, read tokens (add, list, revoke): what the CLI's
+//!   `terminal …` and `token …` call.
+//! - [`sealing`]: HMAC secrets at rest, sealed (XChaCha20-Poly1305) with the
+//!   hub's [`SecretKey`], kept outside the database (a 0600 file `till-hub
+//!   init` makes, or an environment variable).
 //! - [`store`]: the [`Store`](store::Store) trait and its SQLite and
 //!   PostgreSQL implementations, with their migrations in `migrations/`.
 //! - [`error`]: the library error and the JSON error answers.
@@ -36,6 +42,7 @@ pub mod days;
 pub mod error;
 pub mod ingest;
 pub mod read;
+pub mod sealing;
 pub mod server;
 pub mod store;
 pub mod tls;
@@ -43,6 +50,7 @@ pub mod tls;
 pub use admin::{AddedKey, Admin, AdminError, NewKey};
 pub use config::HubConfig;
 pub use error::Error;
+pub use sealing::{SecretKey, SecretKeyError, SecretKeySource};
 pub use server::{start, HubHandle};
-pub use store::{open as open_store, Store};
+pub use store::{open as open_store, open_with as open_store_with, Store};
 pub use tls::ServerTls;

@@ -3,9 +3,20 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use till_hub::{Admin, HubConfig, NewKey};
-use till_sync_proto::VerifyingKey;
+use std::sync::Arc;
+use till_hub::store::StoreError;
+use till_hub::{
+    Admin, AdminError, HubConfig, NewKey, SecretKey, SecretKeyError, SecretKeySource, Store,
+};
+use till_sync_proto::{SigningKey, VerifyingKey};
+
+/// Where the secret key file is looked for when none is named.
+const DEFAULT_SECRET_KEY_FILE: &str = "till-hub-secret.key";
+/// The secret key itself (`thk_…`), for deployments that hand secrets over
+/// in the environment. Read from the environment only, never an argument.
+const SECRET_KEY_ENV: &str = "TILL_HUB_SECRET_KEY";
 
 #[derive(Parser)]
 #[command(
@@ -22,12 +33,21 @@ struct Cli {
         default_value = "sqlite://till-hub.db"
     )]
     database: String,
+    /// The file holding the hub's secret key (thk_…), which seals the HMAC
+    /// secrets stored in the database; keep it out of the database's
+    /// backups. Default: ./till-hub-secret.key, when it exists. `init` makes
+    /// it. (Or give the key itself in TILL_HUB_SECRET_KEY.)
+    #[arg(long, global = true, env = "TILL_HUB_SECRET_KEY_FILE")]
+    secret_key_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Create or migrate the database, and make the secret key file (mode
+    /// 0600) unless there is one.
+    Init,
     /// Serve the webhook and read APIs.
     Serve {
         #[arg(long, env = "TILL_HUB_LISTEN", default_value = "127.0.0.1:8787")]
@@ -78,20 +98,30 @@ enum Command {
 
 #[derive(Subcommand)]
 enum TerminalCmd {
-    /// Register a terminal. Prints a fresh whsec_ secret unless --public-key is given.
+    /// Register a terminal. By default with a fresh ed25519 key: the hub
+    /// keeps its public half and prints the private whsk_ key once, for the
+    /// terminal's `hub.signing_key`.
     Add {
         id: String,
-        /// The terminal's ed25519 public key (whpk_…): the hub then holds no secret.
-        #[arg(long)]
+        /// The terminal's own ed25519 public key (whpk_…): its private key
+        /// then never leaves the terminal.
+        #[arg(long, conflicts_with = "hmac")]
         public_key: Option<String>,
+        /// A shared HMAC secret (whsec_…) instead, printed once for the
+        /// terminal's `hub.secret`; the hub keeps it sealed with its secret key.
+        #[arg(long)]
+        hmac: bool,
         #[arg(long)]
         name: Option<String>,
     },
-    /// Add a key (new whsec_ secret, or --public-key). Old keys stay valid until retire-key.
+    /// Add a key (a fresh ed25519 key, --public-key, or --hmac). Old keys stay
+    /// valid until retire-key.
     Rotate {
         id: String,
-        #[arg(long)]
+        #[arg(long, conflicts_with = "hmac")]
         public_key: Option<String>,
+        #[arg(long)]
+        hmac: bool,
     },
     /// Retire a key (--key-id), or every active key but the newest.
     RetireKey {
@@ -114,37 +144,172 @@ enum TokenCmd {
         #[arg(long, default_value = "cli")]
         label: String,
     },
+    /// List the stored tokens: id, label, created, last used, revoked (JSON;
+    /// never the tokens). Tokens given to `serve` by --read-token or
+    /// TILL_HUB_READ_TOKEN are not stored and not listed.
+    List,
+    /// Refuse a stored token from the next request on.
+    Revoke { id: i64 },
 }
 
-fn new_key(public_key: Option<String>) -> anyhow::Result<NewKey> {
-    Ok(match public_key {
-        None => NewKey::GenerateHmac,
-        Some(text) => NewKey::Existing(
+fn new_key(public_key: Option<String>, hmac: bool) -> anyhow::Result<NewKey> {
+    Ok(match (public_key, hmac) {
+        (Some(text), _) => NewKey::Existing(
             VerifyingKey::from_str(&text).with_context(|| format!("--public-key {text:?}"))?,
         ),
+        (None, true) => NewKey::GenerateHmac,
+        (None, false) => NewKey::GenerateEd25519,
     })
 }
 
 fn print_added(id: &str, added: &till_hub::AddedKey) {
+    let key_id = added.key_id;
     match &added.secret {
-        Some(secret) => {
-            eprintln!("terminal {id}: key {} added; configure the terminal with this secret (shown once):", added.key_id);
+        Some(secret @ SigningKey::Ed25519(_)) => {
+            eprintln!(
+                "terminal {id}: ed25519 key {key_id} added; the hub keeps only its public key. \
+                 Give the terminal this signing key (shown once) as its secret \
+                 hub.signing_key (`till secret set hub.signing_key`, or Settings):"
+            );
             println!("{}", secret.to_text());
         }
-        None => eprintln!("terminal {id}: key {} added", added.key_id),
+        Some(secret @ SigningKey::Hmac(_)) => {
+            eprintln!(
+                "terminal {id}: HMAC key {key_id} added, kept sealed with the hub's secret key. \
+                 Give the terminal this secret (shown once) as its secret hub.secret \
+                 (`till secret set hub.secret`, or Settings):"
+            );
+            println!("{}", secret.to_text());
+        }
+        None => eprintln!("terminal {id}: key {key_id} added"),
     }
 }
 
+/// Where this run's secret key comes from: `TILL_HUB_SECRET_KEY`, the named
+/// file, or the default file when it exists. `create`: make the file when
+/// there is none (`init`).
+fn secret_key_source(
+    file: Option<&Path>,
+    create: bool,
+) -> anyhow::Result<(SecretKeySource, String)> {
+    if let Some(text) = std::env::var_os(SECRET_KEY_ENV) {
+        if file.is_some() {
+            anyhow::bail!(
+                "the secret key is given twice: {SECRET_KEY_ENV} and --secret-key-file \
+                 (TILL_HUB_SECRET_KEY_FILE); give one"
+            );
+        }
+        let text = text.into_string().map_err(|_| SecretKeyError::Malformed {
+            origin: SECRET_KEY_ENV.to_string(),
+        })?;
+        let key = text
+            .trim()
+            .parse::<SecretKey>()
+            .map_err(|_| SecretKeyError::Malformed {
+                origin: SECRET_KEY_ENV.to_string(),
+            })?;
+        let origin = format!("{SECRET_KEY_ENV} (fingerprint {})", key.fingerprint());
+        return Ok((SecretKeySource::Key(key), origin));
+    }
+    let (path, named) = match file {
+        Some(p) => (p.to_path_buf(), true),
+        None => (PathBuf::from(DEFAULT_SECRET_KEY_FILE), false),
+    };
+    if create {
+        let (key, made) = SecretKey::load_or_create(&path)?;
+        let origin = format!(
+            "{} ({}, fingerprint {})",
+            path.display(),
+            if made { "made now, mode 0600" } else { "kept" },
+            key.fingerprint()
+        );
+        return Ok((SecretKeySource::Key(key), origin));
+    }
+    if named || path.exists() {
+        let key = SecretKey::load(&path)?;
+        let origin = format!("{} (fingerprint {})", path.display(), key.fingerprint());
+        return Ok((SecretKeySource::Key(key), origin));
+    }
+    Ok((
+        SecretKeySource::None,
+        format!("none ({DEFAULT_SECRET_KEY_FILE} does not exist)"),
+    ))
+}
+
+/// What to tell the operator along with a secret key error.
+fn key_hint(e: &anyhow::Error) -> Option<&'static str> {
+    fn of_store(e: &StoreError) -> Option<&SecretKeyError> {
+        match e {
+            StoreError::SecretKey(k) => Some(k),
+            _ => None,
+        }
+    }
+    let key_err = e.chain().find_map(|c| {
+        if let Some(k) = c.downcast_ref::<SecretKeyError>() {
+            return Some(k);
+        }
+        if let Some(s) = c.downcast_ref::<StoreError>() {
+            return of_store(s);
+        }
+        match (
+            c.downcast_ref::<till_hub::Error>(),
+            c.downcast_ref::<AdminError>(),
+        ) {
+            (Some(till_hub::Error::Store(s)), _) | (_, Some(AdminError::Store(s))) => of_store(s),
+            _ => None,
+        }
+    })?;
+    Some(match key_err {
+        SecretKeyError::Missing | SecretKeyError::MissingForNewSecret => {
+            "give the hub its secret key: --secret-key-file FILE (or TILL_HUB_SECRET_KEY_FILE, \
+             or the key in TILL_HUB_SECRET_KEY; default ./till-hub-secret.key). A new hub makes \
+             one with `till-hub init`. ed25519 terminals (the default) need none."
+        }
+        SecretKeyError::WrongKey { .. } | SecretKeyError::Unsealable { .. } => {
+            "use the key file this database's secrets were sealed with; without it the HMAC \
+             terminals must be given new keys (`terminal rotate ID`, then `retire-key`)"
+        }
+        _ => return None,
+    })
+}
+
+async fn open_store(cli_db: &str, source: &SecretKeySource) -> anyhow::Result<Arc<dyn Store>> {
+    Ok(till_hub::open_store_with(cli_db, source).await?)
+}
+
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
+    match run(Cli::parse()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("Error: {e:#}");
+            if let Some(hint) = key_hint(&e) {
+                eprintln!("Hint: {hint}");
+            }
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let init = matches!(cli.command, Command::Init);
+    let (secret_key, key_origin) = secret_key_source(cli.secret_key_file.as_deref(), init)?;
     match cli.command {
+        Command::Init => {
+            eprintln!("secret key: {key_origin}");
+            open_store(&cli.database, &secret_key).await?;
+            eprintln!(
+                "database {} ready. Keep the secret key file out of the database's backups: \
+                 without it the hub cannot use its HMAC secrets.",
+                cli.database
+            );
+        }
         Command::Serve {
             listen,
             read_token,
@@ -155,6 +320,8 @@ async fn main() -> anyhow::Result<()> {
             tls_key,
         } => {
             let mut config = HubConfig::new(listen, cli.database);
+            config.secret_key = secret_key;
+            tracing::info!(secret_key = %key_origin, "secret key");
             if let (Some(cert), Some(key)) = (tls_cert, tls_key) {
                 config.tls = Some(till_hub::ServerTls::from_pem_files(&cert, &key)?);
             }
@@ -168,21 +335,26 @@ async fn main() -> anyhow::Result<()> {
             hub.shutdown().await;
         }
         Command::Terminal(cmd) => {
-            let store = till_hub::open_store(&cli.database).await?;
+            let store = open_store(&cli.database, &secret_key).await?;
             let admin = Admin::new(store.clone());
             match cmd {
                 TerminalCmd::Add {
                     id,
                     public_key,
+                    hmac,
                     name,
                 } => {
                     let added = admin
-                        .add_terminal(&id, name.as_deref(), new_key(public_key)?)
+                        .add_terminal(&id, name.as_deref(), new_key(public_key, hmac)?)
                         .await?;
                     print_added(&id, &added);
                 }
-                TerminalCmd::Rotate { id, public_key } => {
-                    let added = admin.rotate(&id, new_key(public_key)?).await?;
+                TerminalCmd::Rotate {
+                    id,
+                    public_key,
+                    hmac,
+                } => {
+                    let added = admin.rotate(&id, new_key(public_key, hmac)?).await?;
                     print_added(&id, &added);
                 }
                 TerminalCmd::RetireKey { id, key_id } => {
@@ -208,14 +380,26 @@ async fn main() -> anyhow::Result<()> {
             day,
             limit,
         } => {
-            let store = till_hub::open_store(&cli.database).await?;
+            let store = open_store(&cli.database, &secret_key).await?;
             let list = till_hub::days::days(&*store, terminal.as_deref(), day, limit).await?;
             println!("{}", serde_json::to_string_pretty(&list)?);
         }
-        Command::Token(TokenCmd::Add { label }) => {
-            let store = till_hub::open_store(&cli.database).await?;
-            let token = Admin::new(store).add_token(&label).await?;
-            println!("{token}");
+        Command::Token(cmd) => {
+            let admin = Admin::new(open_store(&cli.database, &secret_key).await?);
+            match cmd {
+                TokenCmd::Add { label } => {
+                    let (id, token) = admin.add_token_with_id(&label).await?;
+                    eprintln!("read token {id} ({label}) made; shown once:");
+                    println!("{token}");
+                }
+                TokenCmd::List => {
+                    println!("{}", serde_json::to_string_pretty(&admin.tokens().await?)?);
+                }
+                TokenCmd::Revoke { id } => match admin.revoke_token(id).await? {
+                    None => eprintln!("read token {id}: revoked"),
+                    Some(at) => eprintln!("read token {id}: already revoked at {at}"),
+                },
+            }
         }
     }
     Ok(())

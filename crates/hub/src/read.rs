@@ -39,7 +39,9 @@ pub async fn require_token(State(hub): State<Hub>, req: Request, next: Next) -> 
             if hub.token_hashes.contains(&h) {
                 true
             } else {
-                match hub.store.token_exists(&h).await {
+                // Looked up on every request: a revoked token is refused at
+                // once, whichever process revoked it.
+                match hub.store.use_token(&h, chrono::Utc::now()).await {
                     Ok(found) => found,
                     Err(e) => return ApiError::from(e).into_response(),
                 }

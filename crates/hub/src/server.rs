@@ -20,6 +20,10 @@ pub struct Hub {
     pub config: Arc<HubConfig>,
     /// SHA-256 of the configured read tokens.
     pub token_hashes: Arc<HashSet<String>>,
+    /// What a request for an unknown terminal (or one without active keys)
+    /// is checked against: a random HMAC secret made at start, held nowhere
+    /// else, so such requests fail exactly as a wrong signature does.
+    pub decoy_keys: Arc<[till_sync_proto::VerifyingKey]>,
 }
 
 /// The hub's routes over a store.
@@ -95,17 +99,22 @@ impl HubHandle {
     }
 }
 
-/// Open the database (migrating it), bind, and serve in the background.
+/// Open the database (migrating it), check that its HMAC secrets open with
+/// `config.secret_key`, bind, and serve in the background.
 pub async fn start(config: HubConfig) -> Result<HubHandle, Error> {
-    let store = crate::store::open(&config.database).await?;
+    let store = crate::store::open_with(&config.database, &config.secret_key).await?;
     start_with_store(config, store).await
 }
 
-/// Like [`start`] over an already opened store.
+/// Like [`start`] over an already opened store (which has its secret key:
+/// `config.secret_key` is not used).
 pub async fn start_with_store(
     config: HubConfig,
     store: Arc<dyn Store>,
 ) -> Result<HubHandle, Error> {
+    // A hub that cannot open its terminals' secrets says so now, not at
+    // their first request.
+    store.check_secrets().await?;
     let listener = TcpListener::bind(&config.listen)
         .await
         .map_err(|source| Error::Bind {
@@ -126,6 +135,7 @@ pub async fn start_with_store(
         store,
         config: Arc::new(config),
         token_hashes: Arc::new(token_hashes),
+        decoy_keys: Arc::new([till_sync_proto::generate_hmac_secret().verifying_key()]),
     };
     let app = router(hub.clone());
     let (stop, mut stopped) = watch::channel(false);

@@ -33,9 +33,13 @@ pub struct IngestResponse {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
-    /// 404: the path's terminal is not registered.
+    /// 404: the terminal is not registered (read API). The ingest endpoints
+    /// answer an unregistered terminal with [`ErrorCode::BadSignature`], as
+    /// any request not signed by the terminal, so strangers cannot tell which
+    /// terminals exist.
     UnknownTerminal,
-    /// 410: the terminal is disabled; stop sending to this hub.
+    /// 410: the terminal is disabled; stop sending to this hub. Told only to
+    /// a correctly signed request.
     TerminalDisabled,
     /// 401: a webhook header is missing or malformed.
     BadHeaders,

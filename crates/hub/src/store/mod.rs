@@ -3,17 +3,24 @@
 //! path) and [`postgres`] (`postgres://…`). Both enforce exactly-once with a
 //! primary key on the webhook id and `UNIQUE (terminal_id, sequence)`, and keep
 //! each ingest request in one transaction.
+//!
+//! HMAC secrets are written sealed and read back opened with the store's
+//! secret key ([`crate::sealing`]); at open, every stored secret is checked
+//! against that key and any still in plain text (written by an older hub) is
+//! sealed.
 
 pub mod pg_tls;
 pub mod postgres;
 pub mod sqlite;
 
+use crate::sealing::{SecretKeyError, SecretKeySource};
 use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
+use std::path::Path;
 use std::sync::Arc;
-use till_sync_proto::{Event, EventType, IngestStatus, VerifyingKey};
+use till_sync_proto::{Event, EventType, IngestStatus, KeyError, VerifyingKey};
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +48,10 @@ pub enum StoreError {
     Pool(String),
     #[error("migration: {0}")]
     Migration(#[from] refinery::Error),
+    #[error(transparent)]
+    SecretKey(#[from] SecretKeyError),
+    #[error("stored key {key_id} is not a key: {source}")]
+    BadKey { key_id: i64, source: KeyError },
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("storage task failed: {0}")]
@@ -148,6 +159,44 @@ impl From<&KeyRecord> for KeyInfo {
         }
     }
 }
+
+/// A read-API token as listed: never the token, nor its hash.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct TokenInfo {
+    pub id: i64,
+    pub label: String,
+    /// `active` or `revoked`.
+    pub status: &'static str,
+    pub created_at: DateTime<Utc>,
+    /// When a request last presented it (recorded at most once a minute).
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl TokenInfo {
+    pub(crate) fn status_of(revoked: bool) -> &'static str {
+        if revoked {
+            "revoked"
+        } else {
+            "active"
+        }
+    }
+}
+
+/// What [`Store::revoke_token`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revoked {
+    /// Revoked now.
+    Now,
+    /// It was revoked already, at that time.
+    Already(DateTime<Utc>),
+    /// No token has that id.
+    NoSuchToken,
+}
+
+/// How long a token's recorded last use may lag behind (one write per
+/// token per this many seconds, not one per request).
+pub const LAST_USED_GRANULARITY_SECS: i64 = 60;
 
 /// An event ready to store: the parsed fields the queries need, and the raw JSON.
 #[derive(Debug, Clone)]
@@ -274,6 +323,10 @@ pub trait Store: Send + Sync + 'static {
     /// Retire the given keys; returns how many changed.
     async fn retire_keys(&self, terminal: &str, key_ids: &[i64]) -> Result<usize>;
     async fn set_status(&self, terminal: &str, status: TerminalStatus) -> Result<()>;
+    /// Every stored HMAC secret opens with this store's secret key (without
+    /// a key, any is [`SecretKeyError::Missing`]). Opening checks less: it
+    /// leaves sealed secrets alone when it has no key.
+    async fn check_secrets(&self) -> Result<()>;
     async fn terminal(&self, id: &str) -> Result<Option<Terminal>>;
     async fn terminals(&self) -> Result<Vec<TerminalInfo>>;
     /// Store events of one terminal in one transaction: each id at most once;
@@ -290,8 +343,16 @@ pub trait Store: Send + Sync + 'static {
     async fn event(&self, id: &str) -> Result<Option<StoredEvent>>;
     async fn settlements(&self, q: &SettlementQuery) -> Result<Vec<StoredEvent>>;
     async fn totals(&self, q: &TotalsQuery) -> Result<Vec<TotalsRow>>;
-    async fn add_token(&self, sha256_hex: &str, label: &str) -> Result<()>;
-    async fn token_exists(&self, sha256_hex: &str) -> Result<bool>;
+    /// Store a read token's hash; returns its id.
+    async fn add_token(&self, sha256_hex: &str, label: &str) -> Result<i64>;
+    /// Whether a token with this hash exists and is not revoked; if so its
+    /// last use is recorded as `now` (when the recorded one is older than
+    /// [`LAST_USED_GRANULARITY_SECS`]).
+    async fn use_token(&self, sha256_hex: &str, now: DateTime<Utc>) -> Result<bool>;
+    /// Every stored token, oldest first.
+    async fn tokens(&self) -> Result<Vec<TokenInfo>>;
+    /// Refuse the token from now on (the row stays, for the listing).
+    async fn revoke_token(&self, id: i64, now: DateTime<Utc>) -> Result<Revoked>;
     /// Number of stored events (all terminals, or one).
     async fn count_events(&self, terminal: Option<&str>) -> Result<u64>;
     /// The `day.closed` events of a terminal for a business day, in arrival order.
@@ -306,17 +367,35 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<(String, NaiveDate)>>;
 }
 
-/// Open (and migrate) the store a URL names.
+/// Open (and migrate) the store a URL names, with the secret key of
+/// [`SecretKeySource::Auto`].
 pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    open_with(url, &SecretKeySource::Auto).await
+}
+
+/// Open (and migrate) the store a URL names, sealing and opening HMAC
+/// secrets with the key `secret_key` gives. Fails with
+/// [`StoreError::SecretKey`] when the database holds HMAC secrets another
+/// key sealed, or plain ones (from an older hub) and there is no key to seal
+/// them with; without a key, sealed secrets are left alone (see
+/// [`Store::check_secrets`]).
+pub async fn open_with(url: &str, secret_key: &SecretKeySource) -> Result<Arc<dyn Store>> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(postgres::PgStore::open(url).await?))
+        let key = secret_key.resolve(None)?;
+        Ok(Arc::new(postgres::PgStore::open(url, key).await?))
     } else if let Some(path) = url.strip_prefix("sqlite://") {
-        Ok(Arc::new(sqlite::SqliteStore::open(path).await?))
+        open_sqlite(path, secret_key).await
     } else if url.starts_with("sqlite:") || url.contains("://") || url.is_empty() {
         Err(StoreError::BadUrl(url.to_string()))
     } else {
-        Ok(Arc::new(sqlite::SqliteStore::open(url).await?))
+        open_sqlite(url, secret_key).await
     }
+}
+
+async fn open_sqlite(path: &str, secret_key: &SecretKeySource) -> Result<Arc<dyn Store>> {
+    let file = (path != ":memory:" && !path.is_empty()).then(|| Path::new(path));
+    let key = secret_key.resolve(file)?;
+    Ok(Arc::new(sqlite::SqliteStore::open(path, key).await?))
 }
 
 /// Gaps above `hc` given the stored sequences above it, ascending.

@@ -5,8 +5,8 @@
 //! proceed in parallel.
 
 use super::*;
+use crate::sealing::{self, SecretKey};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
-use std::str::FromStr;
 
 mod migrations {
     refinery::embed_migrations!("migrations/postgres");
@@ -15,6 +15,8 @@ mod migrations {
 /// A PostgreSQL-backed store.
 pub struct PgStore {
     pool: Pool,
+    /// Seals and opens HMAC secrets; `None`: an ed25519-only hub.
+    secret_key: Option<SecretKey>,
 }
 
 fn pool_err(e: impl std::fmt::Display) -> StoreError {
@@ -43,7 +45,11 @@ fn event_from_row(r: &tokio_postgres::Row) -> Result<StoredEvent> {
     })
 }
 
-async fn load_terminal(client: &tokio_postgres::Client, id: &str) -> Result<Option<Terminal>> {
+async fn load_terminal(
+    client: &tokio_postgres::Client,
+    secret_key: Option<&SecretKey>,
+    id: &str,
+) -> Result<Option<Terminal>> {
     let Some(row) = client
         .query_opt("SELECT name, status FROM terminals WHERE id = $1", &[&id])
         .await?
@@ -65,8 +71,7 @@ async fn load_terminal(client: &tokio_postgres::Client, id: &str) -> Result<Opti
         let kstatus: String = r.try_get(2)?;
         keys.push(KeyRecord {
             key_id,
-            key: VerifyingKey::from_str(&material)
-                .map_err(|e| StoreError::Corrupt(format!("key {key_id}: {e}")))?,
+            key: sealing::key_from_material(secret_key, key_id, id, &material)?,
             active: kstatus == "active",
             created_at: r.try_get(3)?,
         });
@@ -96,9 +101,60 @@ async fn sequences_above<C: tokio_postgres::GenericClient + Sync>(
         .collect()
 }
 
+async fn key_rows<C: tokio_postgres::GenericClient + Sync>(
+    client: &C,
+    lock: bool,
+) -> Result<Vec<sealing::KeyRow>> {
+    let sql = if lock {
+        "SELECT key_id, terminal_id, kind, material FROM terminal_keys ORDER BY key_id FOR UPDATE"
+    } else {
+        "SELECT key_id, terminal_id, kind, material FROM terminal_keys ORDER BY key_id"
+    };
+    client
+        .query(sql, &[])
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(sealing::KeyRow {
+                key_id: r.try_get(0)?,
+                terminal_id: r.try_get(1)?,
+                kind: r.try_get(2)?,
+                material: r.try_get(3)?,
+            })
+        })
+        .collect()
+}
+
+/// Check the stored HMAC secrets against the key, and seal those an older
+/// hub stored in plain text; one transaction, the keys locked.
+async fn seal_plain_secrets(
+    client: &mut tokio_postgres::Client,
+    secret_key: Option<&SecretKey>,
+) -> Result<()> {
+    let tx = client.transaction().await?;
+    let reseal = sealing::seal_plain(secret_key, &key_rows(&tx, true).await?)?;
+    for (key_id, material) in &reseal {
+        tx.execute(
+            "UPDATE terminal_keys SET material = $2 WHERE key_id = $1",
+            &[key_id, material],
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    if !reseal.is_empty() {
+        tracing::info!(
+            secrets = reseal.len(),
+            "sealed HMAC secrets an older hub stored in plain text \
+             (VACUUM FULL terminal_keys drops the old row versions from disk)"
+        );
+    }
+    Ok(())
+}
+
 impl PgStore {
-    /// Connect, and bring the schema up to date.
-    pub async fn open(url: &str) -> Result<Self> {
+    /// Connect, bring the schema up to date, and check (and seal) the
+    /// stored HMAC secrets with `secret_key`.
+    pub async fn open(url: &str, secret_key: Option<SecretKey>) -> Result<Self> {
         let target = super::pg_tls::parse(url)?;
         let pg_config = target.config;
         {
@@ -110,6 +166,7 @@ impl PgStore {
             migrations::migrations::runner()
                 .run_async(&mut client)
                 .await?;
+            seal_plain_secrets(&mut client, secret_key.as_ref()).await?;
             drop(client);
             let _ = task.await;
         }
@@ -121,7 +178,7 @@ impl PgStore {
             },
         );
         let pool = Pool::builder(mgr).max_size(16).build().map_err(pool_err)?;
-        Ok(PgStore { pool })
+        Ok(PgStore { pool, secret_key })
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object> {
@@ -132,6 +189,7 @@ impl PgStore {
 #[async_trait]
 impl Store for PgStore {
     async fn add_terminal(&self, id: &str, name: Option<&str>, key: &VerifyingKey) -> Result<i64> {
+        let material = sealing::material_for(self.secret_key.as_ref(), id, key)?;
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         let n = tx
@@ -148,7 +206,7 @@ impl Store for PgStore {
             .query_one(
                 "INSERT INTO terminal_keys (terminal_id, kind, material, created_at) \
                  VALUES ($1, $2, $3, now()) RETURNING key_id",
-                &[&id, &key.kind(), &key.to_text()],
+                &[&id, &key.kind(), &material],
             )
             .await?;
         tx.commit().await?;
@@ -156,12 +214,13 @@ impl Store for PgStore {
     }
 
     async fn add_key(&self, terminal: &str, key: &VerifyingKey) -> Result<i64> {
+        let material = sealing::material_for(self.secret_key.as_ref(), terminal, key)?;
         let client = self.client().await?;
         let row = client
             .query_opt(
                 "INSERT INTO terminal_keys (terminal_id, kind, material, created_at) \
                  SELECT id, $2, $3, now() FROM terminals WHERE id = $1 RETURNING key_id",
-                &[&terminal, &key.kind(), &key.to_text()],
+                &[&terminal, &key.kind(), &material],
             )
             .await?
             .ok_or_else(|| StoreError::UnknownTerminal(terminal.to_string()))?;
@@ -194,9 +253,14 @@ impl Store for PgStore {
         Ok(())
     }
 
+    async fn check_secrets(&self) -> Result<()> {
+        let client = self.client().await?;
+        sealing::check_all(self.secret_key.as_ref(), &key_rows(&**client, false).await?)
+    }
+
     async fn terminal(&self, id: &str) -> Result<Option<Terminal>> {
         let client = self.client().await?;
-        load_terminal(&client, id).await
+        load_terminal(&client, self.secret_key.as_ref(), id).await
     }
 
     async fn terminals(&self) -> Result<Vec<TerminalInfo>> {
@@ -212,7 +276,7 @@ impl Store for PgStore {
         let mut out = Vec::new();
         for r in rows {
             let id: String = r.try_get(0)?;
-            let t = load_terminal(&client, &id)
+            let t = load_terminal(&client, self.secret_key.as_ref(), &id)
                 .await?
                 .ok_or_else(|| StoreError::Corrupt(format!("terminal {id} vanished")))?;
             out.push(TerminalInfo {
@@ -470,26 +534,89 @@ impl Store for PgStore {
             .collect()
     }
 
-    async fn add_token(&self, sha256_hex: &str, label: &str) -> Result<()> {
+    async fn add_token(&self, sha256_hex: &str, label: &str) -> Result<i64> {
         let client = self.client().await?;
-        client
-            .execute(
-                "INSERT INTO read_tokens (token_sha256, label, created_at) VALUES ($1, $2, now())",
+        let row = client
+            .query_one(
+                "INSERT INTO read_tokens (token_sha256, label, created_at) \
+                 VALUES ($1, $2, now()) RETURNING id",
                 &[&sha256_hex, &label],
             )
             .await?;
-        Ok(())
+        Ok(row.try_get(0)?)
     }
 
-    async fn token_exists(&self, sha256_hex: &str) -> Result<bool> {
+    async fn use_token(&self, sha256_hex: &str, now: DateTime<Utc>) -> Result<bool> {
         let client = self.client().await?;
+        let stale = now - chrono::Duration::seconds(LAST_USED_GRANULARITY_SECS);
+        let touched = client
+            .execute(
+                "UPDATE read_tokens SET last_used_at = $2 WHERE token_sha256 = $1 \
+                 AND revoked_at IS NULL AND (last_used_at IS NULL OR last_used_at < $3)",
+                &[&sha256_hex, &now, &stale],
+            )
+            .await?;
+        if touched > 0 {
+            return Ok(true);
+        }
         Ok(client
             .query_opt(
-                "SELECT 1 FROM read_tokens WHERE token_sha256 = $1",
+                "SELECT 1 FROM read_tokens WHERE token_sha256 = $1 AND revoked_at IS NULL",
                 &[&sha256_hex],
             )
             .await?
             .is_some())
+    }
+
+    async fn tokens(&self) -> Result<Vec<TokenInfo>> {
+        let client = self.client().await?;
+        client
+            .query(
+                "SELECT id, label, created_at, last_used_at, revoked_at FROM read_tokens \
+                 ORDER BY id",
+                &[],
+            )
+            .await?
+            .iter()
+            .map(|r| {
+                let revoked_at: Option<DateTime<Utc>> = r.try_get(4)?;
+                Ok(TokenInfo {
+                    id: r.try_get(0)?,
+                    label: r.try_get(1)?,
+                    status: TokenInfo::status_of(revoked_at.is_some()),
+                    created_at: r.try_get(2)?,
+                    last_used_at: r.try_get(3)?,
+                    revoked_at,
+                })
+            })
+            .collect()
+    }
+
+    async fn revoke_token(&self, id: i64, now: DateTime<Utc>) -> Result<Revoked> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let row = tx
+            .query_opt(
+                "SELECT revoked_at FROM read_tokens WHERE id = $1 FOR UPDATE",
+                &[&id],
+            )
+            .await?;
+        let outcome = match row {
+            None => Revoked::NoSuchToken,
+            Some(r) => match r.try_get::<_, Option<DateTime<Utc>>>(0)? {
+                Some(at) => Revoked::Already(at),
+                None => {
+                    tx.execute(
+                        "UPDATE read_tokens SET revoked_at = $2 WHERE id = $1",
+                        &[&id, &now],
+                    )
+                    .await?;
+                    Revoked::Now
+                }
+            },
+        };
+        tx.commit().await?;
+        Ok(outcome)
     }
 
     async fn count_events(&self, terminal: Option<&str>) -> Result<u64> {

@@ -3,6 +3,7 @@
 //! single writer SQLite allows anyway). Amounts are TEXT, summed in Rust.
 
 use super::*;
+use crate::sealing::{self, SecretKey};
 use chrono::SecondsFormat;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::str::FromStr;
@@ -15,6 +16,8 @@ mod migrations {
 /// A SQLite-backed store.
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
+    /// Seals and opens HMAC secrets; `None`: an ed25519-only hub.
+    secret_key: Option<SecretKey>,
 }
 
 fn ts(t: &DateTime<Utc>) -> String {
@@ -94,7 +97,11 @@ impl RawEventRow {
     }
 }
 
-fn load_terminal(conn: &Connection, id: &str) -> Result<Option<Terminal>> {
+fn load_terminal(
+    conn: &Connection,
+    secret_key: Option<&SecretKey>,
+    id: &str,
+) -> Result<Option<Terminal>> {
     let row = conn
         .query_row(
             "SELECT name, status FROM terminals WHERE id = ?1",
@@ -122,8 +129,7 @@ fn load_terminal(conn: &Connection, id: &str) -> Result<Option<Terminal>> {
         let (key_id, material, status, created_at) = row?;
         keys.push(KeyRecord {
             key_id,
-            key: VerifyingKey::from_str(&material)
-                .map_err(|e| StoreError::Corrupt(format!("key {key_id}: {e}")))?,
+            key: sealing::key_from_material(secret_key, key_id, id, &material)?,
             active: status == "active",
             created_at: parse_ts(&created_at)?,
         });
@@ -257,23 +263,70 @@ fn ingest_tx(
     })
 }
 
+fn key_rows(conn: &Connection) -> Result<Vec<sealing::KeyRow>> {
+    let mut stmt = conn
+        .prepare("SELECT key_id, terminal_id, kind, material FROM terminal_keys ORDER BY key_id")?;
+    let rows = stmt.query_map([], |r| {
+        Ok(sealing::KeyRow {
+            key_id: r.get(0)?,
+            terminal_id: r.get(1)?,
+            kind: r.get(2)?,
+            material: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// Check the stored HMAC secrets against the key, and seal those an older
+/// hub stored in plain text; one transaction.
+fn seal_plain_secrets(conn: &mut Connection, secret_key: Option<&SecretKey>) -> Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let reseal = sealing::seal_plain(secret_key, &key_rows(&tx)?)?;
+    for (key_id, material) in &reseal {
+        tx.execute(
+            "UPDATE terminal_keys SET material = ?2 WHERE key_id = ?1",
+            params![key_id, material],
+        )?;
+    }
+    tx.commit()?;
+    if !reseal.is_empty() {
+        // The plain texts may linger in the WAL and in free pages: write the
+        // WAL back, rebuild the file without them, empty the WAL.
+        conn.execute_batch(
+            "PRAGMA wal_checkpoint(TRUNCATE); VACUUM; PRAGMA wal_checkpoint(TRUNCATE);",
+        )?;
+        tracing::info!(
+            secrets = reseal.len(),
+            "sealed HMAC secrets an older hub stored in plain text"
+        );
+    }
+    Ok(())
+}
+
 impl SqliteStore {
-    /// Open or create the database file and bring its schema up to date.
-    pub async fn open(path: &str) -> Result<Self> {
+    /// Open or create the database file, bring its schema up to date, and
+    /// check (and seal) the stored HMAC secrets with `secret_key`.
+    pub async fn open(path: &str, secret_key: Option<SecretKey>) -> Result<Self> {
         let path = path.to_string();
+        let key = secret_key.clone();
         let conn = tokio::task::spawn_blocking(move || -> Result<Connection> {
             let mut conn = Connection::open(&path)?;
             conn.busy_timeout(std::time::Duration::from_secs(10))?;
             conn.pragma_update(None, "journal_mode", "WAL")?;
             conn.pragma_update(None, "synchronous", "FULL")?;
             conn.pragma_update(None, "foreign_keys", "ON")?;
+            // Deleted rows (an overwritten plain secret) are zeroed, not left
+            // in free pages.
+            conn.pragma_update(None, "secure_delete", "ON")?;
             migrations::migrations::runner().run(&mut conn)?;
+            seal_plain_secrets(&mut conn, key.as_ref())?;
             Ok(conn)
         })
         .await
         .map_err(|e| StoreError::Task(e.to_string()))??;
         Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
+            secret_key,
         })
     }
 
@@ -295,7 +348,8 @@ impl SqliteStore {
 #[async_trait]
 impl Store for SqliteStore {
     async fn add_terminal(&self, id: &str, name: Option<&str>, key: &VerifyingKey) -> Result<i64> {
-        let (id, name, key) = (id.to_string(), name.map(str::to_string), key.clone());
+        let material = sealing::material_for(self.secret_key.as_ref(), id, key)?;
+        let (id, name, kind) = (id.to_string(), name.map(str::to_string), key.kind());
         self.with(move |conn| {
             let tx = conn.transaction()?;
             let now = ts(&Utc::now());
@@ -310,7 +364,7 @@ impl Store for SqliteStore {
             tx.execute(
                 "INSERT INTO terminal_keys (terminal_id, kind, material, created_at) \
                  VALUES (?1, ?2, ?3, ?4)",
-                params![id, key.kind(), key.to_text(), now],
+                params![id, kind, material, now],
             )?;
             let key_id = tx.last_insert_rowid();
             tx.commit()?;
@@ -320,7 +374,8 @@ impl Store for SqliteStore {
     }
 
     async fn add_key(&self, terminal: &str, key: &VerifyingKey) -> Result<i64> {
-        let (terminal, key) = (terminal.to_string(), key.clone());
+        let material = sealing::material_for(self.secret_key.as_ref(), terminal, key)?;
+        let (terminal, kind) = (terminal.to_string(), key.kind());
         self.with(move |conn| {
             let tx = conn.transaction()?;
             let exists: Option<i64> = tx
@@ -334,7 +389,7 @@ impl Store for SqliteStore {
             tx.execute(
                 "INSERT INTO terminal_keys (terminal_id, kind, material, created_at) \
                  VALUES (?1, ?2, ?3, ?4)",
-                params![terminal, key.kind(), key.to_text(), ts(&Utc::now())],
+                params![terminal, kind, material, ts(&Utc::now())],
             )?;
             let key_id = tx.last_insert_rowid();
             tx.commit()?;
@@ -377,12 +432,21 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn check_secrets(&self) -> Result<()> {
+        let key = self.secret_key.clone();
+        self.with(move |conn| sealing::check_all(key.as_ref(), &key_rows(conn)?))
+            .await
+    }
+
     async fn terminal(&self, id: &str) -> Result<Option<Terminal>> {
         let id = id.to_string();
-        self.with(move |conn| load_terminal(conn, &id)).await
+        let key = self.secret_key.clone();
+        self.with(move |conn| load_terminal(conn, key.as_ref(), &id))
+            .await
     }
 
     async fn terminals(&self) -> Result<Vec<TerminalInfo>> {
+        let key = self.secret_key.clone();
         self.with(move |conn| {
             let ids: Vec<(String, i64, i64, Option<String>, i64)> = {
                 let mut stmt = conn.prepare(
@@ -397,7 +461,7 @@ impl Store for SqliteStore {
             };
             let mut out = Vec::new();
             for (id, hc, max, last, count) in ids {
-                let t = load_terminal(conn, &id)?
+                let t = load_terminal(conn, key.as_ref(), &id)?
                     .ok_or_else(|| StoreError::Corrupt(format!("terminal {id} vanished")))?;
                 out.push(TerminalInfo {
                     id,
@@ -550,29 +614,98 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn add_token(&self, sha256_hex: &str, label: &str) -> Result<()> {
+    async fn add_token(&self, sha256_hex: &str, label: &str) -> Result<i64> {
         let (h, l) = (sha256_hex.to_string(), label.to_string());
         self.with(move |conn| {
             conn.execute(
                 "INSERT INTO read_tokens (token_sha256, label, created_at) VALUES (?1, ?2, ?3)",
                 params![h, l, ts(&Utc::now())],
             )?;
-            Ok(())
+            Ok(conn.last_insert_rowid())
         })
         .await
     }
 
-    async fn token_exists(&self, sha256_hex: &str) -> Result<bool> {
+    async fn use_token(&self, sha256_hex: &str, now: DateTime<Utc>) -> Result<bool> {
         let h = sha256_hex.to_string();
+        let stale = now - chrono::Duration::seconds(LAST_USED_GRANULARITY_SECS);
         self.with(move |conn| {
+            let touched = conn.execute(
+                "UPDATE read_tokens SET last_used_at = ?2 WHERE token_sha256 = ?1 \
+                 AND revoked_at IS NULL AND (last_used_at IS NULL OR last_used_at < ?3)",
+                params![h, ts(&now), ts(&stale)],
+            )?;
+            if touched > 0 {
+                return Ok(true);
+            }
             Ok(conn
                 .query_row(
-                    "SELECT 1 FROM read_tokens WHERE token_sha256 = ?1",
+                    "SELECT 1 FROM read_tokens WHERE token_sha256 = ?1 AND revoked_at IS NULL",
                     [&h],
                     |r| r.get::<_, i64>(0),
                 )
                 .optional()?
                 .is_some())
+        })
+        .await
+    }
+
+    async fn tokens(&self) -> Result<Vec<TokenInfo>> {
+        self.with(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, label, created_at, last_used_at, revoked_at FROM read_tokens \
+                 ORDER BY id",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                ))
+            })?;
+            let mut out = Vec::new();
+            for r in rows {
+                let (id, label, created, used, revoked) = r?;
+                let revoked_at = revoked.as_deref().map(parse_ts).transpose()?;
+                out.push(TokenInfo {
+                    id,
+                    label,
+                    status: TokenInfo::status_of(revoked_at.is_some()),
+                    created_at: parse_ts(&created)?,
+                    last_used_at: used.as_deref().map(parse_ts).transpose()?,
+                    revoked_at,
+                });
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn revoke_token(&self, id: i64, now: DateTime<Utc>) -> Result<Revoked> {
+        self.with(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let row: Option<Option<String>> = tx
+                .query_row(
+                    "SELECT revoked_at FROM read_tokens WHERE id = ?1",
+                    [id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let outcome = match row {
+                None => Revoked::NoSuchToken,
+                Some(Some(at)) => Revoked::Already(parse_ts(&at)?),
+                Some(None) => {
+                    tx.execute(
+                        "UPDATE read_tokens SET revoked_at = ?2 WHERE id = ?1",
+                        params![id, ts(&now)],
+                    )?;
+                    Revoked::Now
+                }
+            };
+            tx.commit()?;
+            Ok(outcome)
         })
         .await
     }

@@ -196,10 +196,11 @@ both!(disabled_terminal_gets_410);
 async fn bad_requests_get_clear_errors(b: Backend) {
     let t = TestHub::start(b).await;
     let s = t.terminal("t1").await;
-    // Unknown terminal.
+    // Unknown terminal: to a sender without its key (t1's key is not
+    // ghost's), the same as a wrong signature (M7; it was 404 before).
     let got = t.send(&s, &new_event_id(), &settled("ghost", 1)).await;
-    assert_eq!(got.status, 404);
-    assert_eq!(got.json["error"], "unknown_terminal");
+    assert_eq!(got.status, 401, "{}", got.json);
+    assert_eq!(got.json["error"], "bad_signature");
     // Body says another terminal.
     let got = t
         .post_signed("t1", &s, &new_event_id(), now(), settled("t2", 1).to_json())
@@ -441,7 +442,10 @@ async fn strangers_cannot_tell_which_terminals_exist(b: Backend) {
         );
         assert_eq!(first.0, 401, "{p:?}: {answers:#?}");
     }
-    assert_eq!(t.count("shop1-till1").await + t.count("shop1-till2").await, 0);
+    assert_eq!(
+        t.count("shop1-till1").await + t.count("shop1-till2").await,
+        0
+    );
     // The terminals themselves still get their real answers.
     let got = t
         .send(&retired, &new_event_id(), &settled("shop1-till2", 1))

@@ -103,3 +103,85 @@ async fn plain_secrets_from_before_are_sealed_on_open(b: Backend) {
     t.stop().await;
 }
 both!(plain_secrets_from_before_are_sealed_on_open);
+
+/// The hub refuses to start, and says why, when its secret key is missing or
+/// is not the one that sealed the stored secrets; an ed25519-only hub needs
+/// no key, and one without a key cannot take an HMAC secret.
+async fn missing_or_wrong_secret_key_is_a_clear_error(b: Backend) {
+    use till_hub::store::StoreError;
+    use till_hub::{AdminError, SecretKey, SecretKeyError, SecretKeySource};
+    let key = SecretKey::generate();
+    let k = key.clone();
+    let t = TestHub::start_with(b, move |c| c.secret_key = SecretKeySource::Key(k)).await;
+    let secret = t
+        .hub
+        .admin()
+        .add_terminal("t1", None, NewKey::GenerateHmac)
+        .await
+        .unwrap()
+        .secret
+        .unwrap();
+    let stopped = t.stop_keeping_data().await;
+
+    let other = SecretKey::generate();
+    let err = stopped
+        .try_start(|c| c.secret_key = SecretKeySource::Key(other.clone()))
+        .await
+        .err()
+        .expect("another key is refused");
+    assert!(
+        matches!(
+            &err,
+            till_hub::Error::Store(StoreError::SecretKey(SecretKeyError::WrongKey { given, stored }))
+                if *given == other.fingerprint() && *stored == key.fingerprint()
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("wrong key"), "{err}");
+    let err = stopped
+        .try_start(|c| c.secret_key = SecretKeySource::None)
+        .await
+        .err()
+        .expect("no key is refused");
+    assert!(
+        matches!(
+            err,
+            till_hub::Error::Store(StoreError::SecretKey(SecretKeyError::Missing))
+        ),
+        "{err:?}"
+    );
+    // The right key: the terminal's secret verifies.
+    let k = key.clone();
+    let t = stopped
+        .start(move |c| c.secret_key = SecretKeySource::Key(k))
+        .await;
+    let signer = Signer::new(vec![secret]).unwrap();
+    let got = t.send(&signer, &new_event_id(), &settled("t1", 1)).await;
+    assert_eq!(got.status, 200, "{}", got.json);
+    t.stop().await;
+
+    // A hub without a key: ed25519 terminals only.
+    let t = TestHub::start_with(b, |c| c.secret_key = SecretKeySource::None).await;
+    let admin = t.hub.admin();
+    let added = admin
+        .add_terminal("t2", None, NewKey::default())
+        .await
+        .unwrap();
+    let signer = Signer::new(vec![added.secret.unwrap()]).unwrap();
+    let got = t.send(&signer, &new_event_id(), &settled("t2", 1)).await;
+    assert_eq!(got.status, 200, "{}", got.json);
+    let err = admin
+        .rotate("t2", NewKey::GenerateHmac)
+        .await
+        .expect_err("no HMAC secret without a key");
+    assert!(
+        matches!(
+            err,
+            AdminError::Store(StoreError::SecretKey(SecretKeyError::MissingForNewSecret))
+        ),
+        "{err:?}"
+    );
+    assert_eq!(t.key_materials().await.len(), 1, "nothing stored");
+    t.stop().await;
+}
+both!(missing_or_wrong_secret_key_is_a_clear_error);
