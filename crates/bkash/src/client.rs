@@ -4,7 +4,10 @@
 
 use crate::error::BkashError;
 use crate::status;
-use crate::token::{Budget, MemoryTokenStore, StoredToken, TokenCache, TokenStore};
+use crate::token::{
+    token_fingerprint, Budget, LentCache, LentToken, MemoryTokenStore, StoredToken, TokenCache,
+    TokenLender, TokenStore,
+};
 use crate::types::*;
 use crate::wire;
 use serde::Serialize;
@@ -167,12 +170,31 @@ enum Verdict {
     Fail(BkashError),
 }
 
+/// Where a client's tokens come from.
+pub(crate) enum Tokens {
+    /// Granted and refreshed with the client's own credentials.
+    Own(TokenCache),
+    /// Lent by a [`TokenLender`] that holds the credentials.
+    Lent(LentCache),
+}
+
+/// What a business call is authorised with.
+struct Bearer {
+    id_token: String,
+    app_key: String,
+}
+
+/// A paymentID no payment has: asking its status shows whether bKash takes
+/// a token (a refused token is answered before any lookup).
+const PROBE_PAYMENT_ID: &str = "TILLTOKENPROBE";
+
 pub(crate) struct Inner {
     http: reqwest::Client,
     settings: BkashSettings,
-    creds: BkashCredentials,
+    /// `None` for a client whose tokens are lent.
+    creds: Option<BkashCredentials>,
     observer: SharedObserver,
-    tokens: TokenCache,
+    tokens: Tokens,
     base: String,
     v2_base: String,
     /// Strings that must never appear in a record or error (credentials, tokens).
@@ -206,7 +228,12 @@ impl BkashClient {
         creds: BkashCredentials,
         observer: SharedObserver,
     ) -> Result<Self, BkashError> {
-        Self::with_token_store(settings, creds, observer, Arc::new(MemoryTokenStore::default()))
+        Self::with_token_store(
+            settings,
+            creds,
+            observer,
+            Arc::new(MemoryTokenStore::default()),
+        )
     }
 
     /// A client whose token and token-call budget live in `store`, shared
@@ -218,11 +245,6 @@ impl BkashClient {
         store: Arc<dyn TokenStore>,
     ) -> Result<Self, BkashError> {
         let invalid = |m: &str| BkashError::Invalid { message: m.into() };
-        if !matches!(settings.base_url.scheme(), "http" | "https")
-            || settings.base_url.host().is_none()
-        {
-            return Err(invalid("base_url must be an http(s) URL"));
-        }
         if [
             &creds.username,
             &creds.password,
@@ -236,6 +258,38 @@ impl BkashClient {
         }
         if settings.max_grants_per_hour == 0 {
             return Err(invalid("max_grants_per_hour must be at least 1"));
+        }
+        let tokens = Tokens::Own(TokenCache::new(settings.max_grants_per_hour, store));
+        Self::build(settings, Some(creds), observer, tokens)
+    }
+
+    /// A client that holds no bKash credentials: every token (and the app
+    /// key that goes with it) is lent by `lender`, which alone makes token
+    /// calls. Makes no network call.
+    pub fn with_token_lender(
+        settings: BkashSettings,
+        lender: Arc<dyn TokenLender>,
+        observer: SharedObserver,
+    ) -> Result<Self, BkashError> {
+        Self::build(
+            settings,
+            None,
+            observer,
+            Tokens::Lent(LentCache::new(lender)),
+        )
+    }
+
+    fn build(
+        settings: BkashSettings,
+        creds: Option<BkashCredentials>,
+        observer: SharedObserver,
+        tokens: Tokens,
+    ) -> Result<Self, BkashError> {
+        let invalid = |m: &str| BkashError::Invalid { message: m.into() };
+        if !matches!(settings.base_url.scheme(), "http" | "https")
+            || settings.base_url.host().is_none()
+        {
+            return Err(invalid("base_url must be an http(s) URL"));
         }
         let http = till_provider_http::client_builder(&settings.extra_roots)
             .timeout(settings.timeout)
@@ -254,18 +308,21 @@ impl BkashClient {
                 trim_slash(&o)
             }
         };
-        let secrets = vec![
-            creds.username.clone(),
-            creds.password.clone(),
-            creds.app_key.clone(),
-            creds.app_secret.clone(),
-        ];
+        let secrets = match &creds {
+            Some(c) => vec![
+                c.username.clone(),
+                c.password.clone(),
+                c.app_key.clone(),
+                c.app_secret.clone(),
+            ],
+            None => Vec::new(),
+        };
         Ok(BkashClient {
             inner: Arc::new(Inner {
                 http,
                 base: trim_slash(&settings.base_url),
                 v2_base,
-                tokens: TokenCache::new(settings.max_grants_per_hour, store),
+                tokens,
                 settings,
                 creds,
                 observer,
@@ -274,9 +331,61 @@ impl BkashClient {
         })
     }
 
-    /// How many token calls (grant + refresh) this client has sent.
+    /// How many token calls (grant + refresh) this client has sent (none
+    /// when its tokens are lent).
     pub fn token_grants(&self) -> u32 {
-        self.inner.tokens.calls()
+        match &self.inner.tokens {
+            Tokens::Own(c) => c.calls(),
+            Tokens::Lent(_) => 0,
+        }
+    }
+
+    /// How many times this client asked its lender for a token (none when
+    /// it holds credentials).
+    pub fn tokens_borrowed(&self) -> u32 {
+        match &self.inner.tokens {
+            Tokens::Own(_) => 0,
+            Tokens::Lent(l) => l.asked(),
+        }
+    }
+
+    /// The lender's side: this client's current token and app key, to lend
+    /// to a till that holds no credentials. The same cache and budget as
+    /// this client's own calls, so a shop's tills together never make more
+    /// token calls than one client would.
+    ///
+    /// `refused` is the [`token_fingerprint`](crate::token_fingerprint) of
+    /// the token bKash refused to the borrower. If that is the current token,
+    /// the lender asks bKash itself (a status call for a payment that does not
+    /// exist, which renews the token if bKash refuses it too) instead of
+    /// renewing on the borrower's word: a till that claims refusals cannot
+    /// spend the merchant's token calls. An older token's refusal is answered
+    /// with the current token.
+    pub async fn lend_token(&self, refused: Option<&str>) -> Result<LentToken, BkashError> {
+        let (Tokens::Own(cache), Some(creds)) = (&self.inner.tokens, &self.inner.creds) else {
+            return Err(BkashError::Invalid {
+                message: "a client with lent tokens lends none".into(),
+            });
+        };
+        let mut t = cache.current(&self.inner).await?;
+        if refused.is_some_and(|fp| fp == token_fingerprint(&t.id_token)) {
+            match self.query_payment(PROBE_PAYMENT_ID).await {
+                // bKash took a token (perhaps renewed on the way) and looked.
+                Ok(_)
+                | Err(
+                    BkashError::Business { .. }
+                    | BkashError::Protocol { .. }
+                    | BkashError::Rejected { .. },
+                ) => {}
+                Err(e) => return Err(e),
+            }
+            t = cache.current(&self.inner).await?;
+        }
+        Ok(LentToken {
+            id_token: t.id_token,
+            app_key: creds.app_key.clone(),
+            use_until: t.use_until,
+        })
     }
 
     /// Create a one-off checkout payment (mode `0011`). Not retried (each
@@ -486,7 +595,7 @@ impl Inner {
         &self,
         ep: Ep,
         body: &Value,
-        token: Option<&str>,
+        token: Option<&Bearer>,
         attempt: u32,
         payment_ref: Option<&str>,
     ) -> Reply {
@@ -496,18 +605,20 @@ impl Inner {
             .post(self.url(ep))
             .header(reqwest::header::ACCEPT, "application/json")
             .json(body);
-        match token {
+        match (token, &self.creds) {
             // Raw token, no `Bearer ` (spec §2.1); works with and without strict_bearer.
-            Some(t) => {
+            (Some(t), _) => {
                 req = req
-                    .header(reqwest::header::AUTHORIZATION, t)
-                    .header("X-APP-Key", &self.creds.app_key);
+                    .header(reqwest::header::AUTHORIZATION, &t.id_token)
+                    .header("X-APP-Key", &t.app_key);
             }
-            None => {
+            (None, Some(creds)) => {
                 req = req
-                    .header("username", &self.creds.username)
-                    .header("password", &self.creds.password);
+                    .header("username", &creds.username)
+                    .header("password", &creds.password);
             }
+            // Token calls are made only by clients with credentials.
+            (None, None) => {}
         }
         let result = match req.send().await {
             Ok(resp) => {
@@ -824,7 +935,7 @@ impl Inner {
         let mut tries = 0u32;
         let mut attempt = 0u32;
         let mut renewed = false;
-        let mut token = self.tokens.get(self).await?;
+        let mut token = self.bearer(None).await?;
         loop {
             tries += 1;
             attempt += 1;
@@ -872,9 +983,42 @@ impl Inner {
                     renewed = true;
                     tries -= 1; // a replay after renewal is not a retry
                     tracing::info!(endpoint = ep.name(), "bkash token refused; renewing once");
-                    token = self.tokens.renew_after_reject(self, &token).await?;
+                    token = self.bearer(Some(&token.id_token)).await?;
                 }
             }
+        }
+    }
+
+    /// The token (and app key) for a business call; with `stale`, bKash
+    /// refused that one: renew once.
+    async fn bearer(&self, stale: Option<&str>) -> Result<Bearer, BkashError> {
+        match (&self.tokens, &self.creds) {
+            (Tokens::Own(cache), Some(creds)) => {
+                let id_token = match stale {
+                    None => cache.get(self).await?,
+                    Some(s) => cache.renew_after_reject(self, s).await?,
+                };
+                Ok(Bearer {
+                    id_token,
+                    app_key: creds.app_key.clone(),
+                })
+            }
+            (Tokens::Lent(lent), _) => {
+                let t = match stale {
+                    None => lent.get().await?,
+                    Some(s) => lent.renew_after_reject(s).await?,
+                };
+                // Lent secrets are scrubbed like our own.
+                self.add_secret(&t.id_token);
+                self.add_secret(&t.app_key);
+                Ok(Bearer {
+                    id_token: t.id_token,
+                    app_key: t.app_key,
+                })
+            }
+            (Tokens::Own(_), None) => Err(BkashError::Invalid {
+                message: "no bKash credentials".into(),
+            }),
         }
     }
 
@@ -888,26 +1032,31 @@ impl Inner {
         budget: &mut Budget,
         calls: &AtomicU32,
     ) -> Result<StoredToken, TokenFail> {
+        let fail = |err: BkashError| TokenFail {
+            err,
+            refused: false,
+        };
+        let Some(creds) = &self.creds else {
+            return Err(fail(BkashError::Invalid {
+                message: "no bKash credentials".into(),
+            }));
+        };
         let (ep, body) = match refresh_token {
             Some(rt) => (
                 Ep::Refresh,
                 serde_json::to_value(wire::RefreshRequest {
-                    app_key: &self.creds.app_key,
-                    app_secret: &self.creds.app_secret,
+                    app_key: &creds.app_key,
+                    app_secret: &creds.app_secret,
                     refresh_token: rt,
                 }),
             ),
             None => (
                 Ep::Grant,
                 serde_json::to_value(wire::GrantRequest {
-                    app_key: &self.creds.app_key,
-                    app_secret: &self.creds.app_secret,
+                    app_key: &creds.app_key,
+                    app_secret: &creds.app_secret,
                 }),
             ),
-        };
-        let fail = |err: BkashError| TokenFail {
-            err,
-            refused: false,
         };
         let refused = |message: String| TokenFail {
             err: BkashError::Auth {

@@ -15,7 +15,7 @@
 //! | [`codes`] | the error-code table of spec §15 as data, with a cashier-readable sentence per code |
 //! | [`status`] | mapping of `transactionStatus` to [`BkashStatus`] (unknown → `Pending`) and of wire bodies to results |
 //! | [`types`] | public request/result types ([`CreatePayment`], [`Created`], [`Executed`], [`PaymentStatus`], ...) |
-//! | `token` | the token cache: grant, refresh before expiry, renew once on a refusal, sliding-hour budget |
+//! | `token` | the token cache: grant, refresh before expiry, renew once on a refusal, sliding-hour budget; lent tokens ([`TokenLender`], [`BkashClient::with_token_lender`], [`BkashClient::lend_token`]) |
 //! | `client` | [`BkashClient`], [`BkashSettings`], [`BkashCredentials`]: the request engine and operations |
 //! | [`callback`] | [`parse_callback`] / [`is_callback`] for the hosted page's browser redirect |
 //! | [`error`] | [`BkashError`] and [`Resolution`] (what a failed execute/refund means) |
@@ -85,6 +85,9 @@ pub use callback::{is_callback, parse_callback, Callback, CallbackError, Callbac
 pub use client::{BkashClient, BkashCredentials, BkashSettings};
 pub use error::{BkashError, Resolution};
 pub use status::{BkashStatus, RefundStatus};
-pub use token::{MemoryTokenStore, StoredToken, TokenRecord, TokenStore, TokenStoreError};
 pub use till_provider_http::RetryPolicy;
+pub use token::{
+    token_fingerprint, LendFuture, LentToken, MemoryTokenStore, StoredToken, TokenLender,
+    TokenRecord, TokenStore, TokenStoreError,
+};
 pub use types::*;

@@ -18,6 +18,8 @@ use crate::client::{Inner, TokenFail};
 use crate::error::BkashError;
 use std::collections::VecDeque;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -228,11 +230,19 @@ impl TokenCache {
     /// A usable `id_token`: the one in memory, the one another process
     /// stored, or a refreshed or new one.
     pub async fn get(&self, c: &Inner) -> Result<String, BkashError> {
+        self.current(c).await.map(|t| t.id_token)
+    }
+
+    /// [`Self::get`] with the token's use-until time (what a lender lends).
+    pub async fn current(&self, c: &Inner) -> Result<StoredToken, BkashError> {
         let mut st = self.state.lock().await;
         if let Some(t) = st.token.as_ref().filter(|t| usable(t)) {
-            return Ok(t.id_token.clone());
+            return Ok(t.clone());
         }
-        self.renew_shared(&mut st, c, None).await
+        self.renew_shared(&mut st, c, None).await?;
+        st.token.clone().ok_or_else(|| BkashError::Auth {
+            message: "no token after a renewal".into(),
+        })
     }
 
     /// bKash refused `stale`: renew once (unless another caller, in this
@@ -344,5 +354,119 @@ impl TokenCache {
         st.token = Some(t);
         tracing::info!("bkash token granted");
         Ok(id)
+    }
+}
+
+// ------------------------------------------------------------ lent tokens
+
+/// A token lent by whoever holds the merchant's credentials (the shop's hub),
+/// with the app key that goes with it on every business call. No refresh
+/// token: only the lender renews.
+#[derive(Clone, PartialEq, Eq)]
+pub struct LentToken {
+    pub id_token: String,
+    /// bKash's `X-APP-Key` for business calls.
+    pub app_key: String,
+    /// Wall-clock time after which it is not used (ask the lender again).
+    pub use_until: SystemTime,
+}
+
+impl fmt::Debug for LentToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LentToken")
+            .field("id_token", &"***")
+            .field("app_key", &"***")
+            .field("use_until", &self.use_until)
+            .finish()
+    }
+}
+
+/// What [`TokenLender::lend`] returns.
+pub type LendFuture<'a> = Pin<Box<dyn Future<Output = Result<LentToken, BkashError>> + Send + 'a>>;
+
+/// Someone who holds the merchant's credentials and lends its current token
+/// (the terminal's side: a signed request to the shop's hub). One lender for
+/// every till of a merchant account keeps the whole shop within bKash's two
+/// token calls an hour.
+pub trait TokenLender: Send + Sync {
+    /// The lender's current token. `refused` is the token bKash just refused
+    /// to us: the lender renews only if its current token is that one (it
+    /// may have renewed already, for another till).
+    fn lend<'a>(&'a self, refused: Option<&'a str>) -> LendFuture<'a>;
+}
+
+/// How a token is named between a borrower and its lender: the first 16
+/// bytes of its SHA-256, hex. Says which token was refused without sending it.
+pub fn token_fingerprint(id_token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(id_token.as_bytes())[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The borrower's cache: the lent token until its use-until time, then the
+/// lender again. Concurrent callers share one request to the lender.
+pub(crate) struct LentCache {
+    lender: Arc<dyn TokenLender>,
+    current: tokio::sync::Mutex<Option<LentToken>>,
+    /// Requests to the lender (for tests and the manager's screen).
+    asked: AtomicU32,
+}
+
+impl LentCache {
+    pub fn new(lender: Arc<dyn TokenLender>) -> LentCache {
+        LentCache {
+            lender,
+            current: tokio::sync::Mutex::new(None),
+            asked: AtomicU32::new(0),
+        }
+    }
+
+    pub fn asked(&self) -> u32 {
+        self.asked.load(Ordering::Relaxed)
+    }
+
+    pub async fn get(&self) -> Result<LentToken, BkashError> {
+        let mut cur = self.current.lock().await;
+        if let Some(t) = cur.as_ref().filter(|t| SystemTime::now() < t.use_until) {
+            return Ok(t.clone());
+        }
+        self.ask(&mut cur, None).await
+    }
+
+    /// bKash refused `stale`: ask the lender once (unless another caller
+    /// already got a newer token).
+    pub async fn renew_after_reject(&self, stale: &str) -> Result<LentToken, BkashError> {
+        let mut cur = self.current.lock().await;
+        if let Some(t) = cur
+            .as_ref()
+            .filter(|t| t.id_token != stale && SystemTime::now() < t.use_until)
+        {
+            return Ok(t.clone());
+        }
+        self.ask(&mut cur, Some(stale)).await
+    }
+
+    async fn ask(
+        &self,
+        cur: &mut Option<LentToken>,
+        refused: Option<&str>,
+    ) -> Result<LentToken, BkashError> {
+        self.asked.fetch_add(1, Ordering::Relaxed);
+        match self.lender.lend(refused).await {
+            Ok(t) => {
+                tracing::debug!(renewal = refused.is_some(), "bkash token lent");
+                *cur = Some(t.clone());
+                Ok(t)
+            }
+            Err(e) => {
+                // A refused token is not offered again.
+                if refused.is_some() {
+                    *cur = None;
+                }
+                Err(e)
+            }
+        }
     }
 }

@@ -4,6 +4,7 @@
 mod callback;
 mod checkout;
 mod faults;
+mod lent;
 mod refunds;
 mod secrets;
 mod tokens;

@@ -351,7 +351,11 @@ fn create_request(amount: &str, invoice: &str) -> CreatePayment {
     CreatePayment::sale(dec(amount), invoice, CALLBACK, WALLET)
 }
 
-fn client_on(env: &Env, store: std::sync::Arc<FileStore>, max: u32) -> (BkashClient, std::sync::Arc<MemLog>) {
+fn client_on(
+    env: &Env,
+    store: std::sync::Arc<FileStore>,
+    max: u32,
+) -> (BkashClient, std::sync::Arc<MemLog>) {
     let mut s = settings(&env.sb.bkash_base_url());
     s.max_grants_per_hour = max;
     let log = std::sync::Arc::new(MemLog::default());
@@ -369,7 +373,10 @@ async fn clients_on_one_store_share_one_token_across_restarts() {
     // The app and the CLI at once, then ten restarts of the CLI.
     let (app, app_log) = client_on(&env, store.clone(), 2);
     let (cli, cli_log) = client_on(&env, store.clone(), 2);
-    let (r1, r2) = (create_request("10", "INV-S1"), create_request("11", "INV-S2"));
+    let (r1, r2) = (
+        create_request("10", "INV-S1"),
+        create_request("11", "INV-S2"),
+    );
     let (a, b) = tokio::join!(app.create_payment(&r1), cli.create_payment(&r2));
     a.unwrap();
     b.unwrap();
@@ -379,22 +386,41 @@ async fn clients_on_one_store_share_one_token_across_restarts() {
             .create_payment(&create_request("12", &format!("INV-R{i}")))
             .await
             .unwrap();
-        assert_eq!(log.count("bkash.grant") + log.count("bkash.refresh"), 0, "restart {i} used the stored token");
+        assert_eq!(
+            log.count("bkash.grant") + log.count("bkash.refresh"),
+            0,
+            "restart {i} used the stored token"
+        );
     }
-    assert_eq!(app_log.count("bkash.grant") + cli_log.count("bkash.grant"), 1);
+    assert_eq!(
+        app_log.count("bkash.grant") + cli_log.count("bkash.grant"),
+        1
+    );
 
     // The token expires at bKash: the first to notice refreshes, the others use its refresh.
     env.advance(3_700).await;
     let (later, log) = client_on(&env, store.clone(), 2);
-    later.create_payment(&create_request("13", "INV-L1")).await.unwrap();
+    later
+        .create_payment(&create_request("13", "INV-L1"))
+        .await
+        .unwrap();
     assert_eq!(log.count("bkash.refresh"), 1, "a refresh, not a new grant");
-    app.create_payment(&create_request("14", "INV-L2")).await.unwrap();
-    assert_eq!(app_log.count("bkash.refresh") + app_log.count("bkash.grant"), 1, "the app took the refreshed token from the store");
+    app.create_payment(&create_request("14", "INV-L2"))
+        .await
+        .unwrap();
+    assert_eq!(
+        app_log.count("bkash.refresh") + app_log.count("bkash.grant"),
+        1,
+        "the app took the refreshed token from the store"
+    );
     let total: usize = [&app_log, &cli_log, &log]
         .iter()
         .map(|l| l.count("bkash.grant") + l.count("bkash.refresh"))
         .sum();
-    assert_eq!(total, 2, "two token calls in all, within bKash's hourly limit");
+    assert_eq!(
+        total, 2,
+        "two token calls in all, within bKash's hourly limit"
+    );
 }
 
 #[tokio::test]
@@ -404,7 +430,10 @@ async fn the_budget_is_shared_too() {
     let store = FileStore::new(dir.path());
     // Each client alone would allow one call; together they have one.
     let (first, _) = client_on(&env, store.clone(), 1);
-    first.create_payment(&create_request("10", "INV-B1")).await.unwrap();
+    first
+        .create_payment(&create_request("10", "INV-B1"))
+        .await
+        .unwrap();
     env.fault(FaultRule::new("bkash.create", FaultKind::TokenExpired).times(1));
     let (second, log) = client_on(&env, store.clone(), 1);
     let err = second
@@ -412,7 +441,11 @@ async fn the_budget_is_shared_too() {
         .await
         .unwrap_err();
     assert!(matches!(err, BkashError::Auth { .. }), "{err:?}");
-    assert_eq!(log.count("bkash.grant") + log.count("bkash.refresh"), 0, "{err}");
+    assert_eq!(
+        log.count("bkash.grant") + log.count("bkash.refresh"),
+        0,
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -422,7 +455,10 @@ async fn a_stored_call_is_counted_once() {
     let env = start().await;
     let dir = tempfile::tempdir().unwrap();
     let (client, log) = client_on(&env, FileStore::new(dir.path()), 2);
-    client.create_payment(&create_request("10", "INV-C1")).await.unwrap();
+    client
+        .create_payment(&create_request("10", "INV-C1"))
+        .await
+        .unwrap();
     env.fault(FaultRule::new("bkash.create", FaultKind::TokenExpired).times(1));
     client
         .create_payment(&create_request("11", "INV-C2"))
