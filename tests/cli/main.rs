@@ -538,8 +538,10 @@ fn fifty_cli_charges_in_an_hour_make_at_most_two_token_calls() {
             .unwrap()
     };
     for i in 0..50 {
+        // A new amount each time: bKash refuses a repeat of payer and amount (2029).
+        let amount = format!("{}", 20 + i);
         let mut child = cli
-            .cmd(&["charge", "--provider", "bkash", "--amount", "20", "--json"])
+            .cmd(&["charge", "--provider", "bkash", "--amount", &amount, "--json"])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -562,17 +564,17 @@ fn fifty_cli_charges_in_an_hour_make_at_most_two_token_calls() {
         let out = child.wait_with_output().unwrap();
         assert!(out.status.success(), "charge {i}: {rest:?}\n{}", String::from_utf8_lossy(&out.stderr));
         assert!(rest.last().unwrap().contains("\"settled\""), "charge {i}: {rest:?}");
-        // 50 × 72 s: one hour of the sandbox's time, past the token's lifetime.
+        // 50 × 75 s: an hour of the sandbox's time, and past the token's lifetime (3600 s).
         http.post(format!("{origin}/sim/clock"))
-            .json(&json!({"advance_secs": 72}))
+            .json(&json!({"advance_secs": 75}))
             .send()
             .unwrap();
     }
     let calls = ledger()["bkash"]["tokenCalls"].as_array().unwrap().clone();
     let kinds: Vec<&str> = calls.iter().map(|c| c["kind"].as_str().unwrap()).collect();
     println!("token calls for 50 charges over one sandbox hour: {kinds:?}");
-    assert!(calls.len() <= 2, "{kinds:?}");
-    assert_eq!(kinds.first(), Some(&"grant"), "{kinds:?}");
-    assert_eq!(kinds.iter().filter(|k| **k == "grant").count(), 1, "a refresh, never a second grant: {kinds:?}");
+    // Within the limit, and the expired token refreshed (by whichever run met it) rather
+    // than granted anew.
+    assert_eq!(kinds, ["grant", "refresh"]);
     rt.block_on(sandbox.shutdown());
 }
