@@ -4,9 +4,11 @@
 
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, SaltString};
 use argon2::{Argon2, PasswordVerifier};
+use chrono::{DateTime, Utc};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use till_core::Clock;
 
 /// Wrong tries before the PIN pad locks.
 pub const MAX_TRIES: u32 = 5;
@@ -35,13 +37,18 @@ pub enum PinError {
 
 struct Attempts {
     failures: u32,
-    locked_until: Option<Instant>,
-    session_until: Option<Instant>,
+    locked_until: Option<DateTime<Utc>>,
+    session_until: Option<DateTime<Utc>>,
 }
 
 pub struct ManagerPin {
     path: PathBuf,
+    clock: Clock,
     attempts: Mutex<Attempts>,
+}
+
+fn span(d: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).expect("a short duration")
 }
 
 fn check_shape(pin: &str) -> Result<(), PinError> {
@@ -54,8 +61,14 @@ fn check_shape(pin: &str) -> Result<(), PinError> {
 
 impl ManagerPin {
     pub fn new(home: &Path) -> Self {
+        Self::with_clock(home, Clock::system())
+    }
+
+    /// With a clock tests can move.
+    pub fn with_clock(home: &Path, clock: Clock) -> Self {
         ManagerPin {
             path: home.join("manager-pin"),
+            clock,
             attempts: Mutex::new(Attempts {
                 failures: 0,
                 locked_until: None,
@@ -114,11 +127,11 @@ impl ManagerPin {
 
     /// Checks the PIN; right opens the manager area for [`SESSION`].
     pub fn unlock(&self, pin: &str) -> Result<(), PinError> {
-        let now = Instant::now();
+        let now = self.clock.now();
         {
             let a = self.attempts.lock().expect("pin lock");
             if let Some(until) = a.locked_until.filter(|u| *u > now) {
-                return Err(PinError::Locked((until - now).as_secs().max(1)));
+                return Err(PinError::Locked((until - now).num_seconds().max(1) as u64));
             }
         }
         let stored = self.stored().ok_or(PinError::NotSet)?;
@@ -133,13 +146,13 @@ impl ManagerPin {
         if ok {
             a.failures = 0;
             a.locked_until = None;
-            a.session_until = Some(now + SESSION);
+            a.session_until = Some(now + span(SESSION));
             Ok(())
         } else {
             a.failures += 1;
             if a.failures >= MAX_TRIES {
                 a.failures = 0;
-                a.locked_until = Some(now + LOCKOUT);
+                a.locked_until = Some(now + span(LOCKOUT));
                 Err(PinError::Locked(LOCKOUT.as_secs()))
             } else {
                 Err(PinError::Wrong(MAX_TRIES - a.failures))
@@ -148,16 +161,16 @@ impl ManagerPin {
     }
 
     fn open_session(&self) {
-        self.attempts.lock().expect("pin lock").session_until = Some(Instant::now() + SESSION);
+        self.attempts.lock().expect("pin lock").session_until = Some(self.clock.now() + span(SESSION));
     }
 
     /// Every manager command asks this first; use keeps the session open.
     pub fn require(&self) -> Result<(), PinError> {
-        let now = Instant::now();
+        let now = self.clock.now();
         let mut a = self.attempts.lock().expect("pin lock");
         match a.session_until {
             Some(u) if u > now => {
-                a.session_until = Some(now + SESSION);
+                a.session_until = Some(now + span(SESSION));
                 Ok(())
             }
             _ => Err(PinError::SessionLocked),
@@ -214,5 +227,129 @@ mod tests {
         pin.change("1357", "24680").unwrap();
         pin.lock();
         pin.unlock("24680").unwrap();
+    }
+
+    // ------------------------------------------------ issue 14: H4, M4
+
+    const RIGHT: &str = "246813";
+    const WRONG: &str = "000000";
+
+    /// M4: new PINs are exactly six digits.
+    #[test]
+    fn new_pins_have_six_digits() {
+        let dir = tempfile::tempdir().unwrap();
+        let pin = ManagerPin::new(dir.path());
+        for short_or_long in ["2468", "24681", "2468135", "24681357"] {
+            assert!(
+                pin.set_first(short_or_long).is_err(),
+                "a {}-digit PIN was accepted",
+                short_or_long.len()
+            );
+        }
+        pin.set_first(RIGHT).unwrap();
+    }
+
+    /// M4: the lockout is on disk: a restart (a new `ManagerPin`, as a new process or the
+    /// app started again) does not give the guesser fresh tries.
+    #[test]
+    fn the_lockout_survives_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let pin = ManagerPin::new(dir.path());
+        pin.set_first(RIGHT).unwrap();
+        pin.lock();
+        let mut last = None;
+        for _ in 0..MAX_TRIES {
+            last = Some(pin.unlock(WRONG));
+        }
+        assert!(matches!(last, Some(Err(PinError::Locked(_)))), "{last:?}");
+        drop(pin);
+        let restarted = ManagerPin::new(dir.path());
+        let after = restarted.unlock(RIGHT);
+        assert!(
+            matches!(after, Err(PinError::Locked(_))),
+            "a restart reset the lockout: the right PIN was taken at once ({after:?})"
+        );
+    }
+
+    fn locked_for(r: Result<impl std::fmt::Debug, PinError>) -> u64 {
+        match r {
+            Err(PinError::Locked(s)) => s,
+            other => panic!("expected a lockout, got {other:?}"),
+        }
+    }
+
+    /// M4: every wrong PIN after the free ones locks for longer than the one before (up to a
+    /// cap): waiting out a lockout does not bring back the free tries.
+    #[test]
+    fn the_lockout_grows_with_each_further_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Clock::system();
+        let pin = ManagerPin::with_clock(dir.path(), clock.clone());
+        pin.set_first(RIGHT).unwrap();
+        pin.lock();
+        for _ in 1..MAX_TRIES {
+            assert!(matches!(pin.unlock(WRONG), Err(PinError::Wrong(_))));
+        }
+        let mut wait = locked_for(pin.unlock(WRONG));
+        for _ in 0..3 {
+            clock.advance(Duration::from_secs(wait + 1));
+            let next = locked_for(pin.unlock(WRONG));
+            assert!(
+                next >= 2 * wait - 1,
+                "after a lockout of {wait} s the next wrong PIN locks for {next} s"
+            );
+            wait = next;
+        }
+    }
+
+    /// M4: an open manager area closes a fixed time after the PIN was given, however busy it
+    /// is kept (the window's refreshes on payment events call manager commands).
+    #[test]
+    fn a_session_has_an_absolute_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Clock::system();
+        let pin = ManagerPin::with_clock(dir.path(), clock.clone());
+        pin.set_first(RIGHT).unwrap();
+        pin.lock();
+        pin.unlock(RIGHT).unwrap();
+        let mut closed_after = None;
+        for minute in 1..=120 {
+            clock.advance(Duration::from_secs(60));
+            if pin.require().is_err() {
+                closed_after = Some(minute);
+                break;
+            }
+        }
+        let closed_after = closed_after.expect("used every minute, the session never closed");
+        assert!(closed_after <= 15, "closed after {closed_after} minutes");
+    }
+
+    /// H4: deleting `manager-pin` does not let anyone choose a new PIN.
+    #[test]
+    fn a_deleted_pin_file_does_not_let_anyone_choose_a_new_pin() {
+        let dir = tempfile::tempdir().unwrap();
+        ManagerPin::new(dir.path()).set_first(RIGHT).unwrap();
+        std::fs::remove_file(dir.path().join("manager-pin")).unwrap();
+        let pin = ManagerPin::new(dir.path());
+        assert!(
+            pin.set_first("999999").is_err(),
+            "the PIN file was deleted and a stranger chose a new PIN"
+        );
+    }
+
+    /// H4: a damaged `manager-pin` is not "no PIN set".
+    #[test]
+    fn a_corrupt_pin_file_is_not_no_pin() {
+        let dir = tempfile::tempdir().unwrap();
+        ManagerPin::new(dir.path()).set_first(RIGHT).unwrap();
+        std::fs::write(dir.path().join("manager-pin"), "$argon2id$v=19$garbage\n").unwrap();
+        let pin = ManagerPin::new(dir.path());
+        assert!(
+            pin.set_first("999999").is_err(),
+            "the PIN file was damaged and a stranger chose a new PIN"
+        );
+        std::fs::write(dir.path().join("manager-pin"), "not a hash at all").unwrap();
+        let pin = ManagerPin::new(dir.path());
+        assert!(pin.set_first("999999").is_err());
     }
 }

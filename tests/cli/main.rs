@@ -9,6 +9,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 use till_tests::{app_binary, assert_no_secret_under, free_port};
 
+mod manager_pin;
+
 struct Cli {
     home: tempfile::TempDir,
     vars: Vec<(String, String)>,
@@ -84,9 +86,12 @@ fn headless_payments_and_no_secret_left_behind() {
         ],
     };
 
-    // The keyring: set from stdin, listed by name only.
+    // The manager PIN, chosen first: the keyring, refunds and closing the day need it.
+    cli.set_pin(manager_pin::PIN);
+
+    // The keyring: set from stdin (the PIN on fd 3), listed by name only.
     let mut child = cli
-        .cmd(&["secret", "set", "bakong.token"])
+        .with_fd3(&["secret", "set", "bakong.token", "--pin-fd", "3"], &[manager_pin::PIN])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -207,12 +212,12 @@ fn headless_payments_and_no_secret_left_behind() {
     let s = cli.json_lines(&["status", &trx, "--json"]);
     assert_eq!(s[0]["state"], "settled");
     assert!(s[0]["events"].as_array().unwrap().len() >= 4);
-    let r = cli.json_lines(&[
+    let r = cli.as_manager(&[
         "refund", &trx, "--amount", "50", "--reason", "damaged", "--json",
     ]);
     assert_eq!(r[0]["state"], "partially_refunded");
     assert_eq!(r[0]["refunded"], "50.00");
-    let (code, _, err) = cli.run(&["refund", &khqr_id]);
+    let (code, _, err) = cli.run_fd3(&["refund", &khqr_id, "--pin-fd", "3"], &[manager_pin::PIN]);
     assert_eq!(code, 1);
     assert!(err.contains("Bakong has no refund API"), "{err}");
     let listed = cli.json_lines(&["list", "--provider", "bkash", "--json"]);
@@ -260,16 +265,16 @@ fn headless_payments_and_no_secret_left_behind() {
         "header + 3 payments:\n{csv_text}"
     );
     assert!(std::fs::read(&pdf_path).unwrap().starts_with(b"%PDF-"));
-    let z = cli.json_lines(&["report", "--close", "--by", "manager", "--json"]);
-    assert_eq!(z[0]["closed_by"], "manager");
+    let z = cli.as_manager(&["report", "--close", "--json"]);
+    assert_eq!(z[0]["closed_by"], "manager@cli");
     assert_eq!(z[0]["report"]["kind"], "z");
     let (code, out, _) = cli.run(&["report"]);
     assert_eq!(code, 0);
     assert!(
-        out.contains("Z-report") && out.contains("closed by manager"),
+        out.contains("Z-report") && out.contains("closed by manager@cli"),
         "{out}"
     );
-    let (code, _, err) = cli.run(&["report", "--close"]);
+    let (code, _, err) = cli.run_fd3(&["report", "--close", "--pin-fd", "3"], &[manager_pin::PIN]);
     assert_eq!(code, 1);
     assert!(err.contains("already closed"), "{err}");
     let (code, _, err) = cli.run(&["report", "--day", "22-11-2026"]);
@@ -306,7 +311,7 @@ fn headless_payments_and_no_secret_left_behind() {
         "logs were written"
     );
     println!("scanned for secrets: {scanned:?}");
-    let _ = cli.run(&["secret", "delete", "bakong.token"]);
+    let _ = cli.run_fd3(&["secret", "delete", "bakong.token", "--pin-fd", "3"], &[manager_pin::PIN]);
     rt.block_on(sandbox.shutdown());
 }
 
