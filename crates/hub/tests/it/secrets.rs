@@ -89,7 +89,7 @@ async fn plain_secrets_from_before_are_sealed_on_open(b: Backend) {
     // As the previous release wrote it.
     t.set_material(key_id, &old.to_text()).await;
     let t = t.restart().await;
-    let (b64, _) = secret_parts(&old);
+    let (b64, raw) = secret_parts(&old);
     let materials = t.key_materials().await;
     assert!(
         materials
@@ -97,6 +97,21 @@ async fn plain_secrets_from_before_are_sealed_on_open(b: Backend) {
             .all(|(_, m)| !m.contains(&b64) && !m.starts_with("whsec_")),
         "still in plain text after opening: {materials:?}"
     );
+    // Nor left behind in SQLite's free pages or WAL.
+    if let Some(path) = t.sqlite_path() {
+        let mut wal = path.clone().into_os_string();
+        wal.push("-wal");
+        for file in [path.clone(), wal.into()] {
+            let Ok(bytes) = std::fs::read(&file) else {
+                continue;
+            };
+            assert!(
+                !contains(&bytes, b64.as_bytes()) && !contains(&bytes, &raw),
+                "{} still holds the old plain text",
+                file.display()
+            );
+        }
+    }
     let signer = Signer::new(vec![old]).unwrap();
     let got = t.send(&signer, &new_event_id(), &settled("t1", 1)).await;
     assert_eq!(got.status, 200, "{}", got.json);
