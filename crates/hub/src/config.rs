@@ -36,6 +36,9 @@ pub struct HubConfig {
     /// (a key file beside a SQLite database); `till-hub` always names one
     /// (`--secret-key-file`, `TILL_HUB_SECRET_KEY[_FILE]`), or none.
     pub secret_key: SecretKeySource,
+    /// The shop's bKash merchant account, whose token the hub lends to its
+    /// terminals (`crate::lend`); `None`: lending off.
+    pub bkash: Option<crate::lend::LendConfig>,
 }
 
 impl HubConfig {
@@ -51,6 +54,7 @@ impl HubConfig {
             read_tokens: Vec::new(),
             tls: None,
             secret_key: SecretKeySource::Auto,
+            bkash: None,
         }
     }
 }

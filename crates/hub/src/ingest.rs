@@ -92,7 +92,7 @@ fn mismatch(path: &str, body: &str) -> ApiError {
 /// Headers, signature, then the terminal's status. Returns the verified
 /// webhook id. Every refusal before the signature has matched is the same
 /// for an unknown, a disabled and an active terminal (see the module docs).
-async fn authenticate(
+pub(crate) async fn authenticate(
     hub: &Hub,
     terminal_id: &str,
     headers: &HeaderMap,

@@ -29,6 +29,8 @@
 //! - [`sealing`]: HMAC secrets at rest, sealed (XChaCha20-Poly1305) with the
 //!   hub's [`SecretKey`], kept outside the database (a 0600 file `till-hub
 //!   init` makes, or an environment variable).
+//! - [`lend`]: `POST /v1/terminals/{id}/bkash/token`: the shop's bKash token
+//!   lent to authenticated terminals ([`lend::LendConfig`], off by default).
 //! - [`store`]: the [`Store`](store::Store) trait and its SQLite and
 //!   PostgreSQL implementations, with their migrations in `migrations/`.
 //! - [`error`]: the library error and the JSON error answers.
@@ -41,6 +43,7 @@ pub mod config;
 pub mod days;
 pub mod error;
 pub mod ingest;
+pub mod lend;
 pub mod read;
 pub mod sealing;
 pub mod server;

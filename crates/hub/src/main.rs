@@ -329,6 +329,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             config.single_body_limit = max_event_bytes;
             config.batch_body_limit = max_batch_bytes;
             config.tolerance_secs = tolerance;
+            config.bkash = till_hub::lend::LendConfig::from_env()?;
             let hub = till_hub::start(config).await?;
             eprintln!("till-hub listening on {}", hub.base_url());
             tokio::signal::ctrl_c().await?;

@@ -52,6 +52,7 @@ pub fn router(hub: Hub) -> Router {
             post(ingest::batch).layer(DefaultBodyLimit::max(batch)),
         )
         .merge(reads)
+        .merge(crate::lend::routes(&hub))
         .route("/healthz", get(read::healthz))
         .fallback(read::fallback)
         .with_state(hub)

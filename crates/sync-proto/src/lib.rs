@@ -12,12 +12,15 @@
 //! - [`sign`]: [`Signer`] (keys → header values) and [`Verifier`] (headers,
 //!   body, clock → accept or a typed [`VerifyError`]).
 //! - [`response`]: what the hub answers: [`IngestResponse`], [`ErrorBody`].
+//! - [`lend`]: a terminal borrowing the hub's bKash token ([`LendRequest`],
+//!   [`LentTokenAnswer`], [`LendError`]), signed like a webhook.
 //!
 //! The prose description of all of this lives in `docs/webhooks.md`.
 
 pub mod batch;
 pub mod event;
 pub mod keys;
+pub mod lend;
 pub mod response;
 pub mod sign;
 
@@ -29,6 +32,9 @@ pub use event::{
 pub use keys::{
     generate_ed25519_keypair, generate_hmac_secret, Ed25519Keypair, KeyError, SigningKey,
     VerifyingKey,
+};
+pub use lend::{
+    lend_path, lend_request_id, LendError, LendErrorCode, LendRequest, LentTokenAnswer, LEND_SCHEMA,
 };
 pub use response::{
     ErrorBody, ErrorCode, IngestResponse, IngestResult, IngestStatus, SenderAction,
