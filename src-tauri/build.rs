@@ -28,6 +28,7 @@ fn main() {
             "manager_unlock",
             "manager_lock",
             "manager_change_pin",
+            "manager_reset_pin",
             "manager_payments",
             "manager_payment",
             "manager_refund",

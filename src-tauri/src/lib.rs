@@ -14,7 +14,8 @@
 //! - [`display`]: what the customer display shows.
 //! - [`checkout`]: the bKash page's webview and its callback, caught in-app.
 //! - [`views`]: payments and status as the pages receive them.
-//! - [`pin`]: the manager PIN (Argon2id).
+//! - [`pin`]: the manager PIN (Argon2id) of the window and the command line: the lockout
+//!   on disk, sessions with an absolute limit, the recovery code.
 //! - [`settings`]: the settings screen's keys of `till.toml`.
 //! - [`windows`]: window placement, the manager window.
 
@@ -67,6 +68,7 @@ pub fn run(home: Option<PathBuf>) {
             commands::manager::manager_unlock,
             commands::manager::manager_lock,
             commands::manager::manager_change_pin,
+            commands::manager::manager_reset_pin,
             commands::manager::manager_payments,
             commands::manager::manager_payment,
             commands::manager::manager_refund,

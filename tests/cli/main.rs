@@ -91,7 +91,10 @@ fn headless_payments_and_no_secret_left_behind() {
 
     // The keyring: set from stdin (the PIN on fd 3), listed by name only.
     let mut child = cli
-        .with_fd3(&["secret", "set", "bakong.token", "--pin-fd", "3"], &[manager_pin::PIN])
+        .with_fd3(
+            &["secret", "set", "bakong.token", "--pin-fd", "3"],
+            &[manager_pin::PIN],
+        )
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -311,7 +314,10 @@ fn headless_payments_and_no_secret_left_behind() {
         "logs were written"
     );
     println!("scanned for secrets: {scanned:?}");
-    let _ = cli.run_fd3(&["secret", "delete", "bakong.token", "--pin-fd", "3"], &[manager_pin::PIN]);
+    let _ = cli.run_fd3(
+        &["secret", "delete", "bakong.token", "--pin-fd", "3"],
+        &[manager_pin::PIN],
+    );
     rt.block_on(sandbox.shutdown());
 }
 
@@ -451,12 +457,16 @@ fn production_is_never_demo() {
     };
     // Demo mode (the built-in configuration): the Demo wallet pays, into <home>/demo/.
     for _ in 0..2 {
-        let (code, out, err) = cli.run(&["charge", "--provider", "demo", "--amount", "5", "--json"]);
+        let (code, out, err) =
+            cli.run(&["charge", "--provider", "demo", "--amount", "5", "--json"]);
         assert_eq!(code, 0, "{out}\n{err}");
         settled(&out);
     }
     assert!(home.join("demo/journal.db").exists());
-    assert!(!home.join("journal.db").exists(), "nothing in production's journal");
+    assert!(
+        !home.join("journal.db").exists(),
+        "nothing in production's journal"
+    );
 
     // Demo mode off, demo shop kept: refused, naming what to set.
     std::fs::write(home.join("till.toml"), "[demo]\nin_process = false\n").unwrap();
@@ -469,7 +479,11 @@ fn production_is_never_demo() {
     let own_shop = "[demo]\nin_process = false\n[shop]\nname = \"Rahim Store\"\n\
                     [khqr]\nbakong_account_id = \"rahim_store@aclb\"\n\
                     merchant_name = \"Rahim Store\"\n";
-    std::fs::write(home.join("till.toml"), own_shop.replace("[shop]\nname = \"Rahim Store\"\n", "")).unwrap();
+    std::fs::write(
+        home.join("till.toml"),
+        own_shop.replace("[shop]\nname = \"Rahim Store\"\n", ""),
+    )
+    .unwrap();
     let (code, _, err) = cli.run(&["list"]);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("shop.name"), "{err}");
@@ -478,15 +492,26 @@ fn production_is_never_demo() {
     std::fs::write(home.join("till.toml"), own_shop).unwrap();
     let (code, out, err) = cli.run(&["list", "--json"]);
     assert_eq!(code, 0, "{err}");
-    assert_eq!(out.lines().count(), 0, "no demo payment in production: {out}");
+    assert_eq!(
+        out.lines().count(),
+        0,
+        "no demo payment in production: {out}"
+    );
     let (code, out, err) = cli.run(&["charge", "--provider", "demo", "--amount", "5", "--json"]);
     assert_eq!(code, 1, "the engine refuses the Demo wallet:\n{out}\n{err}");
     assert!(err.contains("demo"), "{err}");
     let (_, out, _) = cli.run(&["list", "--json"]);
-    assert_eq!(out.lines().count(), 0, "the refused charge left nothing: {out}");
+    assert_eq!(
+        out.lines().count(),
+        0,
+        "the refused charge left nothing: {out}"
+    );
 
     // Asked for by name, the Demo wallet exists in production too, on production's journal.
-    let with_demo_wallet = own_shop.replace("in_process = false\n", "in_process = false\nenabled = true\n");
+    let with_demo_wallet = own_shop.replace(
+        "in_process = false\n",
+        "in_process = false\nenabled = true\n",
+    );
     std::fs::write(home.join("till.toml"), with_demo_wallet).unwrap();
     let (code, out, err) = cli.run(&["charge", "--provider", "demo", "--amount", "5", "--json"]);
     assert_eq!(code, 0, "{out}\n{err}");
@@ -546,7 +571,14 @@ fn fifty_cli_charges_in_an_hour_make_at_most_two_token_calls() {
         // A new amount each time: bKash refuses a repeat of payer and amount (2029).
         let amount = format!("{}", 20 + i);
         let mut child = cli
-            .cmd(&["charge", "--provider", "bkash", "--amount", &amount, "--json"])
+            .cmd(&[
+                "charge",
+                "--provider",
+                "bkash",
+                "--amount",
+                &amount,
+                "--json",
+            ])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -554,11 +586,21 @@ fn fifty_cli_charges_in_an_hour_make_at_most_two_token_calls() {
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let first = lines.next().unwrap().unwrap();
         let step: Value = serde_json::from_str(&first).unwrap();
-        let url = step["redirect_url"].as_str().unwrap_or_else(|| panic!("charge {i}: {first}"));
-        let pid = url.split("paymentId=").nth(1).unwrap().split('&').next().unwrap();
+        let url = step["redirect_url"]
+            .as_str()
+            .unwrap_or_else(|| panic!("charge {i}: {first}"));
+        let pid = url
+            .split("paymentId=")
+            .nth(1)
+            .unwrap()
+            .split('&')
+            .next()
+            .unwrap();
         let v: Value = http
             .post(format!("{origin}/sim/bkash/checkout/{pid}"))
-            .json(&json!({"wallet": "01770618575", "otp": "123456", "pin": "12121", "action": "pay"}))
+            .json(
+                &json!({"wallet": "01770618575", "otp": "123456", "pin": "12121", "action": "pay"}),
+            )
             .send()
             .unwrap()
             .json()
@@ -567,8 +609,15 @@ fn fifty_cli_charges_in_an_hour_make_at_most_two_token_calls() {
         assert_eq!(page.status(), 200);
         let rest: Vec<String> = lines.map(Result::unwrap).collect();
         let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "charge {i}: {rest:?}\n{}", String::from_utf8_lossy(&out.stderr));
-        assert!(rest.last().unwrap().contains("\"settled\""), "charge {i}: {rest:?}");
+        assert!(
+            out.status.success(),
+            "charge {i}: {rest:?}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            rest.last().unwrap().contains("\"settled\""),
+            "charge {i}: {rest:?}"
+        );
         // 50 × 75 s: an hour of the sandbox's time, and past the token's lifetime (3600 s).
         http.post(format!("{origin}/sim/clock"))
             .json(&json!({"advance_secs": 75}))

@@ -86,7 +86,8 @@ impl Cli {
     }
 
     pub(crate) fn settled_demo(&self, amount: &str) -> String {
-        let lines = self.json_lines(&["charge", "--provider", "demo", "--amount", amount, "--json"]);
+        let lines =
+            self.json_lines(&["charge", "--provider", "demo", "--amount", amount, "--json"]);
         let last = lines.last().unwrap();
         assert_eq!(last["state"], "settled", "{lines:?}");
         last["id"].as_str().unwrap().to_owned()
@@ -179,7 +180,9 @@ fn privileged_commands_need_the_manager_pin() {
     );
     let (_, listed, _) = cli.run(&["secret", "list"]);
     assert!(
-        listed.lines().any(|l| l.starts_with("bakong.token") && l.ends_with("not set")),
+        listed
+            .lines()
+            .any(|l| l.starts_with("bakong.token") && l.ends_with("not set")),
         "{listed}"
     );
     refused_for_want_of_a_pin(
@@ -244,7 +247,15 @@ fn the_audit_actor_comes_from_the_pin_session() {
     let cli = demo_cli("actor");
     let id = cli.settled_demo("30");
     for args in [
-        vec!["refund", id.as_str(), "--amount", "1", "--operator", "mallory", "--json"],
+        vec![
+            "refund",
+            id.as_str(),
+            "--amount",
+            "1",
+            "--operator",
+            "mallory",
+            "--json",
+        ],
         vec!["cancel", id.as_str(), "--operator", "mallory"],
         vec!["report", "--close", "--by", "mallory", "--json"],
     ] {
@@ -299,7 +310,10 @@ fn a_lost_pin_file_needs_the_recovery_code() {
     let pin_file = cli.home.path().join("manager-pin");
     std::fs::remove_file(&pin_file).unwrap();
     let (code, _, err) = cli.run_fd3(&["pin", "set", "--pin-fd", "3"], &["999999"]);
-    assert_eq!(code, 1, "a stranger chose a new PIN after deleting the file: {err}");
+    assert_eq!(
+        code, 1,
+        "a stranger chose a new PIN after deleting the file: {err}"
+    );
     assert!(err.contains("recovery code"), "{err}");
     let (_, out, _) = cli.run(&["pin", "status", "--json"]);
     assert!(out.contains("\"needs_recovery\""), "{out}");
@@ -314,7 +328,15 @@ fn a_lost_pin_file_needs_the_recovery_code() {
     // The right one, typed loosely (lower case, spaces), sets the new PIN.
     let loose = first_code.to_lowercase().replace('-', " ");
     let (code, out, err) = cli.run_fd3(
-        &["pin", "reset", "--recovery-fd", "3", "--new-pin-fd", "3", "--json"],
+        &[
+            "pin",
+            "reset",
+            "--recovery-fd",
+            "3",
+            "--new-pin-fd",
+            "3",
+            "--json",
+        ],
         &[&loose, "999999"],
     );
     assert_eq!(code, 0, "{out}\n{err}");
@@ -323,7 +345,10 @@ fn a_lost_pin_file_needs_the_recovery_code() {
     assert_recovery_code_shape(&second_code);
     assert_ne!(second_code, first_code);
     let id = cli.settled_demo("5");
-    let (code, _, err) = cli.run_fd3(&["refund", &id, "--amount", "1", "--pin-fd", "3"], &["999999"]);
+    let (code, _, err) = cli.run_fd3(
+        &["refund", &id, "--amount", "1", "--pin-fd", "3"],
+        &["999999"],
+    );
     assert_eq!(code, 0, "the new PIN works: {err}");
 
     // Damaged, not missing: still not "no PIN".

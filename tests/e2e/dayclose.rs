@@ -71,15 +71,7 @@ async fn run(app: &AppSession) -> Result<()> {
         Ok((!text(app, "pin-title").await?.is_empty()).then_some(()))
     })
     .await?;
-    pin(app, "1357").await?;
-    wait_for("the confirm step", Duration::from_secs(5), || async {
-        Ok(text(app, "pin-title")
-            .await?
-            .contains("again")
-            .then_some(()))
-    })
-    .await?;
-    pin(app, "1357").await?;
+    choose_pin(app, "135790").await?;
     wait_for("the manager area", Duration::from_secs(10), || async {
         Ok(app
             .client

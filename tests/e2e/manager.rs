@@ -1,4 +1,4 @@
-//! Scenario 4: Manager: PIN on first use; today's reconciliation lists the payments; a
+//! Scenario 4: Manager: PIN on first use (six digits, a recovery code shown once); today's reconciliation lists the payments; a
 //! partial refund; the totals change. Screens: PIN, today, payments, sync,
 //! settings, audit log.
 
@@ -52,7 +52,16 @@ async fn run(app: &AppSession) -> Result<()> {
         "first run asks to choose a PIN: {title}"
     );
     let pin_shot = app.screenshot("manager-pin").await?;
+    // Four digits are refused before anything is stored: new PINs have six.
     pin(app, "2468").await?;
+    let err = wait_for("the six-digit rule", Duration::from_secs(5), || async {
+        let e = text(app, "pin-error").await?;
+        Ok((!e.is_empty()).then_some(e))
+    })
+    .await?;
+    assert!(err.contains("6 digits"), "{err}");
+    // Typed twice; then the recovery code, shown once.
+    pin(app, "246802").await?;
     wait_for("the confirm step", Duration::from_secs(5), || async {
         Ok(text(app, "pin-title")
             .await?
@@ -60,7 +69,15 @@ async fn run(app: &AppSession) -> Result<()> {
             .then_some(()))
     })
     .await?;
-    pin(app, "2468").await?;
+    pin(app, "246802").await?;
+    let code = wait_for("the recovery code", Duration::from_secs(15), || async {
+        let c = text(app, "recovery-code").await.unwrap_or_default();
+        Ok((c.len() >= 24).then_some(c))
+    })
+    .await?;
+    assert_eq!(code.split('-').count(), 5, "{code}");
+    let recovery_shot = app.screenshot("manager-recovery-code").await?;
+    click(app, "#recovery-done").await?;
 
     // Today: both payments, their total, the chart.
     let totals = wait_for("today's totals", Duration::from_secs(15), || async {
@@ -193,7 +210,7 @@ async fn run(app: &AppSession) -> Result<()> {
             .then_some(()))
     })
     .await?;
-    pin(app, "1111").await?;
+    pin(app, "111111").await?;
     let err = wait_for("a wrong-PIN message", Duration::from_secs(10), || async {
         let e = text(app, "pin-error").await?;
         Ok((!e.is_empty()).then_some(e))
@@ -203,7 +220,7 @@ async fn run(app: &AppSession) -> Result<()> {
         err.contains("Wrong PIN") && err.contains("tries left"),
         "{err}"
     );
-    pin(app, "2468").await?;
+    pin(app, "246802").await?;
     wait_for("today after unlocking", Duration::from_secs(10), || async {
         Ok(today_text(app)
             .await
@@ -214,8 +231,9 @@ async fn run(app: &AppSession) -> Result<()> {
     .await?;
 
     println!(
-        "screenshots: PIN {} · today {} · payments/refund {} · today after refund {} · sync {} · settings {} · audit {}",
+        "screenshots: PIN {} · recovery code {} · today {} · payments/refund {} · today after refund {} · sync {} · settings {} · audit {}",
         pin_shot.display(),
+        recovery_shot.display(),
         today_shot.display(),
         payments_shot.display(),
         today_after.display(),

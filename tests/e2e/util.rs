@@ -119,6 +119,27 @@ pub async fn pin(app: &AppSession, digits: &str) -> Result<()> {
     click(app, "#pin-ok").await
 }
 
+/// First use of the manager window: chooses `digits` as the PIN (typed twice), reads the
+/// recovery code it then shows once, and confirms it was written down. Returns the code.
+pub async fn choose_pin(app: &AppSession, digits: &str) -> Result<String> {
+    pin(app, digits).await?;
+    wait_for("the confirm step", Duration::from_secs(5), || async {
+        Ok(text(app, "pin-title")
+            .await?
+            .contains("again")
+            .then_some(()))
+    })
+    .await?;
+    pin(app, digits).await?;
+    let code = wait_for("the recovery code", Duration::from_secs(15), || async {
+        let c = text(app, "recovery-code").await.unwrap_or_default();
+        Ok((c.len() >= 24).then_some(c))
+    })
+    .await?;
+    click(app, "#recovery-done").await?;
+    Ok(code)
+}
+
 /// Types into the cashier's amount (which holds the keyboard focus).
 pub async fn keys(app: &AppSession, keys: &str) -> Result<()> {
     app.client

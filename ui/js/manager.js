@@ -7,8 +7,10 @@
   const STATES = ["created", "awaiting_customer", "authorized", "settled", "failed", "cancelled", "expired",
     "flagged", "refund_pending", "partially_refunded", "refunded"];
   let tab = "today";
-  let pinSet = false;
-  let firstPin = null; // first entry while choosing a PIN
+  // The PIN screen: `pinState` from manager_pin_state; `pending` is a PIN being chosen:
+  // {kind: "first" | "reset" | "change", first (typed once), code (reset), old (change)}.
+  let pinState = { state: "set" };
+  let pending = null;
   let selected = null; // payment id in the detail pane
   let info = null;
 
@@ -21,59 +23,127 @@
     flash.timer = setTimeout(() => { f.hidden = true; }, 8000);
   }
 
+  // A PIN error in the window's language (the commands give a code; English as fallback).
+  function pinErrorText(e) {
+    if (e && e.code) return t(`e_${e.code}`, { left: e.left, seconds: e.seconds });
+    return errorText(e);
+  }
+
   async function call(cmd, args) {
     try {
       return await invoke(cmd, args);
     } catch (e) {
-      const msg = errorText(e);
-      if (/locked/i.test(msg) && /PIN/.test(msg)) showPin();
+      // The session locks itself (idle, or its absolute limit): back to the PIN.
+      const s = await invoke("manager_pin_state").catch(() => null);
+      if (s && (!s.unlocked || s.must_change)) showPin(t("m_session_ended"));
       throw e;
     }
   }
 
   // ---------------------------------------------------------------- PIN
-  async function showPin() {
+  async function showPin(note) {
     const s = await invoke("manager_pin_state");
-    pinSet = s.set;
-    if (s.unlocked) return showArea();
+    pinState = s;
+    if (s.unlocked && !s.must_change && !pending) return showArea();
+    if (s.state === "not_set" && !(pending && pending.kind === "first")) pending = { kind: "first" };
+    if (s.state === "needs_recovery" && !(pending && pending.kind === "reset")) pending = { kind: "reset" };
+    if (s.state === "set" && pending && pending.kind === "first") pending = null;
+    if (!note && s.locked_for_s > 0) note = t("e_pin_locked", { seconds: s.locked_for_s });
+    renderPin(note);
+  }
+
+  function renderPin(note) {
     document.body.dataset.view = "pin";
     el("pin").hidden = false;
+    el("recovery-show").hidden = true;
     el("area").hidden = true;
     el("lock").hidden = true;
-    el("pin-title").textContent = pinSet ? t("m_pin_enter") : (firstPin ? t("m_pin_again") : t("m_pin_new"));
+    const p = pending;
+    const askCode = !!(p && p.kind === "reset" && p.code === undefined);
+    let title;
+    if (askCode) title = pinState.damage ? t(`m_pin_${pinState.damage}`) : t("m_recovery_enter");
+    else if (p && p.first === undefined) title = p.kind === "change" ? t("m_pin_must_change") : t("m_pin_new");
+    else if (p) title = t("m_pin_again");
+    else title = t("m_pin_enter");
+    el("pin-title").textContent = title;
+    el("pin-input").hidden = askCode;
+    el("pinpad").hidden = askCode;
+    el("recovery-input").hidden = !askCode;
+    el("recovery-ok").hidden = !askCode;
+    el("pin-forgot").hidden = !(pinState.state === "set" && !p);
+    el("pin-back").hidden = !(pinState.state === "set" && p && p.kind === "reset");
+    el("pin-error").textContent = note || "";
     el("pin-input").value = "";
-    el("pin-input").focus();
+    el(askCode ? "recovery-input" : "pin-input").focus();
   }
 
   async function submitPin() {
-    const pin = el("pin-input").value;
-    el("pin-error").textContent = "";
+    const value = el("pin-input").value;
+    el("pin-input").value = "";
+    const p = pending;
     try {
-      if (pinSet) {
-        await invoke("manager_unlock", { pin });
-      } else if (firstPin === null) {
-        if (!/^[0-9]{4,8}$/.test(pin)) throw new Error("The PIN must be 4 to 8 digits.");
-        firstPin = pin;
-        return showPin();
-      } else {
-        if (pin !== firstPin) {
-          firstPin = null;
-          el("pin-error").textContent = t("m_pin_mismatch");
-          return showPin();
-        }
-        firstPin = null;
-        await invoke("manager_set_pin", { pin });
+      if (!p) return afterPin(await invoke("manager_unlock", { pin: value }), value);
+      if (p.first === undefined) {
+        if (!/^[0-9]{6}$/.test(value)) return renderPin(t("e_pin_shape"));
+        p.first = value;
+        return renderPin();
       }
-      showArea();
+      if (value !== p.first) {
+        p.first = undefined;
+        return renderPin(t("m_pin_mismatch"));
+      }
+      let r;
+      if (p.kind === "first") r = await invoke("manager_set_pin", { pin: value });
+      else if (p.kind === "reset") r = await invoke("manager_reset_pin", { code: p.code, pin: value });
+      else r = await invoke("manager_change_pin", { old: p.old, new: value });
+      pending = null;
+      return afterPin(r);
     } catch (e) {
-      el("pin-input").value = "";
-      el("pin-error").textContent = errorText(e);
+      // A wrong recovery code asks for the code again; a refused new PIN, for the PIN.
+      if (p && p.kind === "reset") pending = { kind: "reset" };
+      else if (p) p.first = undefined;
+      if (e && e.code === "pin_already_set") pending = null;
+      if (e && e.code === "pin_needs_recovery") pending = { kind: "reset" };
+      await showPin(pinErrorText(e)).catch(() => renderPin(pinErrorText(e)));
     }
+  }
+
+  // After a right PIN: a recovery code to show once, a short PIN to replace, or the area.
+  function afterPin(r, typed) {
+    if (r.must_change) pending = { kind: "change", old: typed };
+    if (r.recovery_code) return showRecoveryCode(r.recovery_code);
+    if (pending) return renderPin();
+    return showArea();
+  }
+
+  function showRecoveryCode(code) {
+    document.body.dataset.view = "recovery";
+    el("pin").hidden = true;
+    el("area").hidden = true;
+    el("recovery-show").hidden = false;
+    el("recovery-code").textContent = code;
+    el("recovery-done").focus();
+  }
+
+  function recoveryWritten() {
+    el("recovery-code").textContent = "";
+    el("recovery-show").hidden = true;
+    if (pending) return renderPin();
+    return showArea();
+  }
+
+  function submitRecoveryCode() {
+    const code = el("recovery-input").value.trim();
+    if (!code) return;
+    el("recovery-input").value = "";
+    pending = { kind: "reset", code };
+    renderPin();
   }
 
   function showArea() {
     document.body.dataset.view = "area";
     el("pin").hidden = true;
+    el("recovery-show").hidden = true;
     el("area").hidden = false;
     el("lock").hidden = false;
     openTab("today"); // the manager area opens with today
@@ -254,13 +324,16 @@
   }
 
   async function changePin() {
+    const next = el("pin-new").value;
+    if (!/^[0-9]{6}$/.test(next)) return flash(t("e_pin_shape"), "error");
     try {
-      await call("manager_change_pin", { old: el("pin-old").value, new: el("pin-new").value });
+      const r = await call("manager_change_pin", { old: el("pin-old").value, new: next });
       el("pin-old").value = "";
       el("pin-new").value = "";
       flash(t("m_pin_changed"));
+      if (r && r.recovery_code) showRecoveryCode(r.recovery_code);
     } catch (e) {
-      flash(errorText(e), "error");
+      flash(pinErrorText(e), "error");
     }
   }
 
@@ -291,13 +364,18 @@
     i.focus();
   }));
   el("pin-ok").addEventListener("click", submitPin);
+  el("recovery-ok").addEventListener("click", submitRecoveryCode);
+  el("recovery-input").addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); submitRecoveryCode(); } });
+  el("recovery-done").addEventListener("click", recoveryWritten);
+  el("pin-forgot").addEventListener("click", () => { pending = { kind: "reset" }; renderPin(); });
+  el("pin-back").addEventListener("click", () => { pending = null; renderPin(); });
   el("pin-input").addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); submitPin(); } });
-  el("lock").addEventListener("click", async () => { await invoke("manager_lock"); showPin(); });
+  el("lock").addEventListener("click", async () => { await invoke("manager_lock"); pending = null; showPin(); });
   el("lang").addEventListener("click", () => {
     window.Till.setLang(window.Till.lang() === "bn" ? "en" : "bn");
     applyLang();
     if (!el("area").hidden) openTab(tab);
-    else showPin();
+    else if (el("recovery-show").hidden) renderPin();
   });
   document.querySelectorAll(".tabs button").forEach((b) => b.addEventListener("click", () => openTab(b.dataset.tab)));
   el("today-day").addEventListener("change", () => loadToday().catch((e) => flash(errorText(e), "error")));

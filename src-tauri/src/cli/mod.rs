@@ -2,10 +2,12 @@
 //! never opens a window: it opens the same journal and engine the desktop
 //! app uses, does one thing and exits. One file per command.
 
+mod auth;
 mod cancel;
 mod charge;
 mod list;
 mod output;
+mod pin;
 mod recover;
 mod refund;
 mod report;
@@ -51,6 +53,8 @@ pub enum Command {
     Sync(sync::Args),
     /// The day's report (X, or Z once closed), CSV and PDF exports, closing the day.
     Report(report::Args),
+    /// Choose, change or reset the manager PIN (the window's too), or show how it stands.
+    Pin(pin::Args),
 }
 
 /// Exit codes: 0 done, 1 refused/failed, 2 bad usage or configuration.
@@ -73,7 +77,7 @@ pub fn run(cli: Cli) -> i32 {
     };
     let result = runtime.block_on(async move {
         match command {
-            Command::Secret(a) => secret::run(a, secrets()),
+            Command::Secret(a) => secret::run(a, secrets(), &home).await,
             Command::Charge(a) => charge::run(a, &home).await,
             Command::Status(a) => status::run(a, &home).await,
             Command::Cancel(a) => cancel::run(a, &home).await,
@@ -82,6 +86,7 @@ pub fn run(cli: Cli) -> i32 {
             Command::Recover(a) => recover::run(a, &home).await,
             Command::Sync(a) => sync::run(a, &home).await,
             Command::Report(a) => report::run(a, &home).await,
+            Command::Pin(a) => pin::run(a, &home).await,
         }
     });
     match result {

@@ -1,4 +1,4 @@
-use super::output;
+use super::{auth, output};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -8,14 +8,15 @@ pub struct Args {
     pub amount: Option<String>,
     #[arg(long)]
     pub reason: Option<String>,
-    /// Who asks (audit log).
-    #[arg(long, default_value = "cli")]
-    pub operator: String,
+    #[command(flatten)]
+    pub pin: auth::PinArgs,
     #[arg(long)]
     pub json: bool,
 }
 
+/// Needs the manager PIN; the refund is the PIN session's (`manager@cli`).
 pub async fn run(a: Args, home: &std::path::Path) -> anyhow::Result<i32> {
+    let session = auth::manager(home, &a.pin).await?;
     let engine = super::open_engine(home, false).await?;
     let p = engine.payment(&a.id)?;
     let amount = a
@@ -24,7 +25,7 @@ pub async fn run(a: Args, home: &std::path::Path) -> anyhow::Result<i32> {
         .map(|t| till_core::Amount::parse(t, p.amount.currency()))
         .transpose()?;
     let result = engine
-        .refund(&p.id, amount, a.reason.as_deref(), &a.operator)
+        .refund(&p.id, amount, a.reason.as_deref(), session.actor())
         .await;
     engine.shutdown().await;
     let (p, r) = result?;

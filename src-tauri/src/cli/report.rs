@@ -29,9 +29,9 @@ pub struct Args {
     /// Close the day (refused while a disagreement is not acknowledged).
     #[arg(long)]
     pub close: bool,
-    /// Who closes the day (default: $USER).
-    #[arg(long, value_name = "NAME")]
-    pub by: Option<String>,
+    // --close and --acknowledge need the manager PIN; the Z-report names the PIN session.
+    #[command(flatten)]
+    pub pin: super::auth::PinArgs,
     /// Print the report as one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -47,18 +47,29 @@ fn parse_day(text: &str, today: NaiveDate) -> anyhow::Result<NaiveDate> {
 }
 
 pub async fn run(a: Args, home: &std::path::Path) -> anyhow::Result<i32> {
+    let session = if a.close || !a.acknowledge.is_empty() {
+        Some(super::auth::manager(home, &a.pin).await?)
+    } else {
+        None
+    };
     let engine = super::open_engine(home, false).await?;
-    let result = report(&engine, a).await;
+    let result = report(&engine, a, session.as_ref()).await;
     engine.shutdown().await;
     result
 }
 
-async fn report(engine: &till_core::Engine, a: Args) -> anyhow::Result<i32> {
+async fn report(
+    engine: &till_core::Engine,
+    a: Args,
+    session: Option<&crate::pin::Session>,
+) -> anyhow::Result<i32> {
     let day = parse_day(&a.day, engine.today())?;
-    let by =
-        a.by.clone()
-            .or_else(|| std::env::var("USER").ok())
-            .unwrap_or_else(|| "manager".into());
+    // `run` asked for the PIN whenever this report acts.
+    let by = || {
+        session
+            .map(|s| s.actor())
+            .context("closing or acknowledging needs the manager PIN")
+    };
     for id in &a.acknowledge {
         let note = a
             .note
@@ -69,12 +80,12 @@ async fn report(engine: &till_core::Engine, a: Args) -> anyhow::Result<i32> {
                 day,
                 id,
                 till_core::report::Resolution::Acknowledge { note },
-                &by,
+                by()?,
             )
             .await?;
     }
     if a.close {
-        engine.close_day(day, &by).await?;
+        engine.close_day(day, by()?).await?;
         if engine.config().hub.url.is_some() {
             if let Err(e) = engine.sync_now().await {
                 eprintln!("till: the day is closed; its report will reach the hub later ({e})");

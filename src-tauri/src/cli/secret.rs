@@ -1,3 +1,4 @@
+use super::auth;
 use std::io::Read;
 use till_core::secrets::{names, Secret, SharedSecrets};
 
@@ -9,17 +10,28 @@ pub struct Args {
 
 #[derive(clap::Subcommand, Debug)]
 pub enum Action {
-    /// Store a secret; the value is read from standard input (never an argument).
-    Set { name: String },
-    /// Remove a secret from the keyring.
-    Delete { name: String },
+    /// Store a secret; the value is read from standard input (never an argument). Needs the
+    /// manager PIN.
+    Set {
+        name: String,
+        #[command(flatten)]
+        pin: auth::PinArgs,
+    },
+    /// Remove a secret from the keyring. Needs the manager PIN.
+    Delete {
+        name: String,
+        #[command(flatten)]
+        pin: auth::PinArgs,
+    },
     /// Which secrets are set (names only, never values).
     List,
 }
 
-pub fn run(a: Args, store: SharedSecrets) -> anyhow::Result<i32> {
+pub async fn run(a: Args, store: SharedSecrets, home: &std::path::Path) -> anyhow::Result<i32> {
     match a.action {
-        Action::Set { name } => {
+        Action::Set { name, pin } => {
+            // The PIN first (on the terminal or its descriptor), then the value on stdin.
+            let session = auth::manager(home, &pin).await?;
             let mut value = String::new();
             std::io::stdin().read_to_string(&mut value)?;
             let value = value.trim_end_matches(['\r', '\n']);
@@ -27,10 +39,13 @@ pub fn run(a: Args, store: SharedSecrets) -> anyhow::Result<i32> {
                 anyhow::bail!("no value on standard input");
             }
             store.set(&name, &Secret::new(value))?;
+            auth::audit(home, session.actor(), "secret.set", Some(&name)).await;
             println!("{name} stored in the OS keyring");
         }
-        Action::Delete { name } => {
+        Action::Delete { name, pin } => {
+            let session = auth::manager(home, &pin).await?;
             store.delete(&name)?;
+            auth::audit(home, session.actor(), "secret.delete", Some(&name)).await;
             println!("{name} removed");
         }
         Action::List => {

@@ -5,15 +5,30 @@ pub struct Args {
     /// First move every dead letter back to the queue.
     #[arg(long)]
     pub replay_dead: bool,
+    // With --replay-dead: the manager PIN.
+    #[command(flatten)]
+    pub pin: super::auth::PinArgs,
     /// Print the state as one JSON object.
     #[arg(long)]
     pub json: bool,
 }
 
 pub async fn run(a: Args, home: &std::path::Path) -> anyhow::Result<i32> {
+    // Replaying dead letters is the manager's (as in the window); delivering is anyone's.
+    let session = match a.replay_dead {
+        true => Some(super::auth::manager(home, &a.pin).await?),
+        false => None,
+    };
     let engine = super::open_engine(home, false).await?;
-    let replayed = if a.replay_dead {
-        Some(engine.replay_dead()?)
+    let replayed = if let Some(session) = &session {
+        let n = engine.replay_dead()?;
+        let _ = engine.audit(
+            session.actor(),
+            "sync.replay_dead",
+            None,
+            Some(&format!("{n} records")),
+        );
+        Some(n)
     } else {
         None
     };

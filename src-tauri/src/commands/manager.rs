@@ -1,6 +1,8 @@
 //! The manager window's commands. Each one but the PIN pad's asks for an
-//! unlocked session first ([`crate::pin::ManagerPin::require`]).
+//! unlocked session first ([`crate::pin::ManagerPin::require`]), and what it
+//! does is audited as that session's actor.
 
+use crate::pin::{PinError, PinState, Session};
 use crate::settings::{self, Change, Setting};
 use crate::terminal::{keyring, Shared, UiError};
 use crate::views::{shop_tz, PaymentView, RefundView};
@@ -12,48 +14,105 @@ use till_core::report::{Report, Resolution, ResolutionEntry, ZReport};
 use till_core::secrets::{env_name, names, Secret};
 use till_core::{Amount, ListFilter, PaymentState, ProviderKind};
 
-const ACTOR: &str = "manager";
-
-fn require(terminal: &Shared) -> Result<(), UiError> {
+fn require(terminal: &Shared) -> Result<Session, UiError> {
     terminal.pin.require().map_err(UiError::from)
 }
 
+/// A PIN pad error as the window shows it: `code` picks the string in `ui/js/i18n.js`
+/// (`e_<code>`), with the tries left or seconds to wait; `message` is the English fallback.
 #[derive(Debug, Serialize)]
-pub struct PinState {
-    pub set: bool,
-    pub unlocked: bool,
+pub struct PinUiError {
+    pub message: String,
+    pub code: &'static str,
+    pub left: Option<u32>,
+    pub seconds: Option<u64>,
 }
 
-#[tauri::command]
-pub fn manager_pin_state(terminal: State<'_, Shared>) -> PinState {
-    PinState {
-        set: terminal.pin.is_set(),
-        unlocked: terminal.pin.require().is_ok(),
-    }
-}
-
-/// First run: choose the PIN.
-#[tauri::command]
-pub async fn manager_set_pin(terminal: State<'_, Shared>, pin: String) -> Result<(), UiError> {
-    terminal.pin.set_first(&pin)?;
-    if let Ok(e) = terminal.engine().await {
-        let _ = e.audit(ACTOR, "pin.set", None, None);
-    }
-    Ok(())
-}
-
-#[tauri::command]
-pub async fn manager_unlock(terminal: State<'_, Shared>, pin: String) -> Result<(), UiError> {
-    let result = terminal.pin.unlock(&pin);
-    if let Ok(e) = terminal.engine().await {
-        let action = if result.is_ok() {
-            "unlock"
-        } else {
-            "unlock.refused"
+impl From<PinError> for PinUiError {
+    fn from(e: PinError) -> Self {
+        let (left, seconds) = match &e {
+            PinError::Wrong(n) | PinError::WrongRecoveryCode(n) => (Some(*n), None),
+            PinError::Locked(s) => (None, Some(*s)),
+            _ => (None, None),
         };
-        let _ = e.audit(ACTOR, action, None, None);
+        PinUiError {
+            message: e.to_string(),
+            code: e.code(),
+            left,
+            seconds,
+        }
     }
-    result.map_err(UiError::from)
+}
+
+#[derive(Debug, Serialize)]
+pub struct PinScreen {
+    pub state: PinState,
+    /// `missing` or `damaged` when the PIN file cannot be used.
+    pub damage: Option<crate::pin::Damage>,
+    pub unlocked: bool,
+    /// The PIN is shorter than six digits: the screen asks for a new one first.
+    pub must_change: bool,
+    pub locked_for_s: u64,
+}
+
+#[tauri::command]
+pub fn manager_pin_state(terminal: State<'_, Shared>) -> PinScreen {
+    let s = terminal.pin.status();
+    let (unlocked, must_change) = terminal.pin.window_state();
+    PinScreen {
+        state: s.state,
+        damage: s.damage,
+        unlocked,
+        must_change,
+        locked_for_s: s.locked_for_s,
+    }
+}
+
+/// What a PIN pad action gives back: a recovery code to show once, and whether the PIN
+/// must be changed before the manager area opens.
+#[derive(Debug, Serialize, Default)]
+pub struct PinOutcome {
+    pub recovery_code: Option<String>,
+    pub must_change: bool,
+}
+
+async fn audit(terminal: &Shared, actor: &str, action: &str) {
+    if let Ok(e) = terminal.engine().await {
+        let _ = e.audit(actor, action, None, None);
+    }
+}
+
+/// First run: choose the PIN. Shows the recovery code once.
+#[tauri::command]
+pub async fn manager_set_pin(
+    terminal: State<'_, Shared>,
+    pin: String,
+) -> Result<PinOutcome, PinUiError> {
+    let code = terminal.pin.set_first(&pin)?;
+    audit(&terminal, "manager", "pin.set").await;
+    Ok(PinOutcome {
+        recovery_code: Some(code.reveal().to_owned()),
+        must_change: false,
+    })
+}
+
+#[tauri::command]
+pub async fn manager_unlock(
+    terminal: State<'_, Shared>,
+    pin: String,
+) -> Result<PinOutcome, PinUiError> {
+    let result = terminal.pin.unlock(&pin);
+    let action = if result.is_ok() {
+        "unlock"
+    } else {
+        "unlock.refused"
+    };
+    audit(&terminal, "manager", action).await;
+    let unlocked = result?;
+    Ok(PinOutcome {
+        recovery_code: unlocked.recovery_code.map(|c| c.reveal().to_owned()),
+        must_change: unlocked.must_change,
+    })
 }
 
 #[tauri::command]
@@ -61,19 +120,51 @@ pub fn manager_lock(terminal: State<'_, Shared>) {
     terminal.pin.lock();
 }
 
+/// Change the PIN: needs an open session (one that must change its PIN included) and the
+/// current PIN.
 #[tauri::command]
 pub async fn manager_change_pin(
     terminal: State<'_, Shared>,
     old: String,
     new: String,
-) -> Result<(), UiError> {
-    require(&terminal)?;
-    terminal.pin.change(&old, &new)?;
-    let _ = terminal
-        .engine()
-        .await?
-        .audit(ACTOR, "pin.change", None, None);
-    Ok(())
+) -> Result<PinOutcome, PinUiError> {
+    terminal.pin.require_for_change()?;
+    let result = terminal.pin.change(&old, &new, crate::pin::Channel::Window);
+    let (session, code) = match result {
+        Ok(ok) => ok,
+        Err(e) => {
+            audit(&terminal, "manager", "pin.change.refused").await;
+            return Err(e.into());
+        }
+    };
+    audit(&terminal, session.actor(), "pin.change").await;
+    Ok(PinOutcome {
+        recovery_code: code.map(|c| c.reveal().to_owned()),
+        must_change: false,
+    })
+}
+
+/// A forgotten PIN, or a lost or damaged PIN file: the recovery code chooses a new PIN and
+/// opens the manager area; a new recovery code is shown once.
+#[tauri::command]
+pub async fn manager_reset_pin(
+    terminal: State<'_, Shared>,
+    code: String,
+    pin: String,
+) -> Result<PinOutcome, PinUiError> {
+    match terminal.pin.reset(&code, &pin, crate::pin::Channel::Window) {
+        Ok((session, next)) => {
+            audit(&terminal, session.actor(), "pin.reset").await;
+            Ok(PinOutcome {
+                recovery_code: Some(next.reveal().to_owned()),
+                must_change: false,
+            })
+        }
+        Err(e) => {
+            audit(&terminal, "manager", "pin.reset.refused").await;
+            Err(e.into())
+        }
+    }
 }
 
 /// Payments of a business day (default today), filtered.
@@ -146,7 +237,7 @@ pub async fn manager_refund(
     amount: Option<String>,
     reason: Option<String>,
 ) -> Result<PaymentDetail, UiError> {
-    require(&terminal)?;
+    let session = require(&terminal)?;
     let engine = terminal.engine().await?;
     let p = engine.payment(&id)?;
     let amount = match amount.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
@@ -155,7 +246,7 @@ pub async fn manager_refund(
     };
     let reason = reason.filter(|r| !r.trim().is_empty());
     let (paid, _refund) = engine
-        .refund(&p.id, amount, reason.as_deref(), ACTOR)
+        .refund(&p.id, amount, reason.as_deref(), session.actor())
         .await?;
     let refunds = engine.refunds_of(&paid.id)?;
     Ok(PaymentDetail {
@@ -173,11 +264,11 @@ pub async fn manager_recheck(
     terminal: State<'_, Shared>,
     id: String,
 ) -> Result<PaymentView, UiError> {
-    require(&terminal)?;
+    let session = require(&terminal)?;
     let engine = terminal.engine().await?;
     let p = engine.refresh(&id).await?;
     let _ = engine.audit(
-        ACTOR,
+        session.actor(),
         "payment.recheck",
         Some(&p.id),
         Some(p.state.as_str()),
@@ -191,12 +282,12 @@ pub async fn manager_sync(
     terminal: State<'_, Shared>,
     replay_dead: bool,
 ) -> Result<till_core::SyncState, UiError> {
-    require(&terminal)?;
+    let session = require(&terminal)?;
     let engine = terminal.engine().await?;
     if replay_dead {
         let n = engine.replay_dead()?;
         let _ = engine.audit(
-            ACTOR,
+            session.actor(),
             "sync.replay_dead",
             None,
             Some(&format!("{n} records")),
@@ -259,10 +350,15 @@ pub async fn manager_save_settings(
     terminal: State<'_, Shared>,
     changes: Vec<Change>,
 ) -> Result<Vec<String>, UiError> {
-    require(&terminal)?;
+    let session = require(&terminal)?;
     let changed = settings::save(&terminal.home, &changes)?;
     if let Ok(e) = terminal.engine().await {
-        let _ = e.audit(ACTOR, "settings.save", None, Some(&changed.join(", ")));
+        let _ = e.audit(
+            session.actor(),
+            "settings.save",
+            None,
+            Some(&changed.join(", ")),
+        );
     }
     if !changed.is_empty() {
         terminal.reload(&app).await;
@@ -278,7 +374,7 @@ pub async fn manager_set_secret(
     name: String,
     value: String,
 ) -> Result<(), UiError> {
-    require(&terminal)?;
+    let session = require(&terminal)?;
     let Some(name) = names::ALL.iter().find(|n| **n == name) else {
         return Err(UiError::from(format!(
             "{name} is not a credential Till uses"
@@ -297,7 +393,7 @@ pub async fn manager_set_secret(
         } else {
             "secret.set"
         };
-        let _ = e.audit(ACTOR, action, Some(name), None);
+        let _ = e.audit(session.actor(), action, Some(name), None);
     }
     terminal.reload(&app).await;
     Ok(())
@@ -349,12 +445,12 @@ pub async fn manager_x_report(
     terminal: State<'_, Shared>,
     day: Option<String>,
 ) -> Result<Report, UiError> {
-    require(&terminal)?;
+    let session = require(&terminal)?;
     let engine = terminal.engine().await?;
     let day = parse_day(&engine, day)?;
     let report = engine.x_report(day).await?;
     let _ = engine.audit(
-        ACTOR,
+        session.actor(),
         "report.x",
         Some(&day.to_string()),
         Some(&format!(
@@ -374,7 +470,7 @@ pub async fn manager_resolve(
     action: String,
     note: Option<String>,
 ) -> Result<ResolutionEntry, UiError> {
-    require(&terminal)?;
+    let session = require(&terminal)?;
     let engine = terminal.engine().await?;
     let day = parse_day(&engine, Some(day))?;
     let resolution = match action.as_str() {
@@ -389,7 +485,9 @@ pub async fn manager_resolve(
             )))
         }
     };
-    Ok(engine.resolve(day, &id, resolution, ACTOR).await?)
+    Ok(engine
+        .resolve(day, &id, resolution, session.actor())
+        .await?)
 }
 
 /// Close the day: the Z-report is stored for good and sent to the hub.
@@ -398,10 +496,10 @@ pub async fn manager_close_day(
     terminal: State<'_, Shared>,
     day: String,
 ) -> Result<ZReport, UiError> {
-    require(&terminal)?;
+    let session = require(&terminal)?;
     let engine = terminal.engine().await?;
     let day = parse_day(&engine, Some(day))?;
-    Ok(engine.close_day(day, ACTOR).await?)
+    Ok(engine.close_day(day, session.actor()).await?)
 }
 
 /// The stored Z-report of a closed day, if it is closed.
@@ -424,7 +522,7 @@ pub async fn manager_export(
     day: String,
     format: String,
 ) -> Result<String, UiError> {
-    require(&terminal)?;
+    let session = require(&terminal)?;
     let engine = terminal.engine().await?;
     let day = parse_day(&engine, Some(day))?;
     let dir = terminal.home.join("reports");
@@ -454,6 +552,11 @@ pub async fn manager_export(
         }
     };
     let shown = path.display().to_string();
-    let _ = engine.audit(ACTOR, "report.export", Some(&day.to_string()), Some(&shown));
+    let _ = engine.audit(
+        session.actor(),
+        "report.export",
+        Some(&day.to_string()),
+        Some(&shown),
+    );
     Ok(shown)
 }
