@@ -59,20 +59,20 @@ impl Demo {
         // terminal the first time, otherwise rotate and retire the old keys.
         let admin = hub.admin();
         let added = match admin
-            .add_terminal(terminal_id, Some("demo terminal"), NewKey::GenerateHmac)
+            .add_terminal(terminal_id, Some("demo terminal"), NewKey::GenerateEd25519)
             .await
         {
             Ok(k) => k,
             Err(_) => {
                 let k = admin
-                    .rotate(terminal_id, NewKey::GenerateHmac)
+                    .rotate(terminal_id, NewKey::GenerateEd25519)
                     .await
                     .context("the demo hub refused a new key")?;
                 admin.retire_key(terminal_id, None).await.ok();
                 k
             }
         };
-        let hub_secret = added.secret.context("the demo hub gave no key")?.to_text();
+        let hub_signing_key = added.secret.context("the demo hub gave no key")?.to_text();
 
         let b = &sandbox.config().bkash;
         let secrets = vec![
@@ -96,8 +96,12 @@ impl Demo {
                 names::BAKONG_TOKEN.to_string(),
                 Some(Secret::new(sandbox.bakong_token())),
             ),
-            (names::HUB_SECRET.to_string(), Some(Secret::new(hub_secret))),
-            (names::HUB_SIGNING_KEY.to_string(), None),
+            // ed25519: the demo hub holds only the public key.
+            (names::HUB_SECRET.to_string(), None),
+            (
+                names::HUB_SIGNING_KEY.to_string(),
+                Some(Secret::new(hub_signing_key)),
+            ),
             (
                 names::HUB_READ_TOKEN.to_string(),
                 Some(Secret::new(read_token)),
