@@ -215,6 +215,28 @@ pub struct BkashSection {
     /// leave it). Absent: the origin of `base_url`.
     #[serde(default)]
     pub checkout_origin: Option<url::Url>,
+    /// Where the bKash token comes from: this terminal's own credentials
+    /// (`self`), or the shop's hub, which holds them and lends its token to
+    /// every till of the merchant account (`hub`; needs `hub.url` and the
+    /// hub key). See [`TokenFrom`].
+    #[serde(default)]
+    pub token_from: TokenFrom,
+}
+
+/// `bkash.token_from`: who makes the merchant's token calls.
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+pub enum TokenFrom {
+    /// The terminal grants and refreshes with its own credentials (secrets
+    /// `bkash.username`, `…password`, `…app_key`, `…app_secret`).
+    #[default]
+    #[serde(rename = "self")]
+    Own,
+    /// The shop's hub lends its token (`POST {hub.url}/v1/terminals/{id}/bkash/token`,
+    /// signed with the hub key); the terminal holds no bKash credential. For
+    /// several tills on one merchant account: bKash allows the account two
+    /// token calls an hour in all.
+    #[serde(rename = "hub")]
+    Hub,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -532,6 +554,12 @@ impl Config {
         if !(5..=86_400).contains(&self.bkash.checkout_window_secs) {
             return Err(invalid("bkash.checkout_window_secs", "between 5 and 86400"));
         }
+        if self.bkash.enabled && self.bkash.token_from == TokenFrom::Hub && self.hub.url.is_none() {
+            return Err(invalid(
+                "bkash.token_from",
+                "\"hub\" borrows the token from the shop's hub: set hub.url too (or \"self\")",
+            ));
+        }
         if self.bakong.min_request_gap_ms < 100 {
             return Err(invalid("bakong.min_request_gap_ms", "at least 100"));
         }
@@ -640,7 +668,8 @@ impl Config {
                 .expect("a string in the defaults")
                 .to_owned()
         };
-        if self.bakong.enabled && self.khqr.bakong_account_id == builtin("khqr", "bakong_account_id")
+        if self.bakong.enabled
+            && self.khqr.bakong_account_id == builtin("khqr", "bakong_account_id")
         {
             return Err(invalid(
                 "khqr.bakong_account_id",
@@ -778,9 +807,9 @@ fn set_path(table: &mut toml::Table, path: &[String], value: &str) -> Result<(),
     // Flags whose absence means something (so the defaults cannot name them).
     const FLAGS_WITHOUT_DEFAULT: &[&str] = &["demo.enabled"];
     let flag = toml::Value::Boolean(false);
-    let current = t
-        .get(last)
-        .or(FLAGS_WITHOUT_DEFAULT.contains(&key.as_str()).then_some(&flag));
+    let current = t.get(last).or(FLAGS_WITHOUT_DEFAULT
+        .contains(&key.as_str())
+        .then_some(&flag));
     let parsed = match current {
         Some(toml::Value::String(_)) | None => toml::Value::String(value.to_owned()),
         Some(toml::Value::Integer(_)) => toml::Value::Integer(
@@ -875,6 +904,8 @@ mod tests {
             ("[hub]\nbatch_size = 5000", "hub.batch_size"),
             ("[hub]\nbackoff_max_ms = 1", "hub.backoff_max_ms"),
             ("[bkash]\nbase_ulr = \"http://x\"", "base_ulr"),
+            ("[bkash]\ntoken_from = \"hub\"", "bkash.token_from"),
+            ("[bkash]\ntoken_from = \"shop\"", "expected `self` or `hub`"),
             (
                 "[offline.max_unverified_per_payment]\nUSD = \"1.234\"",
                 "offline.max_unverified_per_payment.USD",
@@ -907,22 +938,38 @@ mod tests {
     fn the_demo_wallet_follows_demo_mode_unless_named() {
         assert!(Config::defaults().demo.enabled, "demo mode has it");
         let off = format!("{OWN_SHOP}[demo]\nin_process = false\n");
-        assert!(!load(&off, &[]).unwrap().demo.enabled, "production has none");
+        assert!(
+            !load(&off, &[]).unwrap().demo.enabled,
+            "production has none"
+        );
         let kept = format!("{off}enabled = true\n");
         assert!(load(&kept, &[]).unwrap().demo.enabled, "unless asked for");
-        assert!(load(&off, &[("TILL__DEMO__ENABLED", "true")]).unwrap().demo.enabled);
+        assert!(
+            load(&off, &[("TILL__DEMO__ENABLED", "true")])
+                .unwrap()
+                .demo
+                .enabled
+        );
         let dropped = load("[demo]\nenabled = false\n", &[]).unwrap();
         assert!(dropped.demo.in_process && !dropped.demo.enabled);
     }
 
     #[test]
     fn out_of_demo_mode_the_demo_shop_is_refused() {
-        let err = load("[demo]\nin_process = false\n", &[]).unwrap_err().to_string();
-        assert!(err.contains("khqr.bakong_account_id") && err.contains("till_demo@devb"), "{err}");
-        // A bKash-only shop needs no KHQR account, but still its own name.
-        let err = load("[demo]\nin_process = false\n[bakong]\nenabled = false\n", &[])
+        let err = load("[demo]\nin_process = false\n", &[])
             .unwrap_err()
             .to_string();
+        assert!(
+            err.contains("khqr.bakong_account_id") && err.contains("till_demo@devb"),
+            "{err}"
+        );
+        // A bKash-only shop needs no KHQR account, but still its own name.
+        let err = load(
+            "[demo]\nin_process = false\n[bakong]\nenabled = false\n",
+            &[],
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("shop.name"), "{err}");
         let own = load(&format!("{OWN_SHOP}[demo]\nin_process = false\n"), &[]).unwrap();
         assert_eq!(own.shop.name, "Rahim Store");

@@ -210,29 +210,8 @@ impl Engine {
 
         let mut bkash = None;
         if config.bkash.enabled {
-            match bkash_credentials(&*opts.secrets) {
-                // A keyring that cannot be reached turns off only what needs it.
-                Err(e) => registry.disable(ProviderKind::Bkash, unreadable_secret(&e)),
-                Ok(Some(creds)) => {
-                    let mut settings = till_bkash::BkashSettings::new(config.bkash.base_url.clone());
-                    settings.timeout = config.bkash_timeout();
-                    settings.extra_roots = config.tls.roots.clone();
-                    // bKash limits token calls per merchant account: the token and
-                    // the calls of the last hour are shared with every process on
-                    // this data directory and outlive restarts.
-                    let store = Arc::new(crate::provider::bkash_token::BkashTokenStore {
-                        journal: journal.clone(),
-                        secrets: opts.secrets.clone(),
-                        lock_path: opts.home.join(crate::provider::bkash_token::LOCK_FILE),
-                        account: format!("{} {} {}", config.bkash.base_url, creds.app_key, creds.username),
-                    });
-                    let client = till_bkash::BkashClient::with_token_store(
-                        settings,
-                        creds,
-                        observer.clone(),
-                        store,
-                    )
-                    .map_err(|e| EngineError::Refused(format!("bKash client: {e}")))?;
+            match bkash_client(&config, &opts.secrets, &opts.home, &journal, &observer)? {
+                Ok(client) => {
                     let p = Arc::new(BkashProvider {
                         client,
                         callback_url: config.bkash.callback_url.clone(),
@@ -243,14 +222,7 @@ impl Engine {
                     registry.insert(p.clone());
                     bkash = Some(p);
                 }
-                Ok(None) => registry.disable(
-                    ProviderKind::Bkash,
-                    format!(
-                        "bKash credentials are missing: store them with `till secret set {}` (and the other three), or set {}",
-                        names::BKASH_APP_KEY,
-                        crate::secrets::env_name(names::BKASH_APP_KEY)
-                    ),
-                ),
+                Err(why) => registry.disable(ProviderKind::Bkash, why),
             }
         } else {
             registry.disable(ProviderKind::Bkash, "turned off in the configuration");
@@ -794,6 +766,73 @@ fn fake_refund(p: &Payment) -> Refund {
 /// Why a provider is off when one of its secrets cannot be read (the error names the secret).
 fn unreadable_secret(e: &crate::secrets::SecretError) -> String {
     format!("off until its secret can be read: {e}")
+}
+
+/// The bKash client `[bkash]` asks for, or why bKash is off.
+fn bkash_client(
+    config: &Config,
+    secrets: &SharedSecrets,
+    home: &Path,
+    journal: &Arc<Mutex<Journal>>,
+    observer: &till_provider_http::SharedObserver,
+) -> Result<Result<till_bkash::BkashClient, String>, EngineError> {
+    let mut settings = till_bkash::BkashSettings::new(config.bkash.base_url.clone());
+    settings.timeout = config.bkash_timeout();
+    settings.extra_roots = config.tls.roots.clone();
+    let refused = |e: till_bkash::BkashError| EngineError::Refused(format!("bKash client: {e}"));
+    if config.bkash.token_from == crate::config::TokenFrom::Hub {
+        // The shop's hub holds the credentials and lends its token to every
+        // till of the merchant account (the account's two token calls an hour
+        // are the whole shop's).
+        let Some(hub) = &config.hub.url else {
+            return Ok(Err("bkash.token_from = \"hub\" needs hub.url".into()));
+        };
+        let signer = match crate::sync::load_signer(&**secrets) {
+            Ok(s) => s,
+            Err(why) => return Ok(Err(format!("the token comes from the hub, and {why}"))),
+        };
+        let http = till_provider_http::client_builder(&config.tls.roots)
+            .timeout(config.hub_timeout())
+            .connect_timeout(config.hub_timeout().min(Duration::from_secs(10)))
+            .build()
+            .map_err(|e| EngineError::Refused(format!("hub HTTP client: {e}")))?;
+        let lender =
+            crate::provider::bkash_lend::HubLender::new(http, hub, &config.terminal.id, signer);
+        return till_bkash::BkashClient::with_token_lender(
+            settings,
+            Arc::new(lender),
+            observer.clone(),
+        )
+        .map(Ok)
+        .map_err(refused);
+    }
+    let creds = match bkash_credentials(&**secrets) {
+        // A keyring that cannot be reached turns off only what needs it.
+        Err(e) => return Ok(Err(unreadable_secret(&e))),
+        Ok(None) => {
+            return Ok(Err(format!(
+                "bKash credentials are missing: store them with `till secret set {}` (and the other three), or set {}",
+                names::BKASH_APP_KEY,
+                crate::secrets::env_name(names::BKASH_APP_KEY)
+            )))
+        }
+        Ok(Some(c)) => c,
+    };
+    // bKash limits token calls per merchant account: the token and the calls
+    // of the last hour are shared with every process on this data directory
+    // and outlive restarts.
+    let store = Arc::new(crate::provider::bkash_token::BkashTokenStore {
+        journal: journal.clone(),
+        secrets: secrets.clone(),
+        lock_path: home.join(crate::provider::bkash_token::LOCK_FILE),
+        account: format!(
+            "{} {} {}",
+            config.bkash.base_url, creds.app_key, creds.username
+        ),
+    });
+    till_bkash::BkashClient::with_token_store(settings, creds, observer.clone(), store)
+        .map(Ok)
+        .map_err(refused)
 }
 
 fn bkash_credentials(

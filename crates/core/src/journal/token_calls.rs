@@ -19,7 +19,9 @@ impl Journal {
     pub fn token_budget(&self, provider: &str, now_ms: i64) -> Result<TokenBudget, JournalError> {
         let mut q = self
             .conn
-            .prepare("SELECT at_ms FROM token_calls WHERE provider = ?1 AND at_ms > ?2 ORDER BY at_ms")
+            .prepare(
+                "SELECT at_ms FROM token_calls WHERE provider = ?1 AND at_ms > ?2 ORDER BY at_ms",
+            )
             .ctx("reading token calls")?;
         let calls_ms = q
             .query_map(params![provider, now_ms - HOUR_MS], |r| r.get(0))
@@ -65,7 +67,10 @@ impl Journal {
                  ON CONFLICT(provider) DO UPDATE SET until_ms = max(until_ms, excluded.until_ms)",
                 params![provider, until],
             ),
-            None => tx.execute("DELETE FROM token_blocks WHERE provider = ?1 AND until_ms <= ?2", params![provider, now_ms]),
+            None => tx.execute(
+                "DELETE FROM token_blocks WHERE provider = ?1 AND until_ms <= ?2",
+                params![provider, now_ms],
+            ),
         }
         .ctx("writing a token block")?;
         tx.commit().ctx("writing token calls")
@@ -85,7 +90,10 @@ mod tests {
         )
         .unwrap();
         let now = 10 * HOUR_MS;
-        assert_eq!(j.token_budget("bkash", now).unwrap(), TokenBudget::default());
+        assert_eq!(
+            j.token_budget("bkash", now).unwrap(),
+            TokenBudget::default()
+        );
         let b = TokenBudget {
             calls_ms: vec![now - 2 * HOUR_MS, now - 600_000, now - 1000],
             blocked_until_ms: Some(now + 5000),
@@ -95,10 +103,28 @@ mod tests {
         assert_eq!(read.calls_ms, vec![now - 600_000, now - 1000]);
         assert_eq!(read.blocked_until_ms, Some(now + 5000));
         // A shorter block never shortens a running one; another provider is apart.
-        j.set_token_budget("bkash", &TokenBudget { calls_ms: vec![], blocked_until_ms: Some(now + 1) }, now)
-            .unwrap();
-        assert_eq!(j.token_budget("bkash", now).unwrap().blocked_until_ms, Some(now + 5000));
-        assert_eq!(j.token_budget("other", now).unwrap(), TokenBudget::default());
-        assert_eq!(j.token_budget("bkash", now + 6000).unwrap().blocked_until_ms, None);
+        j.set_token_budget(
+            "bkash",
+            &TokenBudget {
+                calls_ms: vec![],
+                blocked_until_ms: Some(now + 1),
+            },
+            now,
+        )
+        .unwrap();
+        assert_eq!(
+            j.token_budget("bkash", now).unwrap().blocked_until_ms,
+            Some(now + 5000)
+        );
+        assert_eq!(
+            j.token_budget("other", now).unwrap(),
+            TokenBudget::default()
+        );
+        assert_eq!(
+            j.token_budget("bkash", now + 6000)
+                .unwrap()
+                .blocked_until_ms,
+            None
+        );
     }
 }

@@ -9,6 +9,7 @@
 
 pub mod bakong;
 pub mod bkash;
+pub mod bkash_lend;
 pub mod bkash_token;
 pub mod demo;
 

@@ -153,7 +153,7 @@ fn no_key_message() -> String {
 }
 
 /// Every key in `hub.secret` and `hub.signing_key` (whitespace-separated).
-fn load_signer(secrets: &dyn SecretStore) -> Result<Signer, String> {
+pub(crate) fn load_signer(secrets: &dyn SecretStore) -> Result<Signer, String> {
     let mut keys = Vec::new();
     for name in [names::HUB_SECRET, names::HUB_SIGNING_KEY] {
         let value = secrets

@@ -303,7 +303,10 @@ async fn restarts_reuse_the_stored_token() {
     let token_calls = |l: &serde_json::Value| l["bkash"]["tokenCalls"].as_array().unwrap().len();
     let (_, pid) = start_checkout(&r, "30.00").await;
     let back = r.bkash_customer(&pid, WALLET, "pay").await;
-    assert_eq!(r.engine.bkash_callback(&back).await.unwrap().state, PaymentState::Settled);
+    assert_eq!(
+        r.engine.bkash_callback(&back).await.unwrap().state,
+        PaymentState::Settled
+    );
     assert_eq!(token_calls(&r.ledger().await), 1);
     r.engine.shutdown().await;
     for round in 0..5 {
@@ -313,10 +316,7 @@ async fn restarts_reuse_the_stored_token() {
             .charge(ProviderKind::Bkash, bdt("31.00"), "cashier-1")
             .await
             .unwrap();
-        let status = reader
-            .refresh(&c.payment.id)
-            .await
-            .map(|p| p.state);
+        let status = reader.refresh(&c.payment.id).await.map(|p| p.state);
         assert!(status.is_ok(), "round {round}: {status:?}");
         assert_eq!(token_calls(&r.ledger().await), 1, "round {round}");
         reader.shutdown().await;
@@ -324,7 +324,13 @@ async fn restarts_reuse_the_stored_token() {
     }
     let j = open_journal(&r);
     assert_eq!(j.call_count("bkash.grant").unwrap(), 1);
-    assert_eq!(j.token_budget("bkash", chrono::Utc::now().timestamp_millis()).unwrap().calls_ms.len(), 1);
+    assert_eq!(
+        j.token_budget("bkash", chrono::Utc::now().timestamp_millis())
+            .unwrap()
+            .calls_ms
+            .len(),
+        1
+    );
 }
 
 pub fn open_journal(r: &Rig) -> till_core::journal::Journal {

@@ -7,6 +7,7 @@ mod bakong;
 mod bkash;
 mod engine;
 mod home_lock;
+mod lend;
 mod report;
 mod shapes;
 mod supervise;
