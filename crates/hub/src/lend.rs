@@ -33,7 +33,10 @@ use std::collections::HashMap;
 use std::path::{Path as FsPath, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
-use till_bkash::{BkashClient, BkashCredentials, BkashError, BkashSettings};
+use till_bkash::{
+    BkashClient, BkashCredentials, BkashError, BkashSettings, MemoryTokenStore, StoredToken,
+    TokenRecord, TokenStore, TokenStoreError,
+};
 use till_provider_http::{CallObserver, CallRecord};
 use till_sync_proto::{LendError, LendErrorCode, LendRequest, LentTokenAnswer, LEND_SCHEMA};
 use url::Url;
@@ -56,6 +59,10 @@ pub struct LendConfig {
     pub max_token_calls_per_hour: u32,
     /// Per bKash call.
     pub timeout: Duration,
+    /// Where the token and the token calls of the last hour outlive a
+    /// restart (a JSON file, mode 0600, like the credentials file); `None`:
+    /// in memory, so a restarted hub grants anew.
+    pub state_file: Option<PathBuf>,
 }
 
 impl LendConfig {
@@ -65,6 +72,7 @@ impl LendConfig {
             credentials,
             max_token_calls_per_hour: 2,
             timeout: Duration::from_secs(30),
+            state_file: None,
         }
     }
 
@@ -77,6 +85,7 @@ impl LendConfig {
     ///   (`username`, `password`, `app_key`, `app_secret`) only its owner may
     ///   read, or the four variables `TILL_HUB_BKASH_USERNAME`, `…_PASSWORD`,
     ///   `…_APP_KEY`, `…_APP_SECRET`.
+    /// - `TILL_HUB_BKASH_STATE_FILE` (optional): [`LendConfig::state_file`].
     pub fn from_env() -> Result<Option<LendConfig>, LendConfigError> {
         Self::from_lookup(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
     }
@@ -110,13 +119,16 @@ impl LendConfig {
                 }
             }
         };
-        Ok(Some(LendConfig::new(base_url, credentials)))
+        let mut config = LendConfig::new(base_url, credentials);
+        config.state_file = get(ENV_STATE_FILE).map(PathBuf::from);
+        Ok(Some(config))
     }
 }
 
 pub const ENV_ENVIRONMENT: &str = "TILL_HUB_BKASH_ENVIRONMENT";
 pub const ENV_BASE_URL: &str = "TILL_HUB_BKASH_BASE_URL";
 pub const ENV_CREDENTIALS_FILE: &str = "TILL_HUB_BKASH_CREDENTIALS_FILE";
+pub const ENV_STATE_FILE: &str = "TILL_HUB_BKASH_STATE_FILE";
 pub const ENV_USERNAME: &str = "TILL_HUB_BKASH_USERNAME";
 pub const ENV_PASSWORD: &str = "TILL_HUB_BKASH_PASSWORD";
 pub const ENV_APP_KEY: &str = "TILL_HUB_BKASH_APP_KEY";
@@ -180,6 +192,105 @@ fn credentials_file(path: &FsPath) -> Result<BkashCredentials, LendConfigError> 
     })
 }
 
+/// [`LendConfig::state_file`]: the token and the calls of the last hour in
+/// one JSON file (mode 0600, replaced whole), a lock file beside it.
+struct FileTokenStore {
+    path: PathBuf,
+}
+
+#[derive(serde::Serialize, serde::Deserialize, Default)]
+struct SavedState {
+    id_token: Option<String>,
+    refresh_token: Option<String>,
+    use_until_ms: Option<u64>,
+    calls_ms: Vec<u64>,
+    blocked_until_ms: Option<u64>,
+}
+
+fn to_ms(t: SystemTime) -> u64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+fn from_ms(ms: u64) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_millis(ms)
+}
+
+fn store_error(action: &'static str) -> impl FnOnce(std::io::Error) -> TokenStoreError {
+    move |e| TokenStoreError {
+        action,
+        source: Box::new(e),
+    }
+}
+
+impl TokenStore for FileTokenStore {
+    fn lock(&self) -> Result<Box<dyn Send>, TokenStoreError> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.path.with_extension("lock"))
+            .map_err(store_error("open the token lock"))?;
+        file.lock().map_err(store_error("take the token lock"))?;
+        Ok(Box::new(file))
+    }
+
+    fn load(&self) -> Result<TokenRecord, TokenStoreError> {
+        let text = match std::fs::read_to_string(&self.path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(TokenRecord::default()),
+            Err(e) => return Err(store_error("read the token state")(e)),
+        };
+        // An unreadable file is a fresh start (the error would quote it).
+        let s: SavedState = serde_json::from_str(&text).unwrap_or_default();
+        Ok(TokenRecord {
+            token: match (s.id_token, s.use_until_ms) {
+                (Some(id_token), Some(until)) => Some(StoredToken {
+                    id_token,
+                    refresh_token: s.refresh_token,
+                    use_until: from_ms(until),
+                }),
+                _ => None,
+            },
+            calls: s.calls_ms.into_iter().map(from_ms).collect(),
+            blocked_until: s.blocked_until_ms.map(from_ms),
+        })
+    }
+
+    fn save(&self, record: &TokenRecord) -> Result<(), TokenStoreError> {
+        let s = SavedState {
+            id_token: record.token.as_ref().map(|t| t.id_token.clone()),
+            refresh_token: record.token.as_ref().and_then(|t| t.refresh_token.clone()),
+            use_until_ms: record.token.as_ref().map(|t| to_ms(t.use_until)),
+            calls_ms: record.calls.iter().copied().map(to_ms).collect(),
+            blocked_until_ms: record.blocked_until.map(to_ms),
+        };
+        let text = serde_json::to_vec(&s).map_err(|e| TokenStoreError {
+            action: "encode the token state",
+            source: Box::new(e),
+        })?;
+        let tmp = self.path.with_extension("tmp");
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).truncate(true).write(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        {
+            use std::io::Write;
+            let mut f = options
+                .open(&tmp)
+                .map_err(store_error("write the token state"))?;
+            f.write_all(&text)
+                .and_then(|_| f.sync_all())
+                .map_err(store_error("write the token state"))?;
+        }
+        std::fs::rename(&tmp, &self.path).map_err(store_error("replace the token state"))
+    }
+}
+
 /// The hub's bKash calls in its log: endpoint, status, time; bodies never
 /// (the client scrubs errors of credentials and tokens).
 struct TraceCalls;
@@ -212,7 +323,11 @@ pub fn routes(hub: &Hub) -> Router<Hub> {
         let mut s = BkashSettings::new(c.base_url.clone());
         s.timeout = c.timeout;
         s.max_grants_per_hour = c.max_token_calls_per_hour;
-        match BkashClient::new(s, c.credentials.clone(), Arc::new(TraceCalls)) {
+        let store: Arc<dyn TokenStore> = match &c.state_file {
+            Some(path) => Arc::new(FileTokenStore { path: path.clone() }),
+            None => Arc::new(MemoryTokenStore::default()),
+        };
+        match BkashClient::with_token_store(s, c.credentials.clone(), Arc::new(TraceCalls), store) {
             Ok(client) => {
                 tracing::info!(base_url = %c.base_url, "lending the bKash token to terminals");
                 Some(client)
@@ -439,6 +554,34 @@ mod tests {
         std::fs::write(&path, "username = \"u-secret\"\n").unwrap();
         let e = credentials_file(&path).unwrap_err();
         assert!(!e.to_string().contains("u-secret"), "{e}");
+    }
+
+    #[test]
+    fn the_state_file_keeps_token_and_calls_privately() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileTokenStore {
+            path: dir.path().join("bkash-state.json"),
+        };
+        assert_eq!(store.load().unwrap(), TokenRecord::default());
+        let now = from_ms(to_ms(SystemTime::now()));
+        let record = TokenRecord {
+            token: Some(StoredToken {
+                id_token: "tok".into(),
+                refresh_token: Some("ref".into()),
+                use_until: now + Duration::from_secs(60),
+            }),
+            calls: vec![now],
+            blocked_until: None,
+        };
+        let _guard = store.lock().unwrap();
+        store.save(&record).unwrap();
+        assert_eq!(store.load().unwrap(), record);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&store.path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
     }
 
     #[test]

@@ -31,6 +31,7 @@ impl Drop for Till {
 struct Shop {
     sandbox: till_sandbox::SandboxHandle,
     hub: HubHandle,
+    hub_config: HubConfig,
     _hub_dir: tempfile::TempDir,
     http: reqwest::Client,
 }
@@ -38,6 +39,10 @@ struct Shop {
 /// A sandbox that blocks a merchant past two token calls an hour, and a hub
 /// that holds the merchant's credentials (`lending`) or not.
 async fn shop(lending: bool) -> Shop {
+    shop_with(lending, |_| {}).await
+}
+
+async fn shop_with(lending: bool, tweak: impl FnOnce(&mut LendConfig)) -> Shop {
     let mut sb = sandbox_config();
     sb.bkash.token_rate_limit = true;
     let sandbox = till_sandbox::start(sb).await.expect("sandbox starts");
@@ -48,7 +53,7 @@ async fn shop(lending: bool) -> Shop {
     );
     if lending {
         let c = &sandbox.config().bkash;
-        config.bkash = Some(LendConfig::new(
+        let mut lend = LendConfig::new(
             sandbox.bkash_base_url().parse().unwrap(),
             till_bkash::BkashCredentials {
                 username: c.username.clone(),
@@ -56,12 +61,15 @@ async fn shop(lending: bool) -> Shop {
                 app_key: c.app_key.clone(),
                 app_secret: c.app_secret.clone(),
             },
-        ));
+        );
+        tweak(&mut lend);
+        config.bkash = Some(lend);
     }
-    let hub = till_hub::start(config).await.expect("hub starts");
+    let hub = till_hub::start(config.clone()).await.expect("hub starts");
     Shop {
         sandbox,
         hub,
+        hub_config: config,
         _hub_dir: hub_dir,
         http: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -343,4 +351,33 @@ async fn a_hub_that_does_not_lend_says_so_to_its_terminals_only() {
     );
     assert!(shop.token_calls().await.is_empty());
     till.engine.shutdown().await;
+}
+
+/// With `TILL_HUB_BKASH_STATE_FILE` the hub's token and token calls outlive
+/// a restart: a till that first asks the restarted hub gets the token it had.
+#[tokio::test]
+async fn a_restarted_hub_lends_the_token_it_had() {
+    let state = tempfile::tempdir().unwrap();
+    let file = state.path().join("bkash-state.json");
+    let mut shop = shop_with(true, |c| c.state_file = Some(file.clone())).await;
+    let first = shop.till("shop1-t1").await;
+    shop.sale(&first, "71.00").await;
+    assert_eq!(shop.token_calls().await.len(), 1);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("calls_ms"), "{text}");
+    first.engine.shutdown().await;
+    // The hub restarts (a new process on the same database and state file);
+    // a till that never borrowed asks it.
+    let restarted = till_hub::start(shop.hub_config.clone())
+        .await
+        .expect("hub restarts");
+    std::mem::replace(&mut shop.hub, restarted).shutdown().await;
+    let second = shop.till("shop1-t2").await;
+    shop.sale(&second, "72.00").await;
+    assert_eq!(
+        shop.token_calls().await.len(),
+        1,
+        "the restarted hub granted anew"
+    );
+    second.engine.shutdown().await;
 }
