@@ -408,7 +408,7 @@ fn the_pin_prompt_on_a_terminal_does_not_echo() {
     let stdout = child.stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel::<u8>();
     std::thread::spawn(move || {
-        for b in stdout.bytes() {
+        for b in std::io::BufReader::new(stdout).bytes() {
             if tx.send(b.unwrap()).is_err() {
                 break;
             }
