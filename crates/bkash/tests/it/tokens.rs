@@ -405,12 +405,16 @@ async fn clients_on_one_store_share_one_token_across_restarts() {
         .await
         .unwrap();
     assert_eq!(log.count("bkash.refresh"), 1, "a refresh, not a new grant");
+    // Which of the two first clients granted is a race (both wait on the store's lock), so
+    // count the app's calls from here on: none.
+    let app_calls = || app_log.count("bkash.refresh") + app_log.count("bkash.grant");
+    let before = app_calls();
     app.create_payment(&create_request("14", "INV-L2"))
         .await
         .unwrap();
     assert_eq!(
-        app_log.count("bkash.refresh") + app_log.count("bkash.grant"),
-        1,
+        app_calls(),
+        before,
         "the app took the refreshed token from the store"
     );
     let total: usize = [&app_log, &cli_log, &log]
