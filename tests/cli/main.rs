@@ -48,6 +48,42 @@ impl Cli {
     }
 }
 
+/// The sandbox's bKash credentials as `TILL_SECRET_*` (headless: read, never written).
+fn bkash_secret_vars(bk: &till_sandbox::config::BkashConfig) -> Vec<(String, String)> {
+    vec![
+        ("TILL_SECRET_BKASH_USERNAME".into(), bk.username.clone()),
+        ("TILL_SECRET_BKASH_PASSWORD".into(), bk.password.clone()),
+        ("TILL_SECRET_BKASH_APP_KEY".into(), bk.app_key.clone()),
+        ("TILL_SECRET_BKASH_APP_SECRET".into(), bk.app_secret.clone()),
+    ]
+}
+
+/// The customer pays on the sandbox's checkout page that `redirect_url` opens. Returns the
+/// paymentID and where the page sends the browser back to (Till's callback).
+fn customer_pays_on_bkash_page(
+    http: &reqwest::blocking::Client,
+    origin: &str,
+    redirect_url: &str,
+) -> (String, String) {
+    let pid = redirect_url
+        .split("paymentId=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned();
+    let v: Value = http
+        .post(format!("{origin}/sim/bkash/checkout/{pid}"))
+        .json(&json!({"wallet": "01770618575", "otp": "123456", "pin": "12121", "action": "pay"}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let back = v["redirect"].as_str().unwrap().to_owned();
+    (pid, back)
+}
+
 #[test]
 fn headless_payments_and_no_secret_left_behind() {
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -71,12 +107,11 @@ fn headless_payments_and_no_secret_left_behind() {
             ),
             ("TILL__DEMO__SETTLE_AFTER_MS".into(), "300".into()),
             ("TILL_LOG".into(), "debug".into()),
-            // bKash credentials from the environment (headless), the Bakong token from the keyring.
-            ("TILL_SECRET_BKASH_USERNAME".into(), bk.username.clone()),
-            ("TILL_SECRET_BKASH_PASSWORD".into(), bk.password.clone()),
-            ("TILL_SECRET_BKASH_APP_KEY".into(), bk.app_key.clone()),
-            ("TILL_SECRET_BKASH_APP_SECRET".into(), bk.app_secret.clone()),
-        ],
+        ]
+        .into_iter()
+        // bKash credentials from the environment (headless), the Bakong token from the keyring.
+        .chain(bkash_secret_vars(&bk))
+        .collect(),
         secrets: vec![
             bk.username.clone(),
             bk.password.clone(),
@@ -179,27 +214,13 @@ fn headless_payments_and_no_secret_left_behind() {
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let step: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
     assert_eq!(step["kind"], "redirect");
-    let url = step["redirect_url"].as_str().unwrap();
-    let pid = url
-        .split("paymentId=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap();
-    let v: Value = http
-        .post(format!("{origin}/sim/bkash/checkout/{pid}"))
-        .json(&json!({"wallet": "01770618575", "otp": "123456", "pin": "12121", "action": "pay"}))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    let back = v["redirect"].as_str().unwrap();
+    let (pid, back) =
+        customer_pays_on_bkash_page(&http, &origin, step["redirect_url"].as_str().unwrap());
     assert!(
         back.starts_with(&format!("http://127.0.0.1:{port}/bkash/callback")),
         "{back}"
     );
-    let page = http.get(back).send().unwrap();
+    let page = http.get(&back).send().unwrap();
     assert_eq!(page.status(), 200);
     assert!(page.text().unwrap().contains("Paid"));
     let rest: Vec<Value> = lines
@@ -548,11 +569,10 @@ fn fifty_cli_charges_in_an_hour_make_at_most_two_token_calls() {
                 "TILL__BKASH__CALLBACK_URL".into(),
                 format!("http://127.0.0.1:{port}/bkash/callback"),
             ),
-            ("TILL_SECRET_BKASH_USERNAME".into(), bk.username.clone()),
-            ("TILL_SECRET_BKASH_PASSWORD".into(), bk.password.clone()),
-            ("TILL_SECRET_BKASH_APP_KEY".into(), bk.app_key.clone()),
-            ("TILL_SECRET_BKASH_APP_SECRET".into(), bk.app_secret.clone()),
-        ],
+        ]
+        .into_iter()
+        .chain(bkash_secret_vars(&bk))
+        .collect(),
         secrets: vec![],
     };
     let http = reqwest::blocking::Client::builder()
@@ -589,23 +609,8 @@ fn fifty_cli_charges_in_an_hour_make_at_most_two_token_calls() {
         let url = step["redirect_url"]
             .as_str()
             .unwrap_or_else(|| panic!("charge {i}: {first}"));
-        let pid = url
-            .split("paymentId=")
-            .nth(1)
-            .unwrap()
-            .split('&')
-            .next()
-            .unwrap();
-        let v: Value = http
-            .post(format!("{origin}/sim/bkash/checkout/{pid}"))
-            .json(
-                &json!({"wallet": "01770618575", "otp": "123456", "pin": "12121", "action": "pay"}),
-            )
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        let page = http.get(v["redirect"].as_str().unwrap()).send().unwrap();
+        let (_, back) = customer_pays_on_bkash_page(&http, &origin, url);
+        let page = http.get(&back).send().unwrap();
         assert_eq!(page.status(), 200);
         let rest: Vec<String> = lines.map(Result::unwrap).collect();
         let out = child.wait_with_output().unwrap();

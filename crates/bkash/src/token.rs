@@ -101,10 +101,7 @@ impl TokenStore for MemoryTokenStore {
 /// and the same call read back from a store compare equal (and are counted
 /// once when the two are merged).
 fn now_ms() -> SystemTime {
-    let since = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or(Duration::ZERO);
-    UNIX_EPOCH + Duration::from_millis(since.as_millis() as u64)
+    to_ms(SystemTime::now())
 }
 
 fn to_ms(t: SystemTime) -> SystemTime {
@@ -269,14 +266,12 @@ impl TokenCache {
         c: &Inner,
         stale: Option<&str>,
     ) -> Result<String, BkashError> {
-        let store = self.store.clone();
-        let guard = match tokio::task::spawn_blocking(move || store.lock()).await {
-            Ok(Ok(g)) => Some(g),
-            Ok(Err(e)) => {
+        let guard = match self.blocking(|s| s.lock()).await {
+            Ok(g) => Some(g),
+            Err(e) => {
                 tracing::warn!(error = %e, "bkash token store unavailable; renewing on this process's own");
                 None
             }
-            Err(_) => None,
         };
         let stored = match self.blocking(|s| s.load()).await {
             Ok(r) => Some(r),
