@@ -242,8 +242,9 @@ fn killed_at_random_instants_loses_and_doubles_nothing() {
         env.vars.clone().into_iter(),
     )
     .unwrap();
+    // Where the binary keeps it: demo mode (these defaults) has its own journal.
     let journal = Journal::open(
-        &home.path().join("journal.db"),
+        &config.data_dir(home.path()).join("journal.db"),
         JournalContext::from_config(&config).unwrap(),
     )
     .unwrap();
