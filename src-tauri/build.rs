@@ -38,6 +38,7 @@ fn main() {
             "manager_save_settings",
             "manager_set_secret",
             "manager_audit_log",
+            "manager_test_connection",
             "manager_today",
             "manager_x_report",
             "manager_resolve",

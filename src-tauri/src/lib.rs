@@ -78,6 +78,7 @@ pub fn run(home: Option<PathBuf>) {
             commands::manager::manager_save_settings,
             commands::manager::manager_set_secret,
             commands::manager::manager_audit_log,
+            commands::manager::manager_test_connection,
             commands::manager::manager_today,
             commands::manager::manager_x_report,
             commands::manager::manager_resolve,

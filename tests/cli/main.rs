@@ -10,6 +10,7 @@ use std::time::Duration;
 use till_tests::{app_binary, assert_no_secret_under, free_port};
 
 mod manager_pin;
+mod tls;
 
 struct Cli {
     home: tempfile::TempDir,

@@ -29,6 +29,28 @@ async fn demo_sale(app: &AppSession, amount: &str) -> Result<()> {
     Ok(())
 }
 
+/// The Test connection verdict of `target` once it is in: (`data-ok`, the words).
+async fn connection_result(app: &AppSession, target: &str) -> Result<(String, String)> {
+    let id = format!("conn-result-{target}");
+    wait_for(
+        "a Test connection verdict",
+        Duration::from_secs(20),
+        || async {
+            let e = app.client.find(Locator::Id(&id)).await?;
+            let ok = e.attr("data-ok").await?.unwrap_or_default();
+            let words = e.text().await?;
+            // The previous verdict stays until the new one replaces it: wait for the button.
+            let button = app
+                .client
+                .find(Locator::Css(&format!("[data-test='{target}']")))
+                .await?;
+            let idle = button.prop("disabled").await?.as_deref() != Some("true");
+            Ok((idle && !ok.is_empty() && !words.contains("Testing")).then_some((ok, words)))
+        },
+    )
+    .await
+}
+
 async fn today_text(app: &AppSession) -> Result<String> {
     Ok(app.client.find(Locator::Id("totals")).await?.text().await?)
 }
@@ -189,6 +211,47 @@ async fn run(app: &AppSession) -> Result<()> {
         );
     }
     let settings_shot = app.screenshot("manager-settings").await?;
+
+    // Connect: Test connection for each wallet and the office hub (the demo's own, here),
+    // said in words. Then Bakong's gateway refuses us as it refuses an address outside
+    // Cambodia, and the screen says what to do about it.
+    let mut said = Vec::new();
+    for target in ["bkash", "bakong", "hub"] {
+        click(app, &format!("[data-test='{target}']")).await?;
+        let words = connection_result(app, target).await?;
+        assert_eq!(words.0, "true", "{target}: {}", words.1);
+        said.push(words.1);
+    }
+    assert!(said[0].contains("token was granted"), "{}", said[0]);
+    assert!(said[1].contains("looked up a test code"), "{}", said[1]);
+    assert!(said[2].contains("signature"), "{}", said[2]);
+    let connect_shot = app.screenshot("manager-connect").await?;
+    let sandbox = demo_endpoints(app)?["sandbox_url"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let set = reqwest::Client::new()
+        .post(format!("{sandbox}/sim/faults"))
+        .json(&serde_json::json!({"endpoint": "bakong.check_transaction_by_md5", "kind": "forbidden", "times": 1}))
+        .send()
+        .await?;
+    assert!(set.status().is_success());
+    click(app, "[data-test='bakong']").await?;
+    let (ok, refused) = connection_result(app, "bakong").await?;
+    assert_eq!(ok, "false", "{refused}");
+    assert!(
+        refused.contains("403") && refused.contains("Cambodia"),
+        "{refused}"
+    );
+    let refused_shot = app.screenshot("manager-connect-refused").await?;
+    println!(
+        "Test connection, as the manager reads it:\n  {}\n  {}\n  {}\n  {refused}\nscreenshots: {} · {}",
+        said[0],
+        said[1],
+        said[2],
+        connect_shot.display(),
+        refused_shot.display()
+    );
     click(app, "[data-tab='audit']").await?;
     let audit = wait_for("the audit log", Duration::from_secs(10), || async {
         let t = text(app, "audit").await?;

@@ -3,14 +3,18 @@
 //! KHQR shown meanwhile settles, and the sync queue drains to the hub.
 //!
 //! Here the sandbox and hub are this test's own servers (not the app's demo
-//! ones), so it can stop and restart them on the same ports and state.
+//! ones), so it can stop and restart them on the same ports and state. Both
+//! serve HTTPS with a certificate from a CA this test makes, which the app
+//! trusts through `[tls] extra_roots` (as a shop trusts its proxy's CA): the
+//! real app talks to its providers and its office over TLS only.
 
 use crate::util::*;
 use anyhow::{Context, Result};
 use fantoccini::{key::Key, Locator};
 use serde_json::Value;
 use std::time::Duration;
-use till_hub::{HubConfig, NewKey};
+use till_hub::{HubConfig, NewKey, ServerTls};
+use till_test_ca::{ServerCert, TestCa};
 use till_tests::{free_port, AppOptions, AppSession};
 
 const TERMINAL: &str = "till-e2e";
@@ -20,6 +24,11 @@ struct Servers {
     dir: tempfile::TempDir,
     sandbox_port: u16,
     hub_port: u16,
+    /// The servers' certificate (loopback names), from `ca`.
+    leaf: ServerCert,
+    /// The test's own hand (the customer's bank app, the office's reader):
+    /// trusts the CA, as the app does.
+    http: reqwest::Client,
 }
 
 impl Servers {
@@ -27,6 +36,10 @@ impl Servers {
         Ok(till_sandbox::start(till_sandbox::Config {
             listen: format!("127.0.0.1:{}", self.sandbox_port),
             state_file: Some(self.dir.path().join("sandbox.db")),
+            tls: Some(till_sandbox::TlsIdentity::new(
+                self.leaf.cert_pem.clone(),
+                self.leaf.key_pem.clone(),
+            )),
             ..till_sandbox::Config::default()
         })
         .await?)
@@ -42,12 +55,18 @@ impl Servers {
                 .into_owned(),
         );
         c.read_tokens = vec![READ_TOKEN.into()];
+        c.tls = Some(ServerTls::from_pem(
+            self.leaf.cert_pem.as_bytes(),
+            self.leaf.key_pem.as_bytes(),
+            "test leaf",
+            "test key",
+        )?);
         Ok(till_hub::start(c).await?)
     }
 }
 
-async fn hub_settlements(hub_url: &str) -> Result<usize> {
-    let v: Value = reqwest::Client::new()
+async fn hub_settlements(http: &reqwest::Client, hub_url: &str) -> Result<usize> {
+    let v: Value = http
         .get(format!("{hub_url}/v1/settlements?terminal={TERMINAL}"))
         .bearer_auth(READ_TOKEN)
         .send()
@@ -68,13 +87,26 @@ async fn banner(app: &AppSession) -> Result<(bool, String, String)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn offline_banner_and_recovery() -> Result<()> {
+    let ca = TestCa::new("till e2e CA");
+    let dir = tempfile::tempdir()?;
+    let roots = ca.write_cert(&dir.path().join("extra-roots.pem"));
     let servers = Servers {
-        dir: tempfile::tempdir()?,
+        dir,
         sandbox_port: free_port(),
         hub_port: free_port(),
+        leaf: ca.issue_loopback(),
+        http: reqwest::Client::builder()
+            .tls_certs_merge([reqwest::Certificate::from_pem(ca.cert_pem().as_bytes())?])
+            .build()?,
     };
     let sandbox = servers.sandbox().await?;
     let hub = servers.hub().await?;
+    assert!(
+        sandbox.origin().starts_with("https://") && hub.base_url().starts_with("https://"),
+        "{} {}",
+        sandbox.origin(),
+        hub.base_url()
+    );
     let hub_key = hub
         .admin()
         .add_terminal(TERMINAL, Some("e2e"), NewKey::GenerateHmac)
@@ -87,6 +119,8 @@ async fn offline_banner_and_recovery() -> Result<()> {
         r#"
 [terminal]
 id = "{TERMINAL}"
+[tls]
+extra_roots = "{roots}"
 [shop]
 name = "Coffee Shop"
 [khqr]
@@ -113,6 +147,7 @@ poll_interval_ms = 500
         bkash = sandbox.bkash_base_url(),
         bakong = sandbox.bakong_base_url(),
         hub = hub.base_url(),
+        roots = roots.display(),
     );
     let env = vec![
         ("TILL_SECRET_BKASH_USERNAME".into(), b.username.clone()),
@@ -161,16 +196,19 @@ async fn run(
     status_contains(app, "Waiting for customer", Duration::from_secs(10)).await?;
     app.switch_to_window_titled("Customer").await?;
     let first = displayed_khqr(app, None).await?;
-    bank_app_pays(&sandbox_url, &first).await?;
+    bank_app_pays_with(&servers.http, &sandbox_url, &first).await?;
     app.switch_to_window_titled("Cashier").await?;
     status_contains(app, "Paid", Duration::from_secs(10)).await?;
     wait_for(
         "the hub holding the first payment",
         Duration::from_secs(20),
-        || async { Ok((hub_settlements(&hub_url).await? == 1).then_some(())) },
+        || async { Ok((hub_settlements(&servers.http, &hub_url).await? == 1).then_some(())) },
     )
     .await?;
     assert!(!banner(app).await?.0, "no banner while everything is up");
+
+    // Over TLS, and every handshake the app made was accepted.
+    assert_eq!(sandbox.tls_handshake_failures(), 0);
 
     // The hub stops: a sale still settles (the demo wallet needs no network),
     // and the banner counts what has not reached the office.
@@ -216,7 +254,7 @@ async fn run(
     // Back: same ports, same state. The customer pays the second code now.
     let sandbox = servers.sandbox().await?;
     let hub = servers.hub().await?;
-    bank_app_pays(&sandbox_url, &second).await?;
+    bank_app_pays_with(&servers.http, &sandbox_url, &second).await?;
     wait_for("the banner clearing", Duration::from_secs(60), || async {
         let b = banner(app).await?;
         Ok((!b.0 && b.2 == "0").then_some(()))
@@ -230,9 +268,10 @@ async fn run(
     wait_for(
         "the hub holding all three payments",
         Duration::from_secs(30),
-        || async { Ok((hub_settlements(&hub_url).await? == 3).then_some(())) },
+        || async { Ok((hub_settlements(&servers.http, &hub_url).await? == 3).then_some(())) },
     )
     .await?;
+    assert_eq!(sandbox.tls_handshake_failures(), 0);
     sandbox.shutdown().await;
     hub.shutdown().await;
 

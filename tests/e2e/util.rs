@@ -198,7 +198,12 @@ pub fn demo_endpoints(app: &AppSession) -> Result<Value> {
 
 /// The customer's bank app pays a KHQR at the sandbox.
 pub async fn bank_app_pays(sandbox: &str, qr: &str) -> Result<()> {
-    let r = reqwest::Client::new()
+    bank_app_pays_with(&reqwest::Client::new(), sandbox, qr).await
+}
+
+/// [`bank_app_pays`] with the test's own client (one that trusts a test CA).
+pub async fn bank_app_pays_with(http: &reqwest::Client, sandbox: &str, qr: &str) -> Result<()> {
+    let r = http
         .post(format!("{}/sim/bakong/pay", sandbox.trim_end_matches('/')))
         .json(&serde_json::json!({"qr": qr, "fromAccountId": "e2e.customer@aclb"}))
         .send()

@@ -292,10 +292,98 @@
     el("settings-form").replaceChildren(...v.settings.map((s) => h("label", {},
       h("span", { text: s.key }),
       h("input", { name: s.key, value: s.value, "data-initial": s.value, autocomplete: "off" }))));
-    el("secrets").replaceChildren(...v.secrets.map((s) => h("label", { class: "secret" },
-      h("span", { text: s.name }),
-      h("input", { type: "password", "data-secret": s.name, placeholder: s.state, autocomplete: "off" }),
-      h("button", { type: "button", text: t("m_store"), onclick: (e) => storeSecret(s.name, e.target.previousSibling) }))));
+    const value = (key) => (v.settings.find((s) => s.key === key) || {}).value;
+    // One card per thing Till connects to: its environment, its credentials (write-only),
+    // and Test connection. A credential belongs to the card its name starts with.
+    el("secrets").replaceChildren(...CONNECT.map((c) => h("section", { class: "connect-card", "data-connect": c.target },
+      h("h3", { text: t(`conn_${c.target}`) }),
+      c.env ? h("label", {},
+        h("span", { text: t("conn_environment") }),
+        h("select", { "data-env": c.env, onchange: (e) => setEnvironment(c.env, e.target.value) },
+          ...c.presets.map((p) => h("option", { value: p, text: t(`env_${p}`), selected: value(c.env) === p })))) : null,
+      c.env ? null : h("p", { class: "note", text: value("hub.url") || t("m_sync_off") }),
+      ...v.secrets.filter((s) => s.name.startsWith(`${c.target}.`)).map((s) => h("label", { class: "secret" },
+        h("span", { text: s.name }),
+        h("input", { type: "password", "data-secret": s.name, placeholder: s.state, autocomplete: "off" }),
+        h("button", { type: "button", text: t("m_store"), onclick: (e) => storeSecret(s.name, e.target.previousSibling) }))),
+      h("div", { class: "actions" },
+        h("button", { type: "button", class: "primary", "data-test": c.target, text: t("conn_test"), onclick: (e) => testConnection(c.target, e.target) })),
+      h("p", { class: "conn-result", id: `conn-result-${c.target}`, role: "status", hidden: true }))));
+  }
+
+  // What the Connect section offers (configuration: the presets each one knows).
+  const CONNECT = [
+    { target: "bkash", env: "bkash.environment", presets: ["sandbox", "production", "custom"] },
+    { target: "bakong", env: "bakong.environment", presets: ["sit", "production", "custom"] },
+    { target: "hub" },
+  ];
+
+  // A preset sets the URLs itself: the custom ones are removed from till.toml with it.
+  async function setEnvironment(key, preset) {
+    const section = key.split(".")[0];
+    const changes = [{ key, value: preset }];
+    if (preset !== "custom") {
+      for (const k of [`${section}.base_url`, `${section}.checkout_origin`]) {
+        if (el("settings-form").querySelector(`input[name="${k}"]`)) changes.push({ key: k, value: "" });
+      }
+    }
+    try {
+      const changed = await call("manager_save_settings", { changes });
+      flash(`${t("m_saved")}: ${changed.join(", ")}`);
+      await loadSettings();
+    } catch (e) {
+      flash(errorText(e), "error");
+    }
+  }
+
+  async function testConnection(target, button) {
+    const out = el(`conn-result-${target}`);
+    button.disabled = true;
+    out.hidden = false;
+    out.className = "conn-result";
+    out.dataset.ok = "";
+    out.textContent = t("conn_testing");
+    try {
+      const r = await call("manager_test_connection", { target });
+      out.className = `conn-result ${r.ok ? (r.clock_skew_s ? "warn" : "ok") : "bad"}`;
+      out.dataset.ok = String(r.ok);
+      out.dataset.code = r.ok ? r.proof.code : r.problem.code;
+      out.replaceChildren(...connectionWords(r).map((line, i) => h(i ? "small" : "strong", { text: line })));
+    } catch (e) {
+      out.className = "conn-result bad";
+      out.dataset.ok = "false";
+      out.textContent = errorText(e);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  // A report in the reader's language: the verdict, then what to fix, then the details.
+  function connectionWords(r) {
+    const who = t(`conn_${r.target}`);
+    const vars = Object.assign({ who, origin: r.origin || "", ms: r.elapsed_ms }, r.proof || {}, r.problem || {});
+    if (r.problem && r.problem.code === "clock_skew") Object.assign(vars, skewVars(r.problem.seconds));
+    const lines = [];
+    if (r.ok) {
+      lines.push(t("conn_ok", vars));
+      lines.push(t(`proof_${r.proof.code}`, vars));
+    } else {
+      lines.push(t(r.origin ? "conn_failed_at" : "conn_failed", vars));
+      lines.push(t(`problem_${r.problem.code}`, vars));
+    }
+    if (r.clock_skew_s && !(r.problem && r.problem.code === "clock_skew")) {
+      lines.push(t("problem_clock_skew", skewVars(r.clock_skew_s)));
+    }
+    if (!r.ok && r.detail) lines.push(r.detail);
+    return lines;
+  }
+
+  function skewVars(seconds) {
+    const abs = Math.abs(seconds);
+    return {
+      amount: abs >= 120 ? t("conn_minutes", { n: Math.round(abs / 60) }) : t("conn_seconds", { n: abs }),
+      side: t(seconds > 0 ? "conn_behind" : "conn_ahead"),
+    };
   }
 
   async function saveSettings() {

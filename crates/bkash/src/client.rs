@@ -340,6 +340,22 @@ impl BkashClient {
         }
     }
 
+    /// The connection test (the manager's "Test connection"): a token grant
+    /// with the stored credentials, counted in the budget, or, when the budget
+    /// is spent, nothing sent and the wait said. A till whose token is lent
+    /// asks its lender instead. Whatever it grants becomes the current token.
+    pub async fn test_grant(&self) -> Result<crate::GrantTest, BkashError> {
+        match &self.inner.tokens {
+            Tokens::Own(cache) => cache.grant_now(&self.inner).await,
+            Tokens::Lent(l) => l.get().await.map(|_| crate::GrantTest::Borrowed),
+        }
+    }
+
+    /// The API's base URL (with its version path).
+    pub fn base_url(&self) -> &Url {
+        &self.inner.settings.base_url
+    }
+
     /// How many times this client asked its lender for a token (none when
     /// it holds credentials).
     pub fn tokens_borrowed(&self) -> u32 {

@@ -87,7 +87,7 @@ pub use error::{BkashError, Resolution};
 pub use status::{BkashStatus, RefundStatus};
 pub use till_provider_http::RetryPolicy;
 pub use token::{
-    token_fingerprint, LendFuture, LentToken, MemoryTokenStore, StoredToken, TokenLender,
-    TokenRecord, TokenStore, TokenStoreError,
+    token_fingerprint, GrantTest, LendFuture, LentToken, MemoryTokenStore, StoredToken,
+    TokenLender, TokenRecord, TokenStore, TokenStoreError,
 };
 pub use types::*;

@@ -236,7 +236,8 @@ impl TokenCache {
         if let Some(t) = st.token.as_ref().filter(|t| usable(t)) {
             return Ok(t.clone());
         }
-        self.renew_shared(&mut st, c, None).await?;
+        self.renew_shared(&mut st, c, Want::Usable { stale: None })
+            .await?;
         st.token.clone().ok_or_else(|| BkashError::Auth {
             message: "no token after a renewal".into(),
         })
@@ -253,7 +254,8 @@ impl TokenCache {
         {
             return Ok(t.id_token.clone());
         }
-        self.renew_shared(&mut st, c, Some(stale)).await
+        self.renew_shared(&mut st, c, Want::Usable { stale: Some(stale) })
+            .await
     }
 
     /// Under the store's lock: adopt what the store holds if it is newer and
@@ -264,7 +266,7 @@ impl TokenCache {
         &self,
         st: &mut State,
         c: &Inner,
-        stale: Option<&str>,
+        want: Want<'_>,
     ) -> Result<String, BkashError> {
         let guard = match self.blocking(|s| s.lock()).await {
             Ok(g) => Some(g),
@@ -280,9 +282,13 @@ impl TokenCache {
                 None
             }
         };
+        let stale = match want {
+            Want::Usable { stale } => stale,
+            Want::NewGrant => None,
+        };
         if let Some(rec) = &stored {
             st.budget.merge(rec);
-            if let Some(t) = &rec.token {
+            if let (Some(t), Want::Usable { .. }) = (&rec.token, want) {
                 let refused = stale == Some(t.id_token.as_str());
                 if !refused && usable(t) {
                     st.token = Some(t.clone());
@@ -295,7 +301,10 @@ impl TokenCache {
                 }
             }
         }
-        let result = self.renew(st, c).await;
+        let result = match want {
+            Want::Usable { .. } => self.renew(st, c).await,
+            Want::NewGrant => self.grant(st, c).await,
+        };
         let record = TokenRecord {
             token: st.token.clone(),
             calls: st.budget.log.iter().copied().collect(),
@@ -341,6 +350,10 @@ impl TokenCache {
                 Err(TokenFail { err, .. }) => return Err(err),
             }
         }
+        self.grant(st, c).await
+    }
+
+    async fn grant(&self, st: &mut State, c: &Inner) -> Result<String, BkashError> {
         let t = c
             .token_call(None, &mut st.budget, &self.calls)
             .await
@@ -350,6 +363,80 @@ impl TokenCache {
         tracing::info!("bkash token granted");
         Ok(id)
     }
+
+    /// A token grant now, whatever token is held: what proves the credentials
+    /// (a stored token or a refresh would not). Counted in the budget like
+    /// any token call; when only the hour's last call is left (kept for
+    /// payments) nothing is sent and the wait is said. The new token replaces the held one, so the call is not lost.
+    pub async fn grant_now(&self, c: &Inner) -> Result<GrantTest, BkashError> {
+        let mut st = self.state.lock().await;
+        if let Some(next_in) = self.budget_wait(&mut st).await {
+            return Ok(GrantTest::BudgetSpent {
+                next_in,
+                max_per_hour: st.budget.max,
+            });
+        }
+        self.renew_shared(&mut st, c, Want::NewGrant).await?;
+        Ok(GrantTest::Granted {
+            calls_this_hour: st.budget.log.len() as u32,
+            max_per_hour: st.budget.max,
+        })
+    }
+
+    /// How long until a test may make a token call, counting the calls other
+    /// processes stored; `None` when it may now. A test never takes the
+    /// hour's last call: that one is kept for payments (a token that expires
+    /// must be renewable, or bKash is down for the shop until the hour ends).
+    async fn budget_wait(&self, st: &mut State) -> Option<Duration> {
+        if let Ok(rec) = self.blocking(|s| s.load()).await {
+            st.budget.merge(&rec);
+        }
+        let now = now_ms();
+        if let Some(until) = st.budget.blocked_until.filter(|u| now < *u) {
+            return Some(elapsed(now, until));
+        }
+        st.budget.forget_old(now);
+        let reserve = u32::from(st.budget.max >= 2);
+        let used = st.budget.log.len() as u32;
+        (used + reserve >= st.budget.max).then(|| {
+            // The call whose leaving the hour frees one for a test.
+            let k = (used + reserve - st.budget.max) as usize;
+            st.budget
+                .log
+                .get(k)
+                .map(|t| HOUR.saturating_sub(elapsed(*t, now)))
+                .unwrap_or(HOUR)
+        })
+    }
+}
+
+/// What [`TokenCache::renew_shared`] is after.
+#[derive(Clone, Copy)]
+enum Want<'a> {
+    /// Any usable token: the store's, a refresh, or a grant. `stale` is one
+    /// bKash just refused.
+    Usable { stale: Option<&'a str> },
+    /// A grant, whatever is held (a connection test).
+    NewGrant,
+}
+
+/// The outcome of a test grant ([`crate::BkashClient::test_grant`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GrantTest {
+    /// bKash granted a token with the stored credentials.
+    Granted {
+        /// Token calls of the last hour, this one included.
+        calls_this_hour: u32,
+        max_per_hour: u32,
+    },
+    /// Not sent: the hour's token calls are spent but the one kept for
+    /// payments (or bKash blocked them).
+    BudgetSpent {
+        next_in: Duration,
+        max_per_hour: u32,
+    },
+    /// The token is lent by the shop's hub: the lender answered.
+    Borrowed,
 }
 
 // ------------------------------------------------------------ lent tokens

@@ -13,6 +13,7 @@
 //! | [`engine`] | charge, cancel, refund, status, list, events; poller, sweeper, deferred worker |
 //! | [`config`] | `till.toml` over built-in defaults, `TILL__*` overrides, validation naming the key |
 //! | [`report`] | business-day summary, three-way reconciliation, day close (Z-report), CSV and PDF |
+//! | [`connect`] | the manager's Test connection: transport probe + one harmless call per provider and the hub |
 //! | [`sync`] | delivery of the outbox to the hub: signed webhooks, batches, backoff, dead letters |
 //! | [`home_lock`] | one process at a time does a data directory's background work (`till.lock`) |
 //! | [`secrets`] | the secret-store trait, the OS keyring, environment overlay |
@@ -34,6 +35,7 @@
 pub mod business_day;
 pub mod clock;
 pub mod config;
+pub mod connect;
 pub mod engine;
 pub mod home_lock;
 pub mod journal;

@@ -10,8 +10,12 @@
 //! | [`RetryPolicy`] | exponential backoff with full jitter, honouring `Retry-After` |
 //! | [`Delivery`] / [`classify`] | was a failed request *possibly* received? decides whether a non-idempotent call's outcome is unknown |
 //! | [`tls`] | rustls with the OS certificate store plus [`ExtraRoots`]; [`client_builder`] starts every client |
+//! | [`probe`] | the transport half of a connection test: TLS, round trip, the server's clock ([`TransportProblem`]) |
 
+pub mod probe;
 pub mod tls;
+
+pub use probe::{probe, transport_problem, ProbeError, Probed, TransportProblem};
 
 pub use tls::{client_builder, ExtraRoots, TlsError};
 

@@ -149,7 +149,7 @@ pub fn client_builder(roots: &ExtraRoots) -> reqwest::ClientBuilder {
 
 /// When `err`'s chain holds a TLS failure, what it means in words.
 pub(crate) fn describe(err: &(dyn std::error::Error + 'static)) -> Option<String> {
-    Some(match find_rustls(err)? {
+    Some(match rustls_cause(err)? {
         rustls::Error::InvalidCertificate(c) => format!(
             "TLS: the server's certificate is not trusted ({c:?}); nothing was sent. \
              If the server is right, add its CA to the system's certificate store \
@@ -162,7 +162,9 @@ pub(crate) fn describe(err: &(dyn std::error::Error + 'static)) -> Option<String
 /// The rustls error in `err`'s chain. hyper and tokio-rustls wrap it in
 /// io::Errors (nested), whose `source()` skips the wrapped error: look
 /// inside each of those as well.
-fn find_rustls<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+pub(crate) fn rustls_cause<'a>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a rustls::Error> {
     let mut src: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(e) = src {
         if let Some(t) = e.downcast_ref::<rustls::Error>() {
@@ -172,7 +174,7 @@ fn find_rustls<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rus
             .downcast_ref::<std::io::Error>()
             .and_then(|io| io.get_ref())
         {
-            if let Some(t) = find_rustls(inner) {
+            if let Some(t) = rustls_cause(inner) {
                 return Some(t);
             }
         }

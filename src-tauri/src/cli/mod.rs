@@ -5,6 +5,7 @@
 mod auth;
 mod cancel;
 mod charge;
+mod connect;
 mod list;
 mod output;
 mod pin;
@@ -53,6 +54,8 @@ pub enum Command {
     Sync(sync::Args),
     /// The day's report (X, or Z once closed), CSV and PDF exports, closing the day.
     Report(report::Args),
+    /// Test the connection to bKash, Bakong or the hub: one real, harmless call each.
+    Connect(connect::Args),
     /// Choose, change or reset the manager PIN (the window's too), or show how it stands.
     Pin(pin::Args),
 }
@@ -87,6 +90,7 @@ pub fn run(cli: Cli) -> i32 {
             Command::Sync(a) => sync::run(a, &home).await,
             Command::Report(a) => report::run(a, &home).await,
             Command::Pin(a) => pin::run(a, &home).await,
+            Command::Connect(a) => connect::run(a, &home).await,
         }
     });
     match result {

@@ -9,6 +9,7 @@ use crate::views::{shop_tz, PaymentView, RefundView};
 use chrono::NaiveDate;
 use serde::Serialize;
 use tauri::{AppHandle, State};
+use till_core::connect::{ConnectTarget, ConnectionReport};
 use till_core::journal::log::AuditEntry;
 use till_core::report::{Report, Resolution, ResolutionEntry, ZReport};
 use till_core::secrets::{env_name, names, Secret};
@@ -397,6 +398,28 @@ pub async fn manager_set_secret(
     }
     terminal.reload(&app).await;
     Ok(())
+}
+
+/// The Connect section's Test connection: one real, harmless call to a wallet or the hub
+/// (see `till_core::connect`), answered as codes the window puts in words.
+#[tauri::command]
+pub async fn manager_test_connection(
+    terminal: State<'_, Shared>,
+    target: String,
+) -> Result<ConnectionReport, UiError> {
+    let session = require(&terminal)?;
+    let target: ConnectTarget = target
+        .parse()
+        .map_err(|_| UiError::from(format!("{target} is not something Till connects to")))?;
+    let engine = terminal.engine().await?;
+    let report = engine.test_connection(target).await;
+    let _ = engine.audit(
+        session.actor(),
+        "connect.test",
+        Some(&report.target),
+        Some(if report.ok { "ok" } else { "failed" }),
+    );
+    Ok(report)
 }
 
 #[tauri::command]

@@ -471,3 +471,50 @@ async fn a_stored_call_is_counted_once() {
     assert_eq!(log.count("bkash.grant"), 1);
     assert_eq!(log.count("bkash.refresh"), 1);
 }
+
+/// The manager's Test connection grants anew (a held token proves nothing about the
+/// credentials), counted in the budget, and never takes the hour's last token call: that
+/// one stays for payments.
+#[tokio::test]
+async fn a_test_grant_proves_the_credentials_and_keeps_a_call_for_payments() {
+    let mut cfg = config();
+    cfg.bkash.token_rate_limit = true;
+    let env = start_with(cfg, |s| s.max_grants_per_hour = 2).await;
+    assert_eq!(
+        env.client.test_grant().await.unwrap(),
+        GrantTest::Granted {
+            calls_this_hour: 1,
+            max_per_hour: 2
+        }
+    );
+    assert_eq!(env.log.count("bkash.grant"), 1);
+    // The test's token serves payments: no second call.
+    env.create("44", "INV-AFTER-TEST").await;
+    assert_eq!(env.log.count("bkash.grant"), 1);
+    // A second test would leave payments no token call this hour: not sent, the wait said.
+    let GrantTest::BudgetSpent {
+        next_in,
+        max_per_hour,
+    } = env.client.test_grant().await.unwrap()
+    else {
+        panic!("a second test in the hour must not be sent")
+    };
+    assert_eq!(max_per_hour, 2);
+    assert!(
+        next_in > std::time::Duration::from_secs(58 * 60),
+        "{next_in:?}"
+    );
+    assert_eq!(
+        env.log.count("bkash.grant") + env.log.count("bkash.refresh"),
+        1
+    );
+
+    // Wrong credentials: refused by bKash, as an authentication error.
+    let mut bad = creds();
+    bad.app_secret = "wrong-secret".into();
+    let log = std::sync::Arc::new(MemLog::default());
+    let client = BkashClient::new(settings(&env.sb.bkash_base_url()), bad, log.clone()).unwrap();
+    let e = client.test_grant().await.unwrap_err();
+    assert!(matches!(e, BkashError::Auth { .. }), "{e}");
+    assert_eq!(log.count("bkash.grant"), 1);
+}

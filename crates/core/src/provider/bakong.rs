@@ -170,6 +170,29 @@ pub struct BakongProvider {
     pub config: Config,
 }
 
+/// What a failed test lookup asks the manager to fix.
+fn connection_problem(e: &BakongError) -> crate::connect::Problem {
+    use crate::connect::Problem;
+    match e {
+        BakongError::TokenExpired | BakongError::Unauthorized { .. } => Problem::WrongCredentials,
+        // Bakong's gateway refuses addresses outside Cambodia with a bare 403.
+        BakongError::Http { status: 403, .. } => Problem::Forbidden { status: 403 },
+        BakongError::Http { status, .. } => Problem::Refused {
+            provider_code: status.to_string(),
+        },
+        BakongError::Api { code, .. } => Problem::Refused {
+            provider_code: code.to_string(),
+        },
+        BakongError::RateLimited { .. } => Problem::RateLimited,
+        BakongError::Unreachable { .. } => Problem::Unreachable,
+        BakongError::Unknown { .. } => Problem::Timeout,
+        BakongError::Protocol { .. } => Problem::Unreadable,
+        BakongError::Config { message } => Problem::NotConfigured {
+            what: message.clone(),
+        },
+    }
+}
+
 impl Provider for BakongProvider {
     fn kind(&self) -> ProviderKind {
         ProviderKind::Bakong
@@ -255,5 +278,27 @@ impl Provider for BakongProvider {
         _booked: &'a [String],
     ) -> BoxFuture<'a, Result<RefundVerdict, ProviderError>> {
         self.refund(p, r)
+    }
+
+    fn test_connection<'a>(
+        &'a self,
+        http: &'a reqwest::Client,
+    ) -> BoxFuture<'a, crate::connect::ConnectionReport> {
+        Box::pin(crate::connect::check(
+            ProviderKind::Bakong.as_str(),
+            http,
+            &self.client.settings().base_url,
+            async {
+                // The MD5 of a text no KHQR holds: Bakong looks and finds nothing.
+                let md5 = khqr::md5_hex(&format!(
+                    "till connection test {}",
+                    chrono::Utc::now().timestamp_millis()
+                ));
+                match self.client.check_by_md5(&md5).await {
+                    Ok(_) => Ok(crate::connect::Proof::CodeLookedUp),
+                    Err(e) => Err((connection_problem(&e), e.to_string())),
+                }
+            },
+        ))
     }
 }

@@ -187,6 +187,29 @@ impl BkashProvider {
     }
 }
 
+/// What a failed test grant asks the manager to fix.
+fn connection_problem(e: &BkashError) -> crate::connect::Problem {
+    use crate::connect::Problem;
+    match e {
+        // The budget was checked first: a refused grant is the credentials.
+        BkashError::Auth { .. } => Problem::WrongCredentials,
+        BkashError::Business { code, .. } => Problem::Refused {
+            provider_code: code.clone(),
+        },
+        BkashError::Rejected { status: 403, .. } => Problem::Forbidden { status: 403 },
+        BkashError::Rejected { status, .. } => Problem::Refused {
+            provider_code: status.to_string(),
+        },
+        BkashError::RateLimited { .. } => Problem::RateLimited,
+        BkashError::Unreachable { .. } => Problem::Unreachable,
+        BkashError::OutcomeUnknown { .. } => Problem::Timeout,
+        BkashError::Protocol { .. } => Problem::Unreadable,
+        BkashError::Invalid { message } => Problem::NotConfigured {
+            what: message.clone(),
+        },
+    }
+}
+
 impl Provider for BkashProvider {
     fn kind(&self) -> ProviderKind {
         KIND
@@ -290,6 +313,41 @@ impl Provider for BkashProvider {
                 Err(e) => Err(map_error(e)),
             }
         })
+    }
+
+    fn test_connection<'a>(
+        &'a self,
+        http: &'a reqwest::Client,
+    ) -> BoxFuture<'a, crate::connect::ConnectionReport> {
+        Box::pin(crate::connect::check(
+            KIND.as_str(),
+            http,
+            self.client.base_url(),
+            async {
+                use crate::connect::{Problem, Proof};
+                match self.client.test_grant().await {
+                    Ok(till_bkash::GrantTest::Granted {
+                        calls_this_hour,
+                        max_per_hour,
+                    }) => Ok(Proof::TokenGranted {
+                        calls_this_hour,
+                        max_per_hour,
+                    }),
+                    Ok(till_bkash::GrantTest::Borrowed) => Ok(Proof::TokenLent),
+                    Ok(till_bkash::GrantTest::BudgetSpent {
+                        next_in,
+                        max_per_hour,
+                    }) => Err((
+                        Problem::TokenBudgetSpent {
+                            next_in_min: next_in.as_secs().div_ceil(60),
+                            max_per_hour,
+                        },
+                        "no token call sent".into(),
+                    )),
+                    Err(e) => Err((connection_problem(&e), e.to_string())),
+                }
+            },
+        ))
     }
 }
 

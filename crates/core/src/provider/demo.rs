@@ -76,4 +76,12 @@ impl Provider for DemoProvider {
     ) -> BoxFuture<'a, Result<RefundVerdict, ProviderError>> {
         self.refund(p, r)
     }
+
+    fn test_connection<'a>(
+        &'a self,
+        _: &'a reqwest::Client,
+    ) -> BoxFuture<'a, crate::connect::ConnectionReport> {
+        // The demo wallet is this process: nothing to reach.
+        Box::pin(async { crate::connect::ConnectionReport::local(ProviderKind::Demo.as_str()) })
+    }
 }

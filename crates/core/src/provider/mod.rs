@@ -192,6 +192,13 @@ pub trait Provider: Send + Sync {
         refund: &'a Refund,
         booked: &'a [String],
     ) -> BoxFuture<'a, Result<RefundVerdict, ProviderError>>;
+
+    /// The manager's Test connection: one real, harmless call, through
+    /// [`crate::connect::check`] with `http` for its transport probe.
+    fn test_connection<'a>(
+        &'a self,
+        http: &'a reqwest::Client,
+    ) -> BoxFuture<'a, crate::connect::ConnectionReport>;
 }
 
 /// The configured providers.

@@ -5,6 +5,7 @@
 
 mod bakong;
 mod bkash;
+mod connect;
 mod engine;
 mod home_lock;
 mod lend;

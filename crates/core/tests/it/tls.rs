@@ -18,7 +18,7 @@ const WALLET: &str = "01770618575";
 
 /// A sandbox serving HTTPS with a certificate of `server_ca`, and an engine
 /// trusting `trusted_ca` (written to `dir/extra-roots.pem`).
-async fn tls_rig(server_ca: &TestCa, trusted_ca: &TestCa, dir: &Path) -> Rig {
+pub(crate) async fn tls_rig(server_ca: &TestCa, trusted_ca: &TestCa, dir: &Path) -> Rig {
     tls_rig_with(server_ca, trusted_ca, dir, &[]).await
 }
 
