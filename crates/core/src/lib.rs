@@ -14,6 +14,7 @@
 //! | [`config`] | `till.toml` over built-in defaults, `TILL__*` overrides, validation naming the key |
 //! | [`report`] | business-day summary, three-way reconciliation, day close (Z-report), CSV and PDF |
 //! | [`sync`] | delivery of the outbox to the hub: signed webhooks, batches, backoff, dead letters |
+//! | [`logfile`] | `till.log`, rotated by size, old files bounded (`[storage]`) |
 //! | [`home_lock`] | one process at a time does a data directory's background work (`till.lock`) |
 //! | [`secrets`] | the secret-store trait, the OS keyring, environment overlay |
 //! | [`business_day`] | which business day an instant belongs to |
@@ -37,6 +38,7 @@ pub mod config;
 pub mod engine;
 pub mod home_lock;
 pub mod journal;
+pub mod logfile;
 pub mod money;
 pub mod payment;
 pub mod provider;

@@ -65,6 +65,14 @@ pub enum EngineError {
     Busy(#[from] crate::home_lock::HomeLockError),
 }
 
+impl EngineError {
+    /// A stable code for the screens (`ui/js/i18n.js` has `e_<code>`), when this is an
+    /// error the cashier is told in their own language.
+    pub fn code(&self) -> Option<&'static str> {
+        None
+    }
+}
+
 /// What front ends hear about.
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -145,6 +153,8 @@ pub struct PollStats {
     pub max_requests_in_a_tick: u64,
     /// Sweeper passes finished (a test waits for one instead of sleeping).
     pub sweeps: u64,
+    /// Pruning passes of the provider-call log finished (at start, then daily).
+    pub prunes: u64,
 }
 
 /// The terminal engine. Cheap to clone.
