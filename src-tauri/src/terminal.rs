@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use tauri::{AppHandle, Emitter};
 use till_core::secrets::{SessionOverlay, SharedSecrets};
-use till_core::{Config, Engine, EngineOptions};
+use till_core::{Config, Engine, EngineError, EngineOptions};
 use tokio::sync::{watch, RwLock};
 
 struct Running {
@@ -58,6 +58,37 @@ impl<E: std::fmt::Display> From<E> for UiError {
     fn from(e: E) -> Self {
         UiError {
             message: e.to_string(),
+        }
+    }
+}
+
+/// A [`UiError`] with the code the window shows in its own language (`e_<code>` in
+/// `ui/js/i18n.js`), for the engine's refusals that have one ([`EngineError::code`]:
+/// a full disk).
+#[derive(Debug, serde::Serialize)]
+pub struct CodedError {
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<&'static str>,
+}
+
+impl<E: std::fmt::Display + 'static> From<E> for CodedError {
+    fn from(e: E) -> Self {
+        let code = (&e as &dyn std::any::Any)
+            .downcast_ref::<EngineError>()
+            .and_then(EngineError::code);
+        CodedError {
+            message: e.to_string(),
+            code,
+        }
+    }
+}
+
+impl From<UiError> for CodedError {
+    fn from(e: UiError) -> Self {
+        CodedError {
+            message: e.message,
+            code: None,
         }
     }
 }

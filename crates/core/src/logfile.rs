@@ -3,36 +3,86 @@
 //! kept (`[storage] log_file_mb`, `log_files_kept`).
 
 use crate::config::StorageSection;
-use std::fs::{File, OpenOptions};
+use file_rotate::compression::Compression;
+use file_rotate::suffix::{AppendTimestamp, FileLimit};
+use file_rotate::{ContentLimit, FileRotate};
 use std::io::{self, Write};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
-/// The file's name in its directory; rotated files are `till.log.<timestamp>`.
+/// The file's name in its directory; rotated files are `till.log.<timestamp>`
+/// (`%Y%m%dT%H%M%S`, local time, so the day a file ends is in its name).
 pub const FILE_NAME: &str = "till.log";
 
-/// A writer for `till.log` in `dir`.
+/// A writer for `till.log` in `dir`: once the file has passed `log_file_mb` it is
+/// renamed `till.log.<timestamp>` and a new one begun, and only the newest
+/// `log_files_kept` renamed files are kept (the `file-rotate` crate does this).
+///
+/// Several processes may write one log (the app, and a `till` command run beside it);
+/// each appends, and each rotates by what it has seen. `file-rotate` asserts that a
+/// file it renames to does not exist yet, which another process's rotation in the same
+/// second can break: a panic in a log writer would reach whatever was logging (a
+/// payment, holding the journal lock). So a panic in it is caught here, the writer
+/// re-opened from what is on disk now, and the line written once more.
 pub struct LogFile {
-    file: File,
-    _path: PathBuf,
+    inner: FileRotate<AppendTimestamp>,
+    path: PathBuf,
+    max_bytes: usize,
+    kept: usize,
 }
 
 impl LogFile {
     pub fn open(dir: &Path, storage: &StorageSection) -> io::Result<LogFile> {
-        let _ = storage;
         std::fs::create_dir_all(dir)?;
         let path = dir.join(FILE_NAME);
-        let file = OpenOptions::new().create(true).append(true).open(&path)?;
-        Ok(LogFile { file, _path: path })
+        let max_bytes = storage.log_file_bytes().max(1);
+        let kept = (storage.log_files_kept as usize).max(1);
+        let inner = rotating(&path, max_bytes, kept)?;
+        Ok(LogFile {
+            inner,
+            path,
+            max_bytes,
+            kept,
+        })
     }
+
+    fn reopen(&mut self) -> io::Result<()> {
+        self.inner = rotating(&self.path, self.max_bytes, self.kept)?;
+        Ok(())
+    }
+}
+
+fn rotating(path: &Path, max_bytes: usize, kept: usize) -> io::Result<FileRotate<AppendTimestamp>> {
+    catch_unwind(|| {
+        FileRotate::new(
+            path,
+            AppendTimestamp::default(FileLimit::MaxFiles(kept)),
+            // Rotated after a whole write has taken it past the limit: a JSON line is
+            // never split between two files.
+            ContentLimit::BytesSurpassed(max_bytes),
+            Compression::None,
+            None,
+        )
+    })
+    .map_err(|_| io::Error::other(format!("cannot open the log {}", path.display())))
 }
 
 impl Write for LogFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.file.write(buf)
+        match catch_unwind(AssertUnwindSafe(|| self.inner.write(buf))) {
+            Ok(r) => r,
+            Err(_) => {
+                // Another process rotated under us: start again from the files as they are.
+                self.reopen()?;
+                catch_unwind(AssertUnwindSafe(|| self.inner.write(buf)))
+                    .unwrap_or_else(|_| Err(io::Error::other("the log could not be rotated")))
+            }
+        }
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.file.flush()
+        catch_unwind(AssertUnwindSafe(|| self.inner.flush()))
+            .unwrap_or_else(|_| Err(io::Error::other("the log could not be flushed")))
     }
 }
 
