@@ -285,3 +285,35 @@ async fn try_start(home: &std::path::Path) -> anyhow::Result<(Engine, Option<Dem
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// L2: a full disk reaches the window with its code (shown as `e_disk_full` in the
+    /// cashier's language), whether the check before the payment refused it or SQLite did;
+    /// other errors carry their sentence only.
+    #[test]
+    fn a_full_disk_reaches_the_window_with_its_code() {
+        let refused: CodedError = EngineError::DiskFull {
+            free_bytes: 1 << 20,
+            min_free_bytes: 64 << 20,
+        }
+        .into();
+        let rolled_back: CodedError =
+            EngineError::Journal(till_core::journal::JournalError::DiskFull {
+                context: "committing a new payment".into(),
+            })
+            .into();
+        for e in [&refused, &rolled_back] {
+            let json = serde_json::to_value(e).unwrap();
+            assert_eq!(json["code"], "disk_full", "{json}");
+            assert!(json["message"].as_str().unwrap().contains("disk"), "{json}");
+        }
+        let other: CodedError = EngineError::NotFound("x".into()).into();
+        assert!(serde_json::to_value(&other).unwrap().get("code").is_none());
+        let plain: CodedError = UiError::from("Enter an amount first.").into();
+        assert_eq!(plain.message, "Enter an amount first.");
+        assert_eq!(plain.code, None);
+    }
+}

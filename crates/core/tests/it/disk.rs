@@ -275,8 +275,7 @@ async fn a_full_disk_refuses_a_charge_and_leaves_the_journal_whole() {
     let err = engine
         .charge(ProviderKind::Demo, bdt("40.00"), "cashier-1")
         .await
-        .err()
-        .expect("a charge on a disk full to the last block was taken");
+        .expect_err("a charge on a disk full to the last block was taken");
     assert_eq!(err.code(), Some("disk_full"), "{err}");
     assert_eq!(counts(&r), before, "a failed transaction left something");
     assert_whole(&r);
