@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use tauri::{AppHandle, Emitter};
 use till_core::secrets::{SessionOverlay, SharedSecrets};
-use till_core::{Config, Engine, EngineOptions};
+use till_core::{Config, Engine, EngineError, EngineOptions};
 use tokio::sync::{watch, RwLock};
 
 struct Running {
@@ -58,6 +58,37 @@ impl<E: std::fmt::Display> From<E> for UiError {
     fn from(e: E) -> Self {
         UiError {
             message: e.to_string(),
+        }
+    }
+}
+
+/// A [`UiError`] with the code the window shows in its own language (`e_<code>` in
+/// `ui/js/i18n.js`), for the engine's refusals that have one ([`EngineError::code`]:
+/// a full disk).
+#[derive(Debug, serde::Serialize)]
+pub struct CodedError {
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<&'static str>,
+}
+
+impl<E: std::fmt::Display + 'static> From<E> for CodedError {
+    fn from(e: E) -> Self {
+        let code = (&e as &dyn std::any::Any)
+            .downcast_ref::<EngineError>()
+            .and_then(EngineError::code);
+        CodedError {
+            message: e.to_string(),
+            code,
+        }
+    }
+}
+
+impl From<UiError> for CodedError {
+    fn from(e: UiError) -> Self {
+        CodedError {
+            message: e.message,
+            code: None,
         }
     }
 }
@@ -252,5 +283,37 @@ async fn try_start(home: &std::path::Path) -> anyhow::Result<(Engine, Option<Dem
             }
             Err(err.into())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// L2: a full disk reaches the window with its code (shown as `e_disk_full` in the
+    /// cashier's language), whether the check before the payment refused it or SQLite did;
+    /// other errors carry their sentence only.
+    #[test]
+    fn a_full_disk_reaches_the_window_with_its_code() {
+        let refused: CodedError = EngineError::DiskFull {
+            free_bytes: 1 << 20,
+            min_free_bytes: 64 << 20,
+        }
+        .into();
+        let rolled_back: CodedError =
+            EngineError::Journal(till_core::journal::JournalError::DiskFull {
+                context: "committing a new payment".into(),
+            })
+            .into();
+        for e in [&refused, &rolled_back] {
+            let json = serde_json::to_value(e).unwrap();
+            assert_eq!(json["code"], "disk_full", "{json}");
+            assert!(json["message"].as_str().unwrap().contains("disk"), "{json}");
+        }
+        let other: CodedError = EngineError::NotFound("x".into()).into();
+        assert!(serde_json::to_value(&other).unwrap().get("code").is_none());
+        let plain: CodedError = UiError::from("Enter an amount first.").into();
+        assert_eq!(plain.message, "Enter an amount first.");
+        assert_eq!(plain.code, None);
     }
 }

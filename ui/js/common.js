@@ -64,7 +64,10 @@ window.Till = (() => {
     return e;
   }
 
+  // A command's error as the window shows it: in the window's language when the
+  // command gave a code with a string here (`e_<code>`), else the command's sentence.
   function errorText(e) {
+    if (e && e.code && TEXT.en[`e_${e.code}`]) return t(`e_${e.code}`, e);
     return (e && e.message) || String(e);
   }
 

@@ -66,6 +66,9 @@ pub struct Config {
     /// Certificates trusted by every client the terminal builds.
     #[serde(default)]
     pub tls: TlsSection,
+    /// Retention of call records and logs, and the free space a payment needs.
+    #[serde(default)]
+    pub storage: StorageSection,
     /// Where the configuration came from (for logs and screens).
     #[serde(skip)]
     pub source: String,
@@ -307,6 +310,49 @@ fn yes() -> bool {
 pub struct OfflineSection {
     pub max_unverified_per_payment: BTreeMap<Currency, rust_decimal::Decimal>,
     pub max_unverified_per_day: BTreeMap<Currency, rust_decimal::Decimal>,
+}
+
+/// `[storage]`: how long call records and logs are kept, and how much free space the
+/// journal's file system must have before a payment starts (see `defaults.toml`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageSection {
+    /// Provider-call records older than this are pruned (those of payments not final or
+    /// not yet synced excepted); 0 keeps them all.
+    pub call_log_days: u32,
+    /// `till.log` is rotated once it has passed this many MB (2^20 bytes).
+    pub log_file_mb: u32,
+    /// Rotated log files kept; older ones are deleted.
+    pub log_files_kept: u32,
+    /// Below this many MB free on the journal's file system a charge is refused before
+    /// anything is written; 0 turns the check off.
+    pub min_free_mb: u64,
+}
+
+impl Default for StorageSection {
+    fn default() -> Self {
+        StorageSection {
+            call_log_days: 30,
+            log_file_mb: 10,
+            log_files_kept: 10,
+            min_free_mb: 64,
+        }
+    }
+}
+
+impl StorageSection {
+    /// How old a call record may get (`None`: kept forever).
+    pub fn call_log_age(&self) -> Option<chrono::Duration> {
+        (self.call_log_days > 0).then(|| chrono::Duration::days(self.call_log_days.into()))
+    }
+
+    pub fn min_free_bytes(&self) -> u64 {
+        self.min_free_mb.saturating_mul(1 << 20)
+    }
+
+    pub fn log_file_bytes(&self) -> usize {
+        (self.log_file_mb as usize).saturating_mul(1 << 20)
+    }
 }
 
 /// Settlement sync: where and how the outbox is delivered (see [`crate::sync`]).
@@ -643,6 +689,14 @@ impl Config {
         if !(10..=3_600_000).contains(&self.hub.poll_interval_ms) {
             return Err(invalid("hub.poll_interval_ms", "between 10 and 3600000"));
         }
+        // A log file must hold a few lines, and a handful of files is plenty to read
+        // back a day: more would only let logs eat the disk the journal needs.
+        if !(1..=1024).contains(&self.storage.log_file_mb) {
+            return Err(invalid("storage.log_file_mb", "between 1 and 1024"));
+        }
+        if !(1..=100).contains(&self.storage.log_files_kept) {
+            return Err(invalid("storage.log_files_kept", "between 1 and 100"));
+        }
         if !self.demo.in_process {
             self.refuse_the_demo_profile()?;
         }
@@ -903,6 +957,8 @@ mod tests {
             ("[hub]\nurl = \"ftp://hub\"", "hub.url"),
             ("[hub]\nbatch_size = 5000", "hub.batch_size"),
             ("[hub]\nbackoff_max_ms = 1", "hub.backoff_max_ms"),
+            ("[storage]\nlog_file_mb = 0", "storage.log_file_mb"),
+            ("[storage]\nlog_files_kept = 0", "storage.log_files_kept"),
             ("[bkash]\nbase_ulr = \"http://x\"", "base_ulr"),
             ("[bkash]\ntoken_from = \"hub\"", "bkash.token_from"),
             ("[bkash]\ntoken_from = \"shop\"", "expected `self` or `hub`"),

@@ -15,6 +15,7 @@
 //! | [`report`] | business-day summary, three-way reconciliation, day close (Z-report), CSV and PDF |
 //! | [`connect`] | the manager's Test connection: transport probe + one harmless call per provider and the hub |
 //! | [`sync`] | delivery of the outbox to the hub: signed webhooks, batches, backoff, dead letters |
+//! | [`logfile`] | `till.log`, rotated by size, old files bounded (`[storage]`) |
 //! | [`home_lock`] | one process at a time does a data directory's background work (`till.lock`) |
 //! | [`secrets`] | the secret-store trait, the OS keyring, environment overlay |
 //! | [`business_day`] | which business day an instant belongs to |
@@ -39,6 +40,7 @@ pub mod connect;
 pub mod engine;
 pub mod home_lock;
 pub mod journal;
+pub mod logfile;
 pub mod money;
 pub mod payment;
 pub mod provider;

@@ -127,16 +127,15 @@ pub async fn open_engine(home: &std::path::Path, background: bool) -> anyhow::Re
     Ok(engine)
 }
 
-/// Logs go to `<home>/logs/till.log` as JSON lines (and warnings to stderr).
+/// Logs go to `<home>/logs/till.log` as JSON lines (and warnings to stderr), rotated
+/// by size with a bounded number of old files kept (`[storage] log_file_mb`,
+/// `log_files_kept`; [`till_core::logfile`]).
 pub fn init_logging(home: &std::path::Path) -> Option<()> {
     use tracing_subscriber::prelude::*;
-    let dir = home.join("logs");
-    std::fs::create_dir_all(&dir).ok()?;
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.join("till.log"))
-        .ok()?;
+    // A till.toml that does not load is told by the command (or the window) itself;
+    // the log then rotates by the defaults rather than not at all.
+    let storage = Config::load(home).map(|c| c.storage).unwrap_or_default();
+    let file = till_core::logfile::LogFile::open(&home.join("logs"), &storage).ok()?;
     let filter =
         tracing_subscriber::EnvFilter::try_from_env("TILL_LOG").unwrap_or_else(|_| "info".into());
     let file_layer = tracing_subscriber::fmt::layer()

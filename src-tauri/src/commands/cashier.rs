@@ -2,7 +2,7 @@
 //! manager area, and (demo only) play the customer's bank app.
 
 use crate::display::{self, DisplayState};
-use crate::terminal::{Shared, UiError};
+use crate::terminal::{CodedError, Shared, UiError};
 use crate::views::PaymentView;
 use serde::Serialize;
 use tauri::{AppHandle, State};
@@ -15,7 +15,9 @@ pub struct Charged {
     pub step: &'static str,
 }
 
-/// Take a payment: the amount as keyed ("1250.5"), the currency, the wallet.
+/// Take a payment: the amount as keyed ("1250.5"), the currency, the wallet. An engine
+/// refusal with a code (a full disk) reaches the window with it, to be told in the
+/// cashier's language.
 #[tauri::command]
 pub async fn charge(
     app: AppHandle,
@@ -23,12 +25,12 @@ pub async fn charge(
     provider: String,
     amount: String,
     currency: String,
-) -> Result<Charged, UiError> {
+) -> Result<Charged, CodedError> {
     let engine = terminal.engine().await?;
     let provider: ProviderKind = provider.parse()?;
     let currency: Currency = currency.parse()?;
     if amount.trim().is_empty() {
-        return Err("Enter an amount first.".into());
+        return Err(UiError::from("Enter an amount first.").into());
     }
     let amount = Amount::parse(&amount, currency)?;
     if let Some(open) = terminal.displayed_payment() {
@@ -39,7 +41,8 @@ pub async fn charge(
                         "The customer display is still busy with {} — finish or cancel it first.",
                         p.amount.display()
                     ),
-                });
+                }
+                .into());
             }
         }
     }
@@ -56,7 +59,7 @@ pub async fn charge(
             // Nothing can be paid on a page nobody sees: give the payment up.
             let _ = engine.cancel(&payment.id, "till").await;
             terminal.set_display(&app, DisplayState::Idle);
-            return Err(UiError { message });
+            return Err(UiError { message }.into());
         }
     }
     // It may have ended before the display was set (its event found nothing to update).

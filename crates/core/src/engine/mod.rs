@@ -11,6 +11,7 @@
 //! | [`sweeper`] | start-up recovery, expiry of bKash checkouts, demo settlement |
 //! | [`deferred`] | calls retried when an unreachable provider comes back |
 //! | [`supervise`] | each background task restarted after a panic, and the panic recorded |
+//! | [`retention`] | the provider-call log pruned at start and daily (`[storage]`) |
 //!
 //! The journal lock is never held across an `.await`.
 
@@ -18,6 +19,7 @@ mod bkash_flow;
 mod deferred;
 pub mod poller;
 mod report;
+mod retention;
 mod settle;
 mod supervise;
 pub use supervise::TaskRestart;
@@ -61,8 +63,34 @@ pub enum EngineError {
     Refused(String),
     #[error("no payment matches \"{0}\"")]
     NotFound(String),
+    /// Refused before the payment started: the journal's file system has less free
+    /// space than `[storage] min_free_mb`.
+    #[error(
+        "the disk holding the journal is full ({} MB free, Till needs {} MB to record payments safely); no payment was started: free some space on it, then charge again",
+        .free_bytes >> 20,
+        .min_free_bytes >> 20
+    )]
+    DiskFull {
+        free_bytes: u64,
+        min_free_bytes: u64,
+    },
     #[error(transparent)]
     Busy(#[from] crate::home_lock::HomeLockError),
+}
+
+impl EngineError {
+    /// A stable code for the screens (`ui/js/i18n.js` has `e_<code>`), when this is an
+    /// error the cashier is told in their own language.
+    pub fn code(&self) -> Option<&'static str> {
+        match self {
+            // Refused before the payment, or a write the full disk refused (rolled back
+            // whole): either way nothing was taken, and the cashier is told the same.
+            EngineError::DiskFull { .. } | EngineError::Journal(JournalError::DiskFull { .. }) => {
+                Some("disk_full")
+            }
+            _ => None,
+        }
+    }
 }
 
 /// What front ends hear about.
@@ -145,6 +173,8 @@ pub struct PollStats {
     pub max_requests_in_a_tick: u64,
     /// Sweeper passes finished (a test waits for one instead of sleeping).
     pub sweeps: u64,
+    /// Pruning passes of the provider-call log finished (at start, then daily).
+    pub prunes: u64,
 }
 
 /// The terminal engine. Cheap to clone.
@@ -312,6 +342,7 @@ impl Engine {
         }
         tasks.push(spawn_supervised(self, "sweeper", sweeper::run));
         tasks.push(spawn_supervised(self, "deferred", deferred::run));
+        tasks.push(spawn_supervised(self, "retention", retention::run));
         if self.inner.config.hub.url.is_some() {
             tasks.push(spawn_supervised(self, "sync", crate::sync::run));
         }
@@ -470,6 +501,7 @@ impl Engine {
                     .join(", ")
             )));
         }
+        self.check_free_space()?;
         let now = self.now();
         let offline = provider == ProviderKind::Bakong && !self.is_online(ProviderKind::Bakong);
         let cap = if offline {
@@ -558,6 +590,32 @@ impl Engine {
                 })?;
                 self.emit(&failed);
                 Err(EngineError::Provider(e))
+            }
+        }
+    }
+
+    /// Refuses a payment while the journal's file system has less free space than
+    /// `[storage] min_free_mb`: a payment whose record cannot be written must never reach
+    /// the customer. Checked each time, so freeing space is enough (no restart).
+    fn check_free_space(&self) -> Result<(), EngineError> {
+        let min = self.inner.config.storage.min_free_bytes();
+        if min == 0 {
+            return Ok(());
+        }
+        match self.with_journal(|j| Ok(j.free_space()))? {
+            Ok(free) if free < min => {
+                tracing::warn!(free, min, "charge refused: the journal's disk is full");
+                Err(EngineError::DiskFull {
+                    free_bytes: free,
+                    min_free_bytes: min,
+                })
+            }
+            Ok(_) => Ok(()),
+            // Not knowing is no reason to refuse a sale: a write the disk cannot take is
+            // still rolled back whole and told as disk_full.
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot tell the journal's free space");
+                Ok(())
             }
         }
     }

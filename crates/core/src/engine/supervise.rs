@@ -1,4 +1,5 @@
-//! Supervision of the background tasks (poller, sweeper, deferred worker, sync).
+//! Supervision of the background tasks (poller, sweeper, deferred worker, sync,
+//! call-log retention).
 //!
 //! A panic in one of them must not silently stop it for the rest of the day: a KHQR nobody
 //! polls any more never settles, a sync that died never sends. So each task runs under a
@@ -18,7 +19,7 @@ use tokio::sync::Notify;
 /// A background task that panicked and was restarted.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct TaskRestart {
-    /// `poller`, `sweeper`, `deferred`, `sync`.
+    /// `poller`, `sweeper`, `deferred`, `sync`, `retention`.
     pub task: &'static str,
     /// How often it has been restarted since the engine opened.
     pub restarts: u32,

@@ -194,6 +194,17 @@ impl Journal {
         &self.path
     }
 
+    /// Bytes free to this process on the file system holding the journal (statvfs).
+    pub fn free_space(&self) -> std::io::Result<u64> {
+        let dir = match self.path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let st = rustix::fs::statvfs(dir)?;
+        // f_bavail, not f_bfree: blocks reserved for root are not ours to count on.
+        Ok(st.f_bavail.saturating_mul(st.f_frsize))
+    }
+
     pub fn context(&self) -> &JournalContext {
         &self.ctx
     }

@@ -6,10 +6,12 @@
 mod bakong;
 mod bkash;
 mod connect;
+mod disk;
 mod engine;
 mod home_lock;
 mod lend;
 mod report;
+mod retention;
 mod shapes;
 mod supervise;
 mod sync;

@@ -23,8 +23,16 @@ pub fn sandbox_config() -> till_sandbox::Config {
 
 /// Sandbox + engine. `overrides` are `TILL__...` style pairs applied to the config.
 pub async fn rig_with(sb: till_sandbox::Config, overrides: &[(&str, &str)]) -> Rig {
+    rig_in(sb, overrides, tempfile::tempdir().unwrap()).await
+}
+
+/// [`rig_with`] on a given home (a directory on a small file system, say).
+pub async fn rig_in(
+    sb: till_sandbox::Config,
+    overrides: &[(&str, &str)],
+    home: tempfile::TempDir,
+) -> Rig {
     let sandbox = till_sandbox::start(sb).await.expect("sandbox starts");
-    let home = tempfile::tempdir().unwrap();
     let service = format!("till-test-{}", ulid::Ulid::new());
     let secrets = Arc::new(KeyringStore::new(service));
     let c = &sandbox.config().bkash;
@@ -100,12 +108,21 @@ impl Rig {
 
     /// Another engine on this rig's home and configuration, with or without background work.
     pub async fn open_engine(&self, background: bool) -> Result<Engine, till_core::EngineError> {
-        let config = Config::from_layers(
-            till_core::config::DEFAULTS_TOML,
-            None,
-            self.overrides.clone().into_iter(),
-        )
-        .unwrap();
+        self.open_engine_with(background, &[]).await
+    }
+
+    /// [`Rig::open_engine`] with `extra` overrides on top of the rig's own.
+    pub async fn open_engine_with(
+        &self,
+        background: bool,
+        extra: &[(&str, &str)],
+    ) -> Result<Engine, till_core::EngineError> {
+        let pairs = self
+            .overrides
+            .clone()
+            .into_iter()
+            .chain(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let config = Config::from_layers(till_core::config::DEFAULTS_TOML, None, pairs).unwrap();
         Engine::open(EngineOptions {
             home: self.home.path().to_owned(),
             config,
