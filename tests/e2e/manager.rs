@@ -225,17 +225,24 @@ async fn run(app: &AppSession) -> Result<()> {
     assert!(said[0].contains("token was granted"), "{}", said[0]);
     assert!(said[1].contains("looked up a test code"), "{}", said[1]);
     assert!(said[2].contains("signature"), "{}", said[2]);
+    app.client
+        .execute(
+            "document.getElementById('secrets').scrollIntoView({block: 'start'})",
+            vec![],
+        )
+        .await?;
     let connect_shot = app.screenshot("manager-connect").await?;
     let sandbox = demo_endpoints(app)?["sandbox_url"]
         .as_str()
         .unwrap_or_default()
+        .trim_end_matches('/')
         .to_owned();
     let set = reqwest::Client::new()
         .post(format!("{sandbox}/sim/faults"))
         .json(&serde_json::json!({"endpoint": "bakong.check_transaction_by_md5", "kind": "forbidden", "times": 1}))
         .send()
         .await?;
-    assert!(set.status().is_success());
+    assert!(set.status().is_success(), "{}", set.text().await?);
     click(app, "[data-test='bakong']").await?;
     let (ok, refused) = connection_result(app, "bakong").await?;
     assert_eq!(ok, "false", "{refused}");

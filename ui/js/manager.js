@@ -301,7 +301,7 @@
         h("span", { text: t("conn_environment") }),
         h("select", { "data-env": c.env, onchange: (e) => setEnvironment(c.env, e.target.value) },
           ...c.presets.map((p) => h("option", { value: p, text: t(`env_${p}`), selected: value(c.env) === p })))) : null,
-      c.env ? null : h("p", { class: "note", text: value("hub.url") || t("m_sync_off") }),
+      c.env ? null : ((url) => h("p", { class: url ? "conn-url" : "note", text: url || t("m_sync_off") }))((v.demo && v.demo.hub_url) || value("hub.url")),
       ...v.secrets.filter((s) => s.name.startsWith(`${c.target}.`)).map((s) => h("label", { class: "secret" },
         h("span", { text: s.name }),
         h("input", { type: "password", "data-secret": s.name, placeholder: s.state, autocomplete: "off" }),
@@ -348,7 +348,7 @@
       out.className = `conn-result ${r.ok ? (r.clock_skew_s ? "warn" : "ok") : "bad"}`;
       out.dataset.ok = String(r.ok);
       out.dataset.code = r.ok ? r.proof.code : r.problem.code;
-      out.replaceChildren(...connectionWords(r).map((line, i) => h(i ? "small" : "strong", { text: line })));
+      out.replaceChildren(...connectionWords(r).map((line, i) => h("div", { class: i ? "conn-more" : "conn-verdict", text: line })));
     } catch (e) {
       out.className = "conn-result bad";
       out.dataset.ok = "false";
