@@ -9,6 +9,7 @@ mod pg;
 mod cli;
 mod ingest;
 mod keys;
+mod payee;
 mod read;
 mod secrets;
 mod tls;
