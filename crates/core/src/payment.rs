@@ -88,6 +88,11 @@ pub struct Payment {
     pub business_day: NaiveDate,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The account the money goes to, recorded when the payment was created
+    /// (Bakong: the account id the code names; bKash: a fingerprint of the
+    /// merchant credentials). `None`: unknown (made before Till recorded it).
+    #[serde(default)]
+    pub payee: Option<String>,
 }
 
 impl Payment {

@@ -191,6 +191,18 @@ pub async fn gaps(State(hub): State<Hub>, Path(id): Path<String>) -> Result<Resp
     }
 }
 
+/// `GET /v1/terminals/{id}/payees`: the payee per provider and every change seen.
+pub async fn payees(State(hub): State<Hub>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    match hub.store.payees(&id).await? {
+        Some(p) => Ok(Json(p).into_response()),
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::UnknownTerminal,
+            format!("terminal {id:?} is not registered"),
+        )),
+    }
+}
+
 /// `GET /v1/events/{id}`
 pub async fn event(State(hub): State<Hub>, Path(id): Path<String>) -> Result<Response, ApiError> {
     match hub.store.event(&id).await? {

@@ -35,6 +35,7 @@ pub fn router(hub: Hub) -> Router {
         .route("/v1/totals", get(read::totals))
         .route("/v1/terminals", get(read::terminals))
         .route("/v1/terminals/{terminal_id}/gaps", get(read::gaps))
+        .route("/v1/terminals/{terminal_id}/payees", get(read::payees))
         .route("/v1/terminals/{terminal_id}/days/{day}", get(read::day))
         .route("/v1/days", get(read::days))
         .route("/v1/events/{id}", get(read::event))

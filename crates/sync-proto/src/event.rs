@@ -10,8 +10,15 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// The value of the `schema` field of a v1 event.
-pub const EVENT_SCHEMA: &str = "till.event/1";
+/// The value of the `schema` field of the events this build writes
+/// (version 2: the payment names its payee).
+pub const EVENT_SCHEMA: &str = "till.event/2";
+
+/// Version 1, still accepted: as version 2 without `payment.payee`.
+pub const EVENT_SCHEMA_V1: &str = "till.event/1";
+
+/// The event schemas a hub accepts, oldest first.
+pub const EVENT_SCHEMAS: [&str; 2] = [EVENT_SCHEMA_V1, EVENT_SCHEMA];
 
 /// Longest id (webhook id, terminal id) we accept.
 pub const MAX_ID_LEN: usize = 128;
@@ -87,6 +94,13 @@ pub struct Payment {
     pub references: References,
     pub created_at: DateTime<FixedOffset>,
     pub settled_at: DateTime<FixedOffset>,
+    /// Version 2: the account the money was paid to, as the terminal recorded
+    /// it when the payment was created (a Bakong account id; for bKash a
+    /// fingerprint of the merchant credentials, never the credentials).
+    /// Absent when unknown: payments made before the terminal recorded it,
+    /// and every version 1 event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payee: Option<String>,
 }
 
 /// A refund of a payment.
@@ -235,7 +249,11 @@ impl Payment {
             ));
         }
         check_amount("payment.amount", &self.amount, false)?;
-        check_currency("payment.currency", &self.currency)
+        check_currency("payment.currency", &self.currency)?;
+        if let Some(p) = &self.payee {
+            check_text("payment.payee", p)?;
+        }
+        Ok(())
     }
 }
 
@@ -347,10 +365,16 @@ impl Event {
         e
     }
 
-    /// Parse and [validate](Event::validate) a v1 event.
+    /// Parse and [validate](Event::validate) an event of either version. A
+    /// version 1 event has no payee, whatever else it carries.
     pub fn from_slice(body: &[u8]) -> Result<Self, SchemaError> {
-        let e: Event = parse_json(body)?;
+        let mut e: Event = parse_json(body)?;
         e.validate()?;
+        if e.schema == EVENT_SCHEMA_V1 {
+            if let Some(p) = e.payment.as_mut() {
+                p.payee = None;
+            }
+        }
         Ok(e)
     }
 
@@ -362,7 +386,7 @@ impl Event {
     /// Check what serde cannot: the schema tag, ids, which objects the `type`
     /// needs, positive amounts with at most 4 decimals, currency codes.
     pub fn validate(&self) -> Result<(), SchemaError> {
-        if self.schema != EVENT_SCHEMA {
+        if !EVENT_SCHEMAS.contains(&self.schema.as_str()) {
             return Err(SchemaError::WrongSchema {
                 found: self.schema.clone(),
                 expected: EVENT_SCHEMA,
@@ -428,6 +452,7 @@ mod tests {
             },
             created_at: DateTime::parse_from_rfc3339("2026-11-22T10:14:00+06:00").unwrap(),
             settled_at: DateTime::parse_from_rfc3339("2026-11-22T10:15:00+06:00").unwrap(),
+            payee: Some("merchant-0123456789abcdef".into()),
         }
     }
 
@@ -486,7 +511,7 @@ mod tests {
     #[test]
     fn semantic_checks() {
         let mut e = settled();
-        e.schema = "till.event/2".into();
+        e.schema = "till.event/3".into();
         assert!(matches!(e.validate(), Err(SchemaError::WrongSchema { .. })));
         let mut e = settled();
         e.sequence = 0;
@@ -503,6 +528,18 @@ mod tests {
         let mut e = settled();
         e.kind = EventType::PaymentRefunded;
         assert!(e.validate().is_err(), "refund missing");
+    }
+
+    #[test]
+    fn version_1_is_accepted_without_a_payee() {
+        let mut json: serde_json::Value = serde_json::from_slice(&settled().to_json()).unwrap();
+        assert_eq!(json["payment"]["payee"], "merchant-0123456789abcdef");
+        json["schema"] = "till.event/1".into();
+        let e = Event::from_slice(json.to_string().as_bytes()).unwrap();
+        assert_eq!(e.payment.unwrap().payee, None);
+        let mut e = settled();
+        e.payment.as_mut().unwrap().payee = Some(String::new());
+        assert!(e.validate().is_err(), "an empty payee");
     }
 
     #[test]

@@ -6,6 +6,8 @@
 //! - [`event`]: the v1 event payload (`till.event/1`): [`Event`], [`Payment`],
 //!   [`Refund`], constructors and [`Event::validate`]. The JSON Schema of the
 //!   same shape is `schema/event-v1.json` (exported as [`EVENT_V1_SCHEMA`]).
+//!   Version 2 (`till.event/2`, written now) adds `payment.payee`; version 1 is
+//!   still accepted. `schema/event-v2.json` is exported as [`EVENT_V2_SCHEMA`].
 //! - [`batch`]: the catch-up envelope (`till.batch/1`): [`Batch`], [`BatchItem`].
 //! - [`keys`]: signing and verifying keys in their Standard Webhooks text forms
 //!   (`whsec_`, `whpk_`, `whsk_`) and the key generators.
@@ -27,7 +29,7 @@ pub mod sign;
 pub use batch::{batch_id, Batch, BatchItem, BATCH_SCHEMA};
 pub use event::{
     new_event_id, valid_id, Event, EventType, Payment, References, Refund, SchemaError,
-    EVENT_SCHEMA,
+    EVENT_SCHEMA, EVENT_SCHEMAS, EVENT_SCHEMA_V1,
 };
 pub use keys::{
     generate_ed25519_keypair, generate_hmac_secret, Ed25519Keypair, KeyError, SigningKey,
@@ -46,3 +48,7 @@ pub use sign::{
 
 /// The JSON Schema (draft 2020-12) of a `till.event/1` payload.
 pub const EVENT_V1_SCHEMA: &str = include_str!("../schema/event-v1.json");
+
+/// The JSON Schema (draft 2020-12) of a `till.event/2` payload (v1 plus
+/// `payment.payee`).
+pub const EVENT_V2_SCHEMA: &str = include_str!("../schema/event-v2.json");

@@ -6,10 +6,18 @@ use chrono::{DateTime, NaiveDate};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use std::str::FromStr;
-use till_sync_proto::{Event, Payment, References, Refund, EVENT_V1_SCHEMA};
+use till_sync_proto::{Event, Payment, References, Refund, EVENT_V1_SCHEMA, EVENT_V2_SCHEMA};
 
 fn validator() -> jsonschema::Validator {
-    let schema: Value = serde_json::from_str(EVENT_V1_SCHEMA).unwrap();
+    validator_of(EVENT_V1_SCHEMA)
+}
+
+fn validator_v2() -> jsonschema::Validator {
+    validator_of(EVENT_V2_SCHEMA)
+}
+
+fn validator_of(text: &str) -> jsonschema::Validator {
+    let schema: Value = serde_json::from_str(text).unwrap();
     jsonschema::options()
         .should_validate_formats(true)
         .build(&schema)
@@ -57,8 +65,34 @@ fn samples_are_valid_for_schema_and_serde() {
 }
 
 #[test]
+fn version_2_samples_carry_the_payee() {
+    let v = validator_v2();
+    let mut s = settled_sample();
+    s["schema"] = "till.event/2".into();
+    s["payment"]["payee"] = "rahim_store@aclb".into();
+    assert_eq!(errors(&v, &s), Vec::<String>::new(), "{s}");
+    let e = Event::from_slice(s.to_string().as_bytes()).unwrap();
+    assert_eq!(
+        e.payment.as_ref().unwrap().payee.as_deref(),
+        Some("rahim_store@aclb")
+    );
+    let back: Value = serde_json::from_slice(&e.to_json()).unwrap();
+    assert_eq!(back, s);
+    // Unknown payee: absent, valid for both.
+    s["payment"].as_object_mut().unwrap().remove("payee");
+    assert!(v.is_valid(&s));
+    // The v1 schema does not take a v2 event, nor the v2 schema a v1 one.
+    assert!(!validator().is_valid(&s));
+    assert!(!v.is_valid(&settled_sample()));
+    let mut empty = s.clone();
+    empty["payment"]["payee"] = "".into();
+    assert!(!v.is_valid(&empty));
+    assert!(Event::from_slice(empty.to_string().as_bytes()).is_err());
+}
+
+#[test]
 fn constructed_events_validate() {
-    let v = validator();
+    let v = validator_v2();
     let payment = Payment {
         id: "p1".into(),
         provider: "bakong".into(),
@@ -70,6 +104,7 @@ fn constructed_events_validate() {
         },
         created_at: DateTime::parse_from_rfc3339("2026-11-22T09:00:00+07:00").unwrap(),
         settled_at: DateTime::parse_from_rfc3339("2026-11-22T09:01:00+07:00").unwrap(),
+        payee: Some("pp_shop@aclb".into()),
     };
     let at = DateTime::parse_from_rfc3339("2026-11-22T09:01:00+07:00").unwrap();
     let day = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
@@ -125,7 +160,7 @@ fn invalid_samples_are_refused_by_both() {
     s["type"] = "payment.voided".into();
     cases.push(("unknown type", s));
     let mut s = settled_sample();
-    s["schema"] = "till.event/2".into();
+    s["schema"] = "till.event/3".into();
     cases.push(("other schema", s));
     let mut s = settled_sample();
     s["payment"] = Value::Null;

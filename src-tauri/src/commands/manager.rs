@@ -360,6 +360,14 @@ pub async fn manager_save_settings(
             None,
             Some(&changed.join(", ")),
         );
+        // A payee setting (where customers' money goes) is audited with its
+        // old and new value, as the manager's; the engine re-opened below
+        // then finds nothing left to audit.
+        if let Ok(saved) = till_core::Config::load(&terminal.home) {
+            if let Err(err) = e.note_saved_payees(session.actor(), &saved) {
+                tracing::error!(error = %err, "could not audit the payee settings");
+            }
+        }
     }
     if !changed.is_empty() {
         terminal.reload(&app).await;

@@ -241,9 +241,10 @@ impl Engine {
         let mut bkash = None;
         if config.bkash.enabled {
             match bkash_client(&config, &opts.secrets, &opts.home, &journal, &observer)? {
-                Ok(client) => {
+                Ok((client, payee)) => {
                     let p = Arc::new(BkashProvider {
                         client,
+                        payee,
                         callback_url: config.bkash.callback_url.clone(),
                         checkout_window: chrono::Duration::seconds(
                             config.bkash.checkout_window_secs as i64,
@@ -302,6 +303,28 @@ impl Engine {
             registry.disable(ProviderKind::Demo, "turned off in the configuration");
         }
 
+        // A payee changed while Till was not running (till.toml edited, other
+        // credentials stored) is audited with its old and new value now,
+        // before any payment can go to the new account unnoticed.
+        {
+            let mut payees = registry.payees();
+            if config.bakong.enabled && !payees.iter().any(|p| p.wallet == "bakong") {
+                // Bakong is off for want of its token; its account is still set.
+                payees.push(crate::journal::payees::PayeeSetting {
+                    wallet: ProviderKind::Bakong.as_str().to_owned(),
+                    setting: "khqr.bakong_account_id".into(),
+                    payee: config.khqr.bakong_account_id.trim().to_owned(),
+                });
+            }
+            let mut j = journal
+                .lock()
+                .map_err(|_| EngineError::Refused("journal lock poisoned".into()))?;
+            for c in j.note_payees(&payees, "till", "found when Till started", opts.clock.now())? {
+                if c.old.is_some() {
+                    tracing::warn!(wallet = %c.wallet, setting = %c.setting, old = ?c.old, new = %c.new, "payee changed while Till was not running");
+                }
+            }
+        }
         let sync = crate::sync::SyncShared::new(&config)?;
         let (events, _) = broadcast::channel(1024);
         let (stop, _) = watch::channel(false);
@@ -373,6 +396,27 @@ impl Engine {
 
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// Audits, as `actor`, the payee settings of `saved` (a configuration
+    /// the manager just saved) that differ from what the journal last saw,
+    /// with old and new value; the engine opened on it then finds nothing
+    /// more to audit. Returns the changes.
+    pub fn note_saved_payees(
+        &self,
+        actor: &str,
+        saved: &Config,
+    ) -> Result<Vec<crate::journal::payees::PayeeChange>, EngineError> {
+        let mut payees = Vec::new();
+        if saved.bakong.enabled {
+            payees.push(crate::journal::payees::PayeeSetting {
+                wallet: ProviderKind::Bakong.as_str().to_owned(),
+                setting: "khqr.bakong_account_id".into(),
+                payee: saved.khqr.bakong_account_id.trim().to_owned(),
+            });
+        }
+        let at = self.now();
+        Ok(self.with_journal(|j| j.note_payees(&payees, actor, "saved in Settings", at))?)
     }
 
     pub fn clock(&self) -> &Clock {
@@ -525,6 +569,9 @@ impl Engine {
                 |invoice, _| {
                     let mut c = p.prepare(invoice, amount, now)?;
                     c.offline = Some(offline);
+                    // Where this payment's money goes, as it is now: a later
+                    // change of settings does not rewrite it.
+                    c.payee = p.payee();
                     Ok::<_, ProviderError>(c)
                 },
             )
@@ -833,7 +880,7 @@ fn bkash_client(
     home: &Path,
     journal: &Arc<Mutex<Journal>>,
     observer: &till_provider_http::SharedObserver,
-) -> Result<Result<till_bkash::BkashClient, String>, EngineError> {
+) -> Result<Result<(till_bkash::BkashClient, String), String>, EngineError> {
     let mut settings = till_bkash::BkashSettings::new(config.bkash.base_url.clone());
     settings.timeout = config.bkash_timeout();
     settings.extra_roots = config.tls.roots.clone();
@@ -861,7 +908,7 @@ fn bkash_client(
             Arc::new(lender),
             observer.clone(),
         )
-        .map(Ok)
+        .map(|c| Ok((c, crate::provider::bkash::LENT_PAYEE.to_owned())))
         .map_err(refused);
     }
     let creds = match bkash_credentials(&**secrets) {
@@ -888,8 +935,13 @@ fn bkash_client(
             config.bkash.base_url, creds.app_key, creds.username
         ),
     });
+    let payee = crate::provider::bkash::merchant_fingerprint(
+        config.bkash.base_url.as_str(),
+        &creds.app_key,
+        &creds.username,
+    );
     till_bkash::BkashClient::with_token_store(settings, creds, observer.clone(), store)
-        .map(Ok)
+        .map(|c| Ok((c, payee)))
         .map_err(refused)
 }
 

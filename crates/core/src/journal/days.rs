@@ -164,7 +164,10 @@ fn day_payments(conn: &Connection, day: NaiveDate) -> Result<Vec<DayPayment>, Jo
         .ctx("preparing the day's payments")?;
     let rows = stmt
         .query_map([day.to_string()], |r| {
-            Ok((raw(r)?, r.get::<_, Option<String>>(24)?))
+            Ok((
+                raw(r)?,
+                r.get::<_, Option<String>>(super::payments::COLUMN_COUNT)?,
+            ))
         })
         .ctx("reading the day's payments")?
         .collect::<Result<Vec<(RawPayment, Option<String>)>, _>>()
@@ -348,11 +351,14 @@ impl Journal {
             ],
         )
         .ctx("storing the closed day")?;
-        tx.execute(
-            "INSERT INTO audit_log(at, actor, action, target, detail) VALUES (?1, ?2, 'day.close', ?3, ?4)",
-            params![ts(at), closed_by, day.to_string(), format!("Z-report sha256 {}", report.report_sha256)],
-        )
-        .ctx("writing the audit log")?;
+        super::log::append_audit(
+            &tx,
+            at,
+            closed_by,
+            "day.close",
+            Some(&day.to_string()),
+            Some(&format!("Z-report sha256 {}", report.report_sha256)),
+        )?;
         let closed = closed_day(&tx, day)?
             .ok_or_else(|| JournalError::Corrupt("closed day vanished".into()))?;
         tx.commit().ctx("committing the day close")?;
@@ -387,17 +393,14 @@ impl Journal {
         )
         .ctx("recording a resolution")?;
         let id = tx.last_insert_rowid();
-        tx.execute(
-            "INSERT INTO audit_log(at, actor, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                ts(at),
-                actor,
-                format!("day.resolve.{action}"),
-                disagreement_id,
-                note.or(outcome)
-            ],
-        )
-        .ctx("writing the audit log")?;
+        super::log::append_audit(
+            &tx,
+            at,
+            actor,
+            &format!("day.resolve.{action}"),
+            Some(disagreement_id),
+            note.or(outcome),
+        )?;
         tx.commit().ctx("committing a resolution")?;
         Ok(ResolutionRecord {
             id,

@@ -18,6 +18,24 @@ pub struct AuditEntry {
     pub detail: Option<String>,
 }
 
+/// Appends one audit row on `conn` (a transaction's, when the row belongs
+/// to a larger change). Every audit row is written here.
+pub(crate) fn append_audit(
+    conn: &rusqlite::Connection,
+    at: DateTime<Utc>,
+    actor: &str,
+    action: &str,
+    target: Option<&str>,
+    detail: Option<&str>,
+) -> Result<(), JournalError> {
+    conn.prepare_cached(
+        "INSERT INTO audit_log(at, actor, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )
+    .and_then(|mut s| s.execute(params![ts(at), actor, action, target, detail]))
+    .ctx("writing the audit log")?;
+    Ok(())
+}
+
 impl Journal {
     pub fn audit(
         &self,
@@ -27,13 +45,7 @@ impl Journal {
         detail: Option<&str>,
         at: DateTime<Utc>,
     ) -> Result<(), JournalError> {
-        self.conn
-            .prepare_cached(
-                "INSERT INTO audit_log(at, actor, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )
-            .and_then(|mut s| s.execute(params![ts(at), actor, action, target, detail]))
-            .ctx("writing the audit log")?;
-        Ok(())
+        append_audit(&self.conn, at, actor, action, target, detail)
     }
 
     /// Newest first.

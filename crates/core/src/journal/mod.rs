@@ -14,11 +14,13 @@
 //! | [`deferred`] | `deferred` (calls waiting for a provider to come back) |
 //! | [`sync`] | the sync's view of `outbox`, `sync_endpoint` |
 //! | [`days`] | business days: what a day holds, booking days, `day_closes`, `resolutions` |
+//! | [`payees`] | the payee settings last seen (`meta`), audited when they change |
 
 pub mod days;
 pub mod deferred;
 pub mod log;
 pub mod outbox;
+pub mod payees;
 pub mod payments;
 pub mod sync;
 pub mod token_calls;
@@ -36,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0003_sync.sql"),
     include_str!("../../migrations/0004_days.sql"),
     include_str!("../../migrations/0005_token_calls.sql"),
+    include_str!("../../migrations/0006_payee.sql"),
 ];
 
 /// The schema version this build writes.

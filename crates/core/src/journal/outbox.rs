@@ -1,7 +1,7 @@
 //! The outbox: one record per settlement and per finished refund, written in
 //! the same transaction as the state change, numbered by a per-terminal
 //! contiguous sequence. The sync delivers them to the hub in sequence order.
-//! The payload is `till.event/1` (docs/webhooks.md).
+//! The payload is `till.event/2` (docs/webhooks.md).
 
 use super::{parse_ts, ts, Ctx, Journal, JournalContext, JournalError};
 use crate::payment::{Payment, Refund};
@@ -124,7 +124,7 @@ pub(crate) fn enqueue(
     Ok(sequence)
 }
 
-/// The `till.event/1` payload, built from `till-sync-proto`'s types (the
+/// The `till.event/2` payload, built from `till-sync-proto`'s types (the
 /// shape `schema/event-v1.json` describes).
 #[allow(clippy::too_many_arguments)]
 fn wire_event(
@@ -151,6 +151,7 @@ fn wire_event(
         },
         created_at: local(payment.created_at),
         settled_at: local(settled_at),
+        payee: payment.payee.clone(),
     };
     let sequence = sequence as u64;
     match (kind, refund) {

@@ -24,6 +24,8 @@ pub struct Change {
     pub flag: Option<String>,
     pub failure_code: Option<String>,
     pub failure_reason: Option<String>,
+    /// The receiving account; set once, when the payment is created.
+    pub payee: Option<String>,
 }
 
 /// A payment about to be written.
@@ -90,7 +92,10 @@ pub struct ListFilter {
 
 pub(super) const COLUMNS: &str = "id, provider, amount, currency, state, invoice, provider_payment_id, trx_id, md5, hash, khqr, \
     redirect_url, callback_url, expires_at, execute_sent_at, offline, refunded, flag, failure_code, failure_reason, \
-    operator, business_day, created_at, updated_at";
+    operator, business_day, created_at, updated_at, payee";
+
+/// How many columns [`COLUMNS`] names (a query may select more after them).
+pub(super) const COLUMN_COUNT: usize = 25;
 
 pub(super) struct RawPayment {
     cols: Vec<Option<String>>,
@@ -98,8 +103,8 @@ pub(super) struct RawPayment {
 }
 
 pub(super) fn raw(row: &Row<'_>) -> rusqlite::Result<RawPayment> {
-    let mut cols = Vec::with_capacity(24);
-    for i in 0..24 {
+    let mut cols = Vec::with_capacity(COLUMN_COUNT);
+    for i in 0..COLUMN_COUNT {
         if i == 15 {
             cols.push(None);
             continue;
@@ -154,6 +159,7 @@ impl RawPayment {
                 .map_err(|_| corrupt("business_day"))?,
             created_at: parse_ts(&req(22, "created_at")?)?,
             updated_at: parse_ts(&req(23, "updated_at")?)?,
+            payee: c[24].clone(),
         })
     }
 }
@@ -191,7 +197,8 @@ fn apply_change(
             flag = COALESCE(?12, flag),
             failure_code = COALESCE(?13, failure_code),
             failure_reason = COALESCE(?14, failure_reason),
-            updated_at = ?15
+            updated_at = ?15,
+            payee = COALESCE(payee, ?16)
          WHERE id = ?1",
         params![
             id,
@@ -209,6 +216,7 @@ fn apply_change(
             change.failure_code,
             change.failure_reason,
             ts(at),
+            change.payee,
         ],
     )
     .ctx("updating a payment")?;

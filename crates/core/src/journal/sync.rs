@@ -435,6 +435,7 @@ impl Journal {
                     business_day: day,
                     created_at: at,
                     updated_at: at,
+                    payee: Some("demo".into()),
                 };
                 super::outbox::enqueue(
                     &tx,

@@ -202,6 +202,16 @@ impl Provider for BakongProvider {
         self.config.khqr.currencies.clone()
     }
 
+    /// The account every code made now names (and the poller checks the
+    /// money went to).
+    fn payee(&self) -> Option<String> {
+        Some(self.config.khqr.bakong_account_id.trim().to_owned())
+    }
+
+    fn payee_setting(&self) -> &'static str {
+        "khqr.bakong_account_id"
+    }
+
     fn prepare(
         &self,
         invoice: &str,

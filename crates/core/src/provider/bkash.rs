@@ -22,7 +22,24 @@ pub struct BkashProvider {
     pub callback_url: url::Url,
     /// How long a customer has on the hosted page before the payment is given up.
     pub checkout_window: chrono::Duration,
+    /// Which merchant account the payments go to ([`merchant_fingerprint`]).
+    pub payee: String,
 }
+
+/// bKash names no receiving account in its answers: the money goes to the
+/// merchant whose credentials made the payment. Those are secrets, and a
+/// merchant username is a phone number (a plain hash of it is easily
+/// reversed), so the payee is the first 16 hex digits of SHA-256 over the
+/// environment, the app key (a long random credential) and the username:
+/// it changes when the merchant does and reveals none of them.
+pub fn merchant_fingerprint(base_url: &str, app_key: &str, username: &str) -> String {
+    let hex = crate::report::close::sha256_hex(&format!("{base_url} {app_key} {username}"));
+    format!("merchant-{}", &hex[..16])
+}
+
+/// The payee of a till that borrows the hub's token: the hub's merchant
+/// account, whichever it is (the hub holds its credentials).
+pub const LENT_PAYEE: &str = "merchant-of-hub";
 
 /// Maps an error of an idempotent call (create, query, refund status).
 pub fn map_error(e: BkashError) -> ProviderError {
@@ -217,6 +234,14 @@ impl Provider for BkashProvider {
 
     fn currencies(&self) -> Vec<Currency> {
         vec![Currency::Bdt]
+    }
+
+    fn payee(&self) -> Option<String> {
+        Some(self.payee.clone())
+    }
+
+    fn payee_setting(&self) -> &'static str {
+        "bkash credentials (fingerprint)"
     }
 
     fn prepare(&self, _: &str, _: Amount, now: DateTime<Utc>) -> Result<Change, ProviderError> {

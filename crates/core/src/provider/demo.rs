@@ -22,6 +22,15 @@ impl Provider for DemoProvider {
         Currency::ALL.to_vec()
     }
 
+    /// Play money goes nowhere.
+    fn payee(&self) -> Option<String> {
+        Some("demo".into())
+    }
+
+    fn payee_setting(&self) -> &'static str {
+        "demo.enabled"
+    }
+
     fn prepare(&self, _: &str, _: Amount, now: DateTime<Utc>) -> Result<Change, ProviderError> {
         Ok(Change {
             expires_at: Some(

@@ -161,6 +161,14 @@ pub trait Provider: Send + Sync {
     /// Currencies this provider charges in.
     fn currencies(&self) -> Vec<Currency>;
 
+    /// The account a payment started now is paid to, as it may be shown,
+    /// stored and synced (never a secret): recorded with each payment and
+    /// compared at every start with the one the journal last saw.
+    fn payee(&self) -> Option<String>;
+
+    /// The setting that names [`Provider::payee`] (for the audit log).
+    fn payee_setting(&self) -> &'static str;
+
     /// Fields computed locally before the payment is written (KHQR: the code
     /// and its MD5, so the MD5 is stored before the code is shown).
     fn prepare(
@@ -239,5 +247,19 @@ impl Registry {
 
     pub fn disabled(&self) -> &BTreeMap<ProviderKind, String> {
         &self.disabled
+    }
+
+    /// The payee of every provider on, as the journal remembers them.
+    pub fn payees(&self) -> Vec<crate::journal::payees::PayeeSetting> {
+        self.providers
+            .iter()
+            .filter_map(|(kind, p)| {
+                p.payee().map(|payee| crate::journal::payees::PayeeSetting {
+                    wallet: kind.as_str().to_owned(),
+                    setting: p.payee_setting().to_owned(),
+                    payee,
+                })
+            })
+            .collect()
     }
 }

@@ -202,5 +202,11 @@ pub fn day_closed_body(
         "disagreements": report.reconciliation.disagreements.len(),
         "acknowledged": report.status.iter().filter(|s| s.acknowledged).count(),
         "adjustments": report.summary.adjustments.len(),
+        // The receiving accounts of the day (null: unknown).
+        "payees": report.summary.payees.iter().map(|p| serde_json::json!({
+            "provider": p.provider.as_str(),
+            "payee": p.payee,
+            "payments": p.payments,
+        })).collect::<Vec<_>>(),
     })
 }

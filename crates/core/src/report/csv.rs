@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 use std::io::Write;
 
 /// The header row, in order.
-pub const COLUMNS: [&str; 19] = [
+pub const COLUMNS: [&str; 20] = [
     "id",
     "invoice",
     "provider",
@@ -28,6 +28,7 @@ pub const COLUMNS: [&str; 19] = [
     "flag",
     "failure_reason",
     "offline",
+    "payee",
 ];
 
 /// Writes one row per payment (after the header). Returns the number of rows.
@@ -66,6 +67,8 @@ pub fn write_payments<W: Write>(
             opt(&p.flag),
             opt(&p.failure_reason),
             if p.offline { "1" } else { "0" }.to_owned(),
+            // Empty: unknown (recorded before Till kept the payee).
+            opt(&p.payee),
         ])
         .map_err(err)?;
     }

@@ -292,6 +292,26 @@ pub fn render<'a>(what: impl Into<Printable<'a>>) -> Result<Vec<u8>, ReportError
         );
     }
 
+    if !s.payees.is_empty() {
+        w.heading("Paid to (receiving accounts)");
+        w.row(
+            10.0,
+            true,
+            &[(0.0, "Wallet"), (90.0, "Account"), (400.0, "Payments")],
+        );
+        for p in &s.payees {
+            w.row(
+                10.0,
+                false,
+                &[
+                    (0.0, p.provider.as_str()),
+                    (90.0, p.payee.as_deref().unwrap_or("unknown")),
+                    (400.0, &p.payments.to_string()),
+                ],
+            );
+        }
+    }
+
     w.heading(&format!("Payments of the day ({})", s.payment_count));
     w.row(
         10.0,

@@ -172,6 +172,19 @@ pub struct DaySync {
     pub queue_dead_letters: u64,
 }
 
+/// One account the day's money went to (the Z-report lists them per wallet,
+/// so a payee changed during the day shows as two lines).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct PayeeLine {
+    pub provider: ProviderKind,
+    /// `None`: unknown (payments recorded before Till kept the payee).
+    pub payee: Option<String>,
+    /// The day's payments to it (created on the day, or booked into it).
+    pub payments: u64,
+    /// Of those, the ones whose money is booked into this day.
+    pub settled_count: u64,
+}
+
 /// When and by whom a day was closed.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct ClosedInfo {
@@ -195,6 +208,10 @@ pub struct DaySummary {
     pub payment_count: u64,
     pub by_state: Vec<StateTotal>,
     pub wallets: Vec<WalletTotal>,
+    /// The receiving accounts of the day, per wallet (absent from Z-reports
+    /// stored before Till recorded payees).
+    #[serde(default)]
+    pub payees: Vec<PayeeLine>,
     pub totals: Vec<CurrencyTotal>,
     pub refunds: Vec<RefundLine>,
     pub adjustments: Vec<Adjustment>,
@@ -355,6 +372,18 @@ pub fn summarize(
         });
     }
 
+    let mut payees: BTreeMap<(ProviderKind, Option<String>), (u64, u64)> = BTreeMap::new();
+    for d in &data.payments {
+        let p = &d.payment;
+        let booked = d.booked_day == Some(day);
+        if p.business_day != day && !booked {
+            continue;
+        }
+        let e = payees.entry((p.provider, p.payee.clone())).or_default();
+        e.0 += 1;
+        e.1 += u64::from(booked);
+    }
+
     let mut totals: BTreeMap<Currency, Acc> = BTreeMap::new();
     for ((_, c), acc) in &wallets {
         let t = totals.entry(*c).or_default();
@@ -400,6 +429,15 @@ pub fn summarize(
                 refund_count: acc.refund_count,
                 refunded: money(acc.refunded, *currency),
                 net: net(acc, *currency),
+            })
+            .collect(),
+        payees: payees
+            .into_iter()
+            .map(|((provider, payee), (payments, settled_count))| PayeeLine {
+                provider,
+                payee,
+                payments,
+                settled_count,
             })
             .collect(),
         totals: totals

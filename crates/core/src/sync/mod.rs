@@ -4,7 +4,7 @@
 //! | module | what it does |
 //! | --- | --- |
 //! | here | the background task, one delivery pass, [`SyncState`], `Engine::sync_*` |
-//! | [`sender`] | one signed request (single event or `till.batch/1`) and what its answer means |
+//! | [`sender`] | one signed request (single event or `till.batch/2`) and what its answer means |
 //! | [`schedule`] | backoff with jitter over consecutive failures, honouring `Retry-After` |
 //!
 //! The journal side is [`crate::journal::sync`].

@@ -135,6 +135,46 @@ pub struct TerminalInfo {
     pub max_sequence: u64,
     pub events: u64,
     pub last_received_at: Option<DateTime<Utc>>,
+    /// The payee (receiving account) per provider, as the latest events name it.
+    pub payees: Vec<PayeeInfo>,
+    /// Flag: a provider's payee changed (see `payee_changes`).
+    pub payee_changed: bool,
+    /// Every change seen, oldest first.
+    pub payee_changes: Vec<PayeeChangeInfo>,
+}
+
+/// One provider's payee of a terminal.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PayeeInfo {
+    pub provider: String,
+    pub payee: String,
+    /// When the first event naming it happened (the terminal's clock).
+    pub since: DateTime<FixedOffset>,
+    /// The latest event that named it.
+    pub sequence: u64,
+}
+
+/// A payee change the hub saw in a terminal's events.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PayeeChangeInfo {
+    pub provider: String,
+    pub old: String,
+    pub new: String,
+    /// The first event naming the new payee.
+    pub sequence: u64,
+    pub event_id: String,
+    pub occurred_at: DateTime<FixedOffset>,
+    /// When the hub received that event.
+    pub detected_at: DateTime<Utc>,
+}
+
+/// `GET /v1/terminals/{id}/payees`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct TerminalPayees {
+    pub terminal: String,
+    pub payees: Vec<PayeeInfo>,
+    pub payee_changed: bool,
+    pub payee_changes: Vec<PayeeChangeInfo>,
 }
 
 /// A key as listed (never the HMAC secret).
@@ -213,6 +253,8 @@ pub struct NewEvent {
     pub refund_amount: Option<Decimal>,
     pub business_day: NaiveDate,
     pub occurred_at: DateTime<FixedOffset>,
+    /// `till.event/2`: the account the payment went to (`None`: unknown).
+    pub payee: Option<String>,
     /// The event's JSON exactly as received.
     pub body: String,
 }
@@ -235,6 +277,7 @@ impl NewEvent {
             refund_amount: r.map(|r| r.amount),
             business_day: event.business_day,
             occurred_at: event.occurred_at,
+            payee: p.and_then(|p| p.payee.clone()),
             body,
         }
     }
@@ -340,6 +383,9 @@ pub trait Store: Send + Sync + 'static {
         received_at: DateTime<Utc>,
     ) -> Result<IngestOutcome>;
     async fn progress(&self, terminal: &str) -> Result<Option<Progress>>;
+    /// The payees a terminal's events name and the changes seen (`None`:
+    /// no such terminal).
+    async fn payees(&self, terminal: &str) -> Result<Option<TerminalPayees>>;
     async fn event(&self, id: &str) -> Result<Option<StoredEvent>>;
     async fn settlements(&self, q: &SettlementQuery) -> Result<Vec<StoredEvent>>;
     async fn totals(&self, q: &TotalsQuery) -> Result<Vec<TotalsRow>>;
@@ -398,6 +444,31 @@ async fn open_sqlite(path: &str, secret_key: &SecretKeySource) -> Result<Arc<dyn
     Ok(Arc::new(sqlite::SqliteStore::open(path, key).await?))
 }
 
+/// What a newly stored event means for its terminal's payee of `provider`,
+/// given the one held (`payee`, the sequence of the latest event naming it).
+/// Only a later event moves the payee: a late one (a replayed dead letter)
+/// names how things were then, not a change.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum PayeeStep {
+    /// Nothing held yet: hold this one.
+    First,
+    /// The same payee, at a later sequence.
+    Same,
+    /// Another payee at a later sequence: a change (old payee given).
+    Changed(String),
+    /// An earlier event: nothing to do.
+    Late,
+}
+
+pub(crate) fn payee_step(held: Option<(&str, u64)>, payee: &str, sequence: u64) -> PayeeStep {
+    match held {
+        None => PayeeStep::First,
+        Some((_, s)) if sequence < s => PayeeStep::Late,
+        Some((p, _)) if p == payee => PayeeStep::Same,
+        Some((p, _)) => PayeeStep::Changed(p.to_owned()),
+    }
+}
+
 /// Gaps above `hc` given the stored sequences above it, ascending.
 pub(crate) fn gaps_from(hc: u64, above: &[u64]) -> Vec<[u64; 2]> {
     let mut gaps = Vec::new();
@@ -428,6 +499,17 @@ pub(crate) fn advance(hc: u64, above: &[u64]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn payee_steps() {
+        assert_eq!(payee_step(None, "a", 1), PayeeStep::First);
+        assert_eq!(payee_step(Some(("a", 1)), "a", 2), PayeeStep::Same);
+        assert_eq!(
+            payee_step(Some(("a", 1)), "b", 2),
+            PayeeStep::Changed("a".into())
+        );
+        assert_eq!(payee_step(Some(("b", 5)), "a", 3), PayeeStep::Late);
+    }
 
     #[test]
     fn gap_arithmetic() {

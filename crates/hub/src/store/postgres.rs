@@ -84,6 +84,103 @@ async fn load_terminal(
     }))
 }
 
+/// Holds the payee a newly stored event names and records a change
+/// (see [`payee_step`]); in the ingest transaction.
+async fn track_payee<C: tokio_postgres::GenericClient + Sync>(
+    tx: &C,
+    terminal: &str,
+    e: &NewEvent,
+    received_at: &DateTime<Utc>,
+) -> Result<()> {
+    let (Some(provider), Some(payee)) = (&e.provider, &e.payee) else {
+        return Ok(());
+    };
+    let held = tx
+        .query_opt(
+            "SELECT payee, sequence FROM terminal_payees WHERE terminal_id = $1 AND provider = $2 FOR UPDATE",
+            &[&terminal, provider],
+        )
+        .await?
+        .map(|r| Ok::<_, tokio_postgres::Error>((r.try_get::<_, String>(0)?, r.try_get::<_, i64>(1)?)))
+        .transpose()?;
+    let step = payee_step(
+        held.as_ref().map(|(p, s)| (p.as_str(), *s as u64)),
+        payee,
+        e.sequence,
+    );
+    let seq = e.sequence as i64;
+    match step {
+        PayeeStep::Late => {}
+        PayeeStep::Same => {
+            tx.execute(
+                "UPDATE terminal_payees SET sequence = $3 WHERE terminal_id = $1 AND provider = $2",
+                &[&terminal, provider, &seq],
+            )
+            .await?;
+        }
+        PayeeStep::First | PayeeStep::Changed(_) => {
+            if let PayeeStep::Changed(old) = &step {
+                tracing::warn!(terminal, provider = %provider, old = %old, new = %payee, sequence = e.sequence, "payee changed");
+                tx.execute(
+                    "INSERT INTO payee_changes (terminal_id, provider, old_payee, new_payee, sequence, \
+                     event_id, occurred_at, detected_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    &[&terminal, provider, old, payee, &seq, &e.id, &e.occurred_at, received_at],
+                )
+                .await?;
+            }
+            tx.execute(
+                "INSERT INTO terminal_payees (terminal_id, provider, payee, sequence, since) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (terminal_id, provider) DO UPDATE SET \
+                 payee = excluded.payee, sequence = excluded.sequence, since = excluded.since",
+                &[&terminal, provider, payee, &seq, &e.occurred_at],
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+async fn load_payees<C: tokio_postgres::GenericClient + Sync>(
+    client: &C,
+    terminal: &str,
+) -> Result<(Vec<PayeeInfo>, Vec<PayeeChangeInfo>)> {
+    let mut payees = Vec::new();
+    for r in client
+        .query(
+            "SELECT provider, payee, since, sequence FROM terminal_payees WHERE terminal_id = $1 ORDER BY provider",
+            &[&terminal],
+        )
+        .await?
+    {
+        payees.push(PayeeInfo {
+            provider: r.try_get(0)?,
+            payee: r.try_get(1)?,
+            since: r.try_get::<_, DateTime<Utc>>(2)?.fixed_offset(),
+            sequence: r.try_get::<_, i64>(3)? as u64,
+        });
+    }
+    let mut changes = Vec::new();
+    for r in client
+        .query(
+            "SELECT provider, old_payee, new_payee, sequence, event_id, occurred_at, detected_at \
+             FROM payee_changes WHERE terminal_id = $1 ORDER BY id",
+            &[&terminal],
+        )
+        .await?
+    {
+        changes.push(PayeeChangeInfo {
+            provider: r.try_get(0)?,
+            old: r.try_get(1)?,
+            new: r.try_get(2)?,
+            sequence: r.try_get::<_, i64>(3)? as u64,
+            event_id: r.try_get(4)?,
+            occurred_at: r.try_get::<_, DateTime<Utc>>(5)?.fixed_offset(),
+            detected_at: r.try_get(6)?,
+        });
+    }
+    Ok((payees, changes))
+}
+
 async fn sequences_above<C: tokio_postgres::GenericClient + Sync>(
     client: &C,
     terminal: &str,
@@ -279,7 +376,11 @@ impl Store for PgStore {
             let t = load_terminal(&client, self.secret_key.as_ref(), &id)
                 .await?
                 .ok_or_else(|| StoreError::Corrupt(format!("terminal {id} vanished")))?;
+            let (payees, payee_changes) = load_payees(&**client, &id).await?;
             out.push(TerminalInfo {
+                payees,
+                payee_changed: !payee_changes.is_empty(),
+                payee_changes,
                 id,
                 name: t.name,
                 status: t.status,
@@ -371,6 +472,7 @@ impl Store for PgStore {
                 stored_any = true;
                 max_seq = max_seq.max(seq);
                 results.push((e.id.clone(), e.sequence, IngestStatus::Stored));
+                track_payee(&*tx, terminal, e, &received_at).await?;
                 continue;
             }
             let by_id = tx
@@ -434,6 +536,24 @@ impl Store for PgStore {
             results,
             highest_contiguous: new_hc,
         })
+    }
+
+    async fn payees(&self, terminal: &str) -> Result<Option<TerminalPayees>> {
+        let client = self.client().await?;
+        if client
+            .query_opt("SELECT 1 FROM terminals WHERE id = $1", &[&terminal])
+            .await?
+            .is_none()
+        {
+            return Ok(None);
+        }
+        let (payees, payee_changes) = load_payees(&**client, terminal).await?;
+        Ok(Some(TerminalPayees {
+            terminal: terminal.to_owned(),
+            payees,
+            payee_changed: !payee_changes.is_empty(),
+            payee_changes,
+        }))
     }
 
     async fn progress(&self, terminal: &str) -> Result<Option<Progress>> {

@@ -201,6 +201,7 @@ fn ingest_tx(
                 stored_any = true;
                 max_seq = max_seq.max(e.sequence);
                 results.push((e.id.clone(), e.sequence, IngestStatus::Stored));
+                track_payee(&tx, terminal, e, &received)?;
                 continue;
             }
             let by_id: Option<(String, i64)> = tx
@@ -261,6 +262,115 @@ fn ingest_tx(
         results,
         highest_contiguous: new_hc,
     })
+}
+
+/// Holds the payee a newly stored event names and records a change
+/// (see [`payee_step`]); in the ingest transaction.
+fn track_payee(tx: &Connection, terminal: &str, e: &NewEvent, received: &str) -> Result<()> {
+    let (Some(provider), Some(payee)) = (&e.provider, &e.payee) else {
+        return Ok(());
+    };
+    let held: Option<(String, i64)> = tx
+        .query_row(
+            "SELECT payee, sequence FROM terminal_payees WHERE terminal_id = ?1 AND provider = ?2",
+            params![terminal, provider],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let step = payee_step(
+        held.as_ref().map(|(p, s)| (p.as_str(), *s as u64)),
+        payee,
+        e.sequence,
+    );
+    let at = e.occurred_at.to_rfc3339();
+    match step {
+        PayeeStep::Late => {}
+        PayeeStep::Same => {
+            tx.execute(
+                "UPDATE terminal_payees SET sequence = ?3 WHERE terminal_id = ?1 AND provider = ?2",
+                params![terminal, provider, e.sequence as i64],
+            )?;
+        }
+        PayeeStep::First | PayeeStep::Changed(_) => {
+            if let PayeeStep::Changed(old) = &step {
+                tracing::warn!(terminal, provider = %provider, old = %old, new = %payee, sequence = e.sequence, "payee changed");
+                tx.execute(
+                    "INSERT INTO payee_changes (terminal_id, provider, old_payee, new_payee, sequence, \
+                     event_id, occurred_at, detected_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    params![terminal, provider, old, payee, e.sequence as i64, e.id, at, received],
+                )?;
+            }
+            tx.execute(
+                "INSERT INTO terminal_payees (terminal_id, provider, payee, sequence, since) \
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (terminal_id, provider) DO UPDATE SET \
+                 payee = excluded.payee, sequence = excluded.sequence, since = excluded.since",
+                params![terminal, provider, payee, e.sequence as i64, at],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn parse_fixed(s: &str) -> Result<DateTime<FixedOffset>> {
+    DateTime::parse_from_rfc3339(s).map_err(|_| StoreError::Corrupt(format!("timestamp {s:?}")))
+}
+
+fn load_payees(
+    conn: &Connection,
+    terminal: &str,
+) -> Result<(Vec<PayeeInfo>, Vec<PayeeChangeInfo>)> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT provider, payee, since, sequence FROM terminal_payees WHERE terminal_id = ?1 ORDER BY provider",
+    )?;
+    let held: Vec<(String, String, String, i64)> = stmt
+        .query_map([terminal], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT provider, old_payee, new_payee, sequence, event_id, occurred_at, detected_at \
+         FROM payee_changes WHERE terminal_id = ?1 ORDER BY id",
+    )?;
+    type Row = (String, String, String, i64, String, String, String);
+    let changes: Vec<Row> = stmt
+        .query_map([terminal], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let payees = held
+        .into_iter()
+        .map(|(provider, payee, since, seq)| {
+            Ok(PayeeInfo {
+                provider,
+                payee,
+                since: parse_fixed(&since)?,
+                sequence: seq as u64,
+            })
+        })
+        .collect::<Result<_>>()?;
+    let changes = changes
+        .into_iter()
+        .map(|(provider, old, new, seq, event_id, occurred, detected)| {
+            Ok(PayeeChangeInfo {
+                provider,
+                old,
+                new,
+                sequence: seq as u64,
+                event_id,
+                occurred_at: parse_fixed(&occurred)?,
+                detected_at: parse_ts(&detected)?,
+            })
+        })
+        .collect::<Result<_>>()?;
+    Ok((payees, changes))
 }
 
 fn key_rows(conn: &Connection) -> Result<Vec<sealing::KeyRow>> {
@@ -463,7 +573,11 @@ impl Store for SqliteStore {
             for (id, hc, max, last, count) in ids {
                 let t = load_terminal(conn, key.as_ref(), &id)?
                     .ok_or_else(|| StoreError::Corrupt(format!("terminal {id} vanished")))?;
+                let (payees, payee_changes) = load_payees(conn, &id)?;
                 out.push(TerminalInfo {
+                    payees,
+                    payee_changed: !payee_changes.is_empty(),
+                    payee_changes,
                     id,
                     name: t.name,
                     status: t.status,
@@ -488,6 +602,28 @@ impl Store for SqliteStore {
         let terminal = terminal.to_string();
         self.with(move |conn| ingest_tx(conn, &terminal, &events, &received_at))
             .await
+    }
+
+    async fn payees(&self, terminal: &str) -> Result<Option<TerminalPayees>> {
+        let terminal = terminal.to_string();
+        self.with(move |conn| {
+            let known: Option<i64> = conn
+                .query_row("SELECT 1 FROM terminals WHERE id = ?1", [&terminal], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            if known.is_none() {
+                return Ok(None);
+            }
+            let (payees, payee_changes) = load_payees(conn, &terminal)?;
+            Ok(Some(TerminalPayees {
+                terminal,
+                payees,
+                payee_changed: !payee_changes.is_empty(),
+                payee_changes,
+            }))
+        })
+        .await
     }
 
     async fn progress(&self, terminal: &str) -> Result<Option<Progress>> {
