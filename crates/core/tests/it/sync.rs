@@ -632,3 +632,81 @@ async fn a_conflict_in_a_batch_does_not_block_the_rest() {
         ]
     );
 }
+
+/// The hub's listing of this rig's terminal, as the read API shows it.
+async fn hub_terminal(rig: &HubRig) -> Value {
+    let list = rig.hub().store().terminals().await.unwrap();
+    let t = list.iter().find(|t| t.id == TERMINAL).expect("listed");
+    serde_json::to_value(t).unwrap()
+}
+
+/// L4: the audit log is hash-chained. A row rewritten in the SQLite file
+/// (raw SQL, past the append-only trigger) is found by the local check, which
+/// names the row; and the next sync's chain head no longer extends the one
+/// the hub holds, so the hub flags the terminal.
+#[tokio::test]
+async fn rewriting_an_audit_row_is_detected_locally_and_by_the_hub() {
+    let rig = HubRig::start(Key::Ed25519, true, |_| {}, &[]).await;
+    rig.engine
+        .audit(
+            "manager",
+            "refund.approve",
+            Some("p-1"),
+            Some("refund 50.00 approved"),
+        )
+        .unwrap();
+    rig.engine
+        .audit("manager", "settings.save", None, Some("shop.name"))
+        .unwrap();
+    rig.pay("10.00").await;
+    rig.synced(1).await;
+    let local = rig.engine.verify_chain().unwrap();
+    assert!(local.first_break.is_none(), "{local:?}");
+    assert!(local.count >= 2, "{local:?}");
+    // The head went to the hub with the batch.
+    let mut listed = Value::Null;
+    for _ in 0..500 {
+        listed = hub_terminal(&rig).await;
+        if listed["chain"]["count"] == local.count {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(listed["chain"]["count"], local.count, "{listed}");
+    assert_eq!(listed["chain"]["hash"], local.head, "{listed}");
+    assert_eq!(listed["chain_broken"], false, "{listed}");
+
+    // Someone with the file rewrites what was approved.
+    let raw = rusqlite::Connection::open(rig.home.path().join("journal.db")).unwrap();
+    raw.execute_batch(
+        "DROP TRIGGER audit_log_no_update;
+         UPDATE audit_log SET detail = 'refund 5.00 approved' WHERE action = 'refund.approve';",
+    )
+    .unwrap();
+    let row: i64 = raw
+        .query_row(
+            "SELECT id FROM audit_log WHERE action = 'refund.approve'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    drop(raw);
+    let after = rig.engine.verify_chain().unwrap();
+    let brk = after.first_break.clone().expect("the rewrite is found");
+    assert_eq!(brk.table, "audit_log", "{brk:?}");
+    assert_eq!(brk.row, row.to_string(), "{brk:?}");
+
+    // The next sync tells the hub.
+    rig.pay("11.00").await;
+    rig.synced(2).await;
+    let mut listed = Value::Null;
+    for _ in 0..500 {
+        listed = hub_terminal(&rig).await;
+        if listed["chain_broken"] == true {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(listed["chain_broken"], true, "{listed}");
+    assert!(listed["chain_breaks"][0]["reason"].is_string(), "{listed}");
+}

@@ -6,6 +6,7 @@
 mod harness;
 mod pg;
 
+mod chain;
 mod cli;
 mod ingest;
 mod keys;
