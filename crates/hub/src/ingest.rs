@@ -1,6 +1,6 @@
 //! The webhook endpoints: `POST /v1/terminals/{terminal_id}/events` (one
-//! event) and `POST /v1/terminals/{terminal_id}/batch` (a `till.batch/1`
-//! envelope).
+//! event) and `POST /v1/terminals/{terminal_id}/batch` (a `till.batch/2`
+//! envelope with the terminal's audit chain head, or a `till.batch/1`).
 //!
 //! Order of checks: body size (413), headers, timestamp window and signature
 //! (401), terminal enabled (410), JSON (400), schema (400), terminal in body =
@@ -25,8 +25,8 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use till_sync_proto::{
-    Batch, BatchItem, ErrorCode, Event, IngestResponse, IngestResult, SchemaError, Verifier,
-    VerifyError, WebhookHeaders, BATCH_SCHEMA,
+    Batch, BatchItem, ChainHead, ErrorCode, Event, IngestResponse, IngestResult, SchemaError,
+    Verifier, VerifyError, WebhookHeaders, BATCH_SCHEMA, BATCH_SCHEMAS, BATCH_SCHEMA_V1,
 };
 
 fn body_or_413(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, ApiError> {
@@ -149,6 +149,7 @@ fn respond(outcome: crate::store::IngestOutcome) -> Json<IngestResponse> {
             })
             .collect(),
         highest_contiguous: outcome.highest_contiguous,
+        chain: outcome.chain,
     })
 }
 
@@ -173,6 +174,7 @@ pub async fn single(
         .ingest(
             &terminal_id,
             vec![NewEvent::new(&id, &event, text)],
+            None,
             chrono::Utc::now(),
         )
         .await?;
@@ -184,6 +186,9 @@ pub async fn single(
 struct RawBatch<'a> {
     schema: String,
     terminal_id: String,
+    /// `till.batch/2`: the terminal's audit chain head.
+    #[serde(default)]
+    chain: Option<ChainHead>,
     #[serde(borrow)]
     events: Vec<RawItem<'a>>,
 }
@@ -207,7 +212,7 @@ pub async fn batch(
     check_json_syntax(&body)?;
     let raw: RawBatch<'_> = serde_json::from_slice(&body)
         .map_err(|e| schema_error(SchemaError::Json(e.to_string())))?;
-    if raw.schema != BATCH_SCHEMA {
+    if !BATCH_SCHEMAS.contains(&raw.schema.as_str()) {
         return Err(schema_error(SchemaError::WrongSchema {
             found: raw.schema,
             expected: BATCH_SCHEMA,
@@ -239,9 +244,16 @@ pub async fn batch(
             event,
         });
     }
+    // A version 1 batch has no head, whatever else it carries.
+    let chain = if raw.schema == BATCH_SCHEMA_V1 {
+        None
+    } else {
+        raw.chain.clone()
+    };
     let checked = Batch {
-        schema: raw.schema,
-        terminal_id: raw.terminal_id,
+        schema: raw.schema.clone(),
+        terminal_id: raw.terminal_id.clone(),
+        chain,
         events: items,
     };
     if let Err(e) = checked.validate() {
@@ -266,7 +278,12 @@ pub async fn batch(
         .collect();
     let outcome = hub
         .store
-        .ingest(&terminal_id, events, chrono::Utc::now())
+        .ingest(
+            &terminal_id,
+            events,
+            checked.chain.clone(),
+            chrono::Utc::now(),
+        )
         .await?;
     Ok(respond(outcome))
 }

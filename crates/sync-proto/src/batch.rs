@@ -1,12 +1,21 @@
-//! The catch-up envelope (`"schema": "till.batch/1"`): many events in one
-//! signed request. The envelope has its own webhook id (see [`batch_id`]); each
-//! inner event keeps its own stable id, which is what the hub stores once.
+//! The delivery envelope (`"schema": "till.batch/2"`): events in one signed
+//! request, with the head of the terminal's audit chain ([`ChainHead`]). The
+//! envelope has its own webhook id (see [`batch_id`]); each inner event keeps
+//! its own stable id, which is what the hub stores once. Version 1 (no
+//! chain head, at least one event) is still accepted.
 
+use crate::chain::ChainHead;
 use crate::event::{valid_id, Event, SchemaError};
 use serde::{Deserialize, Serialize};
 
-/// The value of the `schema` field of a batch.
-pub const BATCH_SCHEMA: &str = "till.batch/1";
+/// The value of the `schema` field of the batches this build writes.
+pub const BATCH_SCHEMA: &str = "till.batch/2";
+
+/// Version 1: no `chain`.
+pub const BATCH_SCHEMA_V1: &str = "till.batch/1";
+
+/// The batch schemas a hub accepts, oldest first.
+pub const BATCH_SCHEMAS: [&str; 2] = [BATCH_SCHEMA_V1, BATCH_SCHEMA];
 
 /// One event in a batch with its own webhook id.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -22,6 +31,10 @@ pub struct Batch {
     /// Always [`BATCH_SCHEMA`].
     pub schema: String,
     pub terminal_id: String,
+    /// Version 2: the terminal's audit chain head when the batch was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain: Option<ChainHead>,
+    /// May be empty in version 2 when `chain` is set (only the head changed).
     pub events: Vec<BatchItem>,
 }
 
@@ -30,12 +43,18 @@ pub fn batch_id(terminal_id: &str, first_sequence: u64, last_sequence: u64) -> S
     format!("batch_{terminal_id}_{first_sequence}_{last_sequence}")
 }
 
+/// The webhook id of a batch with no events, only a chain head of `count` rows.
+pub fn chain_batch_id(terminal_id: &str, count: u64) -> String {
+    format!("chain_{terminal_id}_{count}")
+}
+
 impl Batch {
     /// A batch of `(webhook id, event)` pairs.
     pub fn new(terminal_id: &str, events: impl IntoIterator<Item = (String, Event)>) -> Self {
         Batch {
             schema: BATCH_SCHEMA.to_string(),
             terminal_id: terminal_id.to_string(),
+            chain: None,
             events: events
                 .into_iter()
                 .map(|(id, event)| BatchItem { id, event })
@@ -43,9 +62,21 @@ impl Batch {
         }
     }
 
-    /// The envelope's webhook id from its first and last sequence numbers
-    /// (`None` for an empty batch).
+    /// The same batch carrying `chain`.
+    pub fn with_chain(mut self, chain: Option<ChainHead>) -> Self {
+        self.chain = chain;
+        self
+    }
+
+    /// The envelope's webhook id from its first and last sequence numbers, or
+    /// from its chain head when it has no events (`None` for neither).
     pub fn webhook_id(&self) -> Option<String> {
+        if self.events.is_empty() {
+            return self
+                .chain
+                .as_ref()
+                .map(|c| chain_batch_id(&self.terminal_id, c.count));
+        }
         let first = self.events.iter().map(|i| i.event.sequence).min()?;
         let last = self.events.iter().map(|i| i.event.sequence).max()?;
         Some(batch_id(&self.terminal_id, first, last))
@@ -56,9 +87,13 @@ impl Batch {
         serde_json::to_vec(self).expect("a Batch always serialises")
     }
 
-    /// Parse and [validate](Batch::validate) a batch.
+    /// Parse and [validate](Batch::validate) a batch of either version (a
+    /// version 1 batch has no chain head, whatever else it carries).
     pub fn from_slice(body: &[u8]) -> Result<Self, SchemaError> {
-        let b: Batch = crate::event::parse_json(body)?;
+        let mut b: Batch = crate::event::parse_json(body)?;
+        if b.schema == BATCH_SCHEMA_V1 {
+            b.chain = None;
+        }
         b.validate()?;
         Ok(b)
     }
@@ -66,7 +101,7 @@ impl Batch {
     /// The envelope's own checks plus every event's; every event must belong
     /// to the envelope's terminal.
     pub fn validate(&self) -> Result<(), SchemaError> {
-        if self.schema != BATCH_SCHEMA {
+        if !BATCH_SCHEMAS.contains(&self.schema.as_str()) {
             return Err(SchemaError::WrongSchema {
                 found: self.schema.clone(),
                 expected: BATCH_SCHEMA,
@@ -78,10 +113,13 @@ impl Batch {
                 reason: "must be 1 to 128 characters of A-Z a-z 0-9 _ -".into(),
             });
         }
-        if self.events.is_empty() {
+        if let Some(c) = &self.chain {
+            c.validate()?;
+        }
+        if self.events.is_empty() && (self.chain.is_none() || self.schema == BATCH_SCHEMA_V1) {
             return Err(SchemaError::Invalid {
                 field: "events",
-                reason: "must not be empty".into(),
+                reason: "must not be empty (without a chain head)".into(),
             });
         }
         for item in &self.events {
@@ -134,5 +172,23 @@ mod tests {
         let b = Batch::new("t1", [(new_event_id(), e)]);
         assert!(b.validate().is_err());
         assert!(Batch::new("t1", []).validate().is_err());
+    }
+
+    #[test]
+    fn a_head_alone_is_a_version_2_batch() {
+        let head = crate::chain::ChainHead {
+            count: 3,
+            hash: "ab".repeat(32),
+            at: None,
+        };
+        let b = Batch::new("t1", []).with_chain(Some(head));
+        b.validate().unwrap();
+        assert_eq!(b.webhook_id().unwrap(), "chain_t1_3");
+        let mut v1 = b.clone();
+        v1.schema = BATCH_SCHEMA_V1.into();
+        assert!(Batch::from_slice(&v1.to_json()).is_err(), "v1 needs events");
+        let mut old = Batch::new("t1", [(new_event_id(), day(1))]);
+        old.schema = BATCH_SCHEMA_V1.into();
+        assert!(Batch::from_slice(&old.to_json()).unwrap().chain.is_none());
     }
 }

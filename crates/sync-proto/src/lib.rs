@@ -8,7 +8,10 @@
 //!   same shape is `schema/event-v1.json` (exported as [`EVENT_V1_SCHEMA`]).
 //!   Version 2 (`till.event/2`, written now) adds `payment.payee`; version 1 is
 //!   still accepted. `schema/event-v2.json` is exported as [`EVENT_V2_SCHEMA`].
-//! - [`batch`]: the catch-up envelope (`till.batch/1`): [`Batch`], [`BatchItem`].
+//! - [`batch`]: the delivery envelope (`till.batch/2`, with the terminal's
+//!   audit chain head; `till.batch/1` still accepted): [`Batch`], [`BatchItem`].
+//! - [`chain`]: the chain head ([`ChainHead`]) and the hub's judgement of it
+//!   ([`judge`], [`ChainAck`]).
 //! - [`keys`]: signing and verifying keys in their Standard Webhooks text forms
 //!   (`whsec_`, `whpk_`, `whsk_`) and the key generators.
 //! - [`sign`]: [`Signer`] (keys → header values) and [`Verifier`] (headers,
@@ -20,13 +23,17 @@
 //! The prose description of all of this lives in `docs/webhooks.md`.
 
 pub mod batch;
+pub mod chain;
 pub mod event;
 pub mod keys;
 pub mod lend;
 pub mod response;
 pub mod sign;
 
-pub use batch::{batch_id, Batch, BatchItem, BATCH_SCHEMA};
+pub use batch::{
+    batch_id, chain_batch_id, Batch, BatchItem, BATCH_SCHEMA, BATCH_SCHEMAS, BATCH_SCHEMA_V1,
+};
+pub use chain::{judge, ChainAck, ChainHead, ChainPoint, ChainStatus};
 pub use event::{
     new_event_id, valid_id, Event, EventType, Payment, References, Refund, SchemaError,
     EVENT_SCHEMA, EVENT_SCHEMAS, EVENT_SCHEMA_V1,

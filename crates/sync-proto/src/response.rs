@@ -27,6 +27,10 @@ pub struct IngestResult {
 pub struct IngestResponse {
     pub results: Vec<IngestResult>,
     pub highest_contiguous: u64,
+    /// For a `till.batch/2` with a chain head: what the hub made of it, and
+    /// the head it holds now (absent otherwise, and from older hubs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain: Option<crate::chain::ChainAck>,
 }
 
 /// Machine-readable error codes of the hub's JSON errors.

@@ -2,6 +2,7 @@
 //! never opens a window: it opens the same journal and engine the desktop
 //! app uses, does one thing and exits. One file per command.
 
+mod audit;
 mod auth;
 mod cancel;
 mod charge;
@@ -58,6 +59,8 @@ pub enum Command {
     Connect(connect::Args),
     /// Choose, change or reset the manager PIN (the window's too), or show how it stands.
     Pin(pin::Args),
+    /// Check the hash chain of the audit log and the Z-reports (`till audit verify`).
+    Audit(audit::Args),
 }
 
 /// Exit codes: 0 done, 1 refused/failed, 2 bad usage or configuration.
@@ -91,6 +94,7 @@ pub fn run(cli: Cli) -> i32 {
             Command::Report(a) => report::run(a, &home).await,
             Command::Pin(a) => pin::run(a, &home).await,
             Command::Connect(a) => connect::run(a, &home).await,
+            Command::Audit(a) => audit::run(a, &home).await,
         }
     });
     match result {

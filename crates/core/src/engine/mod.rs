@@ -398,6 +398,12 @@ impl Engine {
         &self.inner.config
     }
 
+    /// Recomputes the audit chain (audit log + Z-reports) from the journal's
+    /// rows and says where it first breaks (`till audit verify`).
+    pub fn verify_chain(&self) -> Result<crate::journal::chain::ChainReport, EngineError> {
+        Ok(self.with_journal(|j| j.verify_chain())?)
+    }
+
     /// Audits, as `actor`, the payee settings of `saved` (a configuration
     /// the manager just saved) that differ from what the journal last saw,
     /// with old and new value; the engine opened on it then finds nothing

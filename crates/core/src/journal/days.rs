@@ -338,16 +338,32 @@ impl Journal {
         }
         let report = make(&data)?;
         let seq = outbox::enqueue_day_closed(&tx, &self.ctx, day, report.event_day, at)?;
+        // The Z-report is a link of the audit chain (journal/chain.rs).
+        let (index, prev) = super::chain::next(&tx)?;
+        let closed_at = ts(at);
+        let hash = super::chain::link(
+            &prev,
+            &super::chain::z_canonical(
+                index,
+                &day.to_string(),
+                &closed_at,
+                closed_by,
+                &report.report_sha256,
+                seq,
+            ),
+        );
         tx.execute(
-            "INSERT INTO day_closes(day, closed_at, closed_by, report, report_sha256, outbox_sequence)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO day_closes(day, closed_at, closed_by, report, report_sha256, outbox_sequence, chain_index, chain_hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 day.to_string(),
-                ts(at),
+                closed_at,
                 closed_by,
                 report.report,
                 report.report_sha256,
-                seq
+                seq,
+                index as i64,
+                hash
             ],
         )
         .ctx("storing the closed day")?;

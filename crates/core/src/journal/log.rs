@@ -19,7 +19,8 @@ pub struct AuditEntry {
 }
 
 /// Appends one audit row on `conn` (a transaction's, when the row belongs
-/// to a larger change). Every audit row is written here.
+/// to a larger change), as the next link of the audit chain
+/// ([`super::chain`]). Every audit row is written here.
 pub(crate) fn append_audit(
     conn: &rusqlite::Connection,
     at: DateTime<Utc>,
@@ -28,11 +29,42 @@ pub(crate) fn append_audit(
     target: Option<&str>,
     detail: Option<&str>,
 ) -> Result<(), JournalError> {
+    // The head is read and the row written under the write lock, so two
+    // processes on one journal cannot take the same position.
+    let own = conn.is_autocommit();
+    let tx = if own {
+        Some(
+            rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)
+                .ctx("starting a transaction")?,
+        )
+    } else {
+        None
+    };
+    let (index, prev) = super::chain::next(conn)?;
+    let at = ts(at);
+    let hash = super::chain::link(
+        &prev,
+        &super::chain::audit_canonical(index, &at, actor, action, target, detail),
+    );
     conn.prepare_cached(
-        "INSERT INTO audit_log(at, actor, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO audit_log(at, actor, action, target, detail, chain_index, chain_hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )
-    .and_then(|mut s| s.execute(params![ts(at), actor, action, target, detail]))
+    .and_then(|mut s| {
+        s.execute(params![
+            at,
+            actor,
+            action,
+            target,
+            detail,
+            index as i64,
+            hash
+        ])
+    })
     .ctx("writing the audit log")?;
+    if let Some(tx) = tx {
+        tx.commit().ctx("committing the audit log")?;
+    }
     Ok(())
 }
 

@@ -12,9 +12,12 @@
 //! # Delivery
 //!
 //! The task runs when `hub.url` is configured. It takes pending records in
-//! sequence order: one alone goes to `…/events`, more go as one batch (up to
-//! `hub.batch_size`) to `…/batch`, and while a batch is on the wire the next
-//! one is read from the journal. Only one request is in flight at a time, so
+//! sequence order and sends them as one `till.batch/2` (up to
+//! `hub.batch_size`) to `…/batch`, with the head of the audit chain
+//! ([`crate::journal::chain`]) and the hash at the count the hub last said it
+//! holds; while a batch is on the wire the next one is read from the journal.
+//! With nothing queued, a changed head is sent alone. (A journal without a
+//! chain yet sends one record alone to `…/events`.) Only one request is in flight at a time, so
 //! the hub receives records in sequence order. Every request is signed with
 //! every configured key: each whitespace-separated key in the secrets
 //! `hub.secret` (`whsec_…` → `v1`) and `hub.signing_key` (`whsk_…` → `v1a`);
@@ -66,7 +69,9 @@ use serde::Serialize;
 use std::collections::VecDeque;
 use std::str::FromStr;
 use std::time::Duration;
-use till_sync_proto::{IngestStatus, Signer, SigningKey};
+use till_sync_proto::{
+    ChainAck, ChainHead, ChainPoint, ChainStatus, IngestStatus, Signer, SigningKey,
+};
 use tokio::sync::{broadcast, Notify};
 
 use schedule::Backoff;
@@ -111,6 +116,9 @@ struct Runtime {
     batch: u32,
     /// The queue waits until then (after a failed request).
     hold_until: Option<DateTime<Utc>>,
+    /// The last audit chain head sent (answered or not): a head alone is
+    /// sent only when it differs, so an older hub is not asked again and again.
+    chain_sent: Option<(u64, String)>,
 }
 
 impl SyncShared {
@@ -127,6 +135,7 @@ impl SyncShared {
                 streak: 0,
                 batch: config.hub.batch_size,
                 hold_until: None,
+                chain_sent: None,
             }),
             last_emitted: std::sync::Mutex::new(None),
         })
@@ -324,6 +333,76 @@ async fn new_record(events: &mut broadcast::Receiver<EngineEvent>) {
     }
 }
 
+/// The head of the local audit chain, recomputed from the rows, with the
+/// hash at the count the hub said it holds.
+fn chain_head(engine: &Engine, url: &str) -> Result<Option<ChainHead>, EngineError> {
+    Ok(engine.with_journal(|j| {
+        let held = j.sync_hub_chain(url)?;
+        j.chain_head(held.map(|h| h.count))
+    })?)
+}
+
+/// Remembers what the hub holds of the chain now; says so loudly when the
+/// hub found that the chain was rewritten.
+fn note_chain_ack(engine: &Engine, url: &str, ack: Option<&ChainAck>) -> Result<(), EngineError> {
+    let Some(ack) = ack else {
+        return Ok(());
+    };
+    if ack.status == ChainStatus::Broken {
+        tracing::error!(
+            count = ack.count,
+            "the hub says this terminal's audit chain does not extend the head it held: the journal was rewritten"
+        );
+    }
+    engine.with_journal(|j| {
+        j.sync_note_chain(
+            url,
+            &ChainPoint {
+                count: ack.count,
+                hash: ack.hash.clone(),
+            },
+        )
+    })?;
+    Ok(())
+}
+
+/// With nothing queued, sends the chain head alone when it changed since it
+/// was last sent (an audit row was written, or the chain was rewritten), so
+/// the hub learns of it without waiting for the next sale.
+async fn send_chain_alone(
+    engine: &Engine,
+    rt: &mut Runtime,
+    base: &url::Url,
+    url: &str,
+    terminal: &str,
+    signer: &Signer,
+) -> Result<(), EngineError> {
+    let Some(head) = chain_head(engine, url)? else {
+        return Ok(());
+    };
+    let key = (head.count, head.hash.clone());
+    if rt.chain_sent.as_ref() == Some(&key) {
+        return Ok(());
+    }
+    rt.chain_sent = Some(key);
+    match sender::post(
+        &engine.inner.sync.client,
+        base,
+        terminal,
+        signer,
+        &[],
+        Some(&head),
+    )
+    .await
+    {
+        Outcome::Delivered(resp) => note_chain_ack(engine, url, resp.chain.as_ref()),
+        other => {
+            tracing::debug!(outcome = ?other, "the hub did not take the chain head; it goes with the next batch");
+            Ok(())
+        }
+    }
+}
+
 fn read_pending(
     engine: &Engine,
     after: i64,
@@ -379,6 +458,7 @@ async fn pass(engine: &Engine, force: bool) -> Result<PassEnd, EngineError> {
             None => read_pending(engine, 0, rt.batch)?,
         };
         let Some(first) = head.first() else {
+            send_chain_alone(engine, &mut rt, &base, &url, &terminal, &signer).await?;
             engine.emit_sync_now();
             return Ok(PassEnd::Idle);
         };
@@ -391,6 +471,10 @@ async fn pass(engine: &Engine, force: bool) -> Result<PassEnd, EngineError> {
         let mut work: VecDeque<Vec<PendingRecord>> = VecDeque::from([head]);
         let mut first_request = true;
         while let Some(part) = work.pop_front() {
+            // The audit chain's head travels with every batch (L4), with the
+            // proof that the head the hub holds is a prefix of it.
+            let chain = chain_head(engine, &url)?;
+            let chain_ref = chain.as_ref();
             let outcome = if first_request {
                 first_request = false;
                 // Read the next chunk while this one is on the wire.
@@ -404,13 +488,13 @@ async fn pass(engine: &Engine, force: bool) -> Result<PassEnd, EngineError> {
                         .map_err(|e| e.to_string())
                 });
                 let (outcome, next) = tokio::join!(
-                    sender::post(&shared.client, &base, &terminal, &signer, &part),
+                    sender::post(&shared.client, &base, &terminal, &signer, &part, chain_ref),
                     prefetch
                 );
                 prefetched = next.ok().and_then(|r| r.ok());
                 outcome
             } else {
-                sender::post(&shared.client, &base, &terminal, &signer, &part).await
+                sender::post(&shared.client, &base, &terminal, &signer, &part, chain_ref).await
             };
             let now = engine.now();
             let seqs: Vec<i64> = part.iter().map(|r| r.sequence).collect();
@@ -418,6 +502,10 @@ async fn pass(engine: &Engine, force: bool) -> Result<PassEnd, EngineError> {
                 Outcome::Delivered(resp) => {
                     rt.streak = 0;
                     rt.hold_until = None;
+                    if let Some(c) = &chain {
+                        rt.chain_sent = Some((c.count, c.hash.clone()));
+                    }
+                    note_chain_ack(engine, &url, resp.chain.as_ref())?;
                     let acked: Vec<(i64, String)> = resp
                         .results
                         .iter()

@@ -2,7 +2,7 @@
 
 use crate::journal::sync::PendingRecord;
 use std::time::Duration;
-use till_sync_proto::{ErrorBody, ErrorCode, IngestResponse, Signer};
+use till_sync_proto::{ChainHead, ErrorBody, ErrorCode, IngestResponse, Signer};
 
 /// What the hub's answer (or its silence) means for the records of one request.
 #[derive(Debug)]
@@ -26,18 +26,26 @@ pub(crate) enum Outcome {
     },
 }
 
-/// The batch envelope (`till.batch/1`) around the records' stored payloads,
-/// byte for byte as they were enqueued.
-pub(crate) fn batch_body(terminal_id: &str, records: &[PendingRecord]) -> Vec<u8> {
+/// The batch envelope (`till.batch/2`) around the records' stored payloads,
+/// byte for byte as they were enqueued, with the audit chain's head.
+pub(crate) fn batch_body(
+    terminal_id: &str,
+    records: &[PendingRecord],
+    chain: Option<&ChainHead>,
+) -> Vec<u8> {
     let size: usize = records
         .iter()
         .map(|r| r.payload.len() + r.webhook_id.len() + 20)
         .sum();
-    let mut body = Vec::with_capacity(size + 100);
+    let mut body = Vec::with_capacity(size + 300);
     body.extend_from_slice(b"{\"schema\":\"");
     body.extend_from_slice(till_sync_proto::BATCH_SCHEMA.as_bytes());
     body.extend_from_slice(b"\",\"terminal_id\":");
     serde_json::to_writer(&mut body, terminal_id).expect("a string serialises");
+    if let Some(c) = chain {
+        body.extend_from_slice(b",\"chain\":");
+        serde_json::to_writer(&mut body, c).expect("a head serialises");
+    }
     body.extend_from_slice(b",\"events\":[");
     for (i, r) in records.iter().enumerate() {
         if i > 0 {
@@ -53,18 +61,25 @@ pub(crate) fn batch_body(terminal_id: &str, records: &[PendingRecord]) -> Vec<u8
     body
 }
 
-/// Posts `records` (one alone to `…/events`, more as a batch to `…/batch`),
-/// signed now with every key of `signer`.
+/// Posts `records` with the chain head `chain` as a batch to `…/batch`
+/// (with no head, one record alone goes to `…/events`), signed now with
+/// every key of `signer`. With a head, `records` may be empty.
 pub(crate) async fn post(
     client: &reqwest::Client,
     base: &url::Url,
     terminal_id: &str,
     signer: &Signer,
     records: &[PendingRecord],
+    chain: Option<&ChainHead>,
 ) -> Outcome {
     let base = base.as_str().trim_end_matches('/');
-    let (url, id, body) = match records {
-        [one] => (
+    let (url, id, body) = match (records, chain) {
+        ([], Some(c)) => (
+            format!("{base}/v1/terminals/{terminal_id}/batch"),
+            till_sync_proto::chain_batch_id(terminal_id, c.count),
+            batch_body(terminal_id, records, chain),
+        ),
+        ([one], None) => (
             format!("{base}/v1/terminals/{terminal_id}/events"),
             one.webhook_id.clone(),
             one.payload.clone().into_bytes(),
@@ -76,7 +91,7 @@ pub(crate) async fn post(
                 records.first().map(|r| r.sequence as u64).unwrap_or(0),
                 records.last().map(|r| r.sequence as u64).unwrap_or(0),
             ),
-            batch_body(terminal_id, records),
+            batch_body(terminal_id, records, chain),
         ),
     };
     // The hub checks the timestamp against its wall clock: sign with ours,
@@ -192,11 +207,19 @@ mod tests {
 
     #[test]
     fn batch_envelope_keeps_payloads_verbatim() {
-        let body = batch_body("t1", &[rec(1, r#"{"a":1}"#), rec(2, r#"{"b":"x"}"#)]);
+        let body = batch_body("t1", &[rec(1, r#"{"a":1}"#), rec(2, r#"{"b":"x"}"#)], None);
         assert_eq!(
             String::from_utf8(body).unwrap(),
-            r#"{"schema":"till.batch/1","terminal_id":"t1","events":[{"id":"evt_1","event":{"a":1}},{"id":"evt_2","event":{"b":"x"}}]}"#
+            r#"{"schema":"till.batch/2","terminal_id":"t1","events":[{"id":"evt_1","event":{"a":1}},{"id":"evt_2","event":{"b":"x"}}]}"#
         );
+        let head = ChainHead {
+            count: 2,
+            hash: "a".repeat(64),
+            at: None,
+        };
+        let body = batch_body("t1", &[], Some(&head));
+        let parsed = till_sync_proto::Batch::from_slice(&body).unwrap();
+        assert_eq!(parsed.chain, Some(head));
     }
 
     #[test]

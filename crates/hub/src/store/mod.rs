@@ -20,7 +20,10 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use std::path::Path;
 use std::sync::Arc;
-use till_sync_proto::{Event, EventType, IngestStatus, KeyError, VerifyingKey};
+use till_sync_proto::{
+    judge, ChainAck, ChainHead, ChainPoint, ChainStatus, Event, EventType, IngestStatus, KeyError,
+    VerifyingKey,
+};
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
@@ -141,6 +144,35 @@ pub struct TerminalInfo {
     pub payee_changed: bool,
     /// Every change seen, oldest first.
     pub payee_changes: Vec<PayeeChangeInfo>,
+    /// The last audit chain head the terminal sent (`None`: none yet, e.g.
+    /// a terminal that sends `till.batch/1`).
+    pub chain: Option<ChainInfo>,
+    /// Flag: a head did not extend the one held (see `chain_breaks`).
+    pub chain_broken: bool,
+    /// Every such head, oldest first.
+    pub chain_breaks: Vec<ChainBreakInfo>,
+}
+
+/// The chain head the hub holds for a terminal.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ChainInfo {
+    pub count: u64,
+    pub hash: String,
+    pub received_at: DateTime<Utc>,
+}
+
+/// A head that did not extend the held one.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ChainBreakInfo {
+    pub held_count: u64,
+    pub held_hash: String,
+    pub sent_count: u64,
+    pub sent_hash: String,
+    /// The hash the terminal gave at a count (its proof), if any.
+    pub sent_at_count: Option<u64>,
+    pub sent_at_hash: Option<String>,
+    pub reason: String,
+    pub detected_at: DateTime<Utc>,
 }
 
 /// One provider's payee of a terminal.
@@ -288,6 +320,8 @@ impl NewEvent {
 pub struct IngestOutcome {
     pub results: Vec<(String, u64, IngestStatus)>,
     pub highest_contiguous: u64,
+    /// What became of the request's chain head (`None`: it had none).
+    pub chain: Option<till_sync_proto::ChainAck>,
 }
 
 /// A stored event as the read API shows it.
@@ -375,11 +409,15 @@ pub trait Store: Send + Sync + 'static {
     /// Store events of one terminal in one transaction: each id at most once;
     /// a (terminal, sequence) already held under another id, or an id already
     /// naming another event, fails the whole request with
-    /// [`StoreError::Conflict`] and stores nothing.
+    /// [`StoreError::Conflict`] and stores nothing. `chain`, the request's
+    /// audit chain head, is judged against the head held ([`judge`]) in the
+    /// same transaction: kept when it extends it, recorded as a break (and
+    /// then kept) when it does not.
     async fn ingest(
         &self,
         terminal: &str,
         events: Vec<NewEvent>,
+        chain: Option<ChainHead>,
         received_at: DateTime<Utc>,
     ) -> Result<IngestOutcome>;
     async fn progress(&self, terminal: &str) -> Result<Option<Progress>>;
@@ -467,6 +505,34 @@ pub(crate) fn payee_step(held: Option<(&str, u64)>, payee: &str, sequence: u64) 
         Some((p, _)) if p == payee => PayeeStep::Same,
         Some((p, _)) => PayeeStep::Changed(p.to_owned()),
     }
+}
+
+/// What to do with a request's chain head given the one held: the answer,
+/// the head to hold afterwards (`None`: keep the held one), and the break to
+/// record.
+pub(crate) fn chain_step(
+    held: Option<&ChainPoint>,
+    sent: &ChainHead,
+) -> (ChainAck, Option<ChainPoint>, Option<String>) {
+    let (status, reason) = judge(held, sent);
+    let keep_sent = matches!(
+        status,
+        ChainStatus::Recorded | ChainStatus::Extended | ChainStatus::Broken
+    );
+    let now_held = if keep_sent {
+        sent.point()
+    } else {
+        held.cloned().unwrap_or_else(|| sent.point())
+    };
+    (
+        ChainAck {
+            status,
+            count: now_held.count,
+            hash: now_held.hash.clone(),
+        },
+        keep_sent.then_some(now_held),
+        reason,
+    )
 }
 
 /// Gaps above `hc` given the stored sequences above it, ascending.

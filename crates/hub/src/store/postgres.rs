@@ -181,6 +181,99 @@ async fn load_payees<C: tokio_postgres::GenericClient + Sync>(
     Ok((payees, changes))
 }
 
+/// Judges a request's chain head against the held one (see [`chain_step`]).
+async fn track_chain<C: tokio_postgres::GenericClient + Sync>(
+    tx: &C,
+    terminal: &str,
+    sent: &ChainHead,
+    received_at: &DateTime<Utc>,
+) -> Result<ChainAck> {
+    let held = match tx
+        .query_opt(
+            "SELECT count, hash FROM chain_heads WHERE terminal_id = $1 FOR UPDATE",
+            &[&terminal],
+        )
+        .await?
+    {
+        Some(r) => Some(ChainPoint {
+            count: r.try_get::<_, i64>(0)? as u64,
+            hash: r.try_get(1)?,
+        }),
+        None => None,
+    };
+    let (ack, hold, reason) = chain_step(held.as_ref(), sent);
+    if let (Some(reason), Some(h)) = (&reason, &held) {
+        tracing::error!(terminal, reason = %reason, "audit chain broken");
+        tx.execute(
+            "INSERT INTO chain_breaks (terminal_id, held_count, held_hash, sent_count, sent_hash, \
+             sent_at_count, sent_at_hash, reason, detected_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            &[
+                &terminal,
+                &(h.count as i64),
+                &h.hash,
+                &(sent.count as i64),
+                &sent.hash,
+                &sent.at.as_ref().map(|a| a.count as i64),
+                &sent.at.as_ref().map(|a| a.hash.as_str()),
+                reason,
+                received_at,
+            ],
+        )
+        .await?;
+    }
+    if let Some(p) = hold {
+        tx.execute(
+            "INSERT INTO chain_heads (terminal_id, count, hash, received_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (terminal_id) DO UPDATE SET count = excluded.count, hash = excluded.hash, \
+             received_at = excluded.received_at",
+            &[&terminal, &(p.count as i64), &p.hash, received_at],
+        )
+        .await?;
+    }
+    Ok(ack)
+}
+
+async fn load_chain<C: tokio_postgres::GenericClient + Sync>(
+    client: &C,
+    terminal: &str,
+) -> Result<(Option<ChainInfo>, Vec<ChainBreakInfo>)> {
+    let head = match client
+        .query_opt(
+            "SELECT count, hash, received_at FROM chain_heads WHERE terminal_id = $1",
+            &[&terminal],
+        )
+        .await?
+    {
+        Some(r) => Some(ChainInfo {
+            count: r.try_get::<_, i64>(0)? as u64,
+            hash: r.try_get(1)?,
+            received_at: r.try_get(2)?,
+        }),
+        None => None,
+    };
+    let mut breaks = Vec::new();
+    for r in client
+        .query(
+            "SELECT held_count, held_hash, sent_count, sent_hash, sent_at_count, sent_at_hash, \
+             reason, detected_at FROM chain_breaks WHERE terminal_id = $1 ORDER BY id",
+            &[&terminal],
+        )
+        .await?
+    {
+        breaks.push(ChainBreakInfo {
+            held_count: r.try_get::<_, i64>(0)? as u64,
+            held_hash: r.try_get(1)?,
+            sent_count: r.try_get::<_, i64>(2)? as u64,
+            sent_hash: r.try_get(3)?,
+            sent_at_count: r.try_get::<_, Option<i64>>(4)?.map(|c| c as u64),
+            sent_at_hash: r.try_get(5)?,
+            reason: r.try_get(6)?,
+            detected_at: r.try_get(7)?,
+        });
+    }
+    Ok((head, breaks))
+}
+
 async fn sequences_above<C: tokio_postgres::GenericClient + Sync>(
     client: &C,
     terminal: &str,
@@ -377,7 +470,11 @@ impl Store for PgStore {
                 .await?
                 .ok_or_else(|| StoreError::Corrupt(format!("terminal {id} vanished")))?;
             let (payees, payee_changes) = load_payees(&**client, &id).await?;
+            let (chain, chain_breaks) = load_chain(&**client, &id).await?;
             out.push(TerminalInfo {
+                chain,
+                chain_broken: !chain_breaks.is_empty(),
+                chain_breaks,
                 payees,
                 payee_changed: !payee_changes.is_empty(),
                 payee_changes,
@@ -398,6 +495,7 @@ impl Store for PgStore {
         &self,
         terminal: &str,
         events: Vec<NewEvent>,
+        chain: Option<ChainHead>,
         received_at: DateTime<Utc>,
     ) -> Result<IngestOutcome> {
         let mut client = self.client().await?;
@@ -531,10 +629,15 @@ impl Store for PgStore {
             &[&terminal, &(new_hc as i64), &max_seq, &received_at],
         )
         .await?;
+        let chain = match &chain {
+            Some(c) => Some(track_chain(&*tx, terminal, c, &received_at).await?),
+            None => None,
+        };
         tx.commit().await?;
         Ok(IngestOutcome {
             results,
             highest_contiguous: new_hc,
+            chain,
         })
     }
 

@@ -158,6 +158,7 @@ fn ingest_tx(
     conn: &mut Connection,
     terminal: &str,
     events: &[NewEvent],
+    chain: Option<&ChainHead>,
     received_at: &DateTime<Utc>,
 ) -> Result<IngestOutcome> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -257,11 +258,130 @@ fn ingest_tx(
          last_received_at = ?4 WHERE id = ?1",
         params![terminal, new_hc as i64, max_seq as i64, received],
     )?;
+    let chain = match chain {
+        Some(c) => Some(track_chain(&tx, terminal, c, &received)?),
+        None => None,
+    };
     tx.commit()?;
     Ok(IngestOutcome {
         results,
         highest_contiguous: new_hc,
+        chain,
     })
+}
+
+/// Judges a request's chain head against the held one (see [`chain_step`]).
+fn track_chain(
+    tx: &Connection,
+    terminal: &str,
+    sent: &ChainHead,
+    received: &str,
+) -> Result<ChainAck> {
+    let held: Option<ChainPoint> = tx
+        .query_row(
+            "SELECT count, hash FROM chain_heads WHERE terminal_id = ?1",
+            [terminal],
+            |r| {
+                Ok(ChainPoint {
+                    count: r.get::<_, i64>(0)? as u64,
+                    hash: r.get(1)?,
+                })
+            },
+        )
+        .optional()?;
+    let (ack, hold, reason) = chain_step(held.as_ref(), sent);
+    if let (Some(reason), Some(h)) = (&reason, &held) {
+        tracing::error!(terminal, reason = %reason, "audit chain broken");
+        tx.execute(
+            "INSERT INTO chain_breaks (terminal_id, held_count, held_hash, sent_count, sent_hash, \
+             sent_at_count, sent_at_hash, reason, detected_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                terminal,
+                h.count as i64,
+                h.hash,
+                sent.count as i64,
+                sent.hash,
+                sent.at.as_ref().map(|a| a.count as i64),
+                sent.at.as_ref().map(|a| a.hash.as_str()),
+                reason,
+                received
+            ],
+        )?;
+    }
+    if let Some(p) = hold {
+        tx.execute(
+            "INSERT INTO chain_heads (terminal_id, count, hash, received_at) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (terminal_id) DO UPDATE SET count = excluded.count, hash = excluded.hash, \
+             received_at = excluded.received_at",
+            params![terminal, p.count as i64, p.hash, received],
+        )?;
+    }
+    Ok(ack)
+}
+
+fn load_chain(
+    conn: &Connection,
+    terminal: &str,
+) -> Result<(Option<ChainInfo>, Vec<ChainBreakInfo>)> {
+    let head: Option<(i64, String, String)> = conn
+        .query_row(
+            "SELECT count, hash, received_at FROM chain_heads WHERE terminal_id = ?1",
+            [terminal],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let head = match head {
+        Some((count, hash, at)) => Some(ChainInfo {
+            count: count as u64,
+            hash,
+            received_at: parse_ts(&at)?,
+        }),
+        None => None,
+    };
+    let mut stmt = conn.prepare_cached(
+        "SELECT held_count, held_hash, sent_count, sent_hash, sent_at_count, sent_at_hash, reason, \
+         detected_at FROM chain_breaks WHERE terminal_id = ?1 ORDER BY id",
+    )?;
+    type Row = (
+        i64,
+        String,
+        i64,
+        String,
+        Option<i64>,
+        Option<String>,
+        String,
+        String,
+    );
+    let rows: Vec<Row> = stmt
+        .query_map([terminal], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let breaks = rows
+        .into_iter()
+        .map(|(hc, hh, sc, sh, ac, ah, reason, at)| {
+            Ok(ChainBreakInfo {
+                held_count: hc as u64,
+                held_hash: hh,
+                sent_count: sc as u64,
+                sent_hash: sh,
+                sent_at_count: ac.map(|c| c as u64),
+                sent_at_hash: ah,
+                reason,
+                detected_at: parse_ts(&at)?,
+            })
+        })
+        .collect::<Result<_>>()?;
+    Ok((head, breaks))
 }
 
 /// Holds the payee a newly stored event names and records a change
@@ -574,7 +694,11 @@ impl Store for SqliteStore {
                 let t = load_terminal(conn, key.as_ref(), &id)?
                     .ok_or_else(|| StoreError::Corrupt(format!("terminal {id} vanished")))?;
                 let (payees, payee_changes) = load_payees(conn, &id)?;
+                let (chain, chain_breaks) = load_chain(conn, &id)?;
                 out.push(TerminalInfo {
+                    chain,
+                    chain_broken: !chain_breaks.is_empty(),
+                    chain_breaks,
                     payees,
                     payee_changed: !payee_changes.is_empty(),
                     payee_changes,
@@ -597,10 +721,11 @@ impl Store for SqliteStore {
         &self,
         terminal: &str,
         events: Vec<NewEvent>,
+        chain: Option<ChainHead>,
         received_at: DateTime<Utc>,
     ) -> Result<IngestOutcome> {
         let terminal = terminal.to_string();
-        self.with(move |conn| ingest_tx(conn, &terminal, &events, &received_at))
+        self.with(move |conn| ingest_tx(conn, &terminal, &events, chain.as_ref(), &received_at))
             .await
     }
 
