@@ -307,7 +307,7 @@ impl BakongClient {
                 path::RENEW_TOKEN,
                 &body,
                 false,
-                map_renew,
+                status::map_renew,
             )
             .await;
         let token = match r {
@@ -532,37 +532,6 @@ fn interpret<T>(
         Ok(v) => Attempt::Done(Ok(v)),
         Err(e) if e.is_transient() => Attempt::Retry(e, wait),
         Err(e) => Attempt::Done(Err(e)),
-    }
-}
-
-/// The renew answer: `Ok(Some(token))`, `Ok(None)` on an auth refusal.
-fn map_renew(env: &Envelope) -> Result<Option<String>, BakongError> {
-    match (env.response_code, env.error_code) {
-        (Some(0), _) => {
-            let raw = env.data().ok_or_else(|| BakongError::Protocol {
-                message: "renew_token success without data".into(),
-            })?;
-            let t: wire::WireToken =
-                serde_json::from_str(raw.get()).map_err(|_| BakongError::Protocol {
-                    message: "renew_token data without a token".into(),
-                })?;
-            if t.token.trim().is_empty() {
-                return Err(BakongError::Protocol {
-                    message: "renew_token gave an empty token".into(),
-                });
-            }
-            Ok(Some(t.token))
-        }
-        (_, Some(code @ 10)) => Err(BakongError::Unauthorized {
-            message: status::describe(code, env.response_message.as_deref()),
-        }),
-        (_, Some(code)) => Err(BakongError::Api {
-            code,
-            message: status::describe(code, env.response_message.as_deref()),
-        }),
-        (_, None) => Err(BakongError::Protocol {
-            message: "renew_token failure without an errorCode".into(),
-        }),
     }
 }
 

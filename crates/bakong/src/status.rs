@@ -326,6 +326,39 @@ pub fn map_bulk(
         .collect())
 }
 
+/// The answer of `renew_token`: `Ok(Some(token))`, `Ok(None)` on an auth refusal.
+/// (Here beside the check answers rather than in the client so the fuzz
+/// target, `fuzz/fuzz_targets/bakong_answer.rs`, reads it as the client does.)
+pub fn map_renew(env: &Envelope) -> Result<Option<String>, BakongError> {
+    match (env.response_code, env.error_code) {
+        (Some(0), _) => {
+            let raw = env.data().ok_or_else(|| BakongError::Protocol {
+                message: "renew_token success without data".into(),
+            })?;
+            let t: wire::WireToken =
+                serde_json::from_str(raw.get()).map_err(|_| BakongError::Protocol {
+                    message: "renew_token data without a token".into(),
+                })?;
+            if t.token.trim().is_empty() {
+                return Err(BakongError::Protocol {
+                    message: "renew_token gave an empty token".into(),
+                });
+            }
+            Ok(Some(t.token))
+        }
+        (_, Some(code @ 10)) => Err(BakongError::Unauthorized {
+            message: describe(code, env.response_message.as_deref()),
+        }),
+        (_, Some(code)) => Err(BakongError::Api {
+            code,
+            message: describe(code, env.response_message.as_deref()),
+        }),
+        (_, None) => Err(BakongError::Protocol {
+            message: "renew_token failure without an errorCode".into(),
+        }),
+    }
+}
+
 fn bulk_item(item: &WireBulkItem, raw_item: &RawValue) -> BulkOutcome {
     let status = item.status.as_deref().unwrap_or("").trim();
     BulkOutcome::Known(match status.to_ascii_uppercase().as_str() {

@@ -1096,20 +1096,8 @@ impl Inner {
             let err = match self.classify(ep, reply) {
                 Verdict::Ok(v) => {
                     let w: wire::TokenResponse = serde_json::from_value(v).unwrap_or_default();
-                    match w.id_token {
-                        Some(id_token) => {
-                            let ttl = w
-                                .expires_in
-                                .and_then(|e| e.parse::<u64>().ok())
-                                .map(Duration::from_secs)
-                                .unwrap_or(Duration::from_secs(3600));
-                            let margin = self.settings.refresh_margin.min(ttl / 2);
-                            return Ok(StoredToken {
-                                id_token,
-                                refresh_token: w.refresh_token,
-                                use_until: SystemTime::now() + ttl - margin,
-                            });
-                        }
+                    match status::token(w, SystemTime::now(), self.settings.refresh_margin) {
+                        Some(token) => return Ok(token),
                         None => BkashError::Protocol {
                             endpoint: ep.name().into(),
                             message: "token answer without id_token".into(),

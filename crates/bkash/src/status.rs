@@ -3,9 +3,11 @@
 //! recognised is [`BkashStatus::Pending`] (unknown, ask again), never success
 //! or failure.
 
+use crate::token::StoredToken;
 use crate::types::*;
 use crate::wire::{self, parse_amount};
 use rust_decimal::Decimal;
+use std::time::{Duration, SystemTime};
 
 /// `transactionStatus` of a payment (spec §14).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -111,6 +113,30 @@ fn opt_amount(v: Option<String>, name: &str) -> Result<Option<Decimal>, MapError
             .map(Some)
             .ok_or_else(|| format!("{name} is not an amount: {t:?}")),
     }
+}
+
+/// A grant or refresh answer as the token to keep: used until its
+/// `expires_in` (an hour when absent or unreadable) less `refresh_margin`
+/// (at most half the lifetime). `None` without an `id_token`. Apart from the
+/// client's request engine so that the fuzz target
+/// (`fuzz/fuzz_targets/bkash_answer.rs`) reads token answers as it does.
+pub fn token(
+    w: wire::TokenResponse,
+    now: SystemTime,
+    refresh_margin: Duration,
+) -> Option<StoredToken> {
+    let id_token = w.id_token?;
+    let ttl = w
+        .expires_in
+        .and_then(|e| e.parse::<u64>().ok())
+        .map(Duration::from_secs)
+        .unwrap_or(Duration::from_secs(3600));
+    let margin = refresh_margin.min(ttl / 2);
+    Some(StoredToken {
+        id_token,
+        refresh_token: w.refresh_token,
+        use_until: now + ttl - margin,
+    })
 }
 
 pub fn created(w: wire::CreateResponse) -> Result<Created, MapError> {

@@ -162,24 +162,30 @@ pub async fn single(
 ) -> Result<Json<IngestResponse>, ApiError> {
     let body = body_or_413(body, hub.config.single_body_limit)?;
     let id = authenticate(&hub, &terminal_id, &headers, &body).await?;
-    check_json_syntax(&body)?;
-    let event = Event::from_slice(&body).map_err(schema_error)?;
+    let event = read_single(&terminal_id, &id, &body)?;
+    let sequence = event.sequence;
+    let outcome = hub
+        .store
+        .ingest(&terminal_id, vec![event], None, chrono::Utc::now())
+        .await?;
+    tracing::debug!(terminal = %terminal_id, id, sequence, "event");
+    Ok(respond(outcome))
+}
+
+/// The body of `…/events` as the hub reads it once the signature of webhook
+/// `id` has matched: JSON, the event's schema, the terminal in the body = the
+/// path's. A function of its own, with no store and no clock, so that the
+/// fuzz target (`fuzz/fuzz_targets/hub_ingest.rs`) reads bodies exactly as
+/// the endpoint does.
+pub fn read_single(terminal_id: &str, id: &str, body: &[u8]) -> Result<NewEvent, ApiError> {
+    check_json_syntax(body)?;
+    let event = Event::from_slice(body).map_err(schema_error)?;
     if event.terminal_id != terminal_id {
-        return Err(mismatch(&terminal_id, &event.terminal_id));
+        return Err(mismatch(terminal_id, &event.terminal_id));
     }
     let text = String::from_utf8(body.to_vec())
         .map_err(|_| schema_error(SchemaError::Json("not UTF-8".into())))?;
-    let outcome = hub
-        .store
-        .ingest(
-            &terminal_id,
-            vec![NewEvent::new(&id, &event, text)],
-            None,
-            chrono::Utc::now(),
-        )
-        .await?;
-    tracing::debug!(terminal = %terminal_id, id, sequence = event.sequence, "event");
-    Ok(respond(outcome))
+    Ok(NewEvent::new(id, &event, text))
 }
 
 #[derive(Deserialize)]
@@ -209,9 +215,35 @@ pub async fn batch(
 ) -> Result<Json<IngestResponse>, ApiError> {
     let body = body_or_413(body, hub.config.batch_body_limit)?;
     authenticate(&hub, &terminal_id, &headers, &body).await?;
-    check_json_syntax(&body)?;
-    let raw: RawBatch<'_> = serde_json::from_slice(&body)
-        .map_err(|e| schema_error(SchemaError::Json(e.to_string())))?;
+    let batch = read_batch(&terminal_id, &body, hub.config.max_batch_events)?;
+    let outcome = hub
+        .store
+        .ingest(&terminal_id, batch.events, batch.chain, chrono::Utc::now())
+        .await?;
+    Ok(respond(outcome))
+}
+
+/// A batch body as read: its events to store and the audit chain head it
+/// carried (`till.batch/2`).
+#[derive(Debug)]
+pub struct ReadBatch {
+    pub events: Vec<NewEvent>,
+    pub chain: Option<ChainHead>,
+}
+
+/// The body of `…/batch` as the hub reads it once its signature has matched:
+/// JSON, a `till.batch/1` or `/2` envelope, at most `max_events` events, each
+/// event valid and from the path's terminal, each stored with its own JSON
+/// text as received. Pure, like [`read_single`], for the same reason (the
+/// fuzz target).
+pub fn read_batch(
+    terminal_id: &str,
+    body: &[u8],
+    max_events: usize,
+) -> Result<ReadBatch, ApiError> {
+    check_json_syntax(body)?;
+    let raw: RawBatch<'_> =
+        serde_json::from_slice(body).map_err(|e| schema_error(SchemaError::Json(e.to_string())))?;
     if !BATCH_SCHEMAS.contains(&raw.schema.as_str()) {
         return Err(schema_error(SchemaError::WrongSchema {
             found: raw.schema,
@@ -219,16 +251,16 @@ pub async fn batch(
         }));
     }
     if raw.terminal_id != terminal_id {
-        return Err(mismatch(&terminal_id, &raw.terminal_id));
+        return Err(mismatch(terminal_id, &raw.terminal_id));
     }
-    if raw.events.len() > hub.config.max_batch_events {
+    if raw.events.len() > max_events {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::PayloadTooLarge,
             format!(
                 "{} events in one batch; at most {}",
                 raw.events.len(),
-                hub.config.max_batch_events
+                max_events
             ),
         ));
     }
@@ -276,14 +308,8 @@ pub async fn batch(
         .zip(&raw.events)
         .map(|(item, raw)| NewEvent::new(&item.id, &item.event, raw.event.get().to_string()))
         .collect();
-    let outcome = hub
-        .store
-        .ingest(
-            &terminal_id,
-            events,
-            checked.chain.clone(),
-            chrono::Utc::now(),
-        )
-        .await?;
-    Ok(respond(outcome))
+    Ok(ReadBatch {
+        events,
+        chain: checked.chain,
+    })
 }
