@@ -10,7 +10,6 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use std::str::FromStr;
 
 /// The response envelope. `data` stays raw until the caller knows which
 /// shape to expect (transaction object, bulk array, token object, `null`).
@@ -148,7 +147,8 @@ pub struct NotADecimal(pub String);
 
 /// The exact decimal written in a JSON number (or numeric string): `2.5`,
 /// `40000.0`, `0.30000000000000004`, `1.5e3`. Parsed from the literal text;
-/// no float is involved at any point.
+/// no float is involved at any point, and a number a `Decimal` cannot hold
+/// exactly (too many digits, too large or too small) is refused, never rounded.
 pub fn decimal_from_json(raw: &RawValue) -> Result<Decimal, NotADecimal> {
     let text = raw.get().trim();
     let literal = if text.starts_with('"') {
@@ -164,12 +164,57 @@ pub fn decimal_from_json(raw: &RawValue) -> Result<Decimal, NotADecimal> {
     if !ok_chars {
         return Err(NotADecimal(literal.to_string()));
     }
-    let parsed = if literal.contains(['e', 'E']) {
-        Decimal::from_scientific(literal)
-    } else {
-        Decimal::from_str(literal)
+    // `from_str` and `from_scientific` round what does not fit; `from_str_exact`
+    // refuses it, so an exponent is first written out as plain digits.
+    without_exponent(literal)
+        .and_then(|plain| Decimal::from_str_exact(&plain).ok())
+        .ok_or_else(|| NotADecimal(literal.to_string()))
+}
+
+/// `literal` with its exponent written out (`1.5e3` → `1500`, `25e-1` →
+/// `2.5`); `None` when that is not a number or could not fit a `Decimal`
+/// (which holds 29 digits and 28 decimals), so no huge string is ever built.
+fn without_exponent(literal: &str) -> Option<String> {
+    let Some(at) = literal.find(['e', 'E']) else {
+        return Some(literal.to_owned());
     };
-    parsed.map_err(|_| NotADecimal(literal.to_string()))
+    let exponent: i64 = literal[at + 1..].parse().ok()?;
+    let mantissa = &literal[..at];
+    let (sign, unsigned) = match mantissa.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", mantissa.strip_prefix('+').unwrap_or(mantissa)),
+    };
+    let (int, frac) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    if (int.is_empty() && frac.is_empty())
+        || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    // The value is digits × 10^shift.
+    let joined = format!("{int}{frac}");
+    let digits = joined.trim_start_matches('0');
+    if digits.is_empty() {
+        return Some("0".into());
+    }
+    let shift = exponent.checked_sub(i64::try_from(frac.len()).ok()?)?;
+    let len = i64::try_from(digits.len()).ok()?;
+    if shift >= 0 {
+        // More than 29 digits before the point never fit.
+        if len + shift > 29 {
+            return None;
+        }
+        return Some(format!("{sign}{digits}{}", "0".repeat(shift as usize)));
+    }
+    let decimals = -shift;
+    if decimals > 28 {
+        return None;
+    }
+    Some(if decimals >= len {
+        format!("{sign}0.{}{digits}", "0".repeat((decimals - len) as usize))
+    } else {
+        let point = (len - decimals) as usize;
+        format!("{sign}{}.{}", &digits[..point], &digits[point..])
+    })
 }
 
 /// Epoch milliseconds from a JSON number that may carry a fraction
@@ -189,6 +234,7 @@ pub fn ms_from_json(raw: Option<&RawValue>) -> Result<Option<i64>, NotADecimal> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::str::FromStr;
 
     fn raw(s: &str) -> Box<RawValue> {
         RawValue::from_string(s.to_string()).unwrap()
@@ -216,6 +262,37 @@ mod tests {
         );
         for bad in ["null", "true", "\"\"", "\"abc\"", "{}", "[1]"] {
             assert!(decimal_from_json(&raw(bad)).is_err(), "{bad}");
+        }
+    }
+
+    /// Found by `fuzz/fuzz_targets/bakong_answer.rs` (its crash input is a seed
+    /// there): more digits than a `Decimal` holds were read rounded, in plain
+    /// and in exponent form, so a check could report a paid amount Bakong
+    /// never wrote. Such a number is refused (a protocol error: asked again).
+    #[test]
+    fn amounts_are_never_rounded() {
+        for bad in [
+            "80002.3333333333333333333333333333333333333333333333330",
+            "40000.00000000000000000000000001",
+            "4.000000000000000000000000000001e4",
+            "1e-40",
+            "1e40",
+        ] {
+            assert!(decimal_from_json(&raw(bad)).is_err(), "{bad}");
+        }
+        for (json, want) in [
+            ("1.5e3", "1500"),
+            ("25e-1", "2.5"),
+            ("4.0E+4", "40000"),
+            ("-2e0", "-2"),
+            ("0e999", "0"),
+            (
+                "0.0000000000000000000000000001",
+                "0.0000000000000000000000000001",
+            ),
+        ] {
+            let d = decimal_from_json(&raw(json)).unwrap();
+            assert_eq!(d, Decimal::from_str(want).unwrap(), "{json}");
         }
     }
 

@@ -5,7 +5,6 @@
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize};
-use std::str::FromStr;
 
 /// A text field that may arrive as a JSON string or number (`expires_in` is a
 /// number; other clients have seen numbers for amounts). `null` and `""` are absent.
@@ -282,7 +281,9 @@ pub fn amount_text(amount: Decimal) -> Result<String, String> {
     Ok(a.to_string())
 }
 
-/// Reads an amount exactly (`"10"`, `"250.00"`, `"1e2"` is refused).
+/// Reads an amount exactly (`"10"`, `"250.00"`, `"1e2"` is refused). A text
+/// with more digits than a `Decimal` holds is refused too, never rounded:
+/// the amount must be the one bKash wrote.
 pub fn parse_amount(text: &str) -> Option<Decimal> {
     let t = text.trim();
     if t.is_empty()
@@ -292,9 +293,7 @@ pub fn parse_amount(text: &str) -> Option<Decimal> {
     {
         return None;
     }
-    Decimal::from_str_exact(t)
-        .ok()
-        .or_else(|| Decimal::from_str(t).ok())
+    Decimal::from_str_exact(t).ok()
 }
 
 #[cfg(test)]
@@ -314,6 +313,33 @@ mod tests {
         assert_eq!(parse_amount("1e2"), None);
         assert_eq!(parse_amount(""), None);
         assert_eq!(parse_amount("abc"), None);
+    }
+
+    /// Found by `fuzz/fuzz_targets/bkash_answer.rs` (its crash input is a seed
+    /// there): more digits than a `Decimal` holds were read rounded, so a
+    /// payment status could report an amount bKash never wrote.
+    #[test]
+    fn amounts_are_never_rounded() {
+        assert_eq!(
+            parse_amount("1203333333333333333.3333333333333333333333331"),
+            None
+        );
+        assert_eq!(parse_amount("100.000000000000000000000000001"), None);
+        let s: StatusResponse = serde_json::from_str(
+            r#"{"transactionStatus":"Completed","trxID":"X","currency":"BDT",
+                "amount":"100.000000000000000000000000001"}"#,
+        )
+        .unwrap();
+        assert!(crate::status::payment_status(s, "TR1").is_err());
+        // Still exact where a Decimal holds every digit.
+        assert_eq!(
+            parse_amount("79228162514264337593543950335").map(|d| d.to_string()),
+            Some("79228162514264337593543950335".into())
+        );
+        assert_eq!(
+            parse_amount("0.0000000000000000000000000001").map(|d| d.to_string()),
+            Some("0.0000000000000000000000000001".into())
+        );
     }
 
     #[test]
