@@ -62,5 +62,7 @@ install_packages "${APP_PACKAGES[@]}"
 if [ "$what" = "test" ]; then
   install_packages "${TEST_PACKAGES[@]}"
   install_cargo_tool tauri-driver tauri-driver 2.1.0
+  # scripts/fuzz.sh (the same version there, for a run without setup).
+  install_cargo_tool cargo-fuzz cargo-fuzz 0.13.2
 fi
 say "ready ($what)"

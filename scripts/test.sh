@@ -33,8 +33,8 @@ step build "everything once (the end-to-end, CLI and crash tests drive the till 
 # Tauri stack a second time, and fill the disk with it).
 cargo build --workspace --all-targets --locked
 
-step fuzz "the KHQR decoder, briefly"
-crates/khqr/fuzz/run.sh "${TILL_FUZZ_SECONDS:-20}"
+step fuzz "every fuzz target, briefly (one build, a few seconds each)"
+scripts/fuzz.sh "${TILL_FUZZ_SECONDS:-5}"
 
 step tests "every suite, against that build"
 # A private D-Bus session with an unlocked gnome-keyring: the OS keyring is real in tests.

@@ -1,5 +1,6 @@
-//! Fuzzes the tolerant decoders and both verifiers: they must never panic
-//! and must stay linear (libFuzzer's -timeout catches hangs, the SDK's bug B8).
+//! KHQR: the tolerant decoders and both verifiers must never panic and must
+//! stay linear (libFuzzer's -timeout catches hangs, the SDK's bug B8). Input:
+//! the text of a scanned code.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
