@@ -116,7 +116,8 @@ fn opt_amount(v: Option<String>, name: &str) -> Result<Option<Decimal>, MapError
 }
 
 /// A grant or refresh answer as the token to keep: used until its
-/// `expires_in` (an hour when absent or unreadable) less `refresh_margin`
+/// `expires_in` (an hour when absent, unreadable, or too far ahead for the
+/// clock to reach) less `refresh_margin`
 /// (at most half the lifetime). `None` without an `id_token`. Apart from the
 /// client's request engine so that the fuzz target
 /// (`fuzz/fuzz_targets/bkash_answer.rs`) reads token answers as it does.
@@ -130,6 +131,7 @@ pub fn token(
         .expires_in
         .and_then(|e| e.parse::<u64>().ok())
         .map(Duration::from_secs)
+        .filter(|ttl| now.checked_add(*ttl).is_some())
         .unwrap_or(Duration::from_secs(3600));
     let margin = refresh_margin.min(ttl / 2);
     Some(StoredToken {
@@ -261,6 +263,21 @@ mod tests {
         assert!(BkashStatus::Expired.is_failure());
         assert!(!BkashStatus::Initiated.is_final());
         assert_eq!(RefundStatus::from_wire("weird"), RefundStatus::Pending);
+    }
+
+    /// Seen while writing `fuzz/fuzz_targets/bkash_answer.rs` (its input is a
+    /// seed there): an `expires_in` past the clock's range made
+    /// `now + lifetime` panic inside the token call.
+    #[test]
+    fn an_endless_token_lifetime_is_unreadable_not_a_panic() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_225_600);
+        let w: wire::TokenResponse = serde_json::from_str(
+            r#"{"statusCode":"0000","id_token":"t","expires_in":"18446744073709551615"}"#,
+        )
+        .unwrap();
+        let t = token(w, now, Duration::from_secs(300)).unwrap();
+        // Read as an absent expires_in: an hour, less the margin.
+        assert_eq!(t.use_until, now + Duration::from_secs(3300));
     }
 
     #[test]
