@@ -1,6 +1,6 @@
 //! The hub's reading of a webhook body once its signature has matched:
 //! `till_hub::ingest::read_single` (`POST …/events`) and `read_batch`
-//! (`POST …/batch`). Input: one body, read as both, for the terminal it
+//! (`POST …/batch`, `till.batch/1` and `/2`). Input: one body, read as both, for the terminal it
 //! names (and for another one).
 //!
 //! Invariants: never panics; a refusal is a 400 or a 413, never a 5xx; what
@@ -93,15 +93,23 @@ fn read_as(terminal: &str, body: &[u8]) {
             );
             let in_batch = read_batch(terminal, batch.as_bytes(), MAX_EVENTS)
                 .unwrap_or_else(|e| panic!("accepted alone, refused in a batch: {:?}", e.body));
-            assert_eq!(in_batch.len(), 1);
-            same_record(&stored, &in_batch[0]);
+            assert_eq!(in_batch.events.len(), 1);
+            assert!(in_batch.chain.is_none(), "a till.batch/1 has no chain head");
+            same_record(&stored, &in_batch.events[0]);
         }
         Err(e) => check_refusal(&e),
     }
     match read_batch(terminal, body, MAX_EVENTS) {
-        Ok(events) => {
+        Ok(batch) => {
+            let v1 =
+                serde_json::from_slice::<Value>(body).is_ok_and(|v| v["schema"] == "till.batch/1");
+            assert!(
+                !(v1 && batch.chain.is_some()),
+                "a till.batch/1 with a chain head"
+            );
+            let events = &batch.events;
             assert!(!events.is_empty() && events.len() <= MAX_EVENTS);
-            for e in &events {
+            for e in events {
                 check_stored(terminal, e);
             }
         }
