@@ -327,13 +327,7 @@
         if (el("settings-form").querySelector(`input[name="${k}"]`)) changes.push({ key: k, value: "" });
       }
     }
-    try {
-      const changed = await call("manager_save_settings", { changes });
-      flash(`${t("m_saved")}: ${changed.join(", ")}`);
-      await loadSettings();
-    } catch (e) {
-      flash(errorText(e), "error");
-    }
+    await writeSettings(changes);
   }
 
   async function testConnection(target, button) {
@@ -386,11 +380,8 @@
     };
   }
 
-  async function saveSettings() {
-    const changes = [...el("settings-form").querySelectorAll("input")]
-      .filter((i) => i.value !== i.dataset.initial)
-      .map((i) => ({ key: i.name, value: i.value }));
-    if (changes.length === 0) return flash(t("m_nothing_changed"));
+  // Writes `changes` to till.toml (Till restarts with them) and shows the screen anew.
+  async function writeSettings(changes) {
     try {
       const changed = await call("manager_save_settings", { changes });
       flash(`${t("m_saved")}: ${changed.join(", ")}`);
@@ -398,6 +389,14 @@
     } catch (e) {
       flash(errorText(e), "error");
     }
+  }
+
+  async function saveSettings() {
+    const changes = [...el("settings-form").querySelectorAll("input")]
+      .filter((i) => i.value !== i.dataset.initial)
+      .map((i) => ({ key: i.name, value: i.value }));
+    if (changes.length === 0) return flash(t("m_nothing_changed"));
+    await writeSettings(changes);
   }
 
   async function storeSecret(name, input) {
