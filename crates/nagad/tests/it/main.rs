@@ -1,0 +1,1 @@
+//! Integration tests of `till-nagad` against the real `till-sandbox`.
