@@ -1,37 +1,37 @@
-//! The bKash checkout page, in its own webview over the customer display.
+//! A page wallet's checkout page, in its own webview over the customer display.
 //!
-//! It is opened at the `bkashURL` create answered, may navigate only within
-//! the configured bKash origin, and its redirect to our callback URL is caught
-//! here (`on_navigation`) and never loaded: the engine takes it from there
-//! (execute, then status when unsure). No capability names this window, so
-//! the page has no IPC at all.
+//! It is opened at the page address the provider's start answered, may
+//! navigate only within that provider's page origin
+//! (`Provider::page_origin`), and its redirect to any wallet's callback URL
+//! is caught here (`on_navigation`) and never loaded: the engine takes it
+//! from there (`Engine::callback`: completion, then status when unsure). No
+//! capability names this window, so the page has no IPC at all.
 
 use tauri::{AppHandle, Emitter, Manager, WebviewUrl, WebviewWindowBuilder};
-use till_core::Engine;
+use till_core::{Engine, ProviderKind};
 use url::Url;
 
-pub const LABEL: &str = "bkash-checkout";
+pub const LABEL: &str = "wallet-checkout";
 
-/// The origins the checkout page may show: the configured checkout origin,
-/// else the API's own.
-fn allowed_origin(engine: &Engine) -> Option<url::Origin> {
-    let c = &engine.config().bkash;
-    let base = c.checkout_origin.as_ref().unwrap_or(&c.base_url);
-    Some(base.origin()).filter(|o| o.is_tuple())
-}
-
-pub fn open(app: &AppHandle, engine: Engine, redirect_url: &str) -> Result<(), String> {
+pub fn open(
+    app: &AppHandle,
+    engine: Engine,
+    provider: ProviderKind,
+    redirect_url: &str,
+) -> Result<(), String> {
+    let label = engine.label_of(provider);
     let url = Url::parse(redirect_url).map_err(|_| {
-        "bKash sent a checkout address Till cannot open. Cancel and charge again.".to_string()
+        format!("{label} sent a checkout address Till cannot open. Cancel and charge again.")
     })?;
-    let allowed = allowed_origin(&engine)
-        .ok_or_else(|| "The bKash address in the settings is not valid.".to_string())?;
+    let allowed = engine
+        .page_origin(provider)
+        .filter(|o| o.is_tuple())
+        .ok_or_else(|| format!("The {label} address in the settings is not valid."))?;
     if url.origin() != allowed {
-        tracing::error!(url = %url.origin().ascii_serialization(), "checkout page outside the bKash origin refused");
-        return Err(
-            "The bKash checkout page is not on the configured bKash address; it was not opened."
-                .into(),
-        );
+        tracing::error!(url = %url.origin().ascii_serialization(), %provider, "checkout page outside the wallet's origin refused");
+        return Err(format!(
+            "The {label} checkout page is not on the configured {label} address; it was not opened."
+        ));
     }
     if let Some(old) = app.get_webview_window(LABEL) {
         let _ = old.destroy();
@@ -39,17 +39,17 @@ pub fn open(app: &AppHandle, engine: Engine, redirect_url: &str) -> Result<(), S
     let nav_app = app.clone();
     let nav_engine = engine.clone();
     let mut builder = WebviewWindowBuilder::new(app, LABEL, WebviewUrl::External(url))
-        .title("Till — bKash checkout")
+        .title(format!("Till — {label} checkout"))
         .focused(true)
         .on_navigation(move |target| {
-            if nav_engine.is_bkash_callback(target) {
+            if nav_engine.is_callback(target) {
                 let engine = nav_engine.clone();
                 let app = nav_app.clone();
                 let target = target.clone();
                 tauri::async_runtime::spawn(async move {
-                    match engine.bkash_callback(&target).await {
+                    match engine.callback(&target).await {
                         Ok(p) => {
-                            tracing::info!(payment = %p.id, state = %p.state, "bKash callback handled in the webview");
+                            tracing::info!(payment = %p.id, state = %p.state, "callback handled in the webview");
                             if !p.state.is_open() {
                                 if let Some(w) = app.get_webview_window(LABEL) {
                                     let _ = w.close();
@@ -57,7 +57,7 @@ pub fn open(app: &AppHandle, engine: Engine, redirect_url: &str) -> Result<(), S
                             }
                         }
                         Err(e) => {
-                            tracing::warn!(error = %e, "bKash callback refused");
+                            tracing::warn!(error = %e, "callback refused");
                             let _ = app.emit_to(
                                 crate::windows::CASHIER,
                                 crate::events::NOTICE,
@@ -70,7 +70,7 @@ pub fn open(app: &AppHandle, engine: Engine, redirect_url: &str) -> Result<(), S
             }
             let ok = target.origin() == allowed;
             if !ok {
-                tracing::warn!(to = %target.origin().ascii_serialization(), "checkout navigation outside bKash blocked");
+                tracing::warn!(to = %target.origin().ascii_serialization(), "checkout navigation outside the wallet's origin blocked");
             }
             ok
         });
@@ -89,8 +89,8 @@ pub fn open(app: &AppHandle, engine: Engine, redirect_url: &str) -> Result<(), S
         }
     }
     builder.build().map_err(|e| {
-        tracing::error!(error = %e, "cannot open the bKash checkout window");
-        "Cannot open the bKash page on the customer display. Cancel and charge again.".to_string()
+        tracing::error!(error = %e, "cannot open the checkout window");
+        format!("Cannot open the {label} page on the customer display. Cancel and charge again.")
     })?;
     Ok(())
 }

@@ -20,8 +20,8 @@ pub enum DisplayState {
     Idle,
     /// A KHQR code waiting to be scanned.
     Khqr(KhqrScreen),
-    /// The amount and the wallet while the customer is on another page
-    /// (bKash checkout opens over this) or the demo wallet settles itself.
+    /// The amount and the wallet while the customer is on the wallet's page
+    /// (the checkout webview opens over this) or the demo wallet settles itself.
     Wallet(WalletScreen),
     /// Paid / declined / expired / cancelled, full screen, for a few seconds.
     Result(ResultScreen),
@@ -51,7 +51,7 @@ pub struct KhqrScreen {
     pub payment_id: String,
     /// The exact string drawn in the code (what the customer's bank app reads).
     pub qr: String,
-    /// Bakong's tracking key for this code.
+    /// The provider's tracking key for this code (its MD5).
     pub md5: String,
     /// The code as SVG, scaled by the page to the largest size the screen allows.
     pub svg: String,
@@ -61,7 +61,7 @@ pub struct KhqrScreen {
     pub amount: String,
     pub currency: String,
     pub expires_ms: i64,
-    /// Shown while Bakong could not be reached: it will be verified later.
+    /// Shown while the wallet could not be reached: it will be verified later.
     pub offline: bool,
 }
 
@@ -70,12 +70,18 @@ pub struct WalletScreen {
     pub payment_id: String,
     pub provider: ProviderKind,
     pub amount_display: String,
+    /// `page` (the customer pays on the wallet's page) or `wait` (the demo).
+    pub step: Option<till_core::provider::StepKind>,
+    /// The customer's language beside English (`bn`, `km`).
+    pub lang: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ResultScreen {
     pub payment_id: String,
     pub provider: ProviderKind,
+    /// The customer's language beside English (`bn`, `km`).
+    pub lang: &'static str,
     /// `paid`, `failed`, `expired`, `cancelled` or `flagged`.
     pub outcome: &'static str,
     pub amount_display: String,
@@ -87,8 +93,8 @@ pub struct ResultScreen {
 /// The screen for a payment that is waiting for the customer.
 pub fn waiting(p: &Payment, engine: &till_core::Engine) -> Result<DisplayState, String> {
     let view = PaymentView::of(p, engine);
-    match (p.provider, &p.khqr, &p.md5) {
-        (ProviderKind::Bakong, Some(qr), Some(md5)) => {
+    match (view.step, &p.khqr, &p.md5) {
+        (Some(till_core::provider::StepKind::Code), Some(qr), Some(md5)) => {
             let svg = khqr::render_svg_fluid(qr).map_err(|e| {
                 tracing::error!(error = %e, "KHQR rendering failed");
                 "Cannot draw the QR code. Cancel and charge again.".to_string()
@@ -109,6 +115,8 @@ pub fn waiting(p: &Payment, engine: &till_core::Engine) -> Result<DisplayState, 
             payment_id: p.id.clone(),
             provider: p.provider,
             amount_display: view.amount_display,
+            step: view.step,
+            lang: customer_language(p.amount.currency()),
         })),
     }
 }
@@ -128,10 +136,20 @@ pub fn result(p: &Payment, now_ms: i64, engine: &till_core::Engine) -> Option<Di
     Some(DisplayState::Result(ResultScreen {
         payment_id: p.id.clone(),
         provider: p.provider,
+        lang: customer_language(p.amount.currency()),
         outcome,
         amount_display: view.amount_display,
         reference: view.reference,
         time: local_time(p.updated_at, tz),
         until_ms: now_ms + RESULT_MS,
     }))
+}
+
+/// The customer's language beside English, from the money they pay in:
+/// taka is Bangladesh's (Bangla), riel and dollars at a KHQR Cambodia's (Khmer).
+pub fn customer_language(c: till_core::Currency) -> &'static str {
+    match c {
+        till_core::Currency::Bdt => "bn",
+        _ => "km",
+    }
 }

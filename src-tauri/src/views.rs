@@ -39,12 +39,20 @@ pub struct PaymentView {
     pub time: String,
     pub business_day: String,
     pub operator: String,
+    /// How the customer pays with its wallet (`code`, `page`, `wait`), when the wallet is on.
+    pub step: Option<till_core::provider::StepKind>,
+    /// Till can send refunds for this wallet; otherwise a manager records one made elsewhere.
+    pub refunds_by_api: bool,
 }
 
 impl PaymentView {
     /// The view with times in the engine's (the shop's) timezone.
     pub fn of(p: &Payment, engine: &till_core::Engine) -> Self {
-        PaymentView::new(p, shop_tz(engine))
+        let mut v = PaymentView::new(p, shop_tz(engine));
+        let caps = engine.capabilities_of(p.provider);
+        v.step = caps.map(|c| c.step);
+        v.refunds_by_api = caps.is_some_and(|c| c.refunds);
+        v
     }
 
     pub fn new(p: &Payment, tz: chrono_tz::Tz) -> Self {
@@ -76,6 +84,8 @@ impl PaymentView {
             time: local_time(p.created_at, tz),
             business_day: p.business_day.to_string(),
             operator: p.operator.clone(),
+            step: None,
+            refunds_by_api: false,
         }
     }
 }

@@ -136,7 +136,7 @@ async fn run(app: &AppSession) -> Result<()> {
         click(app, &format!(".keypad button[data-key='{k}']")).await?;
     }
     assert_eq!(text(app, "amount-digits").await?, "40,000");
-    click(app, "#charge-khqr").await?;
+    click(app, "#charge-bakong").await?;
     status_contains(app, "Waiting for customer", Duration::from_secs(10)).await?;
     app.switch_to_window_titled("Customer").await?;
     let riel = displayed_khqr(app, Some(&qr)).await?;

@@ -4,7 +4,6 @@
 (() => {
   const { invoke, listen, CURRENCIES, t, el, h, countdown, groupDigits, errorText } = window.Till;
   const MAX_DIGITS = 10;
-  const WALLET_KEYS = { F1: "bkash", F2: "bakong", F3: "demo" };
 
   let value = ""; // what has been keyed, e.g. "12.5"
   let currency = "BDT";
@@ -25,12 +24,35 @@
     s.textContent = t(key, vars);
   }
 
+  // Every wallet the terminal knows, in its fixed order, each with its key
+  // (F1…) and how the customer pays (`step`: code, page, wait). Nothing here
+  // knows a wallet by name: what differs comes with the wallet.
   function wallets() {
     return (info && info.wallets) || [];
   }
+  function wallet(provider) {
+    return wallets().find((x) => x.provider === provider);
+  }
   function walletTakes(provider, cur) {
-    const w = wallets().find((x) => x.provider === provider);
-    return !!w && w.currencies.includes(cur);
+    const w = wallet(provider);
+    return !!w && w.configured && w.currencies.includes(cur);
+  }
+  function walletByKey(key) {
+    const w = wallets().find((x) => x.key === key);
+    return w ? w.provider : null;
+  }
+  // One button per wallet, before Cancel.
+  function buildWallets() {
+    const box = el("wallets");
+    box.querySelectorAll(".wallet[data-provider]").forEach((b) => b.remove());
+    for (const w of wallets()) {
+      const b = h("button", { type: "button", id: `charge-${w.provider}`, class: `wallet ${w.provider}` },
+        h("span", { class: "wallet-name", "data-t": w.provider, text: t(w.provider) }),
+        h("span", { class: "hint", text: w.key }));
+      b.dataset.provider = w.provider;
+      b.addEventListener("click", () => charge(w.provider));
+      box.insertBefore(b, el("cancel"));
+    }
   }
   function online(provider) {
     const p = status && status.providers.find((x) => x.provider === provider);
@@ -53,14 +75,13 @@
     });
     document.querySelectorAll(".wallet[data-provider]").forEach((b) => {
       const p = b.dataset.provider;
-      const configured = wallets().some((w) => w.provider === p);
-      // Out of demo mode the Demo wallet does not exist: no button to hit by mistake.
-      b.hidden = p === "demo" && !configured;
+      const w = wallet(p);
+      const configured = !!w && w.configured;
       const takes = walletTakes(p, currency);
       b.disabled = !configured || !takes;
       b.classList.toggle("selected", p === lastWallet && takes);
       const hint = b.querySelector(".hint");
-      const key = Object.keys(WALLET_KEYS).find((k) => WALLET_KEYS[k] === p);
+      const key = w ? w.key : "";
       if (!configured) hint.textContent = t("not_configured");
       else if (!takes) hint.textContent = t("currency_not_taken", { currency });
       else if (!online(p)) hint.textContent = `${key} · ${t("wallet_offline")}`;
@@ -120,8 +141,13 @@
 
   function pickWallet() {
     if (lastWallet && walletTakes(lastWallet, currency)) return lastWallet;
-    const order = ["bakong", "bkash", "demo"];
-    return order.find((p) => walletTakes(p, currency)) || null;
+    // Enter: a wallet that needs nothing of the cashier first (a code on the
+    // display), then a page wallet, the demo last.
+    const rank = { code: 0, page: 1, wait: 2 };
+    const order = wallets().filter((w) => w.configured)
+      .sort((a, b) => (rank[a.step] ?? 3) - (rank[b.step] ?? 3));
+    const w = order.find((x) => walletTakes(x.provider, currency));
+    return w ? w.provider : null;
   }
 
   async function charge(provider) {
@@ -161,7 +187,8 @@
 
   function showPayment(p) {
     stopTimer();
-    el("demo-pay").hidden = !(info && info.demo && p.provider === "bakong" && p.state === "awaiting_customer");
+    // Demo mode: the sandbox's bank app can pay a code shown on the display.
+    el("demo-pay").hidden = !(info && info.demo && p.step === "code" && p.state === "awaiting_customer");
     const amount = p.amount_display;
     // Money arrived for a payment the till had ended (paid_after_cancel, …).
     const lateMoney = p.flag && ["cancelled", "failed", "expired"].includes(p.state);
@@ -170,26 +197,27 @@
         setStatus("working", "starting", { wallet: t(p.provider) });
         break;
       case "awaiting_customer":
-        if (p.provider === "bakong") {
+        if (p.step === "code") {
           const tick = () => {
             const left = (p.expires_ms || 0) - Date.now();
             if (left <= 0) {
-              setStatus("working", "verifying_bakong");
+              setStatus("working", "verifying", { wallet: t(p.provider) });
               stopTimer();
               return;
             }
-            setStatus("waiting", p.offline ? "waiting_khqr_offline" : "waiting_khqr", { left: countdown(left), amount });
+            setStatus("waiting", p.offline ? "waiting_khqr_offline" : "waiting_khqr", { left: countdown(left), amount, wallet: t(p.provider) });
           };
           tick();
           timer = setInterval(tick, 250);
-        } else if (p.provider === "bkash") {
-          setStatus("waiting", "waiting_bkash");
+        } else if (p.step === "page") {
+          setStatus("waiting", "waiting_page", { wallet: t(p.provider) });
         } else {
           setStatus("waiting", "waiting_demo");
         }
         break;
       case "authorized":
-        setStatus("working", p.provider === "bkash" ? "verifying_bkash" : "verifying_bakong");
+        // Approved on the wallet's page: the provider's word is awaited.
+        setStatus("working", "verifying_approved", { wallet: t(p.provider) });
         break;
       case "settled":
       case "refund_pending":
@@ -280,7 +308,8 @@
     } else if (status) {
       for (const p of status.providers) {
         if (p.enabled && !p.online) {
-          lines.push(t("offline_banner", { wallet: t(p.provider), what: p.provider === "bakong" ? t("offline_khqr_ok") : t("offline_other") }));
+          const w = wallet(p.provider);
+          lines.push(t("offline_banner", { wallet: t(p.provider), what: w && w.offline_display ? t("offline_khqr_ok") : t("offline_other") }));
         }
       }
       const s = status.sync;
@@ -327,8 +356,8 @@
     if (e.ctrlKey && /^[1-9]$/.test(e.key)) {
       const c = currencies()[Number(e.key) - 1];
       if (c) setCurrency(c);
-    } else if (WALLET_KEYS[e.key] || (e.altKey && /^[1-3]$/.test(e.key))) {
-      charge(WALLET_KEYS[e.key] || ["bkash", "bakong", "demo"][Number(e.key) - 1]);
+    } else if (walletByKey(e.key) || (e.altKey && /^[1-9]$/.test(e.key) && walletByKey(`F${e.key}`))) {
+      charge(walletByKey(e.key) || walletByKey(`F${e.key}`));
     } else if (e.key === "F9") {
       invoke("open_manager").catch(() => {});
     } else if (e.key === "Enter") {
@@ -345,8 +374,6 @@
 
   document.querySelectorAll(".keypad button").forEach((b) =>
     b.addEventListener("click", () => key(b.dataset.key)));
-  document.querySelectorAll(".wallet[data-provider]").forEach((b) =>
-    b.addEventListener("click", () => charge(b.dataset.provider)));
   el("cancel").addEventListener("click", cancel);
   el("open-manager").addEventListener("click", () => invoke("open_manager").catch(() => {}));
   el("lang").addEventListener("click", () => {
@@ -392,6 +419,7 @@
       info = await invoke("terminal_info");
       el("shop-name").textContent = window.Till.lang() === "bn" && info.shop_name_bn ? info.shop_name_bn : info.shop_name;
       el("demo-note").hidden = !info.demo;
+      buildWallets();
       renderCurrencies();
       currency = info.default_currency;
       if (!currencies().includes(currency)) currency = currencies()[0] || "BDT";

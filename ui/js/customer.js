@@ -1,5 +1,5 @@
 // Customer display: idle shop name, the KHQR to scan with a countdown, the wallet while the
-// customer is on the bKash page, then a large result. It only shows things; everything it
+// customer is on the wallet's page, then a large result. It only shows things; everything it
 // knows comes from the terminal (display://changed), and it can change nothing.
 "use strict";
 
@@ -10,12 +10,9 @@
   let timer = null;
   let info = null;
 
-  // English plus the wallet's language: Khmer for KHQR, Bangla for bKash (and demo).
-  function altLang(provider) {
-    return provider === "bakong" ? "km" : "bn";
-  }
-  function both(enId, altId, key, provider, vars) {
-    const alt = altLang(provider);
+  // English plus the customer's language, which the terminal names with each
+  // screen (`lang`: Bangla for taka, Khmer for riel and dollars at a KHQR).
+  function both(enId, altId, key, alt, vars) {
     el(enId).textContent = fill(C.en[key], vars);
     const a = el(altId);
     a.textContent = fill(C[alt][key], vars);
@@ -61,7 +58,7 @@
       qr.dataset.shownFor = s.md5;
       requestAnimationFrame(() => { qr.dataset.shownAt = String(Date.now()); });
     }
-    both("scan-en", "scan-km", "scan_to_pay", "bakong");
+    both("scan-en", "scan-km", "scan_to_pay", "km");
     const note = el("offline-note");
     note.hidden = !s.offline;
     note.textContent = `${C.en.offline_note} · ${C.km.offline_note}`;
@@ -83,10 +80,18 @@
     current = s;
     const band = el("wallet-band");
     band.dataset.provider = s.provider;
-    el("wallet-name").textContent = s.provider === "bkash" ? "bKash · বিকাশ" : "Demo wallet · ডেমো";
+    // The wallet's name in English and in the customer's language (translations hold both).
+    const T = window.TillText;
+    const en = T.en[s.provider] || s.provider;
+    const alt = (T[s.lang] && T[s.lang][s.provider]) || en;
+    el("wallet-name").textContent = alt === en ? en : `${en} · ${alt}`;
     el("wallet-amount").textContent = s.amount_display;
-    both("due-en", "due-alt", "amount_due", s.provider);
-    both("wallet-en", "wallet-alt", s.provider === "bkash" ? "bkash_page" : "demo_paying", s.provider);
+    both("due-en", "due-alt", "amount_due", s.lang);
+    el("wallet-en").textContent = fill(C.en[s.step === "page" ? "page_pay" : "demo_paying"], { wallet: en });
+    const a = el("wallet-alt");
+    a.textContent = fill(C[s.lang][s.step === "page" ? "page_pay" : "demo_paying"], { wallet: alt });
+    a.className = `${a.className.replace(/\b(km|bn)\b/g, "").trim()} ${s.lang}`.trim();
+    a.lang = s.lang;
     show("wallet");
   }
 
@@ -97,7 +102,7 @@
     const r = el("result");
     r.dataset.outcome = s.outcome;
     el("result-mark").textContent = ok ? "✓" : s.outcome === "flagged" ? "!" : "✗";
-    both("result-en", "result-alt", s.outcome, s.provider);
+    both("result-en", "result-alt", s.outcome, s.lang);
     el("result-amount").textContent = s.amount_display;
     el("result-ref").textContent = s.reference ? `Ref ${s.reference} · ${s.time}` : s.time;
     show("result");

@@ -218,7 +218,13 @@
         h("label", {}, h("span", { text: t("m_refund_amount") }),
           h("input", { id: "refund-amount", inputmode: "decimal", placeholder: p.refundable_display })),
         h("label", {}, h("span", { text: t("m_refund_reason") }), h("input", { id: "refund-reason" })),
-        h("button", { type: "submit", class: "danger", id: "refund-submit", text: `${t("m_refund")} (${p.refundable_display})` })) : null,
+        // A wallet Till cannot refund through: the manager refunds where the
+        // wallet allows it (its merchant portal) and records it here.
+        p.refunds_by_api ? null : h("p", { class: "hint", id: "refund-elsewhere-note", text: t("m_refund_elsewhere_note", { wallet: t(p.provider) }) }),
+        p.refunds_by_api ? null : h("label", {}, h("span", { text: t("m_refund_reference") }),
+          h("input", { id: "refund-reference", required: true })),
+        h("button", { type: "submit", class: "danger", id: "refund-submit",
+          text: `${t(p.refunds_by_api ? "m_refund" : "m_refund_record")} (${p.refundable_display})` })) : null,
       h("div", { class: "actions" }, h("button", { type: "button", id: "recheck", text: t("m_recheck"), onclick: () => recheck(p.id) })),
     ].filter(Boolean));
   }
@@ -226,9 +232,11 @@
   async function refund(p) {
     const amount = el("refund-amount").value.trim() || null;
     const reason = el("refund-reason").value.trim() || null;
+    const ref = el("refund-reference");
+    const elsewhere = ref ? ref.value.trim() || null : null;
     el("refund-submit").disabled = true;
     try {
-      const d = await call("manager_refund", { id: p.id, amount, reason });
+      const d = await call("manager_refund", { id: p.id, amount, reason, elsewhere });
       const last = d.refunds[d.refunds.length - 1];
       flash(t("m_refund_done", { state: last ? `${last.amount_display} ${last.state}` : d.payment.state }));
       await loadPayments();

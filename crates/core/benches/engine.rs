@@ -148,7 +148,7 @@ async fn detection(payments: usize) -> Vec<(String, String)> {
             )
             .await
             .unwrap();
-        let till_core::CustomerStep::Khqr { khqr, .. } = c.step else {
+        let till_core::CustomerStep::Code { code: khqr, .. } = c.step else {
             unreachable!()
         };
         let delay = Duration::from_millis(2000 + (i as u64 * 7919) % 10_000);

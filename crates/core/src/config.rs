@@ -56,6 +56,7 @@ pub struct Config {
     pub khqr: KhqrProfile,
     pub bkash: BkashSection,
     pub bakong: BakongSection,
+    pub nagad: NagadSection,
     pub demo: DemoSection,
     /// The desktop app's customer display.
     #[serde(default)]
@@ -167,6 +168,73 @@ impl BkashEnvironment {
             BkashEnvironment::Custom => "custom",
         }
     }
+}
+
+/// Which Nagad system `[nagad]` talks to.
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum NagadEnvironment {
+    /// Nagad's merchant sandbox (test merchant and keys from Nagad).
+    Sandbox,
+    /// Live Nagad.
+    Production,
+    /// `base_url` (and `checkout_origin`) as written; the demo's local sandbox.
+    #[default]
+    Custom,
+}
+
+impl NagadEnvironment {
+    /// The API base URL of a preset; `None` for custom.
+    pub fn preset(self) -> Option<&'static str> {
+        match self {
+            NagadEnvironment::Sandbox => {
+                Some("http://sandbox.mynagad.com:10080/remote-payment-gateway-1.0/api/dfs")
+            }
+            NagadEnvironment::Production => Some("https://api.mynagad.com/api/dfs"),
+            NagadEnvironment::Custom => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            NagadEnvironment::Sandbox => "sandbox",
+            NagadEnvironment::Production => "production",
+            NagadEnvironment::Custom => "custom",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NagadSection {
+    pub enabled: bool,
+    #[serde(default)]
+    pub environment: NagadEnvironment,
+    /// After loading: the preset's URL, unless `environment = "custom"`.
+    pub base_url: url::Url,
+    pub timeout_secs: u64,
+    /// Nagad's merchant id for the shop (digits; not a secret).
+    pub merchant_id: String,
+    pub callback_url: url::Url,
+    /// How long the customer has on the page before Till gives the payment up.
+    pub checkout_window_secs: u64,
+    /// Origin of the customer page (the webview may not leave it). Absent: the origin of `base_url`.
+    #[serde(default)]
+    pub checkout_origin: Option<url::Url>,
+    /// How refunds are made: `portal` (in the Nagad merchant portal, recorded
+    /// in Till by a manager) or `api` (Nagad's cancel call, which not every
+    /// merchant has).
+    #[serde(default)]
+    pub refunds: NagadRefunds,
+}
+
+/// `nagad.refunds`.
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum NagadRefunds {
+    Api,
+    #[default]
+    Portal,
 }
 
 /// Which Bakong system `[bakong]` talks to.
@@ -452,6 +520,7 @@ impl Config {
         for (section, allowed) in [
             ("bkash", &["sandbox", "production", "custom"]),
             ("bakong", &["sit", "production", "custom"]),
+            ("nagad", &["sandbox", "production", "custom"]),
         ] {
             if let Some(v) = base
                 .get(section)
@@ -541,6 +610,19 @@ impl Config {
             }
             self.bakong.base_url = base;
         }
+        let env = self.nagad.environment;
+        if let Some(base) = env.preset() {
+            let base = url(base);
+            if explicit.contains("nagad.base_url") && !same(&self.nagad.base_url, &base) {
+                return Err(conflict(
+                    "nagad.base_url",
+                    "nagad.environment",
+                    env.name(),
+                    base.as_str(),
+                ));
+            }
+            self.nagad.base_url = base;
+        }
         Ok(())
     }
 
@@ -591,6 +673,7 @@ impl Config {
         }
         for (key, secs) in [
             ("bkash.timeout_secs", self.bkash.timeout_secs),
+            ("nagad.timeout_secs", self.nagad.timeout_secs),
             ("bakong.timeout_secs", self.bakong.timeout_secs),
         ] {
             if !(1..=300).contains(&secs) {
@@ -599,6 +682,18 @@ impl Config {
         }
         if !(5..=86_400).contains(&self.bkash.checkout_window_secs) {
             return Err(invalid("bkash.checkout_window_secs", "between 5 and 86400"));
+        }
+        if !(5..=86_400).contains(&self.nagad.checkout_window_secs) {
+            return Err(invalid("nagad.checkout_window_secs", "between 5 and 86400"));
+        }
+        if self.nagad.enabled
+            && (self.nagad.merchant_id.is_empty()
+                || !self.nagad.merchant_id.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(invalid(
+                "nagad.merchant_id",
+                "the digits Nagad gave the shop",
+            ));
         }
         if self.bkash.enabled && self.bkash.token_from == TokenFrom::Hub && self.hub.url.is_none() {
             return Err(invalid(
@@ -650,6 +745,14 @@ impl Config {
         for (key, url) in [
             ("bkash.base_url", Some(&self.bkash.base_url)),
             ("bkash.checkout_origin", self.bkash.checkout_origin.as_ref()),
+            // Nagad's own test system is served over plain http only; its
+            // sensitive fields travel RSA-sealed, and no real money is there.
+            (
+                "nagad.base_url",
+                Some(&self.nagad.base_url)
+                    .filter(|_| self.nagad.environment != NagadEnvironment::Sandbox),
+            ),
+            ("nagad.checkout_origin", self.nagad.checkout_origin.as_ref()),
             ("bakong.base_url", Some(&self.bakong.base_url)),
             ("hub.url", self.hub.url.as_ref()),
         ] {
@@ -770,6 +873,10 @@ impl Config {
     pub fn cutoff(&self) -> Result<NaiveTime, ConfigError> {
         NaiveTime::parse_from_str(&self.business_day.cutoff, "%H:%M")
             .map_err(|_| invalid("business_day.cutoff", "a local time HH:MM such as 04:00"))
+    }
+
+    pub fn nagad_timeout(&self) -> Duration {
+        Duration::from_secs(self.nagad.timeout_secs)
     }
 
     pub fn bkash_timeout(&self) -> Duration {

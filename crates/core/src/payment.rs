@@ -14,13 +14,17 @@ pub enum ProviderKind {
     Bkash,
     Bakong,
     Demo,
+    Nagad,
 }
 
 impl ProviderKind {
-    pub const ALL: [ProviderKind; 3] = [
+    /// Every provider, in the order of the cashier's wallet buttons (F1, F2, …:
+    /// a new provider goes last, so no cashier's keys move).
+    pub const ALL: [ProviderKind; 4] = [
         ProviderKind::Bkash,
         ProviderKind::Bakong,
         ProviderKind::Demo,
+        ProviderKind::Nagad,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -28,6 +32,7 @@ impl ProviderKind {
             ProviderKind::Bkash => "bkash",
             ProviderKind::Bakong => "bakong",
             ProviderKind::Demo => "demo",
+            ProviderKind::Nagad => "nagad",
         }
     }
 }
@@ -39,7 +44,7 @@ impl fmt::Display for ProviderKind {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("unknown provider \"{0}\" (bkash, bakong or demo)")]
+#[error("unknown provider \"{0}\" (bkash, bakong, nagad or demo)")]
 pub struct UnknownProvider(pub String);
 
 impl FromStr for ProviderKind {
@@ -49,6 +54,7 @@ impl FromStr for ProviderKind {
             "bkash" => Ok(ProviderKind::Bkash),
             "bakong" | "khqr" => Ok(ProviderKind::Bakong),
             "demo" => Ok(ProviderKind::Demo),
+            "nagad" => Ok(ProviderKind::Nagad),
             other => Err(UnknownProvider(other.to_owned())),
         }
     }

@@ -16,6 +16,10 @@ pub mod names {
     pub const BKASH_APP_KEY: &str = "bkash.app_key";
     pub const BKASH_APP_SECRET: &str = "bkash.app_secret";
     pub const BAKONG_TOKEN: &str = "bakong.token";
+    /// The merchant's RSA private key (PEM) that signs what Till sends Nagad.
+    pub const NAGAD_MERCHANT_KEY: &str = "nagad.merchant_key";
+    /// Nagad's RSA public key (PEM) that seals what Till sends and checks Nagad's answers.
+    pub const NAGAD_PUBLIC_KEY: &str = "nagad.public_key";
     pub const HUB_SECRET: &str = "hub.secret";
     pub const HUB_SIGNING_KEY: &str = "hub.signing_key";
     /// A read token of the hub's read API (reconciliation compares with the hub's totals).
@@ -26,6 +30,8 @@ pub mod names {
         BKASH_APP_KEY,
         BKASH_APP_SECRET,
         BAKONG_TOKEN,
+        NAGAD_MERCHANT_KEY,
+        NAGAD_PUBLIC_KEY,
         HUB_SECRET,
         HUB_SIGNING_KEY,
         HUB_READ_TOKEN,

@@ -1,12 +1,14 @@
 //! `till charge`: take one payment and follow it to its end.
 //!
-//! bKash without a window: Till listens on the configured callback URL (a
-//! loopback address) so a kiosk browser on the same machine can finish the
-//! hosted page; the redirect arrives here and Till executes.
+//! A page wallet without a window: Till listens on each page wallet's
+//! configured callback URL (a loopback address) so a kiosk browser on the
+//! same machine can finish the hosted page; the redirect arrives here and
+//! the engine takes it from there (`Engine::callback`).
 
 use super::output;
 use serde_json::json;
 use std::time::Duration;
+use till_core::provider::StepKind;
 use till_core::{CustomerStep, Engine, ProviderKind};
 
 #[derive(clap::Args, Debug)]
@@ -33,8 +35,8 @@ pub struct Args {
 pub async fn run(a: Args, home: &std::path::Path) -> anyhow::Result<i32> {
     let engine = super::open_engine(home, true).await?;
     let amount = super::amount_for(&engine, a.provider, &a.amount, a.currency.as_deref())?;
-    let listener = if a.provider == ProviderKind::Bkash {
-        Some(callback_listener(&engine).await?)
+    let listener = if engine.capabilities_of(a.provider).map(|c| c.step) == Some(StepKind::Page) {
+        Some(callback_listener(&engine, a.provider).await?)
     } else {
         None
     };
@@ -51,14 +53,16 @@ pub async fn run(a: Args, home: &std::path::Path) -> anyhow::Result<i32> {
         let mut v =
             json!({"event": "customer_step", "payment_id": id, "invoice": charge.payment.invoice});
         match &charge.step {
-            CustomerStep::Khqr {
-                khqr,
-                md5,
+            CustomerStep::Code {
+                code,
+                reference,
                 expires_at,
             } => {
+                // The CLI's JSON keeps the names scripts read: the code is a
+                // KHQR (the one code format Till shows), its reference the MD5.
                 v["kind"] = "khqr".into();
-                v["khqr"] = khqr.clone().into();
-                v["md5"] = md5.clone().into();
+                v["khqr"] = code.clone().into();
+                v["md5"] = reference.clone().into();
                 v["expires_at"] = json!(expires_at);
             }
             CustomerStep::Redirect {
@@ -74,24 +78,30 @@ pub async fn run(a: Args, home: &std::path::Path) -> anyhow::Result<i32> {
         output::print_json(&v);
     } else {
         match &charge.step {
-            CustomerStep::Khqr {
-                khqr,
-                md5,
+            CustomerStep::Code {
+                code,
+                reference,
                 expires_at,
             } => {
                 println!(
-                    "Show this KHQR to the customer (MD5 {md5}, expires {expires_at}):\n{khqr}"
+                    "Show this code to the customer (reference {reference}, expires {expires_at}):\n{code}"
                 )
             }
-            CustomerStep::Redirect { redirect_url, .. } => {
-                println!("Open the bKash checkout page for the customer:\n{redirect_url}")
-            }
+            CustomerStep::Redirect { redirect_url, .. } => println!(
+                "Open the {} checkout page for the customer:\n{redirect_url}",
+                engine.label_of(a.provider)
+            ),
             CustomerStep::Wait => println!("Demo payment {id}: settles by itself"),
         }
     }
+    // By default: until the payment's own expiry, and two minutes for its last answer.
     let limit = a.timeout.map(Duration::from_secs).unwrap_or_else(|| {
-        let c = engine.config();
-        Duration::from_secs(c.khqr.expiry_seconds.max(c.bkash.checkout_window_secs) + 120)
+        let left = charge
+            .payment
+            .expires_at
+            .map(|e| (e - engine.clock().now()).num_seconds().max(0) as u64)
+            .unwrap_or(600);
+        Duration::from_secs(left + 120)
     });
     let deadline = tokio::time::Instant::now() + limit;
     let mut last_state = charge.payment.state;
@@ -134,14 +144,20 @@ pub async fn run(a: Args, home: &std::path::Path) -> anyhow::Result<i32> {
     Ok(if final_payment.state.is_paid() { 0 } else { 1 })
 }
 
-/// Serves the callback URL on loopback and hands each redirect to the engine.
-async fn callback_listener(engine: &Engine) -> anyhow::Result<tokio::task::JoinHandle<()>> {
-    let url = engine.config().bkash.callback_url.clone();
+/// Serves the provider's callback URL on loopback and hands each redirect to the engine.
+async fn callback_listener(
+    engine: &Engine,
+    provider: ProviderKind,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let label = engine.label_of(provider);
+    let url = engine
+        .callback_url(provider)
+        .ok_or_else(|| anyhow::anyhow!("{label} has no callback URL"))?;
     let host = url.host_str().unwrap_or("127.0.0.1").to_owned();
     let port = url.port_or_known_default().unwrap_or(80);
     let listener = tokio::net::TcpListener::bind((host.as_str(), port))
         .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on the bKash callback URL {url}: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("cannot listen on the {label} callback URL {url}: {e}"))?;
     let engine = engine.clone();
     let base = url.clone();
     let app = axum::Router::new().fallback(move |uri: axum::http::Uri| {
@@ -156,10 +172,10 @@ async fn callback_listener(engine: &Engine) -> anyhow::Result<tokio::task::JoinH
                     "<!doctype html><meta charset=utf-8><title>{title}</title><h1>{title}</h1><p>{body}</p>"
                 ))
             };
-            if !engine.is_bkash_callback(&full) {
-                return (axum::http::StatusCode::NOT_FOUND, page("Not found", "This is Till's bKash callback."));
+            if !engine.is_callback(&full) {
+                return (axum::http::StatusCode::NOT_FOUND, page("Not found", "This is Till's payment callback."));
             }
-            match engine.bkash_callback(&full).await {
+            match engine.callback(&full).await {
                 Ok(p) if p.state.is_paid() => (axum::http::StatusCode::OK, page("Paid", "Thank you. You can close this page.")),
                 Ok(p) => (
                     axum::http::StatusCode::OK,
@@ -171,7 +187,7 @@ async fn callback_listener(engine: &Engine) -> anyhow::Result<tokio::task::JoinH
     });
     Ok(tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
-            tracing::error!(error = %e, "bKash callback listener stopped");
+            tracing::error!(error = %e, "callback listener stopped");
         }
     }))
 }

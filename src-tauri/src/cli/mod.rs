@@ -166,11 +166,9 @@ pub fn amount_for(
 ) -> anyhow::Result<till_core::Amount> {
     let currency = match currency {
         Some(c) => c.parse()?,
-        None => match provider {
-            till_core::ProviderKind::Bkash => till_core::Currency::Bdt,
-            till_core::ProviderKind::Bakong => engine.config().khqr.default_currency,
-            till_core::ProviderKind::Demo => till_core::Currency::Bdt,
-        },
+        None => engine
+            .default_currency_of(provider)
+            .unwrap_or(till_core::Currency::Bdt),
     };
     Ok(till_core::Amount::parse(amount, currency)?)
 }

@@ -8,6 +8,10 @@ pub struct Args {
     pub amount: Option<String>,
     #[arg(long)]
     pub reason: Option<String>,
+    /// Record a refund made outside Till (the wallet's merchant portal, a bank
+    /// transfer), with its reference there; for wallets Till cannot refund through.
+    #[arg(long, value_name = "REFERENCE")]
+    pub made_elsewhere: Option<String>,
     #[command(flatten)]
     pub pin: auth::PinArgs,
     #[arg(long)]
@@ -24,9 +28,20 @@ pub async fn run(a: Args, home: &std::path::Path) -> anyhow::Result<i32> {
         .as_deref()
         .map(|t| till_core::Amount::parse(t, p.amount.currency()))
         .transpose()?;
-    let result = engine
-        .refund(&p.id, amount, a.reason.as_deref(), session.actor())
-        .await;
+    let result = match &a.made_elsewhere {
+        Some(reference) => engine.record_refund(
+            &p.id,
+            amount,
+            reference,
+            a.reason.as_deref(),
+            session.actor(),
+        ),
+        None => {
+            engine
+                .refund(&p.id, amount, a.reason.as_deref(), session.actor())
+                .await
+        }
+    };
     engine.shutdown().await;
     let (p, r) = result?;
     if a.json {

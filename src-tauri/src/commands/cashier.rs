@@ -49,13 +49,13 @@ pub async fn charge(
     let charge = engine.charge(provider, amount, "cashier").await?;
     let payment = charge.payment;
     let step = match &charge.step {
-        CustomerStep::Khqr { .. } => "khqr",
+        CustomerStep::Code { .. } => "code",
         CustomerStep::Redirect { .. } => "checkout",
         CustomerStep::Wait => "wait",
     };
     terminal.set_display(&app, display::waiting(&payment, &engine)?);
     if let CustomerStep::Redirect { redirect_url, .. } = &charge.step {
-        if let Err(message) = crate::checkout::open(&app, engine.clone(), redirect_url) {
+        if let Err(message) = crate::checkout::open(&app, engine.clone(), provider, redirect_url) {
             // Nothing can be paid on a page nobody sees: give the payment up.
             let _ = engine.cancel(&payment.id, "till").await;
             terminal.set_display(&app, DisplayState::Idle);

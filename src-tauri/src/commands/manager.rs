@@ -230,13 +230,15 @@ pub async fn manager_payment(
     })
 }
 
-/// Refund a payment in full (no amount) or in part.
+/// Refund a payment in full (no amount) or in part; with `elsewhere`, record
+/// a refund made outside Till (a wallet with no refund API) under that reference.
 #[tauri::command]
 pub async fn manager_refund(
     terminal: State<'_, Shared>,
     id: String,
     amount: Option<String>,
     reason: Option<String>,
+    elsewhere: Option<String>,
 ) -> Result<PaymentDetail, UiError> {
     let session = require(&terminal)?;
     let engine = terminal.engine().await?;
@@ -246,9 +248,20 @@ pub async fn manager_refund(
         None => None,
     };
     let reason = reason.filter(|r| !r.trim().is_empty());
-    let (paid, _refund) = engine
-        .refund(&p.id, amount, reason.as_deref(), session.actor())
-        .await?;
+    let (paid, _refund) = match elsewhere.filter(|e| !e.trim().is_empty()) {
+        Some(reference) => engine.record_refund(
+            &p.id,
+            amount,
+            &reference,
+            reason.as_deref(),
+            session.actor(),
+        )?,
+        None => {
+            engine
+                .refund(&p.id, amount, reason.as_deref(), session.actor())
+                .await?
+        }
+    };
     let refunds = engine.refunds_of(&paid.id)?;
     Ok(PaymentDetail {
         payment: PaymentView::of(&paid, &engine),

@@ -12,10 +12,19 @@ use serde::Serialize;
 use tauri::State;
 use till_core::ProviderKind;
 
+/// One wallet button of the cashier's screen.
 #[derive(Debug, Serialize)]
 pub struct WalletInfo {
     pub provider: ProviderKind,
     pub currencies: Vec<String>,
+    /// Its function key ("F1"): fixed per wallet, whichever others are on.
+    pub key: String,
+    /// How the customer pays (`code`, `page`, `wait`); None while it is off.
+    pub step: Option<till_core::provider::StepKind>,
+    /// A code may be shown while the wallet cannot be reached (checked later).
+    pub offline_display: bool,
+    /// Off (no credentials, turned off): the button is shown disabled.
+    pub configured: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -39,24 +48,44 @@ pub struct TerminalInfo {
 pub async fn terminal_info(terminal: State<'_, Shared>) -> Result<TerminalInfo, UiError> {
     let engine = terminal.engine().await?;
     let c = engine.config();
-    let wallets = engine
-        .providers()
-        .into_iter()
-        .map(|k| WalletInfo {
-            provider: k,
-            currencies: engine
-                .currencies_of(k)
-                .iter()
-                .map(|c| c.code().to_string())
-                .collect(),
+    let on = engine.providers();
+    let off = engine.disabled_providers();
+    let wallets = ProviderKind::ALL
+        .iter()
+        .enumerate()
+        // The Demo wallet exists only when it is on: no button to hit by mistake.
+        .filter(|(_, k)| on.contains(k) || (off.contains_key(k) && **k != ProviderKind::Demo))
+        .map(|(i, &k)| {
+            let caps = engine.capabilities_of(k);
+            WalletInfo {
+                provider: k,
+                currencies: engine
+                    .currencies_of(k)
+                    .iter()
+                    .map(|c| c.code().to_string())
+                    .collect(),
+                key: format!("F{}", i + 1),
+                step: caps.map(|c| c.step),
+                offline_display: caps.is_some_and(|c| c.offline_display),
+                configured: caps.is_some(),
+            }
         })
         .collect();
-    let default_currency = if engine.providers().contains(&ProviderKind::Bkash)
-        && !engine.providers().contains(&ProviderKind::Bakong)
-    {
-        "BDT".to_string()
-    } else {
-        c.khqr.default_currency.code().to_string()
+    // The wallets' own default when they agree (bKash and Nagad: taka),
+    // else the configured one.
+    let mut defaults: Vec<_> = engine
+        .providers()
+        .into_iter()
+        .filter(|k| {
+            engine.capabilities_of(*k).map(|c| c.step) != Some(till_core::provider::StepKind::Wait)
+        })
+        .filter_map(|k| engine.default_currency_of(k))
+        .collect();
+    defaults.sort_by_key(|c| c.code());
+    defaults.dedup();
+    let default_currency = match defaults.as_slice() {
+        [one] => one.code().to_string(),
+        _ => c.khqr.default_currency.code().to_string(),
     };
     let demo_servers = terminal.demo_info().await.is_some();
     Ok(TerminalInfo {

@@ -1,23 +1,26 @@
 //! The engine: one async API for every front end (the desktop shell, the
 //! command line, tests). It owns the journal, the providers and the
-//! background tasks (Bakong poller, sweeper, deferred-call worker).
+//! background tasks (each provider's own, sweeper, deferred-call worker).
+//! It never names a provider: what it does for one follows from the
+//! provider's declared [`crate::provider::Capabilities`].
 //!
 //! | module | what it does |
 //! | --- | --- |
 //! | [`charge`](self::Engine::charge) (here) | charge, cancel, refund, status, list, subscribe |
 //! | [`settle`] | turning a provider's verdict into a state change |
-//! | [`bkash_flow`] | the callback → execute → resolution flow |
-//! | [`poller`] | the single per-terminal Bakong poller |
-//! | [`sweeper`] | start-up recovery, expiry of bKash checkouts, demo settlement |
+//! | [`hosted`] | page wallets: callback (routed by URL) → completion call once → resolution by status |
+//! | [`desk`] | what a provider's background task may do with the engine |
+//! | [`sweeper`] | start-up recovery, expiry of checkouts nobody watches, demo settlement |
 //! | [`deferred`] | calls retried when an unreachable provider comes back |
 //! | [`supervise`] | each background task restarted after a panic, and the panic recorded |
 //! | [`retention`] | the provider-call log pruned at start and daily (`[storage]`) |
 //!
 //! The journal lock is never held across an `.await`.
 
-mod bkash_flow;
 mod deferred;
-pub mod poller;
+mod desk;
+pub use desk::Desk;
+mod hosted;
 mod report;
 mod retention;
 mod settle;
@@ -31,11 +34,8 @@ use crate::journal::payments::{Change, ListFilter, NewPayment};
 use crate::journal::{Journal, JournalContext, JournalError};
 use crate::money::{Amount, MoneyError};
 use crate::payment::{Payment, ProviderKind, Refund};
-use crate::provider::bakong::BakongProvider;
-use crate::provider::bkash::BkashProvider;
-use crate::provider::demo::DemoProvider;
 use crate::provider::{CustomerStep, ProviderError, Registry};
-use crate::secrets::{names, SharedSecrets};
+use crate::secrets::SharedSecrets;
 use crate::state::PaymentState;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -76,6 +76,8 @@ pub enum EngineError {
     },
     #[error(transparent)]
     Busy(#[from] crate::home_lock::HomeLockError),
+    #[error(transparent)]
+    Setup(#[from] crate::provider::setup::SetupError),
 }
 
 impl EngineError {
@@ -143,11 +145,10 @@ pub(crate) struct Inner {
     pub journal: Arc<Mutex<Journal>>,
     pub clock: Clock,
     pub registry: Registry,
-    pub bkash: Option<Arc<BkashProvider>>,
-    pub bakong: Option<Arc<BakongProvider>>,
+    /// Per provider, what wakes its background task (a payment of it started).
+    pub wakes: BTreeMap<ProviderKind, Arc<Notify>>,
     pub events: broadcast::Sender<EngineEvent>,
     pub health: Mutex<BTreeMap<ProviderKind, Health>>,
-    pub poll_wake: Notify,
     pub sweep_wake: Notify,
     pub stop: watch::Sender<bool>,
     pub tasks: Mutex<Vec<JoinHandle<()>>>,
@@ -165,7 +166,7 @@ pub(crate) struct Inner {
     pub crash_requests: Mutex<BTreeMap<&'static str, Arc<Notify>>>,
 }
 
-/// Counters of the Bakong poller and the sweeper (tests and benchmarks).
+/// Counters of the providers' background checks and the sweeper (tests and benchmarks).
 #[derive(Clone, Copy, Debug, Default, Serialize)]
 pub struct PollStats {
     pub ticks: u64,
@@ -236,85 +237,25 @@ impl Engine {
             clock: opts.clock.clone(),
         });
         let config = opts.config;
-        let mut registry = Registry::default();
-
-        let mut bkash = None;
-        if config.bkash.enabled {
-            match bkash_client(&config, &opts.secrets, &opts.home, &journal, &observer)? {
-                Ok((client, payee)) => {
-                    let p = Arc::new(BkashProvider {
-                        client,
-                        payee,
-                        callback_url: config.bkash.callback_url.clone(),
-                        checkout_window: chrono::Duration::seconds(
-                            config.bkash.checkout_window_secs as i64,
-                        ),
-                    });
-                    registry.insert(p.clone());
-                    bkash = Some(p);
-                }
-                Err(why) => registry.disable(ProviderKind::Bkash, why),
-            }
-        } else {
-            registry.disable(ProviderKind::Bkash, "turned off in the configuration");
-        }
-
-        let mut bakong = None;
-        if config.bakong.enabled {
-            match opts.secrets.get(names::BAKONG_TOKEN) {
-                Err(e) => registry.disable(ProviderKind::Bakong, unreadable_secret(&e)),
-                Ok(Some(token)) => {
-                    let mut settings = till_bakong::BakongSettings::new(config.bakong.base_url.clone());
-                    settings.timeout = config.bakong_timeout();
-                    settings.renew_email = config.bakong.renew_email.clone();
-                    settings.extra_roots = config.tls.roots.clone();
-                    let client = till_bakong::BakongClient::new(
-                        settings,
-                        token.expose().to_owned(),
-                        observer.clone(),
-                    )
-                    .map_err(|e| EngineError::Refused(format!("Bakong client: {e}")))?;
-                    let p = Arc::new(BakongProvider {
-                        client,
-                        config: config.clone(),
-                    });
-                    registry.insert(p.clone());
-                    bakong = Some(p);
-                }
-                Ok(None) => registry.disable(
-                    ProviderKind::Bakong,
-                    format!(
-                        "the Bakong API token is missing: store it with `till secret set {}` or set {}",
-                        names::BAKONG_TOKEN,
-                        crate::secrets::env_name(names::BAKONG_TOKEN)
-                    ),
-                ),
-            }
-        } else {
-            registry.disable(ProviderKind::Bakong, "turned off in the configuration");
-        }
-
-        if config.demo.enabled {
-            registry.insert(Arc::new(DemoProvider {
-                settle_after: Duration::from_millis(config.demo.settle_after_ms),
-                clock: opts.clock.clone(),
-            }));
-        } else {
-            registry.disable(ProviderKind::Demo, "turned off in the configuration");
-        }
+        let registry = crate::provider::setup::build(&crate::provider::setup::SetupContext {
+            config: &config,
+            secrets: &opts.secrets,
+            home: &opts.home,
+            journal: &journal,
+            observer: &observer,
+            clock: &opts.clock,
+        })?;
 
         // A payee changed while Till was not running (till.toml edited, other
         // credentials stored) is audited with its old and new value now,
         // before any payment can go to the new account unnoticed.
         {
             let mut payees = registry.payees();
-            if config.bakong.enabled && !payees.iter().any(|p| p.wallet == "bakong") {
-                // Bakong is off for want of its token; its account is still set.
-                payees.push(crate::journal::payees::PayeeSetting {
-                    wallet: ProviderKind::Bakong.as_str().to_owned(),
-                    setting: "khqr.bakong_account_id".into(),
-                    payee: config.khqr.bakong_account_id.trim().to_owned(),
-                });
+            for known in crate::provider::setup::configured_payees(&config) {
+                // A provider off for want of a secret: its payee is still set.
+                if !payees.iter().any(|p| p.wallet == known.wallet) {
+                    payees.push(known);
+                }
             }
             let mut j = journal
                 .lock()
@@ -333,12 +274,14 @@ impl Engine {
                 config,
                 journal,
                 clock: opts.clock.clone(),
+                wakes: registry
+                    .enabled()
+                    .into_iter()
+                    .map(|k| (k, Arc::new(Notify::new())))
+                    .collect(),
                 registry,
-                bkash,
-                bakong,
                 events,
                 health: Mutex::new(BTreeMap::new()),
-                poll_wake: Notify::new(),
                 sweep_wake: Notify::new(),
                 stop,
                 tasks: Mutex::new(Vec::new()),
@@ -360,8 +303,23 @@ impl Engine {
     fn start_background(&self) {
         let mut tasks = self.inner.tasks.lock().expect("tasks lock");
         use supervise::spawn_supervised;
-        if self.inner.bakong.is_some() {
-            tasks.push(spawn_supervised(self, "poller", poller::run));
+        for provider in self.inner.registry.all() {
+            let kind = provider.kind();
+            let wake = self.inner.wakes.get(&kind).cloned().unwrap_or_default();
+            let desk = Desk::new(self.clone(), kind, wake.clone());
+            // A provider's own task (a poller), restarted like the others after a panic.
+            if let Some(first) = provider.clone().background(desk) {
+                let provider = provider.clone();
+                tasks.push(spawn_supervised(self, first.name, move |engine| {
+                    let desk = Desk::new(engine, kind, wake.clone());
+                    let task = provider.clone().background(desk);
+                    async move {
+                        if let Some(b) = task {
+                            b.task.await
+                        }
+                    }
+                }));
+            }
         }
         tasks.push(spawn_supervised(self, "sweeper", sweeper::run));
         tasks.push(spawn_supervised(self, "deferred", deferred::run));
@@ -374,7 +332,7 @@ impl Engine {
     /// Stops the background tasks (the journal stays consistent whenever this happens).
     pub async fn shutdown(&self) {
         self.inner.stop.send_replace(true);
-        self.inner.poll_wake.notify_one();
+        self.wake_providers();
         self.inner.sweep_wake.notify_one();
         let tasks: Vec<_> = std::mem::take(&mut *self.inner.tasks.lock().expect("tasks lock"));
         for t in tasks {
@@ -398,6 +356,36 @@ impl Engine {
         &self.inner.config
     }
 
+    /// The currency a charge with `kind` is in when none is named (None: it is off).
+    pub fn default_currency_of(&self, kind: ProviderKind) -> Option<crate::money::Currency> {
+        self.inner
+            .registry
+            .get(kind)
+            .ok()
+            .map(|p| p.default_currency())
+    }
+
+    /// What a provider on can do (None: it is off).
+    pub fn capabilities_of(&self, kind: ProviderKind) -> Option<crate::provider::Capabilities> {
+        self.inner.registry.get(kind).ok().map(|p| p.capabilities())
+    }
+
+    /// How people read a provider's name ("bKash"); its id when it is off.
+    pub fn label_of(&self, kind: ProviderKind) -> &'static str {
+        self.inner
+            .registry
+            .get(kind)
+            .map(|p| p.label())
+            .unwrap_or(kind.as_str())
+    }
+
+    /// Wakes every provider's background task (start-up recovery, shutdown).
+    pub(crate) fn wake_providers(&self) {
+        for w in self.inner.wakes.values() {
+            w.notify_one();
+        }
+    }
+
     /// Recomputes the audit chain (audit log + Z-reports) from the journal's
     /// rows and says where it first breaks (`till audit verify`).
     pub fn verify_chain(&self) -> Result<crate::journal::chain::ChainReport, EngineError> {
@@ -413,14 +401,7 @@ impl Engine {
         actor: &str,
         saved: &Config,
     ) -> Result<Vec<crate::journal::payees::PayeeChange>, EngineError> {
-        let mut payees = Vec::new();
-        if saved.bakong.enabled {
-            payees.push(crate::journal::payees::PayeeSetting {
-                wallet: ProviderKind::Bakong.as_str().to_owned(),
-                setting: "khqr.bakong_account_id".into(),
-                payee: saved.khqr.bakong_account_id.trim().to_owned(),
-            });
-        }
+        let payees = crate::provider::setup::configured_payees(saved);
         let at = self.now();
         Ok(self.with_journal(|j| j.note_payees(&payees, actor, "saved in Settings", at))?)
     }
@@ -553,9 +534,10 @@ impl Engine {
         }
         self.check_free_space()?;
         let now = self.now();
-        let offline = provider == ProviderKind::Bakong && !self.is_online(ProviderKind::Bakong);
+        let caps = p.capabilities();
+        let offline = caps.offline_display && !self.is_online(provider);
         let cap = if offline {
-            Some(self.unverified_caps(amount, now)?)
+            Some(self.unverified_caps(p.label(), amount, now)?)
         } else {
             None
         };
@@ -584,15 +566,16 @@ impl Engine {
         })
         .map_err(|e| match e {
             JournalError::OverUnverifiedCap { after, .. } => EngineError::Refused(format!(
-                "Bakong cannot be reached, and today's unverified KHQR payments would reach {}, above the day's limit",
+                "{} cannot be reached, and today's unverified payments would reach {}, above the day's limit",
+                p.label(),
                 after.display()
             )),
             e => e.into(),
         })??;
         self.emit(&created);
         let started = p.start(&created).await;
-        if provider == ProviderKind::Bkash {
-            // A KHQR or demo start is local: it says nothing about reachability.
+        if caps.step == crate::provider::StepKind::Page {
+            // A code or demo start is local: it says nothing about reachability.
             self.note_health(provider, &started);
         }
         match started {
@@ -607,8 +590,8 @@ impl Engine {
                     )
                 })?;
                 self.emit(&payment);
-                if provider == ProviderKind::Bakong {
-                    self.inner.poll_wake.notify_one();
+                if let Some(wake) = self.inner.wakes.get(&provider) {
+                    wake.notify_one();
                 }
                 Ok(Charge {
                     payment,
@@ -673,11 +656,12 @@ impl Engine {
         }
     }
 
-    /// The offline caps for a KHQR shown while Bakong cannot verify it: the
+    /// The offline caps for a code shown while its provider cannot verify it: the
     /// per-payment cap is checked here, the day's is returned for the journal
     /// to check as it writes the payment.
     fn unverified_caps(
         &self,
+        label: &str,
         amount: Amount,
         now: DateTime<Utc>,
     ) -> Result<crate::journal::payments::UnverifiedCap, EngineError> {
@@ -687,7 +671,7 @@ impl Engine {
         let zero = rust_decimal::Decimal::ZERO;
         if amount.value() > *per_payment.unwrap_or(&zero) {
             return Err(EngineError::Refused(format!(
-                "Bakong cannot be reached, and {} is above the {} limit for a payment that cannot be verified now",
+                "{label} cannot be reached, and {} is above the {} limit for a payment that cannot be verified now",
                 amount.display(),
                 Amount::from_stored(&per_payment.unwrap_or(&zero).to_string(), c)?.display()
             )));
@@ -716,12 +700,12 @@ impl Engine {
                 )))
             }
         }
-        // A KHQR cannot be taken back from the customer's phone: look once
+        // A code cannot be taken back from the customer's phone: look once
         // more before cancelling, so a payment made this second is not lost.
-        if p.provider == ProviderKind::Bakong {
-            if let Ok(provider) = self.inner.registry.get(ProviderKind::Bakong) {
+        if let Ok(provider) = self.inner.registry.get(p.provider) {
+            if provider.capabilities().payable_after_cancel {
                 let v = provider.query(&p).await;
-                self.note_health(ProviderKind::Bakong, &v);
+                self.note_health(p.provider, &v);
                 if let Ok(v @ crate::provider::Verdict::Paid { .. }) = v {
                     let settled = self.apply_verdict(&p.id, v, "checked before cancelling")?;
                     return Err(EngineError::Refused(format!(
@@ -759,14 +743,23 @@ impl Engine {
     ) -> Result<(Payment, Refund), EngineError> {
         let p = self.payment(key)?;
         let provider = self.inner.registry.get(p.provider)?.clone();
-        if p.provider == ProviderKind::Bakong {
-            // Say so before writing anything.
-            let err = provider.refund(&p, &fake_refund(&p)).await.err();
-            if let Some(e) = err {
-                return Err(e.into());
+        // Said before anything is written: what the provider cannot do.
+        let caps = provider.capabilities();
+        if !caps.refunds {
+            return Err(ProviderError::Unsupported {
+                provider: p.provider,
+                message: provider.refund_elsewhere().into(),
             }
+            .into());
         }
         let amount = amount.unwrap_or_else(|| p.refundable());
+        if !caps.partial_refunds && amount != p.refundable() {
+            return Err(ProviderError::Unsupported {
+                provider: p.provider,
+                message: format!("{} refunds only the whole payment", provider.label()),
+            }
+            .into());
+        }
         let refund_id = ulid::Ulid::new().to_string();
         let (p, r) = self.with_journal(|j| {
             let out = j.begin_refund(&p.id, &refund_id, amount, reason, actor, self.now())?;
@@ -785,6 +778,62 @@ impl Engine {
         })?;
         self.emit(&p);
         self.send_refund(&p, &r).await
+    }
+
+    /// Books a refund a manager made outside Till, for a wallet with no
+    /// refund API (`Capabilities::refunds` false: Nagad's merchant portal, a
+    /// bank transfer for a KHQR): with its `reference` there, audited,
+    /// synced like any refund. Nothing is sent to the provider.
+    pub fn record_refund(
+        &self,
+        key: &str,
+        amount: Option<Amount>,
+        reference: &str,
+        reason: Option<&str>,
+        actor: &str,
+    ) -> Result<(Payment, Refund), EngineError> {
+        let reference = reference.trim();
+        if reference.is_empty() || reference.chars().count() > 64 {
+            return Err(EngineError::Refused(
+                "give the refund's reference where it was made (1 to 64 characters)".into(),
+            ));
+        }
+        let p = self.payment(key)?;
+        if self.capabilities_of(p.provider).is_some_and(|c| c.refunds) {
+            return Err(EngineError::Refused(format!(
+                "{} refunds through Till; refund the payment instead of recording one",
+                self.label_of(p.provider)
+            )));
+        }
+        let amount = amount.unwrap_or_else(|| p.refundable());
+        let refund_id = ulid::Ulid::new().to_string();
+        let provider_ref = format!("elsewhere:{reference}");
+        let now = self.now();
+        let (p, r) = self.with_journal(|j| {
+            let out = j.record_refund_made_elsewhere(
+                &p.id,
+                &refund_id,
+                amount,
+                reason,
+                actor,
+                &provider_ref,
+                now,
+            )?;
+            j.audit(
+                actor,
+                "payment.refund_recorded",
+                Some(&p.id),
+                Some(&format!(
+                    "{} made outside Till, reference {reference} ({})",
+                    amount,
+                    reason.unwrap_or("no reason given")
+                )),
+                now,
+            )?;
+            Ok(out)
+        })?;
+        self.emit(&p);
+        Ok((p, r))
     }
 
     /// The payment for an id, invoice, paymentID, MD5 or trxID.
@@ -857,120 +906,6 @@ impl Engine {
     }
 }
 
-/// A stand-in refund for asking a provider whether it refunds at all.
-fn fake_refund(p: &Payment) -> Refund {
-    Refund {
-        id: String::new(),
-        payment_id: p.id.clone(),
-        amount: p.amount,
-        state: crate::payment::RefundState::Requested,
-        reason: None,
-        requested_by: String::new(),
-        provider_refund_id: None,
-        failure_reason: None,
-        sent_at: None,
-        created_at: p.created_at,
-        updated_at: p.updated_at,
-    }
-}
-
-/// Why a provider is off when one of its secrets cannot be read (the error names the secret).
-fn unreadable_secret(e: &crate::secrets::SecretError) -> String {
-    format!("off until its secret can be read: {e}")
-}
-
-/// The bKash client `[bkash]` asks for, or why bKash is off.
-fn bkash_client(
-    config: &Config,
-    secrets: &SharedSecrets,
-    home: &Path,
-    journal: &Arc<Mutex<Journal>>,
-    observer: &till_provider_http::SharedObserver,
-) -> Result<Result<(till_bkash::BkashClient, String), String>, EngineError> {
-    let mut settings = till_bkash::BkashSettings::new(config.bkash.base_url.clone());
-    settings.timeout = config.bkash_timeout();
-    settings.extra_roots = config.tls.roots.clone();
-    let refused = |e: till_bkash::BkashError| EngineError::Refused(format!("bKash client: {e}"));
-    if config.bkash.token_from == crate::config::TokenFrom::Hub {
-        // The shop's hub holds the credentials and lends its token to every
-        // till of the merchant account (the account's two token calls an hour
-        // are the whole shop's).
-        let Some(hub) = &config.hub.url else {
-            return Ok(Err("bkash.token_from = \"hub\" needs hub.url".into()));
-        };
-        let signer = match crate::sync::load_signer(&**secrets) {
-            Ok(s) => s,
-            Err(why) => return Ok(Err(format!("the token comes from the hub, and {why}"))),
-        };
-        let http = till_provider_http::client_builder(&config.tls.roots)
-            .timeout(config.hub_timeout())
-            .connect_timeout(config.hub_timeout().min(Duration::from_secs(10)))
-            .build()
-            .map_err(|e| EngineError::Refused(format!("hub HTTP client: {e}")))?;
-        let lender =
-            crate::provider::bkash_lend::HubLender::new(http, hub, &config.terminal.id, signer);
-        return till_bkash::BkashClient::with_token_lender(
-            settings,
-            Arc::new(lender),
-            observer.clone(),
-        )
-        .map(|c| Ok((c, crate::provider::bkash::LENT_PAYEE.to_owned())))
-        .map_err(refused);
-    }
-    let creds = match bkash_credentials(&**secrets) {
-        // A keyring that cannot be reached turns off only what needs it.
-        Err(e) => return Ok(Err(unreadable_secret(&e))),
-        Ok(None) => {
-            return Ok(Err(format!(
-                "bKash credentials are missing: store them with `till secret set {}` (and the other three), or set {}",
-                names::BKASH_APP_KEY,
-                crate::secrets::env_name(names::BKASH_APP_KEY)
-            )))
-        }
-        Ok(Some(c)) => c,
-    };
-    // bKash limits token calls per merchant account: the token and the calls
-    // of the last hour are shared with every process on this data directory
-    // and outlive restarts.
-    let store = Arc::new(crate::provider::bkash_token::BkashTokenStore {
-        journal: journal.clone(),
-        secrets: secrets.clone(),
-        lock_path: home.join(crate::provider::bkash_token::LOCK_FILE),
-        account: format!(
-            "{} {} {}",
-            config.bkash.base_url, creds.app_key, creds.username
-        ),
-    });
-    let payee = crate::provider::bkash::merchant_fingerprint(
-        config.bkash.base_url.as_str(),
-        &creds.app_key,
-        &creds.username,
-    );
-    till_bkash::BkashClient::with_token_store(settings, creds, observer.clone(), store)
-        .map(|c| Ok((c, payee)))
-        .map_err(refused)
-}
-
-fn bkash_credentials(
-    secrets: &dyn crate::secrets::SecretStore,
-) -> Result<Option<till_bkash::BkashCredentials>, crate::secrets::SecretError> {
-    let get = |n| secrets.get(n);
-    match (
-        get(names::BKASH_USERNAME)?,
-        get(names::BKASH_PASSWORD)?,
-        get(names::BKASH_APP_KEY)?,
-        get(names::BKASH_APP_SECRET)?,
-    ) {
-        (Some(u), Some(p), Some(k), Some(s)) => Ok(Some(till_bkash::BkashCredentials {
-            username: u.expose().to_owned(),
-            password: p.expose().to_owned(),
-            app_key: k.expose().to_owned(),
-            app_secret: s.expose().to_owned(),
-        })),
-        _ => Ok(None),
-    }
-}
-
 /// The default data directory: `$TILL_HOME`, else `$XDG_DATA_HOME/till`, else `~/.local/share/till`.
 pub fn default_home() -> PathBuf {
     if let Some(h) = std::env::var_os("TILL_HOME") {
@@ -981,57 +916,4 @@ pub fn default_home() -> PathBuf {
         .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".local/share")))
         .unwrap_or_else(|| PathBuf::from("."));
     base.join("till")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::secrets::{Secret, SecretError, SecretStore};
-
-    /// A keyring that cannot be reached (no Secret Service on the session bus).
-    struct UnreachableKeyring;
-
-    impl SecretStore for UnreachableKeyring {
-        fn get(&self, name: &str) -> Result<Option<Secret>, SecretError> {
-            Err(SecretError::Keyring {
-                name: name.to_owned(),
-                message: "Unable to autolaunch a dbus-daemon without a $DISPLAY for X11".into(),
-            })
-        }
-        fn set(&self, name: &str, _: &Secret) -> Result<(), SecretError> {
-            self.get(name).map(|_| ())
-        }
-        fn delete(&self, name: &str) -> Result<(), SecretError> {
-            self.get(name).map(|_| ())
-        }
-    }
-
-    /// Only the providers that need a secret are off, each naming the secret and the
-    /// keyring's answer; the engine opens and the demo wallet takes payments.
-    #[tokio::test]
-    async fn an_unreachable_keyring_turns_off_only_what_needs_it() {
-        let home = tempfile::tempdir().unwrap();
-        let engine = Engine::open(EngineOptions {
-            home: home.path().to_owned(),
-            config: Config::defaults(),
-            secrets: Arc::new(UnreachableKeyring),
-            clock: Clock::system(),
-            background: false,
-        })
-        .await
-        .expect("the engine opens without a keyring");
-        let off = engine.inner.registry.disabled();
-        let bkash = &off[&ProviderKind::Bkash];
-        assert!(
-            bkash.contains("bkash.username") && bkash.contains("keyring"),
-            "{bkash}"
-        );
-        let bakong = &off[&ProviderKind::Bakong];
-        assert!(
-            bakong.contains("bakong.token") && bakong.contains("keyring"),
-            "{bakong}"
-        );
-        assert!(!off.contains_key(&ProviderKind::Demo), "{off:?}");
-        assert!(engine.inner.registry.get(ProviderKind::Demo).is_ok());
-    }
 }

@@ -8,17 +8,13 @@ use crate::journal::JournalError;
 use crate::payment::{Payment, ProviderKind};
 use crate::provider::Verdict;
 use crate::report::close::{day_closed_body, sha256_hex};
-use crate::report::reconcile::{
-    self, CheckStatus, HubResult, HubTotal, PaymentCheck, ProviderResult, ProviderView,
-};
+use crate::report::reconcile::{self, CheckStatus, HubResult, HubTotal, ProviderResult};
 use crate::report::summary::{self, ClosedInfo, DayRules, DaySummary};
 use crate::report::{
     Reconciliation, Report, ReportError, ReportKind, Resolution, ResolutionEntry, ZReport,
 };
 use crate::secrets::names;
-use crate::Currency;
 use chrono::NaiveDate;
-use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::Path;
@@ -112,31 +108,30 @@ impl Engine {
     // ------------------------------------------------------- reconciliation
 
     /// The three-way reconciliation of a day: every payment of the day
-    /// re-checked with its provider (bKash payment status, search by trxID,
-    /// refund status; Bakong MD5 checks in bulk), and the day's settlements
+    /// re-checked with its provider ([`crate::provider::Provider::reconcile`]),
+    /// and the day's settlements
     /// and totals compared with the hub's. A provider or hub that cannot be
     /// asked is a "could not check" section, not an error.
     pub async fn reconcile(&self, day: NaiveDate) -> Result<Reconciliation, EngineError> {
         let (data, queue) = self.with_journal(|j| Ok((j.day_data(day)?, j.sync_queue_stats()?)))?;
         let summary = summary::summarize(&self.day_rules(), &data, &queue, self.now());
         let mut results = Vec::new();
-        if let Some(r) = self.check_bkash(&data).await {
-            results.push(r);
-        }
-        if let Some(r) = self.check_bakong(&data).await {
-            results.push(r);
-        }
-        if data
-            .payments
-            .iter()
-            .any(|d| d.payment.provider == ProviderKind::Demo)
-        {
-            results.push(ProviderResult {
-                provider: ProviderKind::Demo,
-                status: CheckStatus::NotApplicable,
-                message: Some("the demo provider pays itself; there is nothing to ask".into()),
-                checks: HashMap::new(),
-            });
+        // Each provider with payments on the day checks them its own way; one
+        // that is not set up now is a "could not check" section.
+        let mut kinds: Vec<ProviderKind> =
+            data.payments.iter().map(|d| d.payment.provider).collect();
+        kinds.sort();
+        kinds.dedup();
+        for kind in kinds {
+            let payments = payments_of(&data, kind);
+            match self.inner.registry.get(kind) {
+                Ok(provider) => {
+                    if let Some(r) = provider.reconcile(&payments).await {
+                        results.push(r);
+                    }
+                }
+                Err(_) => results.push(self.not_configured(kind)),
+            }
         }
         let hub = self.check_hub(day).await;
         Ok(reconcile::build(
@@ -156,175 +151,6 @@ impl Engine {
             message: self.inner.registry.disabled().get(&provider).cloned(),
             checks: HashMap::new(),
         }
-    }
-
-    async fn check_bkash(&self, data: &DayData) -> Option<ProviderResult> {
-        let payments = payments_of(data, ProviderKind::Bkash);
-        if payments.is_empty() {
-            return None;
-        }
-        let Some(bkash) = self.inner.bkash.clone() else {
-            return Some(self.not_configured(ProviderKind::Bkash));
-        };
-        let client = &bkash.client;
-        let mut checks = HashMap::new();
-        let mut failures = Vec::new();
-        for p in payments {
-            let view = match (&p.provider_payment_id, &p.trx_id) {
-                (None, None) => ProviderView::NotPaid {
-                    detail: "the payment never reached bKash".into(),
-                },
-                (pid, trx) => {
-                    let by_status = match pid {
-                        Some(pid) => Some(client.query_payment(pid).await),
-                        None => None,
-                    };
-                    match by_status {
-                        Some(Ok(s)) if s.is_completed() => ProviderView::Paid {
-                            amount: s.amount.unwrap_or_default(),
-                            currency: bkash_currency(s.currency.as_deref()),
-                            reference: s.trx_id.clone(),
-                        },
-                        Some(Ok(s)) => ProviderView::NotPaid {
-                            detail: format!("bKash says {}", s.raw_status),
-                        },
-                        Some(Err(e)) if !e.is_not_found() => ProviderView::Unknown {
-                            error: e.to_string(),
-                        },
-                        // No paymentID, or bKash does not know it: search by trxID.
-                        _ => match trx {
-                            Some(trx) => match client.search_transaction(trx).await {
-                                Ok(s) if s.status == till_bkash::BkashStatus::Completed => {
-                                    ProviderView::Paid {
-                                        amount: s.amount.unwrap_or_default(),
-                                        currency: bkash_currency(s.currency.as_deref()),
-                                        reference: Some(s.trx_id.clone()),
-                                    }
-                                }
-                                Ok(s) => ProviderView::NotPaid {
-                                    detail: format!("bKash says {}", s.raw_status),
-                                },
-                                Err(e) if e.is_not_found() => ProviderView::NotPaid {
-                                    detail: "bKash has no such transaction".into(),
-                                },
-                                Err(e) => ProviderView::Unknown {
-                                    error: e.to_string(),
-                                },
-                            },
-                            None => ProviderView::NotPaid {
-                                detail: "bKash has no such payment".into(),
-                            },
-                        },
-                    }
-                }
-            };
-            // Refunds: what bKash holds for a paid transaction.
-            let refunded = match (&view, &p.provider_payment_id, &p.trx_id) {
-                (ProviderView::Paid { .. }, Some(pid), Some(trx)) => {
-                    match client.refund_status(pid, trx).await {
-                        Ok(list) => Some(
-                            list.iter()
-                                .filter(|r| r.status == till_bkash::RefundStatus::Completed)
-                                .map(|r| r.amount)
-                                .sum::<Decimal>(),
-                        ),
-                        Err(e) if e.is_not_found() => Some(Decimal::ZERO),
-                        Err(_) => None,
-                    }
-                }
-                _ => None,
-            };
-            if let ProviderView::Unknown { error } = &view {
-                failures.push(error.clone());
-            }
-            checks.insert(p.id.clone(), PaymentCheck { view, refunded });
-        }
-        let (status, message) = if failures.is_empty() {
-            (CheckStatus::Checked, None)
-        } else {
-            (
-                CheckStatus::CouldNotCheck,
-                Some(failures.first().cloned().unwrap_or_default()),
-            )
-        };
-        Some(ProviderResult {
-            provider: ProviderKind::Bkash,
-            status,
-            message,
-            checks,
-        })
-    }
-
-    async fn check_bakong(&self, data: &DayData) -> Option<ProviderResult> {
-        let payments = payments_of(data, ProviderKind::Bakong);
-        if payments.is_empty() {
-            return None;
-        }
-        let Some(bakong) = self.inner.bakong.clone() else {
-            return Some(self.not_configured(ProviderKind::Bakong));
-        };
-        let md5s: Vec<String> = payments.iter().filter_map(|p| p.md5.clone()).collect();
-        let mut checks = HashMap::new();
-        let answer = bakong.client.check_by_md5_list(&md5s).await;
-        let (status, message) = match answer {
-            Ok(list) => {
-                let by_md5: HashMap<String, till_bakong::CheckOutcome> = list.into_iter().collect();
-                for p in &payments {
-                    let view = match p.md5.as_ref().and_then(|m| by_md5.get(m)) {
-                        Some(till_bakong::CheckOutcome::Paid(t)) => match t.currency.parse() {
-                            Ok(currency) => ProviderView::Paid {
-                                amount: t.amount,
-                                currency,
-                                reference: Some(t.hash.clone()),
-                            },
-                            Err(_) => ProviderView::NotPaid {
-                                detail: format!("paid in an unknown currency {:?}", t.currency),
-                            },
-                        },
-                        Some(till_bakong::CheckOutcome::Failed { message, .. }) => {
-                            ProviderView::NotPaid {
-                                detail: format!("Bakong says the payment failed: {message}"),
-                            }
-                        }
-                        Some(till_bakong::CheckOutcome::NotFound) => ProviderView::NotPaid {
-                            detail: "Bakong holds no payment for this code".into(),
-                        },
-                        None => ProviderView::NotPaid {
-                            detail: "no KHQR was made for this payment".into(),
-                        },
-                    };
-                    checks.insert(
-                        p.id.clone(),
-                        PaymentCheck {
-                            view,
-                            refunded: None,
-                        },
-                    );
-                }
-                (CheckStatus::Checked, None)
-            }
-            Err(e) => {
-                let e = crate::provider::bakong::map_error(e);
-                for p in &payments {
-                    checks.insert(
-                        p.id.clone(),
-                        PaymentCheck {
-                            view: ProviderView::Unknown {
-                                error: e.to_string(),
-                            },
-                            refunded: None,
-                        },
-                    );
-                }
-                (CheckStatus::CouldNotCheck, Some(e.to_string()))
-            }
-        };
-        Some(ProviderResult {
-            provider: ProviderKind::Bakong,
-            status,
-            message,
-            checks,
-        })
     }
 
     async fn check_hub(&self, day: NaiveDate) -> HubResult {
@@ -769,9 +595,4 @@ fn payments_of(data: &DayData, provider: ProviderKind) -> Vec<&Payment> {
         .map(|d| &d.payment)
         .filter(|p| p.provider == provider)
         .collect()
-}
-
-/// The currency a bKash answer names (bKash only takes taka; absent means BDT).
-fn bkash_currency(code: Option<&str>) -> Currency {
-    code.and_then(|c| c.parse().ok()).unwrap_or(Currency::Bdt)
 }

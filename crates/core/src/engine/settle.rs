@@ -11,13 +11,14 @@
 use super::{Engine, EngineError};
 use crate::journal::deferred::DeferredKind;
 use crate::journal::payments::Change;
-use crate::payment::{Payment, ProviderKind, Refund, RefundState};
+use crate::payment::{Payment, Refund, RefundState};
+
 use crate::provider::{ProviderError, RefundVerdict, Verdict};
 use crate::state::PaymentState;
 
 /// How long a sent refund the provider does not list stays unknown before it
-/// is failed (one hour; bKash answers a refund within its 30 s timeout, so a
-/// refund it still has no record of an hour later was never made).
+/// is failed (one hour; providers answer a refund within their timeout — 30 s
+/// for bKash — so a refund still not on record an hour later was never made).
 pub const REFUND_NOT_FOUND_WINDOW: chrono::Duration = chrono::Duration::hours(1);
 
 impl Engine {
@@ -31,6 +32,7 @@ impl Engine {
         let now = self.now();
         let out = self.with_journal(|j| {
             let p = j.payment(id)?;
+            let label = self.label_of(p.provider);
             let open = matches!(
                 p.state,
                 PaymentState::Created | PaymentState::AwaitingCustomer | PaymentState::Authorized
@@ -118,17 +120,18 @@ impl Engine {
                     detail.to_owned(),
                 ),
             };
-            // An authorized bKash payment never expires or is cancelled: bKash
-            // saying so after our execute means that execute took nothing.
+            // An approved (authorized) payment never expires or is cancelled:
+            // the provider saying so after our completion means it took nothing.
             let (to, change) = match (p.state, to) {
                 (PaymentState::Authorized, PaymentState::Cancelled) => (PaymentState::Failed, change),
                 (PaymentState::Authorized, PaymentState::Expired) => (
                     PaymentState::Failed,
                     Change {
                         failure_code: Some("expired".into()),
-                        failure_reason: Some(
-                            "bKash let the payment expire without completing it; nothing was taken from the customer".into(),
-                        ),
+                        failure_reason: Some(format!(
+                            "{} let the payment expire without completing it; nothing was taken from the customer",
+                            label
+                        )),
                         ..Change::default()
                     },
                 ),
@@ -186,7 +189,7 @@ impl Engine {
             }
             return Ok(());
         }
-        if p.provider == ProviderKind::Bkash && p.state == PaymentState::Authorized {
+        if p.state == PaymentState::Authorized {
             return self.resolve_authorized(p).await;
         }
         let provider = self.inner.registry.get(p.provider)?.clone();

@@ -1,11 +1,12 @@
 //! The sweeper: resolves payments left open by a previous run (on start),
-//! gives up bKash checkouts the customer never finished, and lets the demo
-//! provider settle. Bakong codes are the poller's.
+//! gives up checkouts the customer never finished and lets the demo
+//! provider settle. Payments a provider's own background task watches
+//! ([`crate::provider::Capabilities::watches_its_payments`]) are left to it.
 
 use super::Engine;
 use crate::journal::payments::Change;
-use crate::payment::{Payment, ProviderKind};
-use crate::provider::Verdict;
+use crate::payment::Payment;
+use crate::provider::{Capabilities, StepKind, Verdict};
 use crate::state::PaymentState;
 use std::time::Duration;
 
@@ -46,21 +47,29 @@ pub async fn recover(engine: &Engine) -> Result<(), super::EngineError> {
         );
     }
     for p in open {
-        let r = match (p.provider, p.state) {
+        let Some(caps) = engine.capabilities_of(p.provider) else {
+            // Off now: asked when it is back (the payment stays open).
+            continue;
+        };
+        let r = match (caps.step, p.state) {
             // Interrupted between writing the payment and hearing back from
-            // bKash: no paymentID, so no customer could have paid on it.
-            (ProviderKind::Bkash, PaymentState::Created) => engine
+            // the provider that makes the page: no page, so no customer
+            // could have paid on it.
+            (StepKind::Page, PaymentState::Created) => engine
                 .apply_verdict(
                     &p.id,
                     Verdict::Failed {
                         code: "interrupted".into(),
-                        reason: "Till stopped before bKash answered; nothing was charged".into(),
+                        reason: format!(
+                            "Till stopped before {} answered; nothing was charged",
+                            engine.label_of(p.provider)
+                        ),
                     },
                     "recovery",
                 )
                 .map(|_| ()),
-            // KHQR/demo codes are local: show-able codes go on being watched.
-            (ProviderKind::Bakong | ProviderKind::Demo, PaymentState::Created) => engine
+            // Codes made on the till (and the demo): they go on being watched.
+            (StepKind::Code | StepKind::Wait, PaymentState::Created) => engine
                 .with_journal(|j| {
                     j.transition(
                         &p.id,
@@ -72,55 +81,53 @@ pub async fn recover(engine: &Engine) -> Result<(), super::EngineError> {
                 })
                 .map(|p| engine.emit(&p))
                 .map_err(Into::into),
-            (ProviderKind::Bakong, _) => Ok(()),
+            _ if caps.watches_its_payments => Ok(()),
             _ => engine.resolve_payment(&p).await,
         };
         if let Err(e) = r {
             tracing::warn!(payment = %p.id, error = %e, "could not resolve at start");
         }
     }
-    engine.inner.poll_wake.notify_one();
+    engine.wake_providers();
     Ok(())
 }
 
 async fn sweep(engine: &Engine) -> Result<(), super::EngineError> {
     let now = engine.now();
-    let open: Vec<Payment> = engine
+    let open: Vec<(Payment, Capabilities)> = engine
         .with_journal(|j| j.open_payments())?
         .into_iter()
         .filter(|p| p.state == PaymentState::AwaitingCustomer)
-        .filter(|p| matches!(p.provider, ProviderKind::Demo | ProviderKind::Bkash))
         .filter(|p| p.expires_at.is_some_and(|e| e <= now))
+        .filter_map(|p| Some((p.clone(), engine.capabilities_of(p.provider)?)))
+        .filter(|(_, caps)| !caps.watches_its_payments)
         .collect();
-    for p in open {
-        match p.provider {
-            ProviderKind::Demo => {
-                engine.resolve_payment(&p).await?;
+    for (p, caps) in open {
+        if caps.step == StepKind::Wait {
+            // The demo wallet: its time has come, it pays.
+            engine.resolve_payment(&p).await?;
+            continue;
+        }
+        // The checkout window is over. Ask the provider once: completed
+        // (cannot be without our approval's completion, but ask) or give it
+        // up. The answer can take the client's whole timeout, and the
+        // customer's callback may authorize the payment meanwhile: giving up
+        // is only ever done on a payment still waiting with no completion
+        // sent, checked at the moment of writing.
+        let provider = engine.inner.registry.get(p.provider)?.clone();
+        let v = provider.query(&p).await;
+        engine.note_health(p.provider, &v);
+        match v {
+            Ok(Verdict::Pending) => {
+                engine.expire_unanswered(&p.id, "checkout window over")?;
             }
-            ProviderKind::Bkash => {
-                // The checkout window is over. Ask bKash once: completed
-                // (cannot be without our execute, but ask) or give it up.
-                // The answer can take the client's whole timeout, and the
-                // customer's callback may authorize the payment meanwhile:
-                // giving up is only ever done on a payment still waiting
-                // with no execute sent, checked at the moment of writing.
-                let provider = engine.inner.registry.get(ProviderKind::Bkash)?.clone();
-                let v = provider.query(&p).await;
-                engine.note_health(ProviderKind::Bkash, &v);
-                match v {
-                    Ok(Verdict::Pending) => {
-                        engine.expire_unanswered(&p.id, "checkout window over")?;
-                    }
-                    Ok(v) => {
-                        engine.apply_verdict(&p.id, v, "checkout window over")?;
-                    }
-                    Err(e) if e.is_offline() => {}
-                    Err(_) => {
-                        engine.expire_unanswered(&p.id, "checkout window over")?;
-                    }
-                }
+            Ok(v) => {
+                engine.apply_verdict(&p.id, v, "checkout window over")?;
             }
-            ProviderKind::Bakong => {}
+            Err(e) if e.is_offline() => {}
+            Err(_) => {
+                engine.expire_unanswered(&p.id, "checkout window over")?;
+            }
         }
     }
     Ok(())

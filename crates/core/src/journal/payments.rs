@@ -1,6 +1,6 @@
 //! Payments, their event history and refunds.
 
-use super::{outbox, parse_ts, ts, Ctx, Journal, JournalError};
+use super::{outbox, parse_ts, ts, Ctx, Journal, JournalContext, JournalError};
 use crate::business_day::business_day;
 use crate::money::{Amount, Currency};
 use crate::payment::{Payment, PaymentEvent, ProviderKind, Refund, RefundState};
@@ -538,48 +538,37 @@ impl Journal {
         at: DateTime<Utc>,
     ) -> Result<(Payment, Refund), JournalError> {
         let tx = self.conn.transaction().ctx("starting a transaction")?;
-        let before = get_tx(&tx, payment_id)?;
-        if before.amount.currency() != amount.currency() {
-            return Err(JournalError::Refused(format!(
-                "the payment is in {}, not {}",
-                before.amount.currency(),
-                amount.currency()
-            )));
-        }
-        before.state.check_transition(PaymentState::RefundPending)?;
-        let left = before.refundable();
-        if amount.value() > left.value() {
-            return Err(JournalError::Refused(format!(
-                "only {} is left to refund",
-                left.display()
-            )));
-        }
-        tx.execute(
-            "INSERT INTO refunds(id, payment_id, amount, currency, state, reason, requested_by, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, 'requested', ?5, ?6, ?7, ?7)",
-            params![refund_id, payment_id, amount.wire(), amount.currency().code(), reason, actor, ts(at)],
-        )
-        .ctx("writing a refund")?;
-        tx.execute(
-            "UPDATE payments SET state = 'refund_pending', updated_at = ?2 WHERE id = ?1",
-            params![payment_id, ts(at)],
-        )
-        .ctx("changing a payment's state")?;
-        append_event(
-            &tx,
-            payment_id,
-            Some(before.state),
-            PaymentState::RefundPending,
-            Some(&format!(
-                "refund {refund_id} of {} asked by {actor}",
-                amount.wire()
-            )),
-            at,
-        )?;
+        begin_refund_tx(&tx, payment_id, refund_id, amount, reason, actor, at)?;
         let p = get_tx(&tx, payment_id)?;
         let r = refund_tx(&tx, refund_id)?;
         tx.commit().ctx("committing a refund request")?;
         Ok((p, r))
+    }
+
+    /// Books a refund a manager made outside Till (a wallet with no refund
+    /// API: its merchant portal, a bank transfer), with its reference there:
+    /// requested and done in one transaction, so nothing is ever sent for it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn record_refund_made_elsewhere(
+        &mut self,
+        payment_id: &str,
+        refund_id: &str,
+        amount: Amount,
+        reason: Option<&str>,
+        actor: &str,
+        reference: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(Payment, Refund), JournalError> {
+        let tx = self.conn.transaction().ctx("starting a transaction")?;
+        begin_refund_tx(&tx, payment_id, refund_id, amount, reason, actor, at)?;
+        tx.execute(
+            "UPDATE refunds SET state = 'sent', sent_at = ?2, updated_at = ?2 WHERE id = ?1",
+            params![refund_id, ts(at)],
+        )
+        .ctx("marking a recorded refund")?;
+        let out = finish_refund_tx(&tx, &self.ctx, refund_id, Ok(reference), at)?;
+        tx.commit().ctx("committing a recorded refund")?;
+        Ok(out)
     }
 
     /// Marks a refund as sent, before the call leaves. `false` if it had been sent already.
@@ -638,73 +627,9 @@ impl Journal {
         at: DateTime<Utc>,
     ) -> Result<(Payment, Refund), JournalError> {
         let tx = self.conn.transaction().ctx("starting a transaction")?;
-        let refund = refund_tx(&tx, refund_id)?;
-        if matches!(refund.state, RefundState::Done | RefundState::Failed) {
-            return Err(JournalError::Refused(format!(
-                "refund {refund_id} is already {}",
-                refund.state.as_str()
-            )));
-        }
-        let before = get_tx(&tx, &refund.payment_id)?;
-        let (to, detail) = match outcome {
-            Ok(provider_id) => {
-                let refunded = before
-                    .refunded
-                    .checked_add(refund.amount)
-                    .map_err(|_| corrupt("refund currency"))?;
-                let booked = super::days::booking_day(&tx, before.business_day)?;
-                tx.execute(
-                    "UPDATE refunds SET state = 'done', provider_refund_id = ?2, updated_at = ?3, booked_day = ?4 WHERE id = ?1",
-                    params![refund_id, provider_id, ts(at), booked.to_string()],
-                )
-                .ctx("finishing a refund")?;
-                tx.execute(
-                    "UPDATE payments SET refunded = ?2 WHERE id = ?1",
-                    params![before.id, refunded.wire()],
-                )
-                .ctx("adding to refunded")?;
-                let to = if refunded.value() >= before.amount.value() {
-                    PaymentState::Refunded
-                } else {
-                    PaymentState::PartiallyRefunded
-                };
-                (to, format!("refund {refund_id} done ({provider_id})"))
-            }
-            Err(reason) => {
-                tx.execute(
-                    "UPDATE refunds SET state = 'failed', failure_reason = ?2, updated_at = ?3 WHERE id = ?1",
-                    params![refund_id, reason, ts(at)],
-                )
-                .ctx("failing a refund")?;
-                let to = if before.refunded.is_zero() {
-                    PaymentState::Settled
-                } else {
-                    PaymentState::PartiallyRefunded
-                };
-                (to, format!("refund {refund_id} failed: {reason}"))
-            }
-        };
-        before.state.check_transition(to)?;
-        tx.execute(
-            "UPDATE payments SET state = ?2, updated_at = ?3 WHERE id = ?1",
-            params![before.id, to.as_str(), ts(at)],
-        )
-        .ctx("changing a payment's state")?;
-        append_event(&tx, &before.id, Some(before.state), to, Some(&detail), at)?;
-        let p = get_tx(&tx, &before.id)?;
-        let r = refund_tx(&tx, refund_id)?;
-        if r.state == RefundState::Done {
-            outbox::enqueue(
-                &tx,
-                &self.ctx,
-                outbox::EventType::PaymentRefunded,
-                &p,
-                Some(&r),
-                at,
-            )?;
-        }
+        let out = finish_refund_tx(&tx, &self.ctx, refund_id, outcome, at)?;
         tx.commit().ctx("committing a refund outcome")?;
-        Ok((p, r))
+        Ok(out)
     }
 
     pub fn refund(&self, refund_id: &str) -> Result<Refund, JournalError> {
@@ -768,6 +693,133 @@ fn refund_tx(tx: &Transaction<'_>, id: &str) -> Result<Refund, JournalError> {
         created_at: parse_ts(&req(10)?)?,
         updated_at: parse_ts(&req(11)?)?,
     })
+}
+
+/// The refund request of [`Journal::begin_refund`], inside `tx`.
+fn begin_refund_tx(
+    tx: &Transaction<'_>,
+    payment_id: &str,
+    refund_id: &str,
+    amount: Amount,
+    reason: Option<&str>,
+    actor: &str,
+    at: DateTime<Utc>,
+) -> Result<(), JournalError> {
+    let before = get_tx(tx, payment_id)?;
+    if before.amount.currency() != amount.currency() {
+        return Err(JournalError::Refused(format!(
+            "the payment is in {}, not {}",
+            before.amount.currency(),
+            amount.currency()
+        )));
+    }
+    before.state.check_transition(PaymentState::RefundPending)?;
+    let left = before.refundable();
+    if amount.value() > left.value() {
+        return Err(JournalError::Refused(format!(
+            "only {} is left to refund",
+            left.display()
+        )));
+    }
+    tx.execute(
+            "INSERT INTO refunds(id, payment_id, amount, currency, state, reason, requested_by, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, 'requested', ?5, ?6, ?7, ?7)",
+            params![refund_id, payment_id, amount.wire(), amount.currency().code(), reason, actor, ts(at)],
+        )
+        .ctx("writing a refund")?;
+    tx.execute(
+        "UPDATE payments SET state = 'refund_pending', updated_at = ?2 WHERE id = ?1",
+        params![payment_id, ts(at)],
+    )
+    .ctx("changing a payment's state")?;
+    append_event(
+        tx,
+        payment_id,
+        Some(before.state),
+        PaymentState::RefundPending,
+        Some(&format!(
+            "refund {refund_id} of {} asked by {actor}",
+            amount.wire()
+        )),
+        at,
+    )?;
+    Ok(())
+}
+
+/// The end of a refund of [`Journal::finish_refund`], inside `tx`.
+fn finish_refund_tx(
+    tx: &Transaction<'_>,
+    ctx: &JournalContext,
+    refund_id: &str,
+    outcome: Result<&str, &str>,
+    at: DateTime<Utc>,
+) -> Result<(Payment, Refund), JournalError> {
+    let refund = refund_tx(tx, refund_id)?;
+    if matches!(refund.state, RefundState::Done | RefundState::Failed) {
+        return Err(JournalError::Refused(format!(
+            "refund {refund_id} is already {}",
+            refund.state.as_str()
+        )));
+    }
+    let before = get_tx(tx, &refund.payment_id)?;
+    let (to, detail) = match outcome {
+        Ok(provider_id) => {
+            let refunded = before
+                .refunded
+                .checked_add(refund.amount)
+                .map_err(|_| corrupt("refund currency"))?;
+            let booked = super::days::booking_day(tx, before.business_day)?;
+            tx.execute(
+                    "UPDATE refunds SET state = 'done', provider_refund_id = ?2, updated_at = ?3, booked_day = ?4 WHERE id = ?1",
+                    params![refund_id, provider_id, ts(at), booked.to_string()],
+                )
+                .ctx("finishing a refund")?;
+            tx.execute(
+                "UPDATE payments SET refunded = ?2 WHERE id = ?1",
+                params![before.id, refunded.wire()],
+            )
+            .ctx("adding to refunded")?;
+            let to = if refunded.value() >= before.amount.value() {
+                PaymentState::Refunded
+            } else {
+                PaymentState::PartiallyRefunded
+            };
+            (to, format!("refund {refund_id} done ({provider_id})"))
+        }
+        Err(reason) => {
+            tx.execute(
+                    "UPDATE refunds SET state = 'failed', failure_reason = ?2, updated_at = ?3 WHERE id = ?1",
+                    params![refund_id, reason, ts(at)],
+                )
+                .ctx("failing a refund")?;
+            let to = if before.refunded.is_zero() {
+                PaymentState::Settled
+            } else {
+                PaymentState::PartiallyRefunded
+            };
+            (to, format!("refund {refund_id} failed: {reason}"))
+        }
+    };
+    before.state.check_transition(to)?;
+    tx.execute(
+        "UPDATE payments SET state = ?2, updated_at = ?3 WHERE id = ?1",
+        params![before.id, to.as_str(), ts(at)],
+    )
+    .ctx("changing a payment's state")?;
+    append_event(tx, &before.id, Some(before.state), to, Some(&detail), at)?;
+    let p = get_tx(tx, &before.id)?;
+    let r = refund_tx(tx, refund_id)?;
+    if r.state == RefundState::Done {
+        outbox::enqueue(
+            &tx,
+            ctx,
+            outbox::EventType::PaymentRefunded,
+            &p,
+            Some(&r),
+            at,
+        )?;
+    }
+    Ok((p, r))
 }
 
 #[cfg(test)]

@@ -1,7 +1,10 @@
 //! The demo provider: no network, settles itself `settle_after` after the
 //! payment starts. For trying Till with no credentials.
 
-use super::{BoxFuture, CustomerStep, Provider, ProviderError, RefundVerdict, Started, Verdict};
+use super::{
+    BoxFuture, Capabilities, CustomerStep, Provider, ProviderError, RefundVerdict, Started,
+    StepKind, Verdict,
+};
 use crate::clock::Clock;
 use crate::journal::payments::Change;
 use crate::money::{Amount, Currency};
@@ -14,6 +17,37 @@ pub struct DemoProvider {
 }
 
 impl Provider for DemoProvider {
+    fn label(&self) -> &'static str {
+        "Demo"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            step: StepKind::Wait,
+            refunds: true,
+            partial_refunds: true,
+            offline_display: false,
+            completion_call: false,
+            watches_its_payments: false,
+            payable_after_cancel: false,
+        }
+    }
+
+    /// The demo wallet pays itself: there is nothing to ask.
+    fn reconcile<'a>(
+        &'a self,
+        _payments: &'a [&'a Payment],
+    ) -> BoxFuture<'a, Option<crate::report::reconcile::ProviderResult>> {
+        Box::pin(async {
+            Some(crate::report::reconcile::ProviderResult {
+                provider: ProviderKind::Demo,
+                status: crate::report::reconcile::CheckStatus::NotApplicable,
+                message: Some("the demo provider pays itself; there is nothing to ask".into()),
+                checks: std::collections::HashMap::new(),
+            })
+        })
+    }
+
     fn kind(&self) -> ProviderKind {
         ProviderKind::Demo
     }

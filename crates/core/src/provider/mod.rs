@@ -1,17 +1,29 @@
-//! Providers: the flow glue between the engine and each provider's own crate
+//! Providers: the glue between the engine and each provider's own crate
 //! (`till-bkash`, `till-bakong`), which hold the wire types and status mapping.
 //!
-//! [`Provider`] is what every provider offers the engine; flows that only one
-//! provider has (bKash execute after the callback, Bakong's bulk MD5 poller)
-//! live beside it in [`bkash`] and [`bakong`]. The rule from Hyperswitch: the
-//! default answer is [`Verdict::Pending`]; only an explicit provider answer
-//! makes a payment paid or failed.
+//! [`Provider`] is everything the engine knows of a provider: what it can do
+//! ([`Capabilities`], declared, never probed), how a payment starts, how it
+//! stands, refunds, its callback ([`Provider::callback`], routed by URL), its
+//! completion call, its own background task ([`Provider::background`], given a
+//! [`crate::engine::Desk`]) and its reconciliation check. The engine never
+//! branches on a provider's name; each provider lives in its own module here
+//! and [`setup`] is the one place that names them all (registration). The
+//! rule from Hyperswitch: the default answer is [`Verdict::Pending`]; only an
+//! explicit provider answer makes a payment paid or failed.
+//!
+//! | module | what it is |
+//! | --- | --- |
+//! | [`setup`] | registration: builds each configured provider, the payee settings |
+//! | [`bkash`] | bKash Tokenized Checkout: hosted page, execute, token store and lending, reconciliation |
+//! | [`bakong`] | Bakong KHQR: the code, the bulk MD5 poller, reconciliation |
+//! | [`nagad`] | Nagad: initialize + complete, its page, verify as the only proof, reconciliation |
+//! | [`demo`] | the demo wallet: pays itself |
 
 pub mod bakong;
 pub mod bkash;
-pub mod bkash_lend;
-pub mod bkash_token;
 pub mod demo;
+pub mod nagad;
+pub mod setup;
 
 use crate::journal::payments::Change;
 use crate::money::{Amount, Currency};
@@ -30,13 +42,16 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum CustomerStep {
-    /// Show this KHQR; it expires at `expires_at`.
-    Khqr {
-        khqr: String,
-        md5: String,
+    /// Show this code on the customer display (a KHQR); it expires at
+    /// `expires_at`. `reference` is how the provider is asked about it (its MD5).
+    Code {
+        code: String,
+        reference: String,
         expires_at: DateTime<Utc>,
     },
-    /// Open the bKash checkout page; the page ends by navigating to `callback_url`.
+    /// Open the provider's page for the customer; the page ends by
+    /// navigating to `callback_url` (caught by the shell, handed to
+    /// [`crate::Engine::callback`]).
     Redirect {
         redirect_url: String,
         callback_url: String,
@@ -147,6 +162,83 @@ impl ProviderError {
     }
 }
 
+/// How the customer pays with a provider.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepKind {
+    /// A code made on the till and shown on the customer display
+    /// ([`CustomerStep::Code`]): starting says nothing of the network, and a
+    /// code left by a crash can still be shown and watched.
+    Code,
+    /// The provider's own page ([`CustomerStep::Redirect`]), made by a call
+    /// to the provider: a payment left `created` by a crash never reached it.
+    Page,
+    /// Nothing to show ([`CustomerStep::Wait`]).
+    Wait,
+}
+
+/// What a provider can do, declared by it (the engine never probes by trying).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Capabilities {
+    pub step: StepKind,
+    /// Refunds are sent through the provider's API.
+    pub refunds: bool,
+    /// A refund may be less than what is left to refund.
+    pub partial_refunds: bool,
+    /// A code may be shown while the provider cannot be reached (the offline
+    /// caps apply; the payment is verified when it comes back).
+    pub offline_display: bool,
+    /// After the customer approves on the page, one completion call must be
+    /// sent ([`Provider::complete`], bKash's execute): at most once, its
+    /// unknown outcome resolved by [`Provider::query`]. Without it the
+    /// provider's status after the callback is the only proof.
+    pub completion_call: bool,
+    /// The provider's [`Provider::background`] task watches its open
+    /// payments; the sweeper leaves them alone.
+    pub watches_its_payments: bool,
+    /// A code given up (cancelled, failed, expired) stays payable on the
+    /// customer's phone: look once more before cancelling.
+    pub payable_after_cancel: bool,
+}
+
+/// What a callback URL says: a hint, never proof.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Callback {
+    /// How to find the payment ([`crate::Engine::payment`]'s key: the
+    /// provider's payment reference or our invoice).
+    pub payment_key: String,
+    pub outcome: CallbackOutcome,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum CallbackOutcome {
+    /// The customer approved on the page: completion, then the provider's status.
+    Approved,
+    /// The page ended without saying anything Till takes on its word (a
+    /// wallet whose money moves on its own page): ask the provider now.
+    Check,
+    Cancelled,
+    Failed {
+        code: String,
+        reason: String,
+    },
+}
+
+/// A callback URL of a provider that Till refuses (tampered, malformed).
+#[derive(Debug, thiserror::Error, Clone, PartialEq)]
+#[error("{provider} callback refused: {reason}")]
+pub struct CallbackRefused {
+    pub provider: ProviderKind,
+    pub reason: String,
+}
+
+/// A provider's own background task.
+pub struct Background {
+    /// The task's name in restart records (`poller`).
+    pub name: &'static str,
+    pub task: BoxFuture<'static, ()>,
+}
+
 /// What [`Provider::start`] produced.
 #[derive(Clone, Debug)]
 pub struct Started {
@@ -157,6 +249,11 @@ pub struct Started {
 /// What every provider offers the engine.
 pub trait Provider: Send + Sync {
     fn kind(&self) -> ProviderKind;
+
+    /// The provider's name as people read it ("bKash", "Bakong").
+    fn label(&self) -> &'static str;
+
+    fn capabilities(&self) -> Capabilities;
 
     /// Currencies this provider charges in.
     fn currencies(&self) -> Vec<Currency>;
@@ -207,6 +304,82 @@ pub trait Provider: Send + Sync {
         &'a self,
         http: &'a reqwest::Client,
     ) -> BoxFuture<'a, crate::connect::ConnectionReport>;
+
+    /// Whether `url` is where this provider's page sends the customer back:
+    /// `None` when it is not this provider's callback at all, otherwise what
+    /// it says or why it is refused. Only page wallets have one.
+    fn callback(&self, _url: &url::Url) -> Option<Result<Callback, CallbackRefused>> {
+        None
+    }
+
+    /// Where this provider's page sends the customer back (the CLI listens
+    /// there). Only page wallets have one.
+    fn callback_url(&self) -> Option<url::Url> {
+        None
+    }
+
+    /// The currency a charge is in when none is named.
+    fn default_currency(&self) -> Currency {
+        self.currencies().first().copied().unwrap_or(Currency::Bdt)
+    }
+
+    /// The origin the provider's page may show (the checkout webview refuses
+    /// every other). Only page wallets have one.
+    fn page_origin(&self) -> Option<url::Origin> {
+        None
+    }
+
+    /// The completion call after the customer approved
+    /// ([`Capabilities::completion_call`]). The engine has recorded that it is
+    /// being sent; whatever happens it is never sent again.
+    fn complete<'a>(
+        &'a self,
+        _payment: &'a Payment,
+    ) -> BoxFuture<'a, Result<Verdict, ProviderError>> {
+        let provider = self.kind();
+        Box::pin(async move {
+            Err(ProviderError::Unsupported {
+                provider,
+                message: "has no completion call".into(),
+            })
+        })
+    }
+
+    /// What the provider calls its completion call, in the payment's history
+    /// (`execute`).
+    fn completion_name(&self) -> &'static str {
+        "completion"
+    }
+
+    /// Until when an approved payment whose outcome is unknown stays
+    /// "still checking": past it, the provider's "not completed" is taken
+    /// for "never completed" (the provider's own payment lifetime, and time
+    /// for its status to catch up).
+    fn resolution_deadline(&self, payment: &Payment) -> DateTime<Utc> {
+        payment.created_at + chrono::Duration::hours(25)
+    }
+
+    /// The provider's own background task, if it has one (Bakong's bulk
+    /// poller), run supervised by the engine while it does background work
+    /// (called again for each restart after a panic).
+    fn background(self: Arc<Self>, _desk: crate::engine::Desk) -> Option<Background> {
+        None
+    }
+
+    /// How a refund is made when [`Capabilities::refunds`] is false (told to
+    /// the manager, nothing is written).
+    fn refund_elsewhere(&self) -> &'static str {
+        "this wallet has no refund API; refund the customer another way"
+    }
+
+    /// Reconciliation: what the provider holds for the day's `payments`
+    /// (all of them this provider's). `None`: nothing to ask (the demo).
+    fn reconcile<'a>(
+        &'a self,
+        _payments: &'a [&'a Payment],
+    ) -> BoxFuture<'a, Option<crate::report::reconcile::ProviderResult>> {
+        Box::pin(async { None })
+    }
 }
 
 /// The configured providers.
@@ -239,6 +412,11 @@ impl Registry {
                     .cloned()
                     .unwrap_or_else(|| "turned off in the configuration".into()),
             })
+    }
+
+    /// Every provider on.
+    pub fn all(&self) -> impl Iterator<Item = &Arc<dyn Provider>> {
+        self.providers.values()
     }
 
     pub fn enabled(&self) -> Vec<ProviderKind> {

@@ -13,7 +13,12 @@ async fn show(r: &Rig, amount: till_core::Amount) -> (String, String, String) {
         .charge(ProviderKind::Bakong, amount, "cashier-1")
         .await
         .unwrap();
-    let CustomerStep::Khqr { khqr, md5, .. } = c.step else {
+    let CustomerStep::Code {
+        code: khqr,
+        reference: md5,
+        ..
+    } = c.step
+    else {
         panic!("expected a KHQR")
     };
     // The MD5 is in the journal before the code is shown.

@@ -61,12 +61,12 @@ async fn happy_path_settles_once_with_trx_id() {
     let r = rig().await;
     let (id, pid) = start_checkout(&r, "250.00").await;
     let back = r.bkash_customer(&pid, WALLET, "pay").await;
-    assert!(r.engine.is_bkash_callback(&back));
-    let p = r.engine.bkash_callback(&back).await.unwrap();
+    assert!(r.engine.is_callback(&back));
+    let p = r.engine.callback(&back).await.unwrap();
     assert_eq!(p.state, PaymentState::Settled, "{p:?}");
     let trx = p.trx_id.clone().unwrap();
     // A second redirect (browser back button) changes nothing and sends no execute.
-    let again = r.engine.bkash_callback(&back).await.unwrap();
+    let again = r.engine.callback(&back).await.unwrap();
     assert_eq!(again.state, PaymentState::Settled);
     let j = till_core::journal::Journal::open(
         &r.home.path().join("journal.db"),
@@ -93,7 +93,7 @@ async fn execute_that_debits_then_times_out_is_settled_by_status() {
     r.sandbox
         .add_faults([fault("bkash.execute", FaultKind::Hang, true)]);
     let back = r.bkash_customer(&pid, WALLET, "pay").await;
-    let p = r.engine.bkash_callback(&back).await.unwrap();
+    let p = r.engine.callback(&back).await.unwrap();
     assert_eq!(p.state, PaymentState::Settled, "{p:?}");
     assert!(p.trx_id.is_some());
     let events = r.engine.events_of(&id).unwrap();
@@ -122,7 +122,7 @@ async fn execute_reset_after_commit_is_settled_by_status() {
     r.sandbox
         .add_faults([fault("bkash.execute", FaultKind::Reset, true)]);
     let back = r.bkash_customer(&pid, WALLET, "pay").await;
-    let p = r.engine.bkash_callback(&back).await.unwrap();
+    let p = r.engine.callback(&back).await.unwrap();
     assert_eq!(p.state, PaymentState::Settled, "{p:?}");
     assert_eq!(open_journal(&r).call_count("bkash.execute").unwrap(), 1);
 }
@@ -146,7 +146,7 @@ async fn execute_repeated_elsewhere_answers_already_executed_and_settles_by_stat
     )
     .unwrap();
     other.execute_payment(&pid).await.unwrap();
-    let p = r.engine.bkash_callback(&back).await.unwrap();
+    let p = r.engine.callback(&back).await.unwrap();
     assert_eq!(p.state, PaymentState::Settled, "{p:?}");
     let events = r.engine.events_of(&p.id).unwrap();
     assert!(events
@@ -162,7 +162,7 @@ async fn token_expiry_mid_flow_is_renewed() {
     r.sandbox
         .add_faults([fault("bkash.execute", FaultKind::TokenExpired, false)]);
     let back = r.bkash_customer(&pid, WALLET, "pay").await;
-    let p = r.engine.bkash_callback(&back).await.unwrap();
+    let p = r.engine.callback(&back).await.unwrap();
     assert_eq!(p.state, PaymentState::Settled, "{p:?}");
     let j = open_journal(&r);
     assert!(j.call_count("bkash.grant").unwrap() + j.call_count("bkash.refresh").unwrap() >= 2);
@@ -174,14 +174,14 @@ async fn duplicate_payer_and_amount_fails_with_a_reason() {
     let (_, pid) = start_checkout(&r, "95.00").await;
     let back = r.bkash_customer(&pid, WALLET, "pay").await;
     assert_eq!(
-        r.engine.bkash_callback(&back).await.unwrap().state,
+        r.engine.callback(&back).await.unwrap().state,
         PaymentState::Settled
     );
     // Same wallet, same amount within the window: bKash fails it as 2029.
     let (id2, pid2) = start_checkout(&r, "95.00").await;
     let back = r.bkash_customer(&pid2, WALLET, "pay").await;
     assert!(back.as_str().contains("status=failure"), "{back}");
-    let p = r.engine.bkash_callback(&back).await.unwrap();
+    let p = r.engine.callback(&back).await.unwrap();
     assert_eq!(p.state, PaymentState::Failed);
     assert!(p.failure_reason.unwrap().contains("did not go through"));
     assert_eq!(
@@ -197,7 +197,7 @@ async fn cancel_and_failure_wallet_end_with_clear_reasons() {
     let r = rig().await;
     let (_, pid) = start_checkout(&r, "94.00").await;
     let back = r.bkash_customer(&pid, "", "cancel").await;
-    let p = r.engine.bkash_callback(&back).await.unwrap();
+    let p = r.engine.callback(&back).await.unwrap();
     assert_eq!(p.state, PaymentState::Cancelled);
     assert_eq!(
         p.failure_reason.as_deref(),
@@ -206,7 +206,7 @@ async fn cancel_and_failure_wallet_end_with_clear_reasons() {
 
     let (_, pid) = start_checkout(&r, "93.00").await;
     let back = r.bkash_customer(&pid, "01823074817", "pay").await; // insufficient balance
-    let p = r.engine.bkash_callback(&back).await.unwrap();
+    let p = r.engine.callback(&back).await.unwrap();
     assert_eq!(p.state, PaymentState::Failed);
 
     // A tampered callback (other origin) is refused and changes nothing.
@@ -215,7 +215,7 @@ async fn cancel_and_failure_wallet_end_with_clear_reasons() {
         format!("http://evil.example/bkash/callback?paymentID={pid}&status=success")
             .parse()
             .unwrap();
-    assert!(r.engine.bkash_callback(&evil).await.is_err());
+    assert!(r.engine.callback(&evil).await.is_err());
     assert_eq!(
         r.engine.payment(&id).unwrap().state,
         PaymentState::AwaitingCustomer
@@ -227,7 +227,7 @@ async fn partial_then_remaining_refund() {
     let r = rig().await;
     let (id, pid) = start_checkout(&r, "100.00").await;
     let back = r.bkash_customer(&pid, WALLET, "pay").await;
-    r.engine.bkash_callback(&back).await.unwrap();
+    r.engine.callback(&back).await.unwrap();
     let (p, refund) = r
         .engine
         .refund(&id, Some(bdt("30.00")), Some("damaged"), "manager")
@@ -266,7 +266,7 @@ async fn crash_during_execute_is_resolved_on_restart() {
         .add_faults([fault("bkash.execute", FaultKind::Hang, true)]);
     let back = r.bkash_customer(&pid, WALLET, "pay").await;
     let engine = r.engine.clone();
-    let task = tokio::spawn(async move { engine.bkash_callback(&back).await });
+    let task = tokio::spawn(async move { engine.callback(&back).await });
     // Execute is in flight (the sandbox has debited and hangs): "crash".
     tokio::time::sleep(Duration::from_millis(700)).await;
     task.abort();
@@ -304,7 +304,7 @@ async fn restarts_reuse_the_stored_token() {
     let (_, pid) = start_checkout(&r, "30.00").await;
     let back = r.bkash_customer(&pid, WALLET, "pay").await;
     assert_eq!(
-        r.engine.bkash_callback(&back).await.unwrap().state,
+        r.engine.callback(&back).await.unwrap().state,
         PaymentState::Settled
     );
     assert_eq!(token_calls(&r.ledger().await), 1);
@@ -360,7 +360,7 @@ async fn callback_during_the_sweepers_expiry_check_still_settles() {
     r.wait_held("bkash.status").await;
     // Meanwhile the callback authorizes and sends execute (also held).
     let engine = r.engine.clone();
-    let callback = tokio::spawn(async move { engine.bkash_callback(&back).await });
+    let callback = tokio::spawn(async move { engine.callback(&back).await });
     r.wait_held("bkash.execute").await;
     assert_eq!(
         r.engine.payment(&id).unwrap().state,
@@ -421,7 +421,7 @@ async fn execute_still_in_flight_is_not_given_up_after_a_few_pending_answers() {
     // bKash sits on the execute past the client's timeout, then does it.
     r.hold("bkash.execute", false).await;
     let back = r.bkash_customer(&pid, WALLET, "pay").await;
-    let p = r.engine.bkash_callback(&back).await.unwrap();
+    let p = r.engine.callback(&back).await.unwrap();
     assert_eq!(p.state, PaymentState::Authorized, "{p:?}");
     for _ in 0..5 {
         one_more_resolution(&r, &id).await;
@@ -466,7 +466,7 @@ async fn execute_never_completed_fails_only_after_the_payment_id_lifetime() {
     r.sandbox
         .add_faults([fault("bkash.execute", FaultKind::Hang, false)]);
     let back = r.bkash_customer(&pid, WALLET, "pay").await;
-    let p = r.engine.bkash_callback(&back).await.unwrap();
+    let p = r.engine.callback(&back).await.unwrap();
     assert_eq!(p.state, PaymentState::Authorized, "{p:?}");
     for _ in 0..4 {
         one_more_resolution(&r, &id).await;
@@ -512,7 +512,7 @@ fn other_client(r: &Rig) -> till_bkash::BkashClient {
 async fn settled(r: &Rig, amount: &str) -> (String, String) {
     let (id, pid) = start_checkout(r, amount).await;
     let back = r.bkash_customer(&pid, WALLET, "pay").await;
-    let p = r.engine.bkash_callback(&back).await.unwrap();
+    let p = r.engine.callback(&back).await.unwrap();
     assert_eq!(p.state, PaymentState::Settled, "{p:?}");
     (id, pid)
 }

@@ -220,7 +220,7 @@ async fn a_full_disk_refuses_a_charge_and_leaves_the_journal_whole() {
         .charge(ProviderKind::Bakong, khr("40000"), "cashier-1")
         .await
         .unwrap();
-    let CustomerStep::Khqr { khqr, .. } = &c.step else {
+    let CustomerStep::Code { code: khqr, .. } = &c.step else {
         panic!("expected a KHQR, got {:?}", c.step)
     };
     r.bakong_pay(khqr, None).await;

@@ -138,13 +138,13 @@ async fn no_secret_reaches_the_journal() {
         .unwrap();
     let pid = c.payment.provider_payment_id.clone().unwrap();
     let back = r.bkash_customer(&pid, "01770618575", "pay").await;
-    r.engine.bkash_callback(&back).await.unwrap();
+    r.engine.callback(&back).await.unwrap();
     let k = r
         .engine
         .charge(ProviderKind::Bakong, khr("5000"), "c")
         .await
         .unwrap();
-    if let till_core::CustomerStep::Khqr { khqr, .. } = &k.step {
+    if let till_core::CustomerStep::Code { code: khqr, .. } = &k.step {
         r.bakong_pay(khqr, None).await;
     }
     r.wait_state(

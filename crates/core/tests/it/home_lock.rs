@@ -60,7 +60,7 @@ async fn a_second_engine_cannot_recover_the_first_ones_payment_in_flight() {
     };
     let pid = c.payment.provider_payment_id.clone().unwrap();
     let back = r.bkash_customer(&pid, "01770618575", "pay").await;
-    r.engine.bkash_callback(&back).await.unwrap();
+    r.engine.callback(&back).await.unwrap();
     let p = r
         .engine
         .wait_final(&id, Duration::from_secs(10))

@@ -191,7 +191,7 @@ impl Shop {
             .unwrap();
         let v: Value = r.json().await.unwrap();
         let back: url::Url = v["redirect"].as_str().expect("a redirect").parse().unwrap();
-        let p = till.engine.bkash_callback(&back).await.unwrap();
+        let p = till.engine.callback(&back).await.unwrap();
         assert_eq!(p.state, PaymentState::Settled, "{p:?}");
     }
 

@@ -16,7 +16,7 @@ async fn a_khqr_payment_records_its_account_and_the_event_carries_it() {
         .charge(ProviderKind::Bakong, khr("15000"), "cashier-1")
         .await
         .unwrap();
-    let CustomerStep::Khqr { khqr, .. } = c.step else {
+    let CustomerStep::Code { code: khqr, .. } = c.step else {
         panic!("expected a KHQR")
     };
     // Recorded when the payment is written, before anything is paid.

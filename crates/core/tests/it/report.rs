@@ -77,7 +77,7 @@ async fn bkash_checkout(r: &Rig, amount: &str, wallet: &str) -> till_core::Payme
         .unwrap();
     let pid = c.payment.provider_payment_id.clone().unwrap();
     let back = r.bkash_customer(&pid, wallet, "pay").await;
-    r.engine.bkash_callback(&back).await.unwrap()
+    r.engine.callback(&back).await.unwrap()
 }
 
 async fn khqr(r: &Rig, amount: till_core::Amount) -> (String, String) {
@@ -86,7 +86,7 @@ async fn khqr(r: &Rig, amount: till_core::Amount) -> (String, String) {
         .charge(ProviderKind::Bakong, amount, "cashier-1")
         .await
         .unwrap();
-    let CustomerStep::Khqr { khqr, .. } = c.step else {
+    let CustomerStep::Code { code: khqr, .. } = c.step else {
         panic!("expected a KHQR")
     };
     (c.payment.id, khqr)

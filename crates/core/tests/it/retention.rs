@@ -25,7 +25,7 @@ async fn bkash_settled(r: &Rig, amount: &str) -> Payment {
     let back = r
         .bkash_customer(open.provider_payment_id.as_deref().unwrap(), WALLET, "pay")
         .await;
-    let p = r.engine.bkash_callback(&back).await.unwrap();
+    let p = r.engine.callback(&back).await.unwrap();
     assert_eq!(p.state, PaymentState::Settled, "{p:?}");
     p
 }

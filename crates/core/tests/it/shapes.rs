@@ -14,7 +14,7 @@ async fn khqr(r: &Rig, amount: till_core::Amount) -> (String, String) {
         .charge(ProviderKind::Bakong, amount, "cashier-1")
         .await
         .unwrap();
-    let CustomerStep::Khqr { khqr, .. } = c.step else {
+    let CustomerStep::Code { code: khqr, .. } = c.step else {
         panic!("expected a KHQR")
     };
     (c.payment.id, khqr)
@@ -64,6 +64,6 @@ async fn bkash_token_answers_without_status_code_settle() {
         .unwrap();
     let pid = c.payment.provider_payment_id.clone().unwrap();
     let back = r.bkash_customer(&pid, "01770618575", "pay").await;
-    let p = r.engine.bkash_callback(&back).await.unwrap();
+    let p = r.engine.callback(&back).await.unwrap();
     assert_eq!(p.state, PaymentState::Settled, "{p:?}");
 }

@@ -17,7 +17,7 @@ async fn a_panicking_poller_or_sweeper_is_restarted_and_its_payments_still_end()
         .charge(ProviderKind::Bakong, khr("9000"), "cashier-1")
         .await
         .unwrap();
-    let CustomerStep::Khqr { khqr, .. } = c.step else {
+    let CustomerStep::Code { code: khqr, .. } = c.step else {
         panic!("expected a KHQR")
     };
     assert!(r.engine.crash_task("poller"), "the poller runs");

@@ -64,7 +64,7 @@ async fn bkash_over_https_settles_once() {
     assert!(redirect_url.starts_with("https://"), "{redirect_url}");
     let pid = c.payment.provider_payment_id.clone().unwrap();
     let back = r.bkash_customer(&pid, WALLET, "pay").await;
-    let p = r.engine.bkash_callback(&back).await.unwrap();
+    let p = r.engine.callback(&back).await.unwrap();
     assert_eq!(p.state, PaymentState::Settled, "{p:?}");
     assert!(p.trx_id.is_some());
     let j = open_journal(&r);
@@ -87,7 +87,7 @@ async fn bakong_over_https_settles_with_hash() {
         .charge(ProviderKind::Bakong, khr("42000"), "cashier-1")
         .await
         .unwrap();
-    let CustomerStep::Khqr { khqr, .. } = c.step else {
+    let CustomerStep::Code { code: khqr, .. } = c.step else {
         panic!("expected a KHQR")
     };
     let paid = r.bakong_pay(&khqr, None).await;
@@ -160,7 +160,7 @@ async fn bakong_with_an_untrusted_certificate_never_settles() {
         .charge(ProviderKind::Bakong, khr("5000"), "cashier-1")
         .await
         .unwrap();
-    let CustomerStep::Khqr { khqr, .. } = c.step else {
+    let CustomerStep::Code { code: khqr, .. } = c.step else {
         panic!("expected a KHQR")
     };
     // The customer pays; the terminal cannot ask Bakong about it.
@@ -294,7 +294,7 @@ async fn everything_over_https_syncs_and_reconciles() {
         .unwrap();
     let pid = c.payment.provider_payment_id.clone().unwrap();
     let back = r.bkash_customer(&pid, WALLET, "pay").await;
-    let p = r.engine.bkash_callback(&back).await.unwrap();
+    let p = r.engine.callback(&back).await.unwrap();
     assert_eq!(p.state, PaymentState::Settled, "{p:?}");
     // The settlement reaches the hub over HTTPS.
     wait_sync(&r, "one record acknowledged", |s| {

@@ -1,14 +1,25 @@
 //! Bakong KHQR glue: building the dynamic code from the merchant profile,
-//! and mapping `till-bakong`'s answers into [`Verdict`]s. The single
-//! per-terminal poller that checks every pending MD5 in bulk lives in
-//! [`crate::engine::poller`].
+//! and mapping `till-bakong`'s answers into [`Verdict`]s.
+//!
+//! | module | what it is |
+//! | --- | --- |
+//! | here | the code, verdicts, error mapping, the [`Provider`] impl |
+//! | [`poller`] | the single per-terminal poller checking every pending MD5 in bulk (this provider's background task) |
+//! | [`reconcile`] | the day's codes checked in bulk at reconciliation |
 
-use super::{BoxFuture, CustomerStep, Provider, ProviderError, RefundVerdict, Started, Verdict};
+pub mod poller;
+mod reconcile;
+
+use super::{
+    BoxFuture, Capabilities, CustomerStep, Provider, ProviderError, RefundVerdict, Started,
+    StepKind, Verdict,
+};
 use crate::config::{AccountKind, Config};
 use crate::journal::payments::Change;
 use crate::money::{Amount, Currency};
 use crate::payment::{Payment, ProviderKind, Refund};
 use chrono::{DateTime, TimeZone, Utc};
+use std::sync::Arc;
 use till_bakong::{BakongClient, BakongError, CheckOutcome};
 
 /// The dynamic KHQR for one charge: amount, currency, bill number = our
@@ -198,6 +209,45 @@ impl Provider for BakongProvider {
         ProviderKind::Bakong
     }
 
+    fn label(&self) -> &'static str {
+        "Bakong"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            step: StepKind::Code,
+            // Bakong has no refund API (a refund is a transfer from the shop's bank app).
+            refunds: false,
+            partial_refunds: false,
+            offline_display: true,
+            completion_call: false,
+            watches_its_payments: true,
+            payable_after_cancel: true,
+        }
+    }
+
+    fn background(self: Arc<Self>, desk: crate::engine::Desk) -> Option<super::Background> {
+        Some(super::Background {
+            name: "poller",
+            task: Box::pin(poller::run(self, desk)),
+        })
+    }
+
+    fn default_currency(&self) -> Currency {
+        self.config.khqr.default_currency
+    }
+
+    fn refund_elsewhere(&self) -> &'static str {
+        "Bakong has no refund API; refund a KHQR payment by a transfer from the shop's bank app"
+    }
+
+    fn reconcile<'a>(
+        &'a self,
+        payments: &'a [&'a Payment],
+    ) -> BoxFuture<'a, Option<crate::report::reconcile::ProviderResult>> {
+        Box::pin(async move { Some(reconcile::check(&self.client, payments).await) })
+    }
+
     fn currencies(&self) -> Vec<Currency> {
         self.config.khqr.currencies.clone()
     }
@@ -244,9 +294,9 @@ impl Provider for BakongProvider {
             match (&p.khqr, &p.md5, p.expires_at) {
                 (Some(khqr), Some(md5), Some(expires_at)) => Ok(Started {
                     change: Change::default(),
-                    step: CustomerStep::Khqr {
-                        khqr: khqr.clone(),
-                        md5: md5.clone(),
+                    step: CustomerStep::Code {
+                        code: khqr.clone(),
+                        reference: md5.clone(),
                         expires_at,
                     },
                 }),

@@ -8,12 +8,13 @@
 //! the expiry (seen late) settles, one made after it is flagged for the
 //! manager instead of going unnoticed.
 
-use super::Engine;
-use crate::payment::{Payment, ProviderKind};
-use crate::provider::bakong::{map_error, verdict_of};
+use super::{map_error, verdict_of, BakongProvider};
+use crate::engine::{Desk, EngineError};
+use crate::payment::Payment;
 use crate::provider::Verdict;
 use crate::state::PaymentState;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 use till_bakong::{CheckOutcome, Pending, PollSchedule, PollState};
 
@@ -28,13 +29,9 @@ pub fn schedule(c: &crate::config::BakongSection) -> PollSchedule {
     }
 }
 
-fn watched(engine: &Engine, grace: chrono::Duration) -> Result<Vec<Payment>, super::EngineError> {
-    let now = engine.now();
-    let open = engine.with_journal(|j| j.open_payments())?;
-    let mut list: Vec<Payment> = open
-        .into_iter()
-        .filter(|p| p.provider == ProviderKind::Bakong && p.state == PaymentState::AwaitingCustomer)
-        .collect();
+fn watched(desk: &Desk, grace: chrono::Duration) -> Result<Vec<Payment>, EngineError> {
+    let now = desk.now();
+    let mut list = desk.waiting()?;
     // Codes given up while the customer may still pay them: expired ones
     // through the grace period, cancelled or failed ones for the rest of
     // their validity (and the grace). The customer's phone still holds the
@@ -44,35 +41,20 @@ fn watched(engine: &Engine, grace: chrono::Duration) -> Result<Vec<Payment>, sup
         PaymentState::Cancelled,
         PaymentState::Failed,
     ] {
-        let given_up = engine.with_journal(|j| {
-            j.list(&crate::journal::payments::ListFilter {
-                provider: Some(ProviderKind::Bakong),
-                state: Some(state),
-                page: 1,
-                page_size: 200,
-                ..Default::default()
-            })
-        })?;
-        list.extend(given_up.into_iter().filter(|p| {
+        list.extend(desk.in_state(state, 200)?.into_iter().filter(|p| {
             p.flag.is_none() && p.md5.is_some() && p.expires_at.is_some_and(|e| e + grace > now)
         }));
     }
     Ok(list)
 }
 
-pub(crate) async fn run(engine: Engine) {
-    let Some(bakong) = engine.inner.bakong.clone() else {
-        return;
-    };
-    let schedule = schedule(&engine.inner.config.bakong);
+/// The poller, for as long as the engine runs.
+pub(crate) async fn run(bakong: Arc<BakongProvider>, desk: Desk) {
+    let schedule = schedule(&bakong.config.bakong);
     let grace = chrono::Duration::from_std(schedule.grace).unwrap_or_default();
     let mut state = PollState::default();
-    let mut stop = engine.inner.stop.subscribe();
     loop {
-        if *stop.borrow() {
-            return;
-        }
-        let payments = match watched(&engine, grace) {
+        let payments = match watched(&desk, grace) {
             Ok(p) => p,
             Err(e) => {
                 tracing::error!(error = %e, "poller cannot read the journal");
@@ -93,39 +75,29 @@ pub(crate) async fn run(engine: Engine) {
                 })
             })
             .collect();
-        let now_ms = engine.now().timestamp_millis();
+        let now_ms = desk.now().timestamp_millis();
         let plan = schedule.plan(now_ms, &pending, &state);
         if !plan.due.is_empty() {
             state.on_tick(now_ms);
             let before = bakong.client.requests_made();
             let generation = bakong.client.token_generation();
             let result = bakong.client.check_by_md5_list(&plan.due).await;
-            let spent = bakong.client.requests_made() - before;
-            {
-                let mut s = engine.inner.stats.lock().expect("stats lock");
-                s.ticks += 1;
-                s.requests += spent;
-                s.max_requests_in_a_tick = s.max_requests_in_a_tick.max(spent);
-            }
+            desk.count_round(bakong.client.requests_made() - before);
             if bakong.client.token_generation() != generation {
                 // The client renewed the token: keep the new one for the next start.
-                let token = till_core_secret(bakong.client.token());
-                if let Err(e) = engine
-                    .inner
-                    .secrets
-                    .set(crate::secrets::names::BAKONG_TOKEN, &token)
-                {
+                let token = crate::secrets::Secret::new(bakong.client.token());
+                if let Err(e) = desk.store_secret(crate::secrets::names::BAKONG_TOKEN, &token) {
                     tracing::warn!(error = %e, "could not store the renewed Bakong token");
                 }
             }
-            let answered_at = engine.now();
+            let answered_at = desk.now();
             match result {
                 Ok(results) => {
-                    engine.note_health::<()>(ProviderKind::Bakong, &Ok(()));
+                    desk.note_health::<()>(&Ok(()));
                     state.on_answered(&plan.due, answered_at.timestamp_millis());
                     for (md5, outcome) in results {
                         if let Some(p) = by_md5.get(&md5) {
-                            if let Err(e) = apply(&engine, p, &outcome, answered_at) {
+                            if let Err(e) = apply(&desk, p, &outcome, answered_at) {
                                 tracing::error!(payment = %p.id, error = %e, "could not record a Bakong answer");
                             }
                             if !matches!(outcome, CheckOutcome::NotFound) {
@@ -135,9 +107,8 @@ pub(crate) async fn run(engine: Engine) {
                     }
                 }
                 Err(e) => {
-                    state.on_error(&schedule, engine.now().timestamp_millis(), &e);
-                    let err = map_error(e);
-                    engine.note_health::<()>(ProviderKind::Bakong, &Err(err));
+                    state.on_error(&schedule, desk.now().timestamp_millis(), &e);
+                    desk.note_health::<()>(&Err(map_error(e)));
                 }
             }
         }
@@ -146,27 +117,21 @@ pub(crate) async fn run(engine: Engine) {
         }
         let wait = plan
             .next_tick_at_ms
-            .map(|t| Duration::from_millis((t - engine.now().timestamp_millis()).max(0) as u64))
+            .map(|t| Duration::from_millis((t - desk.now().timestamp_millis()).max(0) as u64))
             .unwrap_or(Duration::from_secs(3600))
             .max(Duration::from_millis(20));
-        tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
-            _ = engine.inner.poll_wake.notified() => {}
-            _ = stop.changed() => {}
+        if !desk.sleep(wait).await {
+            return;
         }
     }
 }
 
-fn till_core_secret(value: String) -> crate::secrets::Secret {
-    crate::secrets::Secret::new(value)
-}
-
 fn apply(
-    engine: &Engine,
+    desk: &Desk,
     p: &Payment,
     outcome: &CheckOutcome,
     answered_at: chrono::DateTime<chrono::Utc>,
-) -> Result<(), super::EngineError> {
+) -> Result<(), EngineError> {
     let v = verdict_of(p, outcome);
     if matches!(
         p.state,
@@ -178,18 +143,18 @@ fn apply(
         // `paid_after_cancel`, `paid_after_failure`) — the event reaches the
         // cashier's screen now.
         if matches!(v, Verdict::Paid { .. } | Verdict::Unclear { .. }) {
-            engine.apply_verdict(&p.id, v, "Bakong reports a payment after the code expired")?;
+            desk.apply_verdict(&p.id, v, "Bakong reports a payment after the code expired")?;
         }
         return Ok(());
     }
     match v {
         Verdict::Pending => {
             if p.expires_at.is_some_and(|e| answered_at >= e) {
-                engine.expire_unanswered(&p.id, "no payment at the code's expiry")?;
+                desk.expire_unanswered(&p.id, "no payment at the code's expiry")?;
             }
         }
         v => {
-            engine.apply_verdict(&p.id, v, "Bakong check by MD5")?;
+            desk.apply_verdict(&p.id, v, "Bakong check by MD5")?;
         }
     }
     Ok(())

@@ -1,9 +1,27 @@
 //! bKash Tokenized Checkout glue: create → (customer on the hosted page) →
 //! callback → execute, with execute's unknown outcomes resolved by payment
-//! status and never by a second execute. Wire types, codes and the token
-//! cache live in `till-bkash`.
+//! status and never by a second execute (the engine's hosted-page flow,
+//! `engine/hosted.rs`, drives it through [`Provider::callback`] and
+//! [`Provider::complete`]). Wire types, codes and the token cache live in
+//! `till-bkash`.
+//!
+//! | module | what it is |
+//! | --- | --- |
+//! | here | verdicts, error mapping, refund matching, the [`Provider`] impl |
+//! | [`setup`] | the client `[bkash]` asks for: own credentials and token store, or the hub's token |
+//! | [`token`] | the token store shared by every process on the data directory |
+//! | [`lend`] | borrowing the hub's token |
+//! | [`reconcile`] | the day's payments and refunds asked again |
 
-use super::{BoxFuture, CustomerStep, Provider, ProviderError, RefundVerdict, Started, Verdict};
+pub mod lend;
+mod reconcile;
+pub(crate) mod setup;
+pub mod token;
+
+use super::{
+    BoxFuture, Callback, CallbackOutcome, CallbackRefused, Capabilities, CustomerStep, Provider,
+    ProviderError, RefundVerdict, Started, StepKind, Verdict,
+};
 use crate::journal::payments::Change;
 use crate::money::{Amount, Currency};
 use crate::payment::{Payment, ProviderKind, Refund};
@@ -24,6 +42,8 @@ pub struct BkashProvider {
     pub checkout_window: chrono::Duration,
     /// Which merchant account the payments go to ([`merchant_fingerprint`]).
     pub payee: String,
+    /// The origin the hosted page may show (`bkash.checkout_origin`, else the API's).
+    pub page_origin: Option<url::Origin>,
 }
 
 /// bKash names no receiving account in its answers: the money goes to the
@@ -230,6 +250,86 @@ fn connection_problem(e: &BkashError) -> crate::connect::Problem {
 impl Provider for BkashProvider {
     fn kind(&self) -> ProviderKind {
         KIND
+    }
+
+    fn label(&self) -> &'static str {
+        "bKash"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            step: StepKind::Page,
+            refunds: true,
+            partial_refunds: true,
+            offline_display: false,
+            completion_call: true,
+            watches_its_payments: false,
+            payable_after_cancel: false,
+        }
+    }
+
+    fn callback(&self, url: &url::Url) -> Option<Result<Callback, CallbackRefused>> {
+        if !till_bkash::is_callback(url, &self.callback_url) {
+            return None;
+        }
+        Some(
+            till_bkash::parse_callback(url, &self.callback_url)
+                .map(|cb| Callback {
+                    payment_key: cb.payment_id,
+                    outcome: match cb.status {
+                        till_bkash::CallbackStatus::Success => CallbackOutcome::Approved,
+                        till_bkash::CallbackStatus::Cancel => CallbackOutcome::Cancelled,
+                        till_bkash::CallbackStatus::Failure => CallbackOutcome::Failed {
+                            code: "callback".into(),
+                            reason: "The payment did not go through on the bKash page (wrong PIN or OTP, low balance, or a limit). The customer may try again.".into(),
+                        },
+                    },
+                })
+                .map_err(|e| CallbackRefused {
+                    provider: KIND,
+                    reason: e.to_string(),
+                }),
+        )
+    }
+
+    fn callback_url(&self) -> Option<url::Url> {
+        Some(self.callback_url.clone())
+    }
+
+    fn page_origin(&self) -> Option<url::Origin> {
+        self.page_origin.clone()
+    }
+
+    fn completion_name(&self) -> &'static str {
+        "execute"
+    }
+
+    /// Execute (the payment's `paymentID`).
+    fn complete<'a>(&'a self, p: &'a Payment) -> BoxFuture<'a, Result<Verdict, ProviderError>> {
+        Box::pin(async move {
+            let Some(pid) = &p.provider_payment_id else {
+                return Err(ProviderError::Unsupported {
+                    provider: KIND,
+                    message: "the payment has no bKash paymentID".into(),
+                });
+            };
+            self.execute(pid).await
+        })
+    }
+
+    /// bKash's paymentID lifetime after create, plus an hour for its status
+    /// to catch up. Until then "not completed" stays unknown.
+    fn resolution_deadline(&self, p: &Payment) -> DateTime<Utc> {
+        let lifetime = chrono::Duration::from_std(till_bkash::PAYMENT_ID_LIFETIME)
+            .unwrap_or_else(|_| chrono::Duration::hours(24));
+        p.created_at + lifetime + chrono::Duration::hours(1)
+    }
+
+    fn reconcile<'a>(
+        &'a self,
+        payments: &'a [&'a Payment],
+    ) -> BoxFuture<'a, Option<crate::report::reconcile::ProviderResult>> {
+        Box::pin(async move { Some(reconcile::check(&self.client, payments).await) })
     }
 
     fn currencies(&self) -> Vec<Currency> {
