@@ -194,8 +194,7 @@ impl NagadClient {
         {
             return Err(Invalid::BaseUrl.into());
         }
-        if creds.merchant_id.is_empty() || !creds.merchant_id.bytes().all(|b| b.is_ascii_digit())
-        {
+        if creds.merchant_id.is_empty() || !creds.merchant_id.bytes().all(|b| b.is_ascii_digit()) {
             return Err(Invalid::MerchantId.into());
         }
         let http = till_provider_http::client_builder(&settings.extra_roots)
@@ -297,7 +296,10 @@ impl NagadClient {
                 .map_err(invalid_seal)?,
             signature: i.creds.merchant_key.sign(plain.as_bytes()),
         };
-        let url = i.url(&["check-out", "initialize", &i.creds.merchant_id, order_id], &[]);
+        let url = i.url(
+            &["check-out", "initialize", &i.creds.merchant_id, order_id],
+            &[],
+        );
         i.call(Endpoint::Initialize, url, Some(&body), None, |_, v| {
             let answer: wire::InitializeAnswer =
                 serde_json::from_slice(&i.open(Endpoint::Initialize, v)?).map_err(|_| {
@@ -667,7 +669,14 @@ impl Inner {
             _ => None,
         };
         let duration_ms = started.elapsed().as_millis() as u64;
-        tracing::debug!(endpoint = ep.name(), attempt, status = recorded, duration_ms, error = error.as_deref(), "nagad call");
+        tracing::debug!(
+            endpoint = ep.name(),
+            attempt,
+            status = recorded,
+            duration_ms,
+            error = error.as_deref(),
+            "nagad call"
+        );
         self.observer.record(CallRecord {
             provider: PROVIDER.into(),
             endpoint: ep.name().into(),
@@ -753,7 +762,9 @@ impl Inner {
                     (500..=599, reason) => Verdict::Retry {
                         err: unknown(format!(
                             "HTTP {status}{}",
-                            reason.map(|r| format!(": {r} {message}")).unwrap_or_default()
+                            reason
+                                .map(|r| format!(": {r} {message}"))
+                                .unwrap_or_default()
                         )),
                         retry_after,
                     },
@@ -765,9 +776,7 @@ impl Inner {
 
     /// Waits before the next try of an idempotent call, or says stop.
     async fn backoff(&self, ep: Endpoint, tries: u32, retry_after: Option<Duration>) -> bool {
-        if !ep.idempotent()
-            || retry_after.is_some_and(|ra| ra > self.settings.max_retry_after)
-        {
+        if !ep.idempotent() || retry_after.is_some_and(|ra| ra > self.settings.max_retry_after) {
             return false;
         }
         match self.settings.retry.delay(tries, retry_after) {
@@ -872,7 +881,10 @@ mod tests {
         let c = client("http://127.0.0.1:1/api/dfs/");
         assert_eq!(
             c.inner
-                .url(&["purchase", "cancel"], &[("paymentRefId", "A+B"), ("orderId", "T1-1")])
+                .url(
+                    &["purchase", "cancel"],
+                    &[("paymentRefId", "A+B"), ("orderId", "T1-1")]
+                )
                 .as_str(),
             "http://127.0.0.1:1/api/dfs/purchase/cancel?paymentRefId=A%2BB&orderId=T1-1"
         );
@@ -884,7 +896,10 @@ mod tests {
         let i = &c.inner;
         let refused = i.classify(
             Endpoint::Complete,
-            json_reply(400, json!({"reason":"InvalidChallenge","message":"Challenge mismatch"})),
+            json_reply(
+                400,
+                json!({"reason":"InvalidChallenge","message":"Challenge mismatch"}),
+            ),
         );
         assert!(matches!(
             refused,
@@ -892,27 +907,66 @@ mod tests {
         ));
         // A 200 that carries a reason is a refusal too (one client checks only `reason`).
         assert!(matches!(
-            i.classify(Endpoint::Verify, json_reply(200, json!({"reason":"X","message":"m"}))),
+            i.classify(
+                Endpoint::Verify,
+                json_reply(200, json!({"reason":"X","message":"m"}))
+            ),
             Verdict::Fail(NagadError::Refused { .. })
         ));
         assert!(matches!(
-            i.classify(Endpoint::Complete, json_reply(500, json!({"reason":"ServerError","message":"m"}))),
-            Verdict::Retry { err: NagadError::OutcomeUnknown { .. }, .. }
+            i.classify(
+                Endpoint::Complete,
+                json_reply(500, json!({"reason":"ServerError","message":"m"}))
+            ),
+            Verdict::Retry {
+                err: NagadError::OutcomeUnknown { .. },
+                ..
+            }
         ));
         assert!(matches!(
-            i.classify(Endpoint::Complete, json_reply(404, json!({"error":"Not Found"}))),
-            Verdict::Fail(NagadError::Protocol { problem: Problem::UnexpectedStatus(404), .. })
+            i.classify(
+                Endpoint::Complete,
+                json_reply(404, json!({"error":"Not Found"}))
+            ),
+            Verdict::Fail(NagadError::Protocol {
+                problem: Problem::UnexpectedStatus(404),
+                ..
+            })
         ));
         assert!(matches!(
-            i.classify(Endpoint::Complete, Reply::Garbled { status: 200, retry_after: None }),
-            Verdict::Retry { err: NagadError::OutcomeUnknown { .. }, .. }
+            i.classify(
+                Endpoint::Complete,
+                Reply::Garbled {
+                    status: 200,
+                    retry_after: None
+                }
+            ),
+            Verdict::Retry {
+                err: NagadError::OutcomeUnknown { .. },
+                ..
+            }
         ));
         assert!(matches!(
-            i.classify(Endpoint::Verify, Reply::Garbled { status: 200, retry_after: None }),
-            Verdict::Retry { err: NagadError::Protocol { problem: Problem::NotJson(200), .. }, .. }
+            i.classify(
+                Endpoint::Verify,
+                Reply::Garbled {
+                    status: 200,
+                    retry_after: None
+                }
+            ),
+            Verdict::Retry {
+                err: NagadError::Protocol {
+                    problem: Problem::NotJson(200),
+                    ..
+                },
+                ..
+            }
         ));
         assert!(matches!(
-            i.classify(Endpoint::Verify, json_reply(200, json!({"status":"Success"}))),
+            i.classify(
+                Endpoint::Verify,
+                json_reply(200, json!({"status":"Success"}))
+            ),
             Verdict::Ok(_)
         ));
     }
@@ -934,7 +988,10 @@ mod tests {
     fn credentials_never_print_keys() {
         let c = client("http://127.0.0.1:1/api/dfs");
         let d = format!("{:?}", c.inner.creds);
-        assert!(d.contains("683000000000017") && !d.contains("01711428036"), "{d}");
+        assert!(
+            d.contains("683000000000017") && !d.contains("01711428036"),
+            "{d}"
+        );
         assert!(!d.contains("MII"), "{d}");
     }
 

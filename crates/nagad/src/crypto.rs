@@ -249,10 +249,7 @@ mod tests {
             merchant_pub.verify(b"{}", &sig),
             Err(CryptoError::BadSignature)
         );
-        assert_eq!(
-            nagad_pub.verify(text, &sig),
-            Err(CryptoError::BadSignature)
-        );
+        assert_eq!(nagad_pub.verify(text, &sig), Err(CryptoError::BadSignature));
         let mut raw = STANDARD.decode(&sig).unwrap();
         raw[10] ^= 1;
         assert_eq!(
@@ -303,10 +300,7 @@ mod tests {
             NagadPublicKey::from_pem("hello world").unwrap_err(),
             KeyError::NotText
         );
-        assert_eq!(
-            NagadPublicKey::from_pem("").unwrap_err(),
-            KeyError::NotText
-        );
+        assert_eq!(NagadPublicKey::from_pem("").unwrap_err(), KeyError::NotText);
         let k = MerchantPrivateKey::from_pem(MERCHANT_PRIV).unwrap();
         assert_eq!(format!("{k:?}"), "MerchantPrivateKey(***)");
         let p = NagadPublicKey::from_pem(NAGAD_PUB).unwrap();

@@ -125,7 +125,10 @@ pub enum NagadError {
     /// An answer came and cannot be used (after retries for verify). For
     /// initialize this means no page exists, so no money can move.
     #[error("{endpoint}: unusable Nagad answer: {problem}")]
-    Protocol { endpoint: Endpoint, problem: Problem },
+    Protocol {
+        endpoint: Endpoint,
+        problem: Problem,
+    },
     /// Refused locally; nothing was sent.
     #[error("invalid request: {0}")]
     Invalid(Invalid),

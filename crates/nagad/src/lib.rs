@@ -62,7 +62,9 @@ pub mod status;
 pub mod types;
 pub mod wire;
 
-pub use callback::{is_callback, is_payment_ref_id, parse_callback, Callback, CallbackError, CallbackStatus};
+pub use callback::{
+    is_callback, is_payment_ref_id, parse_callback, Callback, CallbackError, CallbackStatus,
+};
 pub use client::{
     NagadClient, NagadCredentials, NagadSettings, NAGAD_SECRET_KEYS, ORDER_ID_MAX, PROVIDER,
 };

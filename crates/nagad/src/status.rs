@@ -118,7 +118,9 @@ pub fn payment_status(
     payment_ref_id: &str,
     merchant_id: &str,
 ) -> Result<PaymentStatus, Problem> {
-    if w.payment_ref_id.as_deref().is_some_and(|r| r != payment_ref_id)
+    if w.payment_ref_id
+        .as_deref()
+        .is_some_and(|r| r != payment_ref_id)
         || w.merchant_id.as_deref().is_some_and(|m| m != merchant_id)
     {
         return Err(Problem::WrongPayment);
@@ -227,8 +229,10 @@ mod tests {
     #[test]
     fn explicit_failures_fail_and_everything_else_is_pending() {
         for word in ["Aborted", "Failed", "Cancelled", "UnKnownFailed", "Fraud"] {
-            let s = map(&format!(r#"{{"status":"{word}","statusCode":"50_0026_851","amount":"10.00"}}"#))
-                .unwrap();
+            let s = map(&format!(
+                r#"{{"status":"{word}","statusCode":"50_0026_851","amount":"10.00"}}"#
+            ))
+            .unwrap();
             assert_eq!(
                 s.outcome,
                 Outcome::Failed {
@@ -254,7 +258,9 @@ mod tests {
         assert_eq!(map("{}").unwrap().outcome, Outcome::Pending);
         // Success without Nagad's transaction id, or with a contradicting code.
         assert_eq!(
-            map(r#"{"status":"Success","amount":"10.00"}"#).unwrap().outcome,
+            map(r#"{"status":"Success","amount":"10.00"}"#)
+                .unwrap()
+                .outcome,
             Outcome::Pending
         );
         assert_eq!(
@@ -272,8 +278,12 @@ mod tests {
             Err(Problem::AmountNotExact("1e1".into()))
         );
         assert_eq!(
-            map(r#"{"status":"Success","issuerPaymentRefNo":"X","amount":"100.000000000000000000000000001"}"#),
-            Err(Problem::AmountNotExact("100.000000000000000000000000001".into()))
+            map(
+                r#"{"status":"Success","issuerPaymentRefNo":"X","amount":"100.000000000000000000000000001"}"#
+            ),
+            Err(Problem::AmountNotExact(
+                "100.000000000000000000000000001".into()
+            ))
         );
         assert_eq!(
             map(r#"{"status":"Aborted","amount":"ten"}"#),
@@ -288,7 +298,9 @@ mod tests {
     #[test]
     fn answers_about_another_payment_are_refused() {
         assert_eq!(
-            map(r#"{"paymentRefId":"OTHER","status":"Success","issuerPaymentRefNo":"X","amount":"1"}"#),
+            map(
+                r#"{"paymentRefId":"OTHER","status":"Success","issuerPaymentRefNo":"X","amount":"1"}"#
+            ),
             Err(Problem::WrongPayment)
         );
         assert_eq!(
@@ -301,12 +313,18 @@ mod tests {
     fn debug_masks_the_customer_number() {
         let s = map(r#"{"status":"Ready","clientMobileNo":"01711428036"}"#).unwrap();
         let d = format!("{s:?}");
-        assert!(!d.contains("01711428036") && d.contains("017*****036"), "{d}");
+        assert!(
+            !d.contains("01711428036") && d.contains("017*****036"),
+            "{d}"
+        );
     }
 
     #[test]
     fn refund_words() {
-        assert_eq!(RefundStatus::from_wire("PartialRefunded"), RefundStatus::Done);
+        assert_eq!(
+            RefundStatus::from_wire("PartialRefunded"),
+            RefundStatus::Done
+        );
         assert_eq!(RefundStatus::from_wire("Failed"), RefundStatus::Failed);
         assert_eq!(RefundStatus::from_wire("Processing"), RefundStatus::Pending);
     }

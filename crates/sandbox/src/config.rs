@@ -482,9 +482,15 @@ impl Default for NagadConfig {
             require_headers: true,
             verify_requires_headers: false,
             api_version: "v-0.2.0".into(),
-            client_types: ["PC_WEB", "MOBILE_WEB", "MOBILE_APP", "WALLET_WEB_VIEW", "BILL_KEY"]
-                .map(String::from)
-                .to_vec(),
+            client_types: [
+                "PC_WEB",
+                "MOBILE_WEB",
+                "MOBILE_APP",
+                "WALLET_WEB_VIEW",
+                "BILL_KEY",
+            ]
+            .map(String::from)
+            .to_vec(),
             accept_sha1_signatures: false,
             error_status: 400,
             answer_signature: AnswerSignature::Valid,

@@ -587,7 +587,10 @@ mod tests {
             n("/nagad/remote-payment-gateway-1.0/api/dfs/purchase/cancel").as_deref(),
             Some("nagad.refund")
         );
-        assert_eq!(n("/pay/nagad/check-out/QUJD").as_deref(), Some("page.nagad"));
+        assert_eq!(
+            n("/pay/nagad/check-out/QUJD").as_deref(),
+            Some("page.nagad")
+        );
     }
 
     #[test]

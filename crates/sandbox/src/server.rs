@@ -208,9 +208,9 @@ pub async fn start(config: Config) -> Result<SandboxHandle, crate::Error> {
     };
     if persist.is_some() {
         // Different ids after a restart, still reproducible for a given history.
-        let salt =
-            (world.bkash.payments.len() + world.bakong.txns.len() + world.nagad.payments.len())
-                as u64;
+        let salt = (world.bkash.payments.len()
+            + world.bakong.txns.len()
+            + world.nagad.payments.len()) as u64;
         world.rng = rand_chacha::ChaCha8Rng::seed_from_u64(config.seed ^ (salt << 32) ^ 0x5a17);
     }
     let ipn = bkash::ipn::Ipn::new(

@@ -3,10 +3,10 @@
 
 use crate::bakong::flow::BakongState;
 use crate::bkash::flow::BkashState;
-use crate::nagad::flow::NagadState;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::faults::FaultEngine;
+use crate::nagad::flow::NagadState;
 use crate::persist::Persist;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;

@@ -55,9 +55,10 @@ impl NagadKeys {
     /// Parses the configured keys; a key that does not parse stops the start.
     pub fn from_config(cfg: &NagadConfig) -> Result<NagadKeys, crate::Error> {
         let bad = |what: &str| crate::Error::NagadKey(format!("{what} is not a usable RSA key"));
-        let nagad = private_key(&cfg.nagad_private_key_pem).ok_or_else(|| bad("nagad_private_key_pem"))?;
-        let merchant =
-            public_key(&cfg.merchant_public_key_pem).ok_or_else(|| bad("merchant_public_key_pem"))?;
+        let nagad =
+            private_key(&cfg.nagad_private_key_pem).ok_or_else(|| bad("nagad_private_key_pem"))?;
+        let merchant = public_key(&cfg.merchant_public_key_pem)
+            .ok_or_else(|| bad("merchant_public_key_pem"))?;
         let stranger = private_key(nagad_test_keys::STRANGER_PRIVATE_PEM)
             .ok_or_else(|| bad("the stranger test key"))?;
         let nagad_public_pem = nagad
@@ -85,7 +86,12 @@ impl NagadKeys {
     }
 
     /// Checks the merchant's signature over the opened plaintext.
-    pub fn merchant_signed(&self, plaintext: &[u8], signature_b64: &str, accept_sha1: bool) -> bool {
+    pub fn merchant_signed(
+        &self,
+        plaintext: &[u8],
+        signature_b64: &str,
+        accept_sha1: bool,
+    ) -> bool {
         let compact: String = signature_b64.split_whitespace().collect();
         let Some(sig) = STANDARD
             .decode(compact)

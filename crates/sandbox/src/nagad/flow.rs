@@ -139,12 +139,10 @@ pub struct NagadState {
 
 fn check_headers(cfg: &NagadConfig, h: &Headers) -> R<()> {
     let ok = h.api_version.as_deref() == Some(cfg.api_version.as_str())
-        && h
-            .client_type
+        && h.client_type
             .as_deref()
             .is_some_and(|t| cfg.client_types.iter().any(|c| c == t))
-        && h
-            .client_ip
+        && h.client_ip
             .as_deref()
             .is_some_and(|ip| ip.parse::<std::net::Ipv4Addr>().is_ok());
     if ok {
@@ -158,7 +156,8 @@ fn valid_order_id(cfg: &NagadConfig, id: &str) -> bool {
     !id.is_empty()
         && id.len() <= cfg.order_id_max_len
         && id.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || (!cfg.order_id_alphanumeric_only && (b == b'-' || b == b'_'))
+            b.is_ascii_alphanumeric()
+                || (!cfg.order_id_alphanumeric_only && (b == b'-' || b == b'_'))
         })
 }
 
@@ -222,7 +221,11 @@ pub fn initialize(
     }
     let body = wire::parse_object(body).ok_or(fail("InvalidRequest"))?;
     need(&body, "dateTime")?;
-    let plain = open_signed(cx, &need(&body, "sensitiveData")?, &need(&body, "signature")?)?;
+    let plain = open_signed(
+        cx,
+        &need(&body, "sensitiveData")?,
+        &need(&body, "signature")?,
+    )?;
     if need(&plain, "merchantId")? != merchant_id {
         return Err(fail("InvalidMerchant"));
     }
@@ -331,7 +334,11 @@ pub fn complete(
     }
     let body = wire::parse_object(body).ok_or(fail("InvalidRequest"))?;
     let callback = need(&body, "merchantCallbackURL")?;
-    let plain = open_signed(cx, &need(&body, "sensitiveData")?, &need(&body, "signature")?)?;
+    let plain = open_signed(
+        cx,
+        &need(&body, "sensitiveData")?,
+        &need(&body, "signature")?,
+    )?;
     let p = st.payments.get(payment_ref_id).expect("checked above");
     if need(&plain, "merchantId")? != p.merchant_id {
         return Err(fail("InvalidMerchant"));
@@ -349,7 +356,10 @@ pub fn complete(
         return Err(fail("InvalidCurrency"));
     }
     let amount = parse_positive(&need(&plain, "amount")?, 2).map_err(|_| fail("InvalidAmount"))?;
-    let limit = cfg.max_amount.as_deref().and_then(|m| m.parse::<Decimal>().ok());
+    let limit = cfg
+        .max_amount
+        .as_deref()
+        .and_then(|m| m.parse::<Decimal>().ok());
     if limit.is_some_and(|l| amount.value > l) {
         return Err(fail("AmountLimitExceeded"));
     }
@@ -390,7 +400,12 @@ fn amount_echo(a: &Amount, how: AmountEcho) -> String {
 }
 
 /// `GET verify/payment/{paymentRefId}`.
-pub fn verify(st: &NagadState, cx: &Ctx, headers: &Headers, payment_ref_id: &str) -> R<wire::VerifyAnswer> {
+pub fn verify(
+    st: &NagadState,
+    cx: &Ctx,
+    headers: &Headers,
+    payment_ref_id: &str,
+) -> R<wire::VerifyAnswer> {
     let cfg = cx.cfg;
     if cfg.verify_requires_headers {
         check_headers(cfg, headers)?;
@@ -471,7 +486,12 @@ pub fn is_wallet(w: &str) -> bool {
 }
 
 /// The payment a page can show: completed, not finished, not expired.
-pub fn open_payment<'a>(st: &'a NagadState, cfg: &NagadConfig, now: u64, payment_ref_id: &str) -> Result<&'a Payment, PageError> {
+pub fn open_payment<'a>(
+    st: &'a NagadState,
+    cfg: &NagadConfig,
+    now: u64,
+    payment_ref_id: &str,
+) -> Result<&'a Payment, PageError> {
     let p = st
         .payments
         .get(payment_ref_id)
@@ -497,8 +517,14 @@ pub fn callback_redirect(p: &Payment, cfg: &NagadConfig) -> String {
         ("message", p.message.clone().unwrap_or_default()),
     ];
     if p.status == SUCCESS {
-        pairs.push(("payment_dt", p.finished_ms.map(wire::compact_time).unwrap_or_default()));
-        pairs.push(("issuer_payment_ref", p.issuer_ref.clone().unwrap_or_default()));
+        pairs.push((
+            "payment_dt",
+            p.finished_ms.map(wire::compact_time).unwrap_or_default(),
+        ));
+        pairs.push((
+            "issuer_payment_ref",
+            p.issuer_ref.clone().unwrap_or_default(),
+        ));
     }
     let mut query = String::new();
     for (k, v) in &pairs {
@@ -548,7 +574,9 @@ pub fn customer_action(
                     || cfg.insufficient_balance_wallets.contains(&w)
                     || cfg.over_limit_wallets.contains(&w);
                 if !known {
-                    return Err(PageError::Invalid("This number has no Nagad account".into()));
+                    return Err(PageError::Invalid(
+                        "This number has no Nagad account".into(),
+                    ));
                 }
                 let otp_ok = input.otp.as_deref().map(str::trim) == Some(cfg.otp.as_str());
                 let pin_ok = input.pin.as_deref().map(str::trim) == Some(cfg.pin.as_str());
@@ -577,7 +605,12 @@ pub fn customer_action(
     p.finish(status, ending, cx.now);
     p.wallet = wallet;
     p.issuer_ref = issuer_ref;
-    tracing::info!(payment_ref_id, status, code = ending.callback_code, "nagad page");
+    tracing::info!(
+        payment_ref_id,
+        status,
+        code = ending.callback_code,
+        "nagad page"
+    );
     Ok(CustomerOutcome {
         redirect: callback_redirect(p, cfg),
         status: status.to_string(),
@@ -647,7 +680,11 @@ pub fn cancel(
             },
             code: "000".into(),
             original_request_date: date.clone(),
-            original_amount: p.amount.as_ref().map(|a| a.text.clone()).unwrap_or_default(),
+            original_amount: p
+                .amount
+                .as_ref()
+                .map(|a| a.text.clone())
+                .unwrap_or_default(),
             cancel_amount: r.amount_text.clone(),
             cancel_trx_id: r.cancel_trx_id.clone(),
             reference_no: r.reference_no.clone(),

@@ -15,7 +15,10 @@ use axum::{Form, Router};
 use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/pay/nagad/check-out/{*payment_ref_id}", get(show).post(submit))
+    Router::new().route(
+        "/pay/nagad/check-out/{*payment_ref_id}",
+        get(show).post(submit),
+    )
 }
 
 #[derive(Deserialize, Default)]
@@ -143,14 +146,24 @@ fn lookup(app: &AppState, raw: &str) -> Result<(String, String, String), PageErr
         flow::open_payment(&w.nagad, &app.config.nagad, now, &id).map(|p| {
             (
                 id.clone(),
-                p.amount.as_ref().map(|a| a.text.clone()).unwrap_or_default(),
+                p.amount
+                    .as_ref()
+                    .map(|a| a.text.clone())
+                    .unwrap_or_default(),
                 p.order_id.clone(),
             )
         })
     })
 }
 
-fn view<'a>(app: &'a AppState, amount: String, order_id: String, step: &'a str, wallet: &'a str, otp: &'a str) -> View<'a> {
+fn view<'a>(
+    app: &'a AppState,
+    amount: String,
+    order_id: String,
+    step: &'a str,
+    wallet: &'a str,
+    otp: &'a str,
+) -> View<'a> {
     let cfg = &app.config.nagad;
     View {
         merchant: &cfg.merchant_name,

@@ -92,8 +92,7 @@ pub fn field(obj: &serde_json::Map<String, Value>, key: &str) -> Option<String> 
 
 /// Bangladesh time (UTC+6) of epoch milliseconds.
 fn dhaka(ms: u64) -> chrono::DateTime<chrono::FixedOffset> {
-    let utc = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms as i64)
-        .unwrap_or_default();
+    let utc = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms as i64).unwrap_or_default();
     utc.with_timezone(&chrono::FixedOffset::east_opt(6 * 3600).expect("valid offset"))
 }
 
@@ -142,7 +141,10 @@ mod tests {
         assert_eq!(verify_time(ms), "2021-11-23 23:48:22.4");
         assert_eq!(ref_time(ms), "1123234822400");
         assert_eq!(compact_date(ms), "20211123");
-        assert_eq!(parse_compact_time("20211123234822"), Some(1_637_689_702_000));
+        assert_eq!(
+            parse_compact_time("20211123234822"),
+            Some(1_637_689_702_000)
+        );
         assert_eq!(parse_compact_time("2021112323482"), None);
         assert_eq!(parse_compact_time("20211323234822"), None);
     }

@@ -143,7 +143,10 @@ impl Sb {
             .unwrap();
         let status = r.status().as_u16();
         let text = r.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     async fn nagad_verify(&self, payment_ref: &str) -> (u16, Value) {
@@ -176,7 +179,10 @@ impl Sb {
             "the answer is signed by Nagad"
         );
         let plain: Value = serde_json::from_slice(&raw).unwrap();
-        assert!(plain["acceptDateTime"].as_str().unwrap().len() == 14, "{plain}");
+        assert!(
+            plain["acceptDateTime"].as_str().unwrap().len() == 14,
+            "{plain}"
+        );
         (
             plain["paymentReferenceId"].as_str().unwrap().to_string(),
             plain["challenge"].as_str().unwrap().to_string(),
@@ -204,19 +210,28 @@ impl Sb {
         let html = r.text().await.unwrap();
         assert!(html.contains(r#"name="wallet""#), "{html}");
         let post = |form: Vec<(&str, &str)>| self.http.post(page).form(&form).send();
-        let html = post(vec![("step", "wallet"), ("wallet", wallet), ("action", "pay")])
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = post(vec![
+            ("step", "wallet"),
+            ("wallet", wallet),
+            ("action", "pay"),
+        ])
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
         assert!(html.contains(r#"name="otp""#), "{html}");
-        let html = post(vec![("step", "otp"), ("wallet", wallet), ("otp", otp), ("action", "pay")])
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = post(vec![
+            ("step", "otp"),
+            ("wallet", wallet),
+            ("otp", otp),
+            ("action", "pay"),
+        ])
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
         assert!(html.contains(r#"name="pin""#), "{html}");
         let r = post(vec![
             ("step", "pin"),
@@ -263,7 +278,10 @@ async fn paid_through_the_page_and_verified() {
     let decoded = String::from_utf8(STANDARD.decode(&pref).unwrap()).unwrap();
     let parts: Vec<&str> = decoded.split('.').collect();
     assert_eq!(parts.len(), 4, "{decoded}");
-    assert_eq!((parts[0].len(), parts[1], parts[2], parts[3].len()), (13, m.id.as_str(), "T1-000001", 20));
+    assert_eq!(
+        (parts[0].len(), parts[1], parts[2], parts[3].len()),
+        (13, m.id.as_str(), "T1-000001", 20)
+    );
     assert!(page.contains("/pay/nagad/check-out/"), "{page}");
 
     // Before the customer acts: Ready, no transaction.
@@ -272,12 +290,23 @@ async fn paid_through_the_page_and_verified() {
     assert_eq!(v["status"], "Ready");
     assert_eq!(v["issuerPaymentRefNo"], Value::Null);
 
-    let html = sb.http.get(&page).send().await.unwrap().text().await.unwrap();
+    let html = sb
+        .http
+        .get(&page)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("৳ 10.00"), "{html}");
     let redirect = sb.nagad_customer(&page, WALLET, "123456", "1234").await;
     assert!(redirect.starts_with(CALLBACK), "{redirect}");
     assert_eq!(q(&redirect, "terminal").as_deref(), Some("T1"));
-    assert_eq!(q(&redirect, "payment_ref_id").as_deref(), Some(pref.as_str()));
+    assert_eq!(
+        q(&redirect, "payment_ref_id").as_deref(),
+        Some(pref.as_str())
+    );
     assert_eq!(q(&redirect, "order_id").as_deref(), Some("T1-000001"));
     assert_eq!(q(&redirect, "merchant").as_deref(), Some(m.id.as_str()));
     assert_eq!(q(&redirect, "status").as_deref(), Some("Success"));
@@ -331,15 +360,22 @@ async fn cancel_wrong_pin_and_poor_wallets_end_unpaid() {
     let loc = sb.nagad_customer(&page, WALLET, "123456", "9999").await;
     assert_eq!(q(&loc, "status").as_deref(), Some("Aborted"));
     let v = sb.nagad_verify(&pref).await.1;
-    assert_eq!((v["status"].as_str(), v["issuerPaymentRefNo"].as_str()), (Some("Aborted"), None));
+    assert_eq!(
+        (v["status"].as_str(), v["issuerPaymentRefNo"].as_str()),
+        (Some("Aborted"), None)
+    );
 
     let (pref, page) = sb.nagad_start(&m, "T1-000004", "25.50").await;
-    let loc = sb.nagad_customer(&page, "01799999991", "123456", "1234").await;
+    let loc = sb
+        .nagad_customer(&page, "01799999991", "123456", "1234")
+        .await;
     assert_eq!(q(&loc, "status").as_deref(), Some("Failed"));
     assert_eq!(sb.nagad_verify(&pref).await.1["status"], "Failed");
 
     let (pref, page) = sb.nagad_start(&m, "T1-000005", "25.50").await;
-    let loc = sb.nagad_customer(&page, "01799999992", "123456", "1234").await;
+    let loc = sb
+        .nagad_customer(&page, "01799999992", "123456", "1234")
+        .await;
     assert_eq!(q(&loc, "status_code").as_deref(), Some("50_0026_851"));
     assert_eq!(sb.ledger_nagad(&pref)["status"], "Failed");
     for p in sb.h.ledger()["nagad"]["payments"].as_array().unwrap() {
@@ -356,8 +392,9 @@ async fn wrong_keys_and_merchants_are_refused_with_nagads_error_shape() {
 
     // Sealed to a key that is not Nagad's: Nagad cannot open it.
     let plain = m.init_plain("T1-000010", "c1");
-    let stranger_pub =
-        RsaPrivateKey::from_pkcs8_pem(keys::STRANGER_PRIVATE_PEM).unwrap().to_public_key();
+    let stranger_pub = RsaPrivateKey::from_pkcs8_pem(keys::STRANGER_PRIVATE_PEM)
+        .unwrap()
+        .to_public_key();
     let body = json!({"dateTime": "20260102030405", "sensitiveData": seal_to(&stranger_pub, &plain), "signature": m.sign(&plain)});
     let (s, v) = sb.nagad_post(&path, &body).await;
     assert_eq!((s, &v["reason"]), (400, &json!("DecryptionError")), "{v}");
@@ -365,19 +402,30 @@ async fn wrong_keys_and_merchants_are_refused_with_nagads_error_shape() {
 
     // Signed with a key that is not the merchant's.
     let wrong = Merchant::stranger(&sb);
-    let (s, v) = sb.nagad_post(&path, &wrong.init_body("T1-000010", "c2")).await;
-    assert_eq!((s, &v["reason"]), (400, &json!("SignatureVerificationFailed")), "{v}");
+    let (s, v) = sb
+        .nagad_post(&path, &wrong.init_body("T1-000010", "c2"))
+        .await;
+    assert_eq!(
+        (s, &v["reason"]),
+        (400, &json!("SignatureVerificationFailed")),
+        "{v}"
+    );
 
     // Another merchant id, in the path or inside the seal.
     let (s, v) = sb
-        .nagad_post("check-out/initialize/683999999999999/T1-000010", &m.init_body("T1-000010", "c3"))
+        .nagad_post(
+            "check-out/initialize/683999999999999/T1-000010",
+            &m.init_body("T1-000010", "c3"),
+        )
         .await;
     assert_eq!((s, &v["reason"]), (400, &json!("InvalidMerchant")));
     let other = Merchant {
         id: "683999999999999".into(),
         ..Merchant::new(&sb)
     };
-    let (_, v) = sb.nagad_post(&path, &other.init_body("T1-000010", "c4")).await;
+    let (_, v) = sb
+        .nagad_post(&path, &other.init_body("T1-000010", "c4"))
+        .await;
     assert_eq!(v["reason"], "InvalidMerchant");
     // The order id inside the seal must be the one in the path.
     let (_, v) = sb.nagad_post(&path, &m.init_body("T1-000011", "c5")).await;
@@ -392,10 +440,16 @@ async fn wrong_keys_and_merchants_are_refused_with_nagads_error_shape() {
         .await
         .unwrap();
     assert_eq!(r.status(), 400);
-    assert_eq!(r.json::<Value>().await.unwrap()["reason"], "InvalidRequestHeader");
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["reason"],
+        "InvalidRequestHeader"
+    );
 
     // Nothing of it made a payment.
-    assert!(sb.h.ledger()["nagad"]["payments"].as_array().unwrap().is_empty());
+    assert!(sb.h.ledger()["nagad"]["payments"]
+        .as_array()
+        .unwrap()
+        .is_empty());
     let (s, v) = sb.nagad_verify("QUJDREVGRw==").await;
     assert_eq!((s, &v["reason"]), (400, &json!("InvalidReferenceId")));
     sb.h.shutdown().await;
@@ -407,16 +461,24 @@ async fn tampered_signatures_are_refused() {
     let m = Merchant::new(&sb);
     let path = format!("check-out/initialize/{}/T1-000020", m.id);
     let mut body = m.init_body("T1-000020", "t1");
-    let mut sig = STANDARD.decode(body["signature"].as_str().unwrap()).unwrap();
+    let mut sig = STANDARD
+        .decode(body["signature"].as_str().unwrap())
+        .unwrap();
     sig[7] ^= 0x40;
     body["signature"] = json!(STANDARD.encode(&sig));
     let (s, v) = sb.nagad_post(&path, &body).await;
-    assert_eq!((s, &v["reason"]), (400, &json!("SignatureVerificationFailed")));
+    assert_eq!(
+        (s, &v["reason"]),
+        (400, &json!("SignatureVerificationFailed"))
+    );
 
     // A valid signature, but over another plaintext than the one sealed.
     let mut body = m.init_body("T1-000020", "t2");
     body["signature"] = json!(m.sign(&m.init_plain("T1-000020", "t-other")));
-    assert_eq!(sb.nagad_post(&path, &body).await.1["reason"], "SignatureVerificationFailed");
+    assert_eq!(
+        sb.nagad_post(&path, &body).await.1["reason"],
+        "SignatureVerificationFailed"
+    );
 
     // The same on complete: the order goes nowhere.
     let (pref, challenge) = sb.nagad_init(&m, "T1-000021").await;
@@ -425,7 +487,10 @@ async fn tampered_signatures_are_refused() {
     let (s, v) = sb
         .nagad_post(&format!("check-out/complete/{}", enc(&pref)), &body)
         .await;
-    assert_eq!((s, &v["reason"]), (400, &json!("SignatureVerificationFailed")));
+    assert_eq!(
+        (s, &v["reason"]),
+        (400, &json!("SignatureVerificationFailed"))
+    );
     assert_eq!(sb.nagad_verify(&pref).await.1["status"], "OrderInitiated");
     sb.h.shutdown().await;
 }
@@ -487,21 +552,31 @@ async fn amounts_currency_and_orders_are_checked_and_the_sealed_amount_is_charge
         let (s, v) = sb
             .nagad_post(&url, &m.complete_body("T1-000040", amount, &challenge))
             .await;
-        let want = if amount.is_empty() { "InvalidRequest" } else { "InvalidAmount" };
+        let want = if amount.is_empty() {
+            "InvalidRequest"
+        } else {
+            "InvalidAmount"
+        };
         assert_eq!((s, v["reason"].as_str()), (400, Some(want)), "{amount:?}");
     }
     let plain = json!({"merchantId": m.id, "orderId": "T1-000040", "currencyCode": "840",
                        "amount": "10.00", "challenge": challenge})
     .to_string();
     let body = json!({"sensitiveData": m.seal(&plain), "signature": m.sign(&plain), "merchantCallbackURL": CALLBACK});
-    assert_eq!(sb.nagad_post(&url, &body).await.1["reason"], "InvalidCurrency");
+    assert_eq!(
+        sb.nagad_post(&url, &body).await.1["reason"],
+        "InvalidCurrency"
+    );
     let (_, v) = sb
         .nagad_post(&url, &m.complete_body("T1-000041", "10.00", &challenge))
         .await;
     assert_eq!(v["reason"], "InvalidOrderId");
     let mut bad_cb = m.complete_body("T1-000040", "10.00", &challenge);
     bad_cb["merchantCallbackURL"] = json!("not a url");
-    assert_eq!(sb.nagad_post(&url, &bad_cb).await.1["reason"], "InvalidCallbackUrl");
+    assert_eq!(
+        sb.nagad_post(&url, &bad_cb).await.1["reason"],
+        "InvalidCallbackUrl"
+    );
     // Still open after every refusal; now the real one, with a clear-text
     // decoy amount beside the seal: only the sealed amount counts.
     let mut body = m.complete_body("T1-000040", "42.00", &challenge);
@@ -572,7 +647,9 @@ async fn answers_can_be_unsigned_or_signed_by_a_stranger() {
         assert_eq!(s, 200);
         let raw = m.open_raw(v["sensitiveData"].as_str().unwrap());
         assert_eq!(
-            v["signature"].as_str().map(|sig| signed_by_nagad(&sb, &raw, sig)),
+            v["signature"]
+                .as_str()
+                .map(|sig| signed_by_nagad(&sb, &raw, sig)),
             signed,
             "{how}"
         );
@@ -590,7 +667,10 @@ async fn refunds_exist_only_when_enabled() {
                        "cancelAmount": "10.00", "referenceNo": "R1", "referenceMessage": "returned"})
     .to_string();
     let body = json!({"sensitiveDataCancelRequest": m.seal(&plain), "signature": m.sign(&plain)});
-    let url = format!("purchase/cancel?paymentRefId={}&orderId=T1-000080", enc(&pref));
+    let url = format!(
+        "purchase/cancel?paymentRefId={}&orderId=T1-000080",
+        enc(&pref)
+    );
     let (s, v) = sb.nagad_post(&url, &body).await;
     assert_eq!((s, &v["reason"]), (404, &json!("NotFound")));
     sb.h.shutdown().await;
@@ -600,22 +680,35 @@ async fn refunds_exist_only_when_enabled() {
     let sb = start_with(cfg).await;
     let (pref, page) = sb.nagad_start(&m, "T1-000080", "30.00").await;
     sb.nagad_customer(&page, WALLET, "123456", "1234").await;
-    let url = format!("purchase/cancel?paymentRefId={}&orderId=T1-000080", enc(&pref));
+    let url = format!(
+        "purchase/cancel?paymentRefId={}&orderId=T1-000080",
+        enc(&pref)
+    );
     let (s, v) = sb.nagad_post(&url, &body).await;
     assert_eq!(s, 200, "{v}");
     let raw = m.open_raw(v["sensitiveData"].as_str().unwrap());
     assert!(signed_by_nagad(&sb, &raw, v["signature"].as_str().unwrap()));
     let a: Value = serde_json::from_slice(&raw).unwrap();
-    assert_eq!((a["status"].as_str(), a["cancelAmount"].as_str()), (Some("PartialRefunded"), Some("10.00")));
+    assert_eq!(
+        (a["status"].as_str(), a["cancelAmount"].as_str()),
+        (Some("PartialRefunded"), Some("10.00"))
+    );
     // The same reference again is the same refund, not a second one.
     let (_, v) = sb.nagad_post(&url, &body).await;
-    assert_eq!(m.open(v["sensitiveData"].as_str().unwrap())["cancelTrxId"], a["cancelTrxId"]);
+    assert_eq!(
+        m.open(v["sensitiveData"].as_str().unwrap())["cancelTrxId"],
+        a["cancelTrxId"]
+    );
     // More than what is left is refused.
-    let big = json!({"merchantId": m.id, "originalRequestDate": "20260102", "originalAmount": "30.00",
+    let big =
+        json!({"merchantId": m.id, "originalRequestDate": "20260102", "originalAmount": "30.00",
                      "cancelAmount": "20.01", "referenceNo": "R2", "referenceMessage": ""})
-    .to_string();
+        .to_string();
     let (s, v) = sb
-        .nagad_post(&url, &json!({"sensitiveDataCancelRequest": m.seal(&big), "signature": m.sign(&big)}))
+        .nagad_post(
+            &url,
+            &json!({"sensitiveDataCancelRequest": m.seal(&big), "signature": m.sign(&big)}),
+        )
         .await;
     assert_eq!((s, &v["reason"]), (400, &json!("InvalidRefundAmount")));
     let l = sb.ledger_nagad(&pref);
@@ -655,8 +748,19 @@ async fn faults_reach_nagad_endpoints() {
         .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.json::<Value>().await.unwrap()["status"], "Success");
-    let info: Value = sb.http.get(sb.url("/sim/info")).send().await.unwrap().json().await.unwrap();
+    let info: Value = sb
+        .http
+        .get(sb.url("/sim/info"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(info["nagad"]["merchantId"], m.id.as_str());
-    assert!(info["nagad"]["merchantPrivateKeyPem"].as_str().unwrap().contains("PRIVATE KEY"));
+    assert!(info["nagad"]["merchantPrivateKeyPem"]
+        .as_str()
+        .unwrap()
+        .contains("PRIVATE KEY"));
     sb.h.shutdown().await;
 }
