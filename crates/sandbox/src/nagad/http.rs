@@ -92,7 +92,7 @@ fn with_ctx<T>(app: &AppState, f: impl FnOnce(&mut flow::NagadState, &mut Ctx) -
 
 /// The reference a wildcard segment names: as sent, or without the trailing
 /// `/` some clients append.
-fn reference(st: &flow::NagadState, raw: &str) -> String {
+pub(crate) fn reference(st: &flow::NagadState, raw: &str) -> String {
     let raw = raw.trim_start_matches('/');
     if st.payments.contains_key(raw) {
         raw.to_string()

@@ -133,16 +133,11 @@ fn page_error(e: &PageError) -> Response {
     error_page(status, &e.to_string())
 }
 
-/// (amount text, order id) of a payment the page can show.
+/// (reference, amount text, order id) of a payment the page can show.
 fn lookup(app: &AppState, raw: &str) -> Result<(String, String, String), PageError> {
     let now = app.clock.now_ms();
     app.read_world(|w| {
-        let id = w
-            .nagad
-            .payments
-            .contains_key(raw)
-            .then(|| raw.to_string())
-            .unwrap_or_else(|| raw.trim_end_matches('/').to_string());
+        let id = super::http::reference(&w.nagad, raw);
         flow::open_payment(&w.nagad, &app.config.nagad, now, &id).map(|p| {
             (
                 id.clone(),
