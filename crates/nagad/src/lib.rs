@@ -69,7 +69,7 @@ pub use client::{
     NagadClient, NagadCredentials, NagadSettings, NAGAD_SECRET_KEYS, ORDER_ID_MAX, PROVIDER,
 };
 pub use crypto::{CryptoError, KeyError, MerchantPrivateKey, NagadPublicKey};
-pub use error::{Endpoint, Invalid, NagadError, Problem, Resolution};
+pub use error::{Cause, Endpoint, Invalid, NagadError, Problem, Resolution};
 pub use status::{Outcome, PaymentStatus, RefundStatus};
 pub use till_provider_http::RetryPolicy;
 pub use types::*;

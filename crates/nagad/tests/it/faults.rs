@@ -32,6 +32,16 @@ async fn a_timeout_on_complete_is_unknown_not_failed() {
     else {
         panic!("not an unknown complete: {e:?}");
     };
+    assert!(
+        matches!(
+            e,
+            NagadError::OutcomeUnknown {
+                cause: Cause::Timeout,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     assert_eq!(e.resolution(), Resolution::AskStatus);
     assert_eq!(e.payment_ref_id(), Some(pref.as_str()));
     // Sent once, never repeated.
@@ -86,6 +96,10 @@ async fn a_server_error_on_complete_is_not_retried() {
             e,
             NagadError::OutcomeUnknown {
                 endpoint: Endpoint::Complete,
+                cause: Cause::ServerError {
+                    http_status: 503,
+                    reason: None
+                },
                 ..
             }
         ),
