@@ -764,3 +764,37 @@ async fn faults_reach_nagad_endpoints() {
         .contains("PRIVATE KEY"));
     sb.h.shutdown().await;
 }
+
+#[tokio::test]
+async fn nagad_payments_survive_a_restart_with_a_state_file() {
+    let dir = std::env::temp_dir().join(format!("till-sandbox-nagad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("state.sqlite");
+    let _ = std::fs::remove_file(&file);
+    let cfg = Config {
+        state_file: Some(file.clone()),
+        ..Config::default()
+    };
+    let sb = start_with(cfg.clone()).await;
+    let m = Merchant::new(&sb);
+    let (pref, page) = sb.nagad_start(&m, "T1-000100", "12.00").await;
+    sb.nagad_customer(&page, WALLET, "123456", "1234").await;
+    // A challenge seen before the restart is still a replay after it.
+    let replay = m.init_body("T1-000101", "seen-once");
+    let path = format!("check-out/initialize/{}/T1-000101", m.id);
+    assert_eq!(sb.nagad_post(&path, &replay).await.0, 200);
+    sb.h.shutdown().await;
+
+    let sb = start_with(cfg).await;
+    let v = sb.nagad_verify(&pref).await.1;
+    assert_eq!(
+        (v["status"].as_str(), v["amount"].as_str()),
+        (Some("Success"), Some("12.00"))
+    );
+    assert_eq!(
+        sb.nagad_post(&path, &replay).await.1["reason"],
+        "InvalidChallenge"
+    );
+    sb.h.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
