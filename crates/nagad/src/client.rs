@@ -22,7 +22,7 @@ use till_provider_http::{
 };
 use url::Url;
 
-/// Longest order id the client sends (Nagad publishes no limit, [?]).
+/// Longest order id the client sends (Nagad publishes no limit, \[?\]).
 pub const ORDER_ID_MAX: usize = 40;
 
 /// Provider name in call records.
@@ -84,7 +84,7 @@ pub struct NagadSettings {
     pub client_ip: String,
     /// `X-KM-Client-Type` (`PC_WEB`, `MOBILE_WEB`, `MOBILE_APP`, …).
     pub client_type: String,
-    /// Check Nagad's signature over sealed answers (spec §3, [I]). Only a
+    /// Check Nagad's signature over sealed answers (spec §3, \[I\]). Only a
     /// real Nagad that signs differently should make anyone turn it off.
     pub verify_signatures: bool,
     /// CA certificates trusted besides the OS store (`[tls] extra_roots`).
@@ -409,7 +409,7 @@ impl NagadClient {
         .await
     }
 
-    /// Refund ("cancel", `purchase/cancel`), [I]: not every merchant has it,
+    /// Refund ("cancel", `purchase/cancel`), \[I\]: not every merchant has it,
     /// and its shape comes from client code only (spec §8). Otherwise
     /// refunds are made in the Nagad merchant portal. **Never retried**; on
     /// an unknown outcome look at `verify`'s `cancel_issuer_ref_no`.

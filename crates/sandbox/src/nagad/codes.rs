@@ -3,7 +3,7 @@
 //! (`InvalidMerchant`, `SignatureVerificationFailed`, `DuplicateOrderId`,
 //! `InvalidReferenceId`, …), the messages are ours, and of the status codes
 //! only `00_0000_000` / `000` (success) and `50_0026_851` (over limit) were
-//! seen in captures; the rest are made up ([I], `tests/data/nagad/README.md` §7).
+//! seen in captures; the rest are made up (\[I\], `tests/data/nagad/README.md` §7).
 
 /// A refusal reason and its message.
 pub fn message(reason: &str) -> &'static str {

@@ -621,7 +621,7 @@ pub fn customer_action(
 
 // ---------------------------------------------------------------- refund
 
-/// `POST purchase/cancel?paymentRefId=…&orderId=…` ([I], behind `refund_enabled`).
+/// `POST purchase/cancel?paymentRefId=…&orderId=…` (\[I\], behind `refund_enabled`).
 pub fn cancel(
     st: &mut NagadState,
     cx: &mut Ctx,

@@ -4,7 +4,7 @@
 //! - [`wire`]: answer bodies, sealed plaintexts, the error body, time formats
 //! - [`crypto`]: Nagad's keys: opening requests, checking the merchant's
 //!   signatures, sealing and signing answers
-//! - [`codes`]: refusal reasons and status codes (mostly our own, [I])
+//! - [`codes`]: refusal reasons and status codes (mostly our own, \[I\])
 //! - [`flow`]: the payment state machine, every check of a sealed request,
 //!   page outcomes, refunds
 //! - [`http`]: the API routes under the prefix and `POST /sim/nagad/checkout/{ref}`

@@ -59,7 +59,7 @@ pub struct VerifyAnswer {
     pub cancel_issuer_ref_no: Option<String>,
 }
 
-/// The plaintext of the refund ("cancel") answer ([?]).
+/// The plaintext of the refund ("cancel") answer (\[?\]).
 #[derive(Serialize, Debug, Clone)]
 #[serde(rename_all = "camelCase")]
 pub struct CancelAnswer {
