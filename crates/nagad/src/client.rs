@@ -6,7 +6,7 @@
 //! can later be replaced by a loop shared with the other adapters.
 
 use crate::crypto::{CryptoError, MerchantPrivateKey, NagadPublicKey};
-use crate::error::{Endpoint, Invalid, NagadError, Problem};
+use crate::error::{Cause, Endpoint, Invalid, NagadError, Problem};
 use crate::status::{self, PaymentStatus, RefundStatus};
 use crate::types::*;
 use crate::wire::{self, header};
@@ -22,7 +22,7 @@ use till_provider_http::{
 };
 use url::Url;
 
-/// Longest order id the client sends (Nagad publishes no limit, [?]).
+/// Longest order id the client sends (Nagad publishes no limit, \[?\]).
 pub const ORDER_ID_MAX: usize = 40;
 
 /// Provider name in call records.
@@ -84,7 +84,7 @@ pub struct NagadSettings {
     pub client_ip: String,
     /// `X-KM-Client-Type` (`PC_WEB`, `MOBILE_WEB`, `MOBILE_APP`, …).
     pub client_type: String,
-    /// Check Nagad's signature over sealed answers (spec §3, [I]). Only a
+    /// Check Nagad's signature over sealed answers (spec §3, \[I\]). Only a
     /// real Nagad that signs differently should make anyone turn it off.
     pub verify_signatures: bool,
     /// CA certificates trusted besides the OS store (`[tls] extra_roots`).
@@ -119,7 +119,11 @@ enum Reply {
         status: u16,
         retry_after: Option<Duration>,
     },
-    Transport(TransportError),
+    /// No usable answer; `timed_out` when the client's timeout fired.
+    Transport {
+        err: TransportError,
+        timed_out: bool,
+    },
 }
 
 /// What an exchange means.
@@ -249,11 +253,11 @@ impl NagadClient {
         let payment_ref_id = init.payment_reference_id;
         let with_ref = |e: NagadError| match e {
             NagadError::OutcomeUnknown {
-                endpoint, detail, ..
+                endpoint, cause, ..
             } => NagadError::OutcomeUnknown {
                 endpoint,
                 payment_ref_id: Some(payment_ref_id.clone()),
-                detail,
+                cause,
             },
             other => other,
         };
@@ -405,7 +409,7 @@ impl NagadClient {
         .await
     }
 
-    /// Refund ("cancel", `purchase/cancel`), [I]: not every merchant has it,
+    /// Refund ("cancel", `purchase/cancel`), \[I\]: not every merchant has it,
     /// and its shape comes from client code only (spec §8). Otherwise
     /// refunds are made in the Nagad merchant portal. **Never retried**; on
     /// an unknown outcome look at `verify`'s `cancel_issuer_ref_no`.
@@ -627,7 +631,8 @@ impl Inner {
             Err(e) => {
                 let te = TransportError::from_reqwest(ep.name(), &e);
                 let msg = format!("{} ({:?})", te.message, te.delivery);
-                (Reply::Transport(te), None, Some(msg))
+                let timed_out = e.is_timeout();
+                (Reply::Transport { err: te, timed_out }, None, Some(msg))
             }
             Ok(resp) => {
                 let status = resp.status().as_u16();
@@ -640,7 +645,12 @@ impl Inner {
                             ..TransportError::from_reqwest(ep.name(), &e)
                         };
                         let msg = te.message.clone();
-                        (Reply::Transport(te), Some(status), Some(msg))
+                        let timed_out = e.is_timeout();
+                        (
+                            Reply::Transport { err: te, timed_out },
+                            Some(status),
+                            Some(msg),
+                        )
                     }
                     Ok(bytes) => match serde_json::from_slice::<Value>(&bytes) {
                         Ok(v) if v.is_object() => (
@@ -693,10 +703,10 @@ impl Inner {
 
     /// What an exchange means, whatever the retry policy.
     fn classify(&self, ep: Endpoint, reply: Reply) -> Verdict {
-        let unknown = |detail: String| NagadError::OutcomeUnknown {
+        let unknown = |cause: Cause| NagadError::OutcomeUnknown {
             endpoint: ep,
             payment_ref_id: None,
-            detail,
+            cause,
         };
         let protocol = |problem| NagadError::Protocol {
             endpoint: ep,
@@ -710,13 +720,14 @@ impl Inner {
             retry_after,
         };
         match reply {
-            Reply::Transport(te) => Verdict::Retry {
-                err: match te.delivery {
-                    Delivery::NotSent => NagadError::Unreachable {
+            Reply::Transport { err, timed_out } => Verdict::Retry {
+                err: match (err.delivery, timed_out) {
+                    (Delivery::NotSent, _) => NagadError::Unreachable {
                         endpoint: ep,
-                        detail: te.message,
+                        detail: err.message,
                     },
-                    Delivery::Unknown => unknown(te.message),
+                    (Delivery::Unknown, true) => unknown(Cause::Timeout),
+                    (Delivery::Unknown, false) => unknown(Cause::Connection(err.message)),
                 },
                 retry_after: None,
             },
@@ -726,11 +737,16 @@ impl Inner {
             } => match status {
                 429 => rate_limited(retry_after),
                 500..=599 => Verdict::Retry {
-                    err: unknown(format!("HTTP {status} without a JSON body")),
+                    err: unknown(Cause::ServerError {
+                        http_status: status,
+                        reason: None,
+                    }),
                     retry_after,
                 },
                 200..=299 if !ep.idempotent() => Verdict::Retry {
-                    err: unknown(format!("HTTP {status} without a JSON body")),
+                    err: unknown(Cause::Unreadable {
+                        http_status: status,
+                    }),
                     retry_after: None,
                 },
                 _ => Verdict::Retry {
@@ -760,12 +776,10 @@ impl Inner {
                     // A server error, even one that names a reason, may
                     // have left something done.
                     (500..=599, reason) => Verdict::Retry {
-                        err: unknown(format!(
-                            "HTTP {status}{}",
-                            reason
-                                .map(|r| format!(": {r} {message}"))
-                                .unwrap_or_default()
-                        )),
+                        err: unknown(Cause::ServerError {
+                            http_status: status,
+                            reason,
+                        }),
                         retry_after,
                     },
                     (_, _) => Verdict::Fail(protocol(Problem::UnexpectedStatus(status))),

@@ -1,7 +1,7 @@
 //! Nagad's sealing: RSA PKCS#1 v1.5 encryption of `sensitiveData` to the
 //! other side's public key, and SHA256withRSA (PKCS#1 v1.5) signatures over
 //! the same plaintext by one's own private key, both as standard base64
-//! (spec §3, [C]).
+//! (spec §3, \[C\]).
 //!
 //! Keys come from PEM text as Nagad's merchant portal and the public client
 //! libraries hand them around: PKCS#8 (`BEGIN PRIVATE KEY`) or PKCS#1 (`BEGIN

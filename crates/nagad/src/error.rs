@@ -66,6 +66,26 @@ pub enum Problem {
     WrongPayment,
 }
 
+/// Why a call's outcome is unknown.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Cause {
+    #[error("no answer in time")]
+    Timeout,
+    /// The connection failed once the request may have left (reset,
+    /// closed, a body cut short); the transport's own words.
+    #[error("the connection failed: {0}")]
+    Connection(String),
+    /// HTTP 5xx, with Nagad's `reason` when it sent one.
+    #[error("HTTP {http_status} (reason {reason:?})")]
+    ServerError {
+        http_status: u16,
+        reason: Option<String>,
+    },
+    /// A success status with a body that is not JSON.
+    #[error("HTTP {http_status} with an unreadable body")]
+    Unreadable { http_status: u16 },
+}
+
 /// Refused locally before anything was sent.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Invalid {
@@ -104,17 +124,18 @@ pub enum NagadError {
         message: String,
     },
     /// The request provably never reached Nagad (connection refused, DNS,
-    /// TLS refused): nothing happened; safe to try later.
+    /// TLS refused): nothing happened; safe to try later. `detail` is the
+    /// transport's own words, for the log.
     #[error("{endpoint}: Nagad unreachable: {detail}")]
     Unreachable { endpoint: Endpoint, detail: String },
     /// It may have been received and acted on (timeout, reset, 5xx, an
     /// unreadable answer to initialize/complete). `payment_ref_id` is known
     /// when initialize succeeded first: ask `verify` with it.
-    #[error("{endpoint}: outcome unknown: {detail}")]
+    #[error("{endpoint}: outcome unknown: {cause}")]
     OutcomeUnknown {
         endpoint: Endpoint,
         payment_ref_id: Option<String>,
-        detail: String,
+        cause: Cause,
     },
     /// HTTP 429 (after the retries of an idempotent call).
     #[error("{endpoint}: Nagad rate limit (retry after {retry_after:?})")]
@@ -216,7 +237,7 @@ mod tests {
         let unknown = NagadError::OutcomeUnknown {
             endpoint: Endpoint::Complete,
             payment_ref_id: Some("REF".into()),
-            detail: "timed out".into(),
+            cause: Cause::Timeout,
         };
         assert_eq!(unknown.resolution(), Resolution::AskStatus);
         assert_eq!(unknown.payment_ref_id(), Some("REF"));

@@ -40,7 +40,7 @@
 //! | initialize (in `start`) | no | `OutcomeUnknown` (no `payment_ref_id`: no page exists, nothing can be paid); an unreadable or unsigned answer is `Protocol` → [`Resolution::Failed`] |
 //! | complete (in `start`) | no | `OutcomeUnknown` **with** the `payment_ref_id`: ask verify |
 //! | verify | yes, backoff + jitter, `Retry-After` | `OutcomeUnknown`, `Protocol`, `RateLimited`, `Unreachable` |
-//! | refund (optional, [I]) | **never** | `OutcomeUnknown` → look at verify's `cancel_issuer_ref_no` |
+//! | refund (optional, \[I\]) | **never** | `OutcomeUnknown` → look at verify's `cancel_issuer_ref_no` |
 //!
 //! Every exchange goes to the [`till_provider_http::CallObserver`] as a
 //! `CallRecord` named `nagad.initialize`, `nagad.complete`, `nagad.verify`,
@@ -69,7 +69,7 @@ pub use client::{
     NagadClient, NagadCredentials, NagadSettings, NAGAD_SECRET_KEYS, ORDER_ID_MAX, PROVIDER,
 };
 pub use crypto::{CryptoError, KeyError, MerchantPrivateKey, NagadPublicKey};
-pub use error::{Endpoint, Invalid, NagadError, Problem, Resolution};
+pub use error::{Cause, Endpoint, Invalid, NagadError, Problem, Resolution};
 pub use status::{Outcome, PaymentStatus, RefundStatus};
 pub use till_provider_http::RetryPolicy;
 pub use types::*;

@@ -70,7 +70,7 @@ pub struct PaymentStatus {
     /// `clientMobileNo` (Nagad masks it; `Debug` masks it again).
     pub client_mobile: Option<String>,
     pub order_date_time: Option<String>,
-    /// Set once a refund ("cancel") went through, [?].
+    /// Set once a refund ("cancel") went through, \[?\].
     pub cancel_issuer_ref_no: Option<String>,
     pub cancel_issuer_date_time: Option<String>,
 }
@@ -170,7 +170,7 @@ pub fn payment_status(
     })
 }
 
-/// What a refund ("cancel") answer says, [?] (spec §8).
+/// What a refund ("cancel") answer says, \[?\] (spec §8).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RefundStatus {

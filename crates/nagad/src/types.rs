@@ -30,7 +30,7 @@ pub struct Started {
     pub accepted_at: Option<String>,
 }
 
-/// A refund ("cancel") to ask for, [I] (spec §8).
+/// A refund ("cancel") to ask for, \[I\] (spec §8).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RefundRequest {
     pub payment_ref_id: String,

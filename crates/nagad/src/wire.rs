@@ -37,7 +37,7 @@ pub mod path {
     pub fn verify(payment_ref_id: &str) -> String {
         format!("verify/payment/{payment_ref_id}")
     }
-    /// The refund ("cancel") call; its ids travel in the query (spec §8, [I]).
+    /// The refund ("cancel") call; its ids travel in the query (spec §8, \[I\]).
     pub const CANCEL: &str = "purchase/cancel";
 }
 
@@ -98,7 +98,7 @@ pub struct CompleteSensitive {
     pub challenge: String,
 }
 
-/// The plaintext sealed into the refund call (spec §8, [I]).
+/// The plaintext sealed into the refund call (spec §8, \[I\]).
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct CancelSensitive {
@@ -112,7 +112,7 @@ pub struct CancelSensitive {
     pub reference_message: String,
 }
 
-/// What the refund call's sealed answer holds (spec §8, [?]).
+/// What the refund call's sealed answer holds (spec §8, \[?\]).
 #[derive(Deserialize, Debug, Clone, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct CancelAnswer {
@@ -136,7 +136,7 @@ pub struct CancelAnswer {
 #[derive(Serialize, Deserialize, Debug, Clone)]
 #[serde(rename_all = "camelCase")]
 pub struct InitializeRequest {
-    /// The merchant's wallet number; optional (spec §3, [C]).
+    /// The merchant's wallet number; optional (spec §3, \[C\]).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub account_number: Option<String>,
     /// `yyyyMMddHHmmss`, Asia/Dhaka; the same as the sealed `datetime`.
@@ -158,7 +158,7 @@ pub struct CompleteRequest {
     pub additional_merchant_info: Option<serde_json::Value>,
 }
 
-/// `POST purchase/cancel?paymentRefId=…&orderId=…` body (spec §8, [I]).
+/// `POST purchase/cancel?paymentRefId=…&orderId=…` body (spec §8, \[I\]).
 #[derive(Serialize, Deserialize, Debug, Clone)]
 #[serde(rename_all = "camelCase")]
 pub struct CancelRequest {

@@ -14,6 +14,10 @@
 //! [bakong]
 //! bulk_item_key = "transaction"
 //! bulk_item_fields = "inline"   # or "nested" (default), "missing"
+//! [nagad]
+//! duplicate_order = "always"    # or "after_complete" (default), "never"
+//! refund_enabled = true         # purchase/cancel ([I], off by default)
+//! answer_signature = "wrong_key"
 //! [[fault]]
 //! endpoint = "bkash.execute"
 //! kind = "hang"
@@ -39,6 +43,7 @@ pub struct Config {
     pub state_file: Option<PathBuf>,
     pub bkash: BkashConfig,
     pub bakong: BakongConfig,
+    pub nagad: NagadConfig,
     /// Fault rules active from the start (TOML `[[fault]]`).
     #[serde(rename = "fault")]
     pub faults: Vec<FaultRule>,
@@ -57,6 +62,7 @@ impl Default for Config {
             state_file: None,
             bkash: BkashConfig::default(),
             bakong: BakongConfig::default(),
+            nagad: NagadConfig::default(),
             faults: Vec::new(),
             tls: None,
         }
@@ -344,6 +350,176 @@ impl Default for BakongConfig {
     }
 }
 
+/// What verify writes as `amount` (captures show `"16"`, `"5"`; whether
+/// Nagad echoes the text it was sent or normalises it is unknown, [?]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AmountEcho {
+    /// The text complete sealed (`"10.00"`).
+    AsSent,
+    /// Trailing zeros dropped (`"10"`, `"10.5"`).
+    Normalized,
+}
+
+/// When initialize refuses an `orderId` already used ([?]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DuplicateOrder {
+    Never,
+    /// Once an earlier payment of that order was completed (its page exists).
+    AfterComplete,
+    /// Any earlier initialize of that order.
+    Always,
+}
+
+/// How the sandbox signs its sealed answers (initialize, refund).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AnswerSignature {
+    /// SHA256withRSA over the plaintext with the Nagad key (spec §3, [I]).
+    Valid,
+    /// No `signature` field.
+    Missing,
+    /// Signed with a key that is not Nagad's (a man in the middle).
+    WrongKey,
+}
+
+/// Nagad settings. Defaults follow `tests/data/nagad/README.md`; every
+/// point it marks `[I]`/`[?]` is a switch here.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NagadConfig {
+    /// Path prefix in front of `/remote-payment-gateway-1.0/api/dfs/...`.
+    pub prefix: String,
+    /// The one merchant the sandbox knows.
+    pub merchant_id: String,
+    /// `merchantMobileNo` in verify answers.
+    pub merchant_mobile: String,
+    pub merchant_name: String,
+    /// The merchant's public key (PEM): checks signatures, seals answers.
+    /// Default: `tests/data/nagad/merchant-public.TEST-ONLY.pem`.
+    pub merchant_public_key_pem: String,
+    /// Nagad's private key (PEM): opens requests, signs answers. Default:
+    /// `tests/data/nagad/nagad-private.TEST-ONLY.pem`.
+    pub nagad_private_key_pem: String,
+    /// `X-KM-Api-Version`, `X-KM-Client-Type` and `X-KM-IP-V4` are checked
+    /// on initialize and complete ([I]).
+    pub require_headers: bool,
+    /// ... and on verify too (the official sample's verify sends none, [I]).
+    pub verify_requires_headers: bool,
+    pub api_version: String,
+    pub client_types: Vec<String>,
+    /// Also accept SHA1withRSA signatures (one guide says SHA1, [?]).
+    pub accept_sha1_signatures: bool,
+    /// HTTP status of `{reason, message}` refusals ([?]: 4xx).
+    pub error_status: u16,
+    pub answer_signature: AnswerSignature,
+    /// Refuse an initialize whose `datetime` is further than this from the
+    /// sandbox clock; 0 = not checked ([?]).
+    pub datetime_skew_secs: u64,
+    pub duplicate_order: DuplicateOrder,
+    /// Refuse an initialize repeating a challenge seen before ([I]).
+    pub refuse_reused_challenge: bool,
+    /// Longest `orderId` accepted ([?]).
+    pub order_id_max_len: usize,
+    /// `orderId` must be letters and digits only (no `-`/`_`, [?]).
+    pub order_id_alphanumeric_only: bool,
+    /// Largest amount complete accepts; `None` = no limit ([?]).
+    pub max_amount: Option<String>,
+    pub amount_echo: AmountEcho,
+    /// A payment not finished this long after initialize is over ([?]).
+    pub payment_ttl_secs: u64,
+    /// What verify says for such a payment ([?]).
+    pub expired_status: String,
+    /// Wallets that pay.
+    pub wallets: Vec<String>,
+    /// Any well-formed `01XXXXXXXXX` wallet pays.
+    pub accept_any_wallet: bool,
+    pub insufficient_balance_wallets: Vec<String>,
+    /// Wallets whose payment exceeds their limit ("Transaction over limit").
+    pub over_limit_wallets: Vec<String>,
+    pub otp: String,
+    pub pin: String,
+    /// Final status of a payment after a wrong PIN ([?]).
+    pub wrong_pin_status: String,
+    /// Final status of a payment from a wallet without the balance ([?]).
+    pub insufficient_balance_status: String,
+    /// `purchase/cancel` (refund) exists ([I], off: refunds are then made
+    /// in the merchant portal).
+    pub refund_enabled: bool,
+    /// Body key of the refund's sealed data ([I]: `sensitiveDataCancelRequest`;
+    /// one client sends `sensitiveData`).
+    pub refund_body_key: String,
+    /// Write `payment_ref_id` into the callback unescaped, as the published
+    /// redirects show it (`…Zjk=`); escaped by default ([?]).
+    pub callback_raw_ref: bool,
+}
+
+/// The TEST ONLY keys of `tests/data/nagad/` (never use them for money).
+pub mod nagad_test_keys {
+    pub const MERCHANT_PRIVATE_PEM: &str =
+        include_str!("../../../tests/data/nagad/merchant-private.TEST-ONLY.pem");
+    pub const MERCHANT_PUBLIC_PEM: &str =
+        include_str!("../../../tests/data/nagad/merchant-public.TEST-ONLY.pem");
+    pub const NAGAD_PRIVATE_PEM: &str =
+        include_str!("../../../tests/data/nagad/nagad-private.TEST-ONLY.pem");
+    pub const NAGAD_PUBLIC_PEM: &str =
+        include_str!("../../../tests/data/nagad/nagad-public.TEST-ONLY.pem");
+    /// A third key that belongs to nobody (wrong-key tests).
+    pub const STRANGER_PRIVATE_PEM: &str =
+        include_str!("../../../tests/data/nagad/stranger-private.TEST-ONLY.pem");
+}
+
+impl Default for NagadConfig {
+    fn default() -> Self {
+        NagadConfig {
+            prefix: "/nagad".into(),
+            merchant_id: "683000000000017".into(),
+            merchant_mobile: "01700000017".into(),
+            merchant_name: "Till Sandbox Merchant".into(),
+            merchant_public_key_pem: nagad_test_keys::MERCHANT_PUBLIC_PEM.into(),
+            nagad_private_key_pem: nagad_test_keys::NAGAD_PRIVATE_PEM.into(),
+            require_headers: true,
+            verify_requires_headers: false,
+            api_version: "v-0.2.0".into(),
+            client_types: [
+                "PC_WEB",
+                "MOBILE_WEB",
+                "MOBILE_APP",
+                "WALLET_WEB_VIEW",
+                "BILL_KEY",
+            ]
+            .map(String::from)
+            .to_vec(),
+            accept_sha1_signatures: false,
+            error_status: 400,
+            answer_signature: AnswerSignature::Valid,
+            datetime_skew_secs: 0,
+            duplicate_order: DuplicateOrder::AfterComplete,
+            refuse_reused_challenge: true,
+            order_id_max_len: 64,
+            order_id_alphanumeric_only: false,
+            max_amount: None,
+            amount_echo: AmountEcho::AsSent,
+            payment_ttl_secs: 3600,
+            expired_status: "Aborted".into(),
+            wallets: ["01711111111", "01722222222", "01733333333"]
+                .map(String::from)
+                .to_vec(),
+            accept_any_wallet: false,
+            insufficient_balance_wallets: vec!["01799999991".into()],
+            over_limit_wallets: vec!["01799999992".into()],
+            otp: "123456".into(),
+            pin: "1234".into(),
+            wrong_pin_status: "Aborted".into(),
+            insufficient_balance_status: "Failed".into(),
+            refund_enabled: false,
+            refund_body_key: "sensitiveDataCancelRequest".into(),
+            callback_raw_ref: false,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -367,5 +543,13 @@ times = 1
         assert_eq!(c.bkash.repeat_execute_code, "2062");
         assert_eq!(c.faults.len(), 1);
         assert_eq!(c.bkash.otp, "123456");
+        let n = Config::from_toml(
+            "[nagad]\nduplicate_order = \"always\"\nrefund_enabled = true\nanswer_signature = \"wrong_key\"\n",
+        )
+        .unwrap();
+        assert_eq!(n.nagad.duplicate_order, DuplicateOrder::Always);
+        assert!(n.nagad.refund_enabled);
+        assert_eq!(n.nagad.answer_signature, AnswerSignature::WrongKey);
+        assert_eq!(n.nagad.pin, "1234");
     }
 }

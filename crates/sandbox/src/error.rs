@@ -28,4 +28,6 @@ pub enum Error {
     Certificate(String),
     #[error("TLS identity: {0}")]
     Tls(String),
+    #[error("Nagad key: {0}")]
+    NagadKey(String),
 }

@@ -2,7 +2,7 @@
 //! axum middleware that applies the decision.
 //!
 //! A rule names an endpoint (`bkash.execute`, `bakong.check_transaction_by_md5`,
-//! a family `bkash.*`, or `*`), a [`FaultKind`], a probability and an optional
+//! `nagad.complete`, a family `bkash.*`, or `*`), a [`FaultKind`], a probability and an optional
 //! count (`times = 1` is a scripted one-shot). With `after = true` the request
 //! is handled first — its effects are committed, e.g. the wallet is debited —
 //! and only then is the response replaced by the fault. Rolls come from an RNG
@@ -47,7 +47,8 @@ pub enum FaultKind {
     EmptySuccess,
     /// A provider business error with `code`: bKash HTTP 200
     /// `{"statusCode","statusMessage"}` (e.g. `9999`, `503`, `2023`), Bakong
-    /// the envelope with that `errorCode`.
+    /// the envelope with that `errorCode`, Nagad `{reason: code, message}`
+    /// with its `error_status`.
     BusinessError,
     /// Hold the request until a test releases the endpoint
     /// (`POST /sim/faults/release`, [`Gates::release`]) or `hang_ms` passes,
@@ -321,8 +322,24 @@ pub struct ConnControl {
 }
 
 /// The stable name of the endpoint a path belongs to, `None` for routes that
-/// are never faulted (`/sim/...`).
-pub fn endpoint_name(path: &str, bakong_prefix: &str) -> Option<String> {
+/// are never faulted (`/sim/...`). Nagad's are `nagad.initialize`,
+/// `nagad.complete`, `nagad.verify`, `nagad.refund` (`purchase/cancel`).
+pub fn endpoint_name(path: &str, bakong_prefix: &str, nagad_prefix: &str) -> Option<String> {
+    let nagad_api = format!("{}/", crate::nagad::http::api_base(nagad_prefix));
+    if let Some(rest) = path.strip_prefix(&nagad_api) {
+        let name = if rest.starts_with("check-out/initialize/") {
+            "initialize"
+        } else if rest.starts_with("check-out/complete/") {
+            "complete"
+        } else if rest.starts_with("verify/payment/") {
+            "verify"
+        } else if rest.trim_end_matches('/') == "purchase/cancel" {
+            "refund"
+        } else {
+            "unknown"
+        };
+        return Some(format!("nagad.{name}"));
+    }
     if let Some(rest) = path.strip_prefix("/v1.2.0-beta/tokenized/checkout/") {
         let name = match rest.trim_end_matches('/') {
             "token/grant" => "grant",
@@ -352,6 +369,9 @@ pub fn endpoint_name(path: &str, bakong_prefix: &str) -> Option<String> {
     if path.starts_with("/pay/bakong") {
         return Some("page.bakong".into());
     }
+    if path.starts_with("/pay/nagad") {
+        return Some("page.nagad".into());
+    }
     if let Some(rest) = path
         .strip_prefix(bakong_prefix)
         .and_then(|p| p.strip_prefix("/v1/"))
@@ -363,7 +383,11 @@ pub fn endpoint_name(path: &str, bakong_prefix: &str) -> Option<String> {
 
 /// Middleware applying the fault engine's decision.
 pub async fn layer(State(app): State<AppState>, req: Request, next: Next) -> Response {
-    let Some(endpoint) = endpoint_name(req.uri().path(), &app.config.bakong.prefix) else {
+    let Some(endpoint) = endpoint_name(
+        req.uri().path(),
+        &app.config.bakong.prefix,
+        &app.config.nagad.prefix,
+    ) else {
         return next.run(req).await;
     };
     let (decision, gates) = {
@@ -399,6 +423,7 @@ pub async fn layer(State(app): State<AppState>, req: Request, next: Next) -> Res
         });
     }
     let bakong = endpoint.starts_with("bakong.");
+    let nagad = endpoint.starts_with("nagad.");
     let conn = req.extensions().get::<Arc<ConnControl>>().cloned();
     let token = presented_token(&req);
     let committed = if rule.after {
@@ -445,6 +470,7 @@ pub async fn layer(State(app): State<AppState>, req: Request, next: Next) -> Res
                     String::from_utf8_lossy(&bytes[..cut]).into_owned()
                 }
                 None if bakong => r#"{"responseCode":0,"responseMessage":"Getting transaction succ"#.into(),
+                None if nagad => r#"{"sensitiveData":"QUJD"#.into(),
                 None => r#"{"statusCode":"0000","statusMessage":"Succ"#.into(),
             };
             json(StatusCode::OK, body)
@@ -468,7 +494,11 @@ pub async fn layer(State(app): State<AppState>, req: Request, next: Next) -> Res
             .expect("static response"),
         FaultKind::BusinessError => {
             let code = rule.code.clone().unwrap_or_else(|| "9999".into());
-            if bakong {
+            if nagad {
+                // `{reason, message}` with the configured status; `code` is the reason.
+                let reason = rule.code.clone().unwrap_or_else(|| "ServerError".into());
+                crate::nagad::http::refusal(app.config.nagad.error_status, &reason)
+            } else if bakong {
                 let c: u8 = code.parse().unwrap_or(9);
                 let body = crate::bakong::wire::error(c);
                 json(
@@ -528,18 +558,39 @@ mod tests {
     #[test]
     fn names() {
         assert_eq!(
-            endpoint_name("/v1.2.0-beta/tokenized/checkout/execute", "").as_deref(),
+            endpoint_name("/v1.2.0-beta/tokenized/checkout/execute", "", "/nagad").as_deref(),
             Some("bkash.execute")
         );
         assert_eq!(
-            endpoint_name("/v2/tokenized-checkout/refund/payment/status", "").as_deref(),
+            endpoint_name("/v2/tokenized-checkout/refund/payment/status", "", "/nagad").as_deref(),
             Some("bkash.refund_status_v2")
         );
         assert_eq!(
-            endpoint_name("/v1/check_transaction_by_md5", "").as_deref(),
+            endpoint_name("/v1/check_transaction_by_md5", "", "/nagad").as_deref(),
             Some("bakong.check_transaction_by_md5")
         );
-        assert_eq!(endpoint_name("/sim/ledger", ""), None);
+        assert_eq!(endpoint_name("/sim/ledger", "", "/nagad"), None);
+        let n = |p: &str| endpoint_name(p, "", "/nagad");
+        assert_eq!(
+            n("/nagad/remote-payment-gateway-1.0/api/dfs/check-out/initialize/683/T1-1").as_deref(),
+            Some("nagad.initialize")
+        );
+        assert_eq!(
+            n("/nagad/remote-payment-gateway-1.0/api/dfs/check-out/complete/QUJD").as_deref(),
+            Some("nagad.complete")
+        );
+        assert_eq!(
+            n("/nagad/remote-payment-gateway-1.0/api/dfs/verify/payment/QUJD").as_deref(),
+            Some("nagad.verify")
+        );
+        assert_eq!(
+            n("/nagad/remote-payment-gateway-1.0/api/dfs/purchase/cancel").as_deref(),
+            Some("nagad.refund")
+        );
+        assert_eq!(
+            n("/pay/nagad/check-out/QUJD").as_deref(),
+            Some("page.nagad")
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! `till-sandbox`: local simulators of the bKash Tokenized Checkout API and the
-//! Bakong Open API, faithful enough that third-party clients accept them.
+//! `till-sandbox`: local simulators of the bKash Tokenized Checkout API, the
+//! Bakong Open API and the Nagad merchant payment gateway, faithful enough
+//! that third-party clients accept them.
 //!
 //! Nothing here talks to the real providers. The sandbox is what Till, its
 //! tests and its demo mode use instead. Every behaviour the specs mark as
@@ -20,6 +21,7 @@
 //! | [`sim`] | simulator-only control routes under `/sim/` (ledger, faults, clock, info) |
 //! | [`bkash`] | bKash: `wire` (JSON shapes), `codes`, `flow` (state machine), `http` (routes), `page` (hosted checkout), `ipn` (SNS notifications) |
 //! | [`bakong`] | Bakong: `wire`, `flow`, `http`, `page` (the "bank app") |
+//! | [`nagad`] | Nagad: `wire`, `crypto` (its keys: open, check, seal, sign), `codes`, `flow` (state machine), `http` (routes under a prefix), `page` (the customer's page) |
 //! | [`tls`] | HTTPS: the optional server certificate ([`tls::TlsIdentity`]) |
 //! | [`error`] | typed errors of the crate |
 //!
@@ -30,6 +32,7 @@
 //! let sandbox = till_sandbox::start(till_sandbox::Config::default()).await?;
 //! println!("bKash base: {}", sandbox.bkash_base_url());
 //! println!("Bakong base: {}", sandbox.bakong_base_url());
+//! println!("Nagad base: {}", sandbox.nagad_base_url());
 //! sandbox.shutdown().await;
 //! # Ok(()) }
 //! ```
@@ -42,6 +45,7 @@ pub mod error;
 pub mod faults;
 pub mod ids;
 pub mod money;
+pub mod nagad;
 pub mod persist;
 pub mod server;
 pub mod sim;

@@ -4,7 +4,7 @@ use clap::Parser;
 use std::path::PathBuf;
 use till_sandbox::Config;
 
-/// Local simulators of the bKash Tokenized Checkout and Bakong Open APIs.
+/// Local simulators of the bKash Tokenized Checkout, Bakong Open and Nagad merchant APIs.
 #[derive(Parser, Debug)]
 #[command(name = "till-sandbox", version, about)]
 struct Args {
@@ -17,7 +17,7 @@ struct Args {
     /// Seed for ids and fault rolls (same seed, same run).
     #[arg(long)]
     seed: Option<u64>,
-    /// TOML settings file: `[bkash]`, `[bakong]` switches and `[[fault]]` rules.
+    /// TOML settings file: `[bkash]`, `[bakong]`, `[nagad]` switches and `[[fault]]` rules.
     #[arg(long, alias = "config")]
     faults: Option<PathBuf>,
     /// Public base URL when the sandbox sits behind a proxy.
@@ -62,6 +62,7 @@ async fn main() -> anyhow::Result<()> {
     println!("till-sandbox listening on {}", sandbox.origin());
     println!("  bKash base URL:  {}", sandbox.bkash_base_url());
     println!("  Bakong base URL: {}", sandbox.bakong_base_url());
+    println!("  Nagad base URL:  {}", sandbox.nagad_base_url());
     println!("  ledger:          {}/sim/ledger", sandbox.origin());
     tokio::signal::ctrl_c().await?;
     sandbox.shutdown().await;

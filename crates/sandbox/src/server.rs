@@ -7,6 +7,7 @@ use crate::bkash;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::faults::{self, ConnControl, FaultEngine, FaultRule};
+use crate::nagad;
 use crate::persist::Persist;
 use crate::sim;
 use crate::state::{AppState, World};
@@ -50,6 +51,21 @@ impl SandboxHandle {
     /// What to give a Bakong client as its base URL (paths start with `/v1/`).
     pub fn bakong_base_url(&self) -> String {
         format!("{}{}", self.app.origin, self.app.config.bakong.prefix)
+    }
+
+    /// What to give a Nagad client as its base URL
+    /// (`…{prefix}/remote-payment-gateway-1.0/api/dfs`).
+    pub fn nagad_base_url(&self) -> String {
+        format!(
+            "{}{}",
+            self.app.origin,
+            nagad::http::api_base(&self.app.config.nagad.prefix)
+        )
+    }
+
+    /// The simulated Nagad's public key (PEM): what a merchant is given.
+    pub fn nagad_public_key_pem(&self) -> &str {
+        self.app.nagad_keys.nagad_public_pem()
     }
 
     /// The sandbox clock (advance it to expire tokens, payment IDs, KHQRs).
@@ -115,6 +131,8 @@ pub fn router(app: AppState) -> Router {
         .merge(bkash::page::routes())
         .merge(bakong::http::routes(&app.config.bakong.prefix))
         .merge(bakong::page::routes())
+        .merge(nagad::http::routes(&app.config.nagad.prefix))
+        .merge(nagad::page::routes())
         .merge(sim::routes())
         .fallback(fallback)
         .layer(axum::middleware::from_fn_with_state(
@@ -142,6 +160,10 @@ async fn fallback(
     headers: axum::http::HeaderMap,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
+    let nagad_api = format!("{}/", nagad::http::api_base(&app.config.nagad.prefix));
+    if uri.path().starts_with(&nagad_api) {
+        return nagad::http::refusal(404, "NotFound");
+    }
     let bakong_v1 = format!("{}/v1/", app.config.bakong.prefix);
     if uri.path().starts_with(&bakong_v1) {
         return (
@@ -186,7 +208,9 @@ pub async fn start(config: Config) -> Result<SandboxHandle, crate::Error> {
     };
     if persist.is_some() {
         // Different ids after a restart, still reproducible for a given history.
-        let salt = (world.bkash.payments.len() + world.bakong.txns.len()) as u64;
+        let salt = (world.bkash.payments.len()
+            + world.bakong.txns.len()
+            + world.nagad.payments.len()) as u64;
         world.rng = rand_chacha::ChaCha8Rng::seed_from_u64(config.seed ^ (salt << 32) ^ 0x5a17);
     }
     let ipn = bkash::ipn::Ipn::new(
@@ -196,6 +220,7 @@ pub async fn start(config: Config) -> Result<SandboxHandle, crate::Error> {
         config.seed,
     )?
     .map(Arc::new);
+    let nagad_keys = Arc::new(nagad::crypto::NagadKeys::from_config(&config.nagad)?);
     let app = AppState {
         faults: Arc::new(Mutex::new(FaultEngine::new(
             config.faults.clone(),
@@ -207,6 +232,7 @@ pub async fn start(config: Config) -> Result<SandboxHandle, crate::Error> {
         origin,
         persist,
         ipn,
+        nagad_keys,
     };
     let router = router(app.clone());
     let (stop, stop_rx) = watch::channel(false);

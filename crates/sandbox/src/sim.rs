@@ -3,14 +3,14 @@
 //!
 //! | route | what |
 //! | --- | --- |
-//! | `GET /sim/ledger` | every payment, refund, agreement and KHQR transaction with amounts and states; every bKash token call (`bkash.tokenCalls`) |
+//! | `GET /sim/ledger` | every payment, refund, agreement and KHQR transaction with amounts and states; every bKash token call (`bkash.tokenCalls`); Nagad payments and refunds (`nagad`) |
 //! | `GET/POST/DELETE /sim/faults` | list (with `held`: requests a `hold` rule keeps waiting), add (`{"rules":[...],"replace":bool}` or one rule), clear fault rules |
 //! | `POST /sim/faults/release` | `{"endpoint": "bkash.status"}` (or `family.*`): let held requests go on |
 //! | `GET/POST /sim/clock` | read, or advance (`{"advance_secs": N}`) the sandbox clock |
-//! | `GET /sim/info` | base URLs, credentials, test wallets, a Bakong token |
+//! | `GET /sim/info` | base URLs, credentials, test wallets, a Bakong token, Nagad's merchant id and public key (and the TEST ONLY merchant key when it is the default) |
 //! | `POST /sim/bakong/token` | a fresh Bakong token for the first registered e-mail |
 //! | `GET /sim/bkash/ipn`, `GET /sim/bkash/ipn/cert.pem` | IPN deliveries and the signing certificate |
-//! | `POST /sim/bkash/checkout/{paymentID}`, `POST /sim/bakong/pay` | customer actions (in the provider modules) |
+//! | `POST /sim/bkash/checkout/{paymentID}`, `POST /sim/bakong/pay`, `POST /sim/nagad/checkout/{paymentRefId}` | customer actions (in the provider modules) |
 
 use crate::faults::FaultRule;
 use crate::money::two_dp;
@@ -126,7 +126,46 @@ pub fn ledger_json(app: &AppState) -> Value {
                 })
             })
             .collect();
+        let mut nagad: Vec<_> = w.nagad.payments.values().collect();
+        nagad.sort_by_key(|p| (p.created_ms, p.payment_ref_id.clone()));
+        let nagad_cfg = &app.config.nagad;
+        let mut nagad_refunds = Vec::new();
+        let nagad: Vec<Value> = nagad
+            .iter()
+            .map(|p| {
+                for r in &p.refunds {
+                    nagad_refunds.push(json!({
+                        "paymentRefId": p.payment_ref_id,
+                        "orderId": p.order_id,
+                        "referenceNo": r.reference_no,
+                        "cancelTrxId": r.cancel_trx_id,
+                        "amount": two_dp(r.amount),
+                        "currency": "BDT",
+                        "message": r.message,
+                        "atMs": r.at_ms,
+                    }));
+                }
+                json!({
+                    "paymentRefId": p.payment_ref_id,
+                    "orderId": p.order_id,
+                    "merchantId": p.merchant_id,
+                    "status": p.effective_status(now, nagad_cfg),
+                    "statusCode": p.callback_code,
+                    "amount": p.amount.as_ref().map(|a| two_dp(a.value)),
+                    "amountText": p.amount.as_ref().map(|a| a.text.clone()),
+                    "currency": "BDT",
+                    "wallet": p.wallet,
+                    "issuerPaymentRefNo": p.issuer_ref,
+                    "callbackUrl": p.callback_url,
+                    "createdAtMs": p.created_ms,
+                    "completedAtMs": p.completed_ms,
+                    "finishedAtMs": p.finished_ms,
+                    "refunded": two_dp(p.refunded()),
+                })
+            })
+            .collect();
         json!({
+            "nagad": {"payments": nagad, "refunds": nagad_refunds},
             "bkash": {
                 "payments": payments,
                 "refunds": refunds,
@@ -235,7 +274,13 @@ async fn bakong_token_handler(State(app): State<AppState>) -> Json<Value> {
 
 async fn info(State(app): State<AppState>) -> Json<Value> {
     let b = &app.config.bkash;
+    let n = &app.config.nagad;
     let o: &str = &app.origin;
+    // The merchant's private key is never the sandbox's to know, except the
+    // published TEST ONLY one that goes with the default public key.
+    let test_merchant_key = (n.merchant_public_key_pem
+        == crate::config::nagad_test_keys::MERCHANT_PUBLIC_PEM)
+        .then_some(crate::config::nagad_test_keys::MERCHANT_PRIVATE_PEM);
     Json(json!({
         "origin": o,
         "bkash": {
@@ -251,6 +296,19 @@ async fn info(State(app): State<AppState>) -> Json<Value> {
             "otp": b.otp,
             "pin": b.pin,
             "ipnTopicArn": app.ipn.as_ref().map(|i| i.topic_arn().to_string()),
+        },
+        "nagad": {
+            "baseURL": format!("{o}{}", crate::nagad::http::api_base(&n.prefix)),
+            "merchantId": n.merchant_id,
+            "merchantMobile": n.merchant_mobile,
+            "nagadPublicKeyPem": app.nagad_keys.nagad_public_pem(),
+            "merchantPrivateKeyPem": test_merchant_key,
+            "wallets": n.wallets,
+            "insufficientBalanceWallets": n.insufficient_balance_wallets,
+            "overLimitWallets": n.over_limit_wallets,
+            "otp": n.otp,
+            "pin": n.pin,
+            "refundEnabled": n.refund_enabled,
         },
         "bakong": {
             "baseURL": format!("{o}{}", app.config.bakong.prefix),
@@ -288,9 +346,11 @@ async fn index(State(app): State<AppState>) -> Html<String> {
 <h1>till-sandbox</h1><ul>\
 <li>bKash base URL: <code>{o}/v1.2.0-beta</code></li>\
 <li>Bakong base URL: <code>{o}{p}</code></li>\
+<li>Nagad base URL: <code>{o}{n}</code></li>\
 <li><a href=\"/pay/bakong/\">Bakong bank app</a></li>\
 <li><a href=\"/sim/ledger\">ledger</a> · <a href=\"/sim/info\">info</a> · <a href=\"/sim/faults\">faults</a></li>\
 </ul></body></html>",
-        p = app.config.bakong.prefix
+        p = app.config.bakong.prefix,
+        n = crate::nagad::http::api_base(&app.config.nagad.prefix),
     ))
 }

@@ -1,11 +1,12 @@
 //! Shared application state: configuration, the [`World`] (everything the
-//! providers know) behind one lock, the fault engine, the clock.
+//! providers know) behind one lock, the fault engine, the clock, Nagad's keys.
 
 use crate::bakong::flow::BakongState;
 use crate::bkash::flow::BkashState;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::faults::FaultEngine;
+use crate::nagad::flow::NagadState;
 use crate::persist::Persist;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -16,11 +17,14 @@ fn fresh_rng() -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(0)
 }
 
-/// Everything both simulated providers believe. Serialisable for `--state`.
+/// Everything the simulated providers believe. Serialisable for `--state`.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct World {
     pub bkash: BkashState,
     pub bakong: BakongState,
+    /// Absent in snapshots written before the Nagad simulator existed.
+    #[serde(default)]
+    pub nagad: NagadState,
     /// Source of every id; seeded from the configuration.
     #[serde(skip, default = "fresh_rng")]
     pub rng: ChaCha8Rng,
@@ -31,6 +35,7 @@ impl World {
         World {
             bkash: BkashState::default(),
             bakong: BakongState::default(),
+            nagad: NagadState::default(),
             rng: ChaCha8Rng::seed_from_u64(seed),
         }
     }
@@ -47,6 +52,8 @@ pub struct AppState {
     pub origin: Arc<str>,
     pub persist: Option<Arc<Persist>>,
     pub ipn: Option<Arc<crate::bkash::ipn::Ipn>>,
+    /// Nagad's keys and the merchant's public key, parsed at start.
+    pub nagad_keys: Arc<crate::nagad::crypto::NagadKeys>,
 }
 
 impl AppState {

@@ -8,6 +8,7 @@ mod bkash_more;
 mod faults;
 mod fixtures;
 mod ipn;
+mod nagad;
 mod persist;
 mod pybkash;
 mod shapes;
