@@ -1,4 +1,4 @@
-//! Demo mode: `till-sandbox` (bKash and Bakong as they speak on the wire) and
+//! Demo mode: `till-sandbox` (bKash, Bakong and Nagad as they speak on the wire) and
 //! `till-hub` run inside the app on loopback, and the engine is pointed at them
 //! with the sandbox's own credentials, held in memory only. Nothing leaves the
 //! machine and no real money moves; every screen says so.
@@ -96,6 +96,17 @@ impl Demo {
                 names::BAKONG_TOKEN.to_string(),
                 Some(Secret::new(sandbox.bakong_token())),
             ),
+            // The sandbox's TEST ONLY merchant key: the demo merchant's, never a shop's.
+            (
+                names::NAGAD_MERCHANT_KEY.to_string(),
+                Some(Secret::new(
+                    till_sandbox::config::nagad_test_keys::MERCHANT_PRIVATE_PEM,
+                )),
+            ),
+            (
+                names::NAGAD_PUBLIC_KEY.to_string(),
+                Some(Secret::new(sandbox.nagad_public_key_pem())),
+            ),
             // ed25519: the demo hub holds only the public key.
             (names::HUB_SECRET.to_string(), None),
             (
@@ -116,6 +127,13 @@ impl Demo {
             ("TILL__HUB__URL".into(), hub.base_url()),
             ("TILL__BKASH__ENABLED".into(), "true".into()),
             ("TILL__BAKONG__ENABLED".into(), "true".into()),
+            ("TILL__NAGAD__ENVIRONMENT".into(), "custom".into()),
+            ("TILL__NAGAD__BASE_URL".into(), sandbox.nagad_base_url()),
+            (
+                "TILL__NAGAD__MERCHANT_ID".into(),
+                sandbox.config().nagad.merchant_id.clone(),
+            ),
+            ("TILL__NAGAD__ENABLED".into(), "true".into()),
         ];
         let info = DemoInfo {
             sandbox_url: format!("{}/", sandbox.origin()),

@@ -10,6 +10,7 @@ mod disk;
 mod engine;
 mod home_lock;
 mod lend;
+mod nagad;
 mod payee;
 mod report;
 mod retention;

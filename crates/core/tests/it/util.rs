@@ -42,6 +42,14 @@ pub async fn rig_in(
         (names::BKASH_APP_KEY, c.app_key.clone()),
         (names::BKASH_APP_SECRET, c.app_secret.clone()),
         (names::BAKONG_TOKEN, sandbox.bakong_token()),
+        (
+            names::NAGAD_MERCHANT_KEY,
+            till_sandbox::config::nagad_test_keys::MERCHANT_PRIVATE_PEM.to_owned(),
+        ),
+        (
+            names::NAGAD_PUBLIC_KEY,
+            sandbox.nagad_public_key_pem().to_owned(),
+        ),
     ] {
         secrets
             .set(n, &Secret::new(v))
@@ -50,6 +58,12 @@ pub async fn rig_in(
     let mut pairs: Vec<(String, String)> = vec![
         ("TILL__BKASH__BASE_URL".into(), sandbox.bkash_base_url()),
         ("TILL__BAKONG__BASE_URL".into(), sandbox.bakong_base_url()),
+        ("TILL__NAGAD__BASE_URL".into(), sandbox.nagad_base_url()),
+        (
+            "TILL__NAGAD__MERCHANT_ID".into(),
+            sandbox.config().nagad.merchant_id.clone(),
+        ),
+        ("TILL__NAGAD__TIMEOUT_SECS".into(), "3".into()),
         ("TILL__DEMO__SETTLE_AFTER_MS".into(), "200".into()),
         ("TILL__BKASH__TIMEOUT_SECS".into(), "3".into()),
         ("TILL__BAKONG__TIMEOUT_SECS".into(), "3".into()),
@@ -139,6 +153,25 @@ impl Rig {
             .http
             .post(self.url(&format!("/sim/bkash/checkout/{payment_id}")))
             .json(&json!({"wallet": wallet, "otp": "123456", "pin": "12121", "action": action}))
+            .send()
+            .await
+            .unwrap();
+        let v: Value = r.json().await.unwrap();
+        v["redirect"].as_str().expect("a redirect").parse().unwrap()
+    }
+
+    /// The customer on Nagad's page (number → code → PIN, or `cancel`): the redirect it ends with.
+    pub async fn nagad_customer(
+        &self,
+        payment_ref_id: &str,
+        wallet: &str,
+        pin: &str,
+        action: &str,
+    ) -> url::Url {
+        let r = self
+            .http
+            .post(self.url(&format!("/sim/nagad/checkout/{payment_ref_id}")))
+            .json(&json!({"wallet": wallet, "otp": "123456", "pin": pin, "action": action}))
             .send()
             .await
             .unwrap();
