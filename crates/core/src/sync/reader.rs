@@ -10,7 +10,6 @@ use crate::secrets::{names, Secret, SecretError, SecretStore};
 use chrono::NaiveDate;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use std::fmt;
 use till_sync_proto::read::{
     SettlementParams, SettlementsPage, StoredEvent, Totals, TotalsParams, MAX_LIMIT,
     SETTLEMENTS_PATH, TOTALS_PATH,
@@ -32,29 +31,21 @@ impl HubRead {
             HubRead::Totals => TOTALS_PATH,
         }
     }
-}
 
-/// The answer's name in an error ("the hub's answer is…").
-struct Answer(HubRead);
-
-impl fmt::Display for Answer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self.0 {
+    /// The answer's name in an error ("the hub's answer is …").
+    fn answer(self) -> &'static str {
+        match self {
             HubRead::Settlements => "answer is",
             HubRead::Totals => "totals are",
-        })
+        }
     }
-}
 
-/// What the hub answered a status for, in an error ("… for its totals").
-struct For(HubRead);
-
-impl fmt::Display for For {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self.0 {
+    /// What the hub answered a status for, in an error ("… for its totals").
+    fn answered_for(self) -> &'static str {
+        match self {
             HubRead::Settlements => "",
             HubRead::Totals => " for its totals",
-        })
+        }
     }
 }
 
@@ -79,13 +70,13 @@ pub enum HubReadError {
     #[error("the hub did not answer: {0}")]
     NoAnswer(String),
     /// An answer other than 2xx.
-    #[error("the hub answered {status}{}", For(*read))]
+    #[error("the hub answered {status}{}", .read.answered_for())]
     Status {
         read: HubRead,
         status: reqwest::StatusCode,
     },
     /// A 2xx answer that is not the read API's shape.
-    #[error("the hub's {} not readable: {source}", Answer(*read))]
+    #[error("the hub's {} not readable: {source}", .read.answer())]
     Unreadable {
         read: HubRead,
         #[source]
