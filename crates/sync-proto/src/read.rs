@@ -43,21 +43,21 @@ pub fn parse_day(text: &str) -> Result<NaiveDate, BadDay> {
 /// (every parameter optional; unset ones are not sent).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SettlementParams {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub terminal: Option<String>,
     /// `YYYY-MM-DD` ([`parse_day`]).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub day: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub provider: Option<String>,
     /// `payment.settled` or `payment.refunded` (default: both).
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// 1 to [`MAX_LIMIT`] (default [`DEFAULT_LIMIT`]).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
     /// The `next_after` of the previous page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<i64>,
 }
 
@@ -96,10 +96,10 @@ pub struct SettlementsPage {
 /// The query of `GET /v1/totals?terminal=&day=` (both optional).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TotalsParams {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub terminal: Option<String>,
     /// `YYYY-MM-DD` ([`parse_day`]).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub day: Option<String>,
 }
 
@@ -188,6 +188,24 @@ mod tests {
         assert_eq!(e.event.get(), r#"{"refund":{"id":"r1"},"b":[1, 2]}"#);
         assert_eq!(page.next_after, None);
         assert_eq!(serde_json::to_string(&page).unwrap(), text);
+    }
+
+    #[test]
+    fn unset_parameters_are_none() {
+        let p: SettlementParams = serde_json::from_str(r#"{"type":"payment.settled"}"#).unwrap();
+        assert_eq!(
+            p,
+            SettlementParams {
+                kind: Some("payment.settled".into()),
+                ..SettlementParams::default()
+            }
+        );
+        assert_eq!(
+            serde_json::to_string(&p).unwrap(),
+            r#"{"type":"payment.settled"}"#
+        );
+        let t: TotalsParams = serde_json::from_str("{}").unwrap();
+        assert_eq!(t, TotalsParams::default());
     }
 
     #[test]
