@@ -5,26 +5,15 @@
 //!
 //! A `day.closed` event's `day` object carries `totals`: one line per
 //! provider × currency with `count`, `settled`, `refund_count`, `refunded`
-//! and `net` as exact decimal strings (the shape of `GET /v1/totals`). They
-//! match when every line equals the hub's own totals for the day, both ways.
+//! and `net` as exact decimal strings (the shape of `GET /v1/totals`, read
+//! as its [`TotalsRow`]). They match when every line equals the hub's own
+//! totals for the day, both ways.
 
 use crate::store::{Result, Store, StoredEvent, TotalsQuery, TotalsRow};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::BTreeSet;
-
-/// One line of a Z-report's totals.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct ReportedTotal {
-    pub provider: String,
-    pub currency: String,
-    pub count: u64,
-    pub settled: Decimal,
-    pub refund_count: u64,
-    pub refunded: Decimal,
-    pub net: Decimal,
-}
 
 /// Where a terminal's business day stands at the hub.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -42,7 +31,7 @@ pub struct DayStatus {
     /// `null` without a Z-report; else whether its totals equal the hub's.
     pub totals_match: Option<bool>,
     /// The Z-report's totals.
-    pub reported: Vec<ReportedTotal>,
+    pub reported: Vec<TotalsRow>,
     /// The hub's own totals from the settlements it holds.
     pub held: Vec<TotalsRow>,
     /// One sentence per provider × currency that differs.
@@ -65,7 +54,7 @@ pub fn compare(
         latest.and_then(|e| serde_json::from_str(e.event.get()).ok());
     let d = body.as_ref().map(|b| &b["day"]);
     let text = |k: &str| d.and_then(|d| d[k].as_str()).map(str::to_owned);
-    let reported: Vec<ReportedTotal> = d
+    let reported: Vec<TotalsRow> = d
         .and_then(|d| serde_json::from_value(d["totals"].clone()).ok())
         .unwrap_or_default();
     let mut differences = Vec::new();

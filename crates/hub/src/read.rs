@@ -1,4 +1,5 @@
-//! The read API (bearer token) and `/healthz`.
+//! The read API (bearer token) and `/healthz`. The parameters and answers
+//! the terminal reads are `till_sync_proto::read`'s.
 //!
 //! - `GET /v1/settlements?terminal=&day=&provider=&type=&limit=&after=`:
 //!   payment events in arrival order, paged by `after` = the last `cursor`.
@@ -11,7 +12,7 @@
 use crate::admin::token_hash;
 use crate::error::ApiError;
 use crate::server::Hub;
-use crate::store::{SettlementQuery, StoredEvent, TotalsQuery, TotalsRow};
+use crate::store::{SettlementQuery, TotalsQuery};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, StatusCode};
@@ -19,8 +20,11 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
+use till_sync_proto::read::{
+    SettlementParams, SettlementsPage, Totals, TotalsParams, DEFAULT_LIMIT, MAX_LIMIT,
+};
 use till_sync_proto::{ErrorCode, EventType};
 
 /// Refuse read requests without a valid `Authorization: Bearer` token.
@@ -74,33 +78,25 @@ pub async fn fallback() -> ApiError {
 
 fn parse_day(day: Option<&str>) -> Result<Option<NaiveDate>, ApiError> {
     day.map(|d| {
-        NaiveDate::parse_from_str(d, "%Y-%m-%d")
-            .map_err(|_| ApiError::bad_request(format!("day must be YYYY-MM-DD, got {d:?}")))
+        till_sync_proto::read::parse_day(d).map_err(|e| ApiError::bad_request(e.to_string()))
     })
     .transpose()
+}
+
+/// A page size within 1 to [`MAX_LIMIT`] ([`DEFAULT_LIMIT`] when not given).
+fn limit(limit: Option<u32>) -> Result<u32, ApiError> {
+    let limit = limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::bad_request(format!(
+            "limit must be 1 to {MAX_LIMIT}"
+        )));
+    }
+    Ok(limit)
 }
 
 fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
     q.map(|Query(t)| t)
         .map_err(|e| ApiError::bad_request(e.body_text()))
-}
-
-#[derive(Deserialize)]
-pub struct SettlementParams {
-    terminal: Option<String>,
-    day: Option<String>,
-    provider: Option<String>,
-    #[serde(rename = "type")]
-    kind: Option<String>,
-    limit: Option<u32>,
-    after: Option<i64>,
-}
-
-#[derive(Serialize)]
-struct Page {
-    items: Vec<StoredEvent>,
-    /// Pass as `after` for the next page; null when this page is the last.
-    next_after: Option<i64>,
 }
 
 /// `GET /v1/settlements`
@@ -109,10 +105,7 @@ pub async fn settlements(
     q: Result<Query<SettlementParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let p = query(q)?;
-    let limit = p.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::bad_request("limit must be 1 to 1000"));
-    }
+    let limit = limit(p.limit)?;
     let kind = match p.kind.as_deref() {
         None => None,
         Some(k) => match EventType::parse(k) {
@@ -138,20 +131,7 @@ pub async fn settlements(
     } else {
         None
     };
-    Ok(Json(Page { items, next_after }).into_response())
-}
-
-#[derive(Deserialize)]
-pub struct TotalsParams {
-    terminal: Option<String>,
-    day: Option<String>,
-}
-
-#[derive(Serialize)]
-struct Totals {
-    terminal: Option<String>,
-    day: Option<NaiveDate>,
-    totals: Vec<TotalsRow>,
+    Ok(Json(SettlementsPage { items, next_after }).into_response())
 }
 
 /// `GET /v1/totals`
@@ -241,10 +221,7 @@ pub async fn days(
     q: Result<Query<DaysParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let p = query(q)?;
-    let limit = p.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::bad_request("limit must be 1 to 1000"));
-    }
+    let limit = limit(p.limit)?;
     let day = parse_day(p.day.as_deref())?;
     let list = crate::days::days(&*hub.store, p.terminal.as_deref(), day, limit).await?;
     Ok(Json(json!({ "days": list })).into_response())

@@ -19,6 +19,10 @@
 //! - [`response`]: what the hub answers: [`IngestResponse`], [`ErrorBody`].
 //! - [`lend`]: a terminal borrowing the hub's bKash token ([`LendRequest`],
 //!   [`LentTokenAnswer`], [`LendError`]), signed like a webhook.
+//! - [`read`]: the read API the terminal reads (bearer token):
+//!   `GET /v1/settlements` ([`SettlementParams`] → [`SettlementsPage`] of
+//!   [`StoredEvent`]s) and `GET /v1/totals` ([`TotalsParams`] → [`Totals`] of
+//!   [`TotalsRow`]s), the hub's routes' own types.
 //!
 //! The prose description of all of this lives in `docs/webhooks.md`.
 
@@ -27,6 +31,7 @@ pub mod chain;
 pub mod event;
 pub mod keys;
 pub mod lend;
+pub mod read;
 pub mod response;
 pub mod sign;
 
@@ -45,6 +50,7 @@ pub use keys::{
 pub use lend::{
     lend_path, lend_request_id, LendError, LendErrorCode, LendRequest, LentTokenAnswer, LEND_SCHEMA,
 };
+pub use read::{SettlementParams, SettlementsPage, StoredEvent, Totals, TotalsParams, TotalsRow};
 pub use response::{
     ErrorBody, ErrorCode, IngestResponse, IngestResult, IngestStatus, SenderAction,
 };

@@ -8,16 +8,17 @@ use crate::journal::JournalError;
 use crate::payment::{Payment, ProviderKind};
 use crate::provider::Verdict;
 use crate::report::close::{day_closed_body, sha256_hex};
-use crate::report::reconcile::{self, CheckStatus, HubResult, HubTotal, ProviderResult};
+use crate::report::reconcile::{self, CheckStatus, HubResult, ProviderResult};
 use crate::report::summary::{self, ClosedInfo, DayRules, DaySummary};
 use crate::report::{
     Reconciliation, Report, ReportError, ReportKind, Resolution, ResolutionEntry, ZReport,
 };
-use crate::secrets::names;
+use crate::sync::{HubReadError, HubReader};
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::HashMap;
 use std::path::Path;
+use till_sync_proto::EventType;
 
 /// A closed day in the list of closed days.
 #[derive(Serialize, Clone, Debug, PartialEq)]
@@ -49,25 +50,6 @@ fn refused(msg: impl Into<String>) -> EngineError {
 
 fn report_error(e: ReportError) -> EngineError {
     EngineError::Refused(e.to_string())
-}
-
-#[derive(Deserialize)]
-struct HubPage {
-    items: Vec<HubItem>,
-    next_after: Option<i64>,
-}
-
-#[derive(Deserialize)]
-struct HubItem {
-    #[serde(rename = "type")]
-    kind: String,
-    payment_id: Option<String>,
-    event: serde_json::Value,
-}
-
-#[derive(Deserialize)]
-struct HubTotals {
-    totals: Vec<HubTotal>,
 }
 
 impl Engine {
@@ -154,95 +136,48 @@ impl Engine {
     }
 
     async fn check_hub(&self, day: NaiveDate) -> HubResult {
-        let not_configured = |m: String| HubResult {
-            status: Some(CheckStatus::NotConfigured),
-            message: Some(m),
+        let failed = |e: HubReadError| HubResult {
+            status: Some(if e.not_configured() {
+                CheckStatus::NotConfigured
+            } else {
+                CheckStatus::CouldNotCheck
+            }),
+            message: Some(e.to_string()),
             ..HubResult::default()
         };
-        let Some(base) = self.inner.config.hub.url.clone() else {
-            return not_configured("sync is off (no hub.url)".into());
+        let hub = match HubReader::new(&self.inner.config, &*self.inner.secrets) {
+            Ok(h) => h,
+            Err(e) => return failed(e),
         };
-        let token = match self.inner.secrets.get(names::HUB_READ_TOKEN) {
-            Ok(Some(t)) => t,
-            Ok(None) => {
-                return not_configured(format!(
-                    "no read token for the hub: store one with `till secret set {}`",
-                    names::HUB_READ_TOKEN
-                ))
-            }
-            Err(e) => return not_configured(format!("cannot read the hub read token: {e}")),
+        let terminal = &self.inner.config.terminal.id;
+        let items = match hub.day_settlements(terminal, day).await {
+            Ok(items) => items,
+            Err(e) => return failed(e),
         };
-        let could_not = |m: String| HubResult {
-            status: Some(CheckStatus::CouldNotCheck),
-            message: Some(m),
-            ..HubResult::default()
-        };
-        let client = match till_provider_http::client_builder(&self.inner.config.tls.roots)
-            .timeout(self.inner.config.hub_timeout())
-            .build()
-        {
-            Ok(c) => c,
-            Err(e) => return could_not(format!("hub HTTP client: {e}")),
-        };
-        let base = base.as_str().trim_end_matches('/').to_owned();
-        let terminal = self.inner.config.terminal.id.clone();
-        let get = |url: String| client.get(url).bearer_auth(token.expose()).send();
         let mut out = HubResult {
             status: Some(CheckStatus::Checked),
             ..HubResult::default()
         };
-        let mut after: Option<i64> = None;
-        loop {
-            let mut url = format!("{base}/v1/settlements?terminal={terminal}&day={day}&limit=1000");
-            if let Some(a) = after {
-                url.push_str(&format!("&after={a}"));
-            }
-            let page: HubPage = match get(url).await {
-                Ok(r) if r.status().is_success() => match r.json().await {
-                    Ok(p) => p,
-                    Err(e) => return could_not(format!("the hub's answer is not readable: {e}")),
-                },
-                Ok(r) => return could_not(format!("the hub answered {}", r.status())),
-                Err(e) => {
-                    return could_not(format!(
-                        "the hub did not answer: {}",
-                        till_provider_http::TransportError::from_reqwest("hub", &e).message
-                    ))
-                }
-            };
-            for item in page.items {
-                match item.kind.as_str() {
-                    "payment.settled" => {
-                        if let Some(p) = item.payment_id {
-                            out.settled.insert(p);
-                        }
+        for item in items {
+            match EventType::parse(&item.kind) {
+                Some(EventType::PaymentSettled) => {
+                    if let Some(p) = item.payment_id {
+                        out.settled.insert(p);
                     }
-                    "payment.refunded" => {
-                        if let Some(r) = item.event["refund"]["id"].as_str() {
-                            out.refunds.insert(r.to_owned());
-                        }
-                    }
-                    _ => {}
                 }
-            }
-            match page.next_after {
-                Some(a) => after = Some(a),
-                None => break,
+                Some(EventType::PaymentRefunded) => {
+                    let event: serde_json::Value =
+                        serde_json::from_str(item.event.get()).unwrap_or_default();
+                    if let Some(r) = event["refund"]["id"].as_str() {
+                        out.refunds.insert(r.to_owned());
+                    }
+                }
+                _ => {}
             }
         }
-        let url = format!("{base}/v1/totals?terminal={terminal}&day={day}");
-        match get(url).await {
-            Ok(r) if r.status().is_success() => match r.json::<HubTotals>().await {
-                Ok(t) => out.totals = t.totals,
-                Err(e) => return could_not(format!("the hub's totals are not readable: {e}")),
-            },
-            Ok(r) => return could_not(format!("the hub answered {} for its totals", r.status())),
-            Err(e) => {
-                return could_not(format!(
-                    "the hub did not answer: {}",
-                    till_provider_http::TransportError::from_reqwest("hub", &e).message
-                ))
-            }
+        match hub.day_totals(terminal, day).await {
+            Ok(t) => out.totals = t.totals,
+            Err(e) => return failed(e),
         }
         out
     }

@@ -10,26 +10,11 @@ use rusqlite::{params, OptionalExtension, Transaction};
 use serde::Serialize;
 use serde_json::Value;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub enum EventType {
-    #[serde(rename = "payment.settled")]
-    PaymentSettled,
-    #[serde(rename = "payment.refunded")]
-    PaymentRefunded,
-    /// A closed business day; `outbox.payment_id` holds the day (YYYY-MM-DD).
-    #[serde(rename = "day.closed")]
-    DayClosed,
-}
-
-impl EventType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventType::PaymentSettled => "payment.settled",
-            EventType::PaymentRefunded => "payment.refunded",
-            EventType::DayClosed => "day.closed",
-        }
-    }
-}
+/// What an outbox record is: the event's `type`, stored in
+/// `outbox.event_type` as its wire name ([`EventType::as_str`]:
+/// `payment.settled`, `payment.refunded`, `day.closed`; for `day.closed`,
+/// `outbox.payment_id` holds the day, YYYY-MM-DD).
+pub use till_sync_proto::EventType;
 
 /// One outbox row.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -291,5 +276,90 @@ impl Journal {
                 |r| r.get(0),
             )
             .ctx("counting outbox records")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_context;
+    use super::*;
+
+    /// Outbox rows an older Till wrote (with its own copy of the event type,
+    /// the same wire names) read back unchanged after the upgrade, and a
+    /// record written now carries the same text.
+    #[test]
+    fn rows_written_with_the_old_text_read_unchanged() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.db");
+        Journal::create_at_version(&path, 1).unwrap();
+        let old = [
+            (1, "payment.settled", "p1", None),
+            (2, "payment.refunded", "p1", Some("r1")),
+            (3, "day.closed", "2026-11-22", None),
+        ];
+        {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            for (seq, kind, payment, refund) in old {
+                conn.execute(
+                    "INSERT INTO outbox(sequence, webhook_id, event_type, payment_id, refund_id, payload, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, '2026-11-22T04:15:00.000Z')",
+                    params![
+                        seq,
+                        format!("evt_{seq}"),
+                        kind,
+                        payment,
+                        refund,
+                        format!(r#"{{"type":"{kind}"}}"#)
+                    ],
+                )
+                .unwrap();
+            }
+        }
+        let mut j = Journal::open(&path, test_context()).unwrap();
+        let rows = j.outbox_after(0, 10).unwrap();
+        let kinds: Vec<Option<EventType>> = rows
+            .iter()
+            .map(|r| EventType::parse(&r.event_type))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                Some(EventType::PaymentSettled),
+                Some(EventType::PaymentRefunded),
+                Some(EventType::DayClosed)
+            ]
+        );
+        for (r, (seq, kind, payment, refund)) in rows.iter().zip(old) {
+            assert_eq!(
+                (r.sequence, r.event_type.as_str(), r.payment_id.as_str()),
+                (seq, kind, payment)
+            );
+            assert_eq!(r.refund_id.as_deref(), refund);
+            assert_eq!(r.payload["type"], kind);
+        }
+        assert_eq!(
+            j.outbox_count_for("p1", EventType::PaymentSettled).unwrap(),
+            1
+        );
+        assert_eq!(
+            j.outbox_count_for("p1", EventType::PaymentRefunded)
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            j.outbox_count_for("2026-11-22", EventType::DayClosed)
+                .unwrap(),
+            1
+        );
+        // The sender reads them as pending, payloads verbatim.
+        let pending = j.sync_pending(0, 10).unwrap();
+        assert_eq!(pending.len(), 3);
+        assert_eq!(pending[1].payload, r#"{"type":"payment.refunded"}"#);
+
+        // A record written now: the same text in `event_type` and `type`.
+        j.bench_enqueue_settled(1, Utc::now()).unwrap();
+        let new = j.outbox_after(3, 10).unwrap();
+        assert_eq!(new[0].event_type, "payment.settled");
+        assert_eq!(new[0].payload["type"], "payment.settled");
     }
 }

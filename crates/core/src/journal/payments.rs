@@ -811,7 +811,7 @@ fn finish_refund_tx(
     let r = refund_tx(tx, refund_id)?;
     if r.state == RefundState::Done {
         outbox::enqueue(
-            &tx,
+            tx,
             ctx,
             outbox::EventType::PaymentRefunded,
             &p,

@@ -70,18 +70,6 @@ pub struct ProviderResult {
     pub checks: HashMap<String, PaymentCheck>,
 }
 
-/// One line of the hub's `GET /v1/totals` (exact decimals).
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-pub struct HubTotal {
-    pub provider: String,
-    pub currency: String,
-    pub count: u64,
-    pub settled: Decimal,
-    pub refund_count: u64,
-    pub refunded: Decimal,
-    pub net: Decimal,
-}
-
 /// What the engine learnt from the hub.
 #[derive(Clone, Debug, Default)]
 pub struct HubResult {
@@ -91,7 +79,8 @@ pub struct HubResult {
     pub settled: BTreeSet<String>,
     /// Refund ids of the `payment.refunded` events the hub holds for the day.
     pub refunds: BTreeSet<String>,
-    pub totals: Vec<HubTotal>,
+    /// The hub's `GET /v1/totals` for the day, a line per provider × currency.
+    pub totals: Vec<till_sync_proto::TotalsRow>,
 }
 
 /// The kinds of disagreement.

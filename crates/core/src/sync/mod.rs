@@ -6,6 +6,7 @@
 //! | here | the background task, one delivery pass, [`SyncState`], `Engine::sync_*` |
 //! | [`sender`] | one signed request (single event or `till.batch/2`) and what its answer means |
 //! | [`schedule`] | backoff with jitter over consecutive failures, honouring `Retry-After` |
+//! | [`reader`] | [`HubReader`]: reading the hub's read API (bearer token), the one place the terminal asks the hub what it holds |
 //!
 //! The journal side is [`crate::journal::sync`].
 //!
@@ -57,8 +58,11 @@
 //! sequence, so late arrival is safe. Within the live queue, order is strict:
 //! a waiting head record holds back everything after it.
 
+pub mod reader;
 pub mod schedule;
 pub mod sender;
+
+pub use reader::{HubReadError, HubReader};
 
 use crate::engine::{Engine, EngineError, EngineEvent};
 use crate::journal::sync::PendingRecord;

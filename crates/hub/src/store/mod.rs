@@ -25,6 +25,10 @@ use till_sync_proto::{
     VerifyingKey,
 };
 
+/// The read API's shapes, as the store fills them (one definition, in
+/// `till-sync-proto`): a stored event as listed, a line of the totals.
+pub use till_sync_proto::read::{StoredEvent, TotalsRow};
+
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -324,27 +328,6 @@ pub struct IngestOutcome {
     pub chain: Option<till_sync_proto::ChainAck>,
 }
 
-/// A stored event as the read API shows it.
-#[derive(Debug, Clone, Serialize)]
-pub struct StoredEvent {
-    /// Paging cursor: pass as `after` to get the next page.
-    pub cursor: i64,
-    pub id: String,
-    pub terminal_id: String,
-    pub sequence: u64,
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub business_day: NaiveDate,
-    pub payment_id: Option<String>,
-    pub provider: Option<String>,
-    pub currency: Option<String>,
-    pub amount: Option<Decimal>,
-    pub refund_amount: Option<Decimal>,
-    pub received_at: DateTime<Utc>,
-    /// The event JSON as the terminal sent it.
-    pub event: Box<serde_json::value::RawValue>,
-}
-
 /// Filters of `GET /v1/settlements`.
 #[derive(Debug, Clone, Default)]
 pub struct SettlementQuery {
@@ -362,32 +345,6 @@ pub struct SettlementQuery {
 pub struct TotalsQuery {
     pub terminal: Option<String>,
     pub day: Option<NaiveDate>,
-}
-
-/// One provider/currency line of the totals.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct TotalsRow {
-    pub provider: String,
-    pub currency: String,
-    /// Settled payments.
-    pub count: u64,
-    pub settled: Decimal,
-    pub refund_count: u64,
-    pub refunded: Decimal,
-    /// settled − refunded.
-    pub net: Decimal,
-}
-
-impl TotalsRow {
-    /// Fill `net` and give the three sums the same number of decimals.
-    pub(crate) fn finish(mut self) -> Self {
-        let scale = self.settled.scale().max(self.refunded.scale());
-        self.settled.rescale(scale);
-        self.refunded.rescale(scale);
-        self.net = self.settled - self.refunded;
-        self.net.rescale(scale);
-        self
-    }
 }
 
 /// The storage operations the hub needs.
