@@ -11,10 +11,12 @@
 //! 4. [`manager`]: PIN, reconciliation, a partial refund.
 //! 5. [`offline`]: providers and hub stopped and back.
 //! 6. [`dayclose`]: X-report, a disagreement resolved, the day closed, the Z-report as PDF.
+//! 7. [`nagad`]: the third wallet through the same checkout webview, paid and declined.
 
 mod bkash;
 mod dayclose;
 mod khqr;
 mod manager;
+mod nagad;
 mod offline;
 mod util;
