@@ -531,10 +531,7 @@ mod tests {
     #[test]
     fn classification() {
         let map = |e: &Envelope| status::map_single(e);
-        assert!(matches!(
-            interpret(401, None, b"", &map),
-            Verdict::Stale(_)
-        ));
+        assert!(matches!(interpret(401, None, b"", &map), Verdict::Stale(_)));
         assert!(matches!(
             interpret(
                 200,

@@ -19,8 +19,8 @@ use std::sync::atomic::AtomicU32;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use till_provider_http::{
-    self as http, Auth, Delivery, Endpoint, Reply, Request, RetryPolicy, SharedObserver,
-    Transport, TransportSettings,
+    self as http, Auth, Delivery, Endpoint, Reply, Request, RetryPolicy, SharedObserver, Transport,
+    TransportSettings,
 };
 use url::Url;
 
@@ -405,8 +405,8 @@ impl BkashClient {
         })
     }
 
-    /// Create a one-off checkout payment (mode `0011`). Not retried (each
-    /// create makes a new paymentID); on [`BkashError::OutcomeUnknown`] create
+    /// Create a one-off checkout payment (mode `0011`). Not retried once it
+    /// may have reached bKash (each create makes a new paymentID); on [`BkashError::OutcomeUnknown`] create
     /// again — a paymentID nobody executes moves no money and expires.
     pub async fn create_payment(&self, req: &CreatePayment) -> Result<Created, BkashError> {
         let invalid = |m: String| BkashError::Invalid { message: m };
@@ -463,7 +463,9 @@ impl BkashClient {
         Ok(created)
     }
 
-    /// Execute (the money moves here). **Never retried.** On
+    /// Execute (the money moves here). **Never retried** once it may have
+    /// reached bKash (only an attempt that provably never left, such as a
+    /// refused connection, is sent again). On
     /// [`BkashError::OutcomeUnknown`] (and transient codes / already-executed)
     /// settle with [`Self::query_payment`], never by executing again. The
     /// caller must still check `transaction_status`, amount and currency.
@@ -504,7 +506,8 @@ impl BkashClient {
 
     /// Refund (full or partial) through the v2 refund API, which allows up to
     /// 10 partial refunds per transaction (v1 allows one, spec §11–12).
-    /// **Never retried**; on an unknown outcome use [`Self::refund_status`].
+    /// **Never retried** once it may have reached bKash (like execute); on an
+    /// unknown outcome use [`Self::refund_status`].
     pub async fn refund(&self, req: &RefundRequest) -> Result<Refunded, BkashError> {
         let invalid = |m: String| BkashError::Invalid { message: m };
         let amount = wire::amount_text(req.amount).map_err(invalid)?;
@@ -640,11 +643,7 @@ impl Inner {
                 }),
             };
         };
-        let msg = |k: &str| {
-            text_of(body, k)
-                .map(|m| self.scrub(&m))
-                .unwrap_or_default()
-        };
+        let msg = |k: &str| text_of(body, k).map(|m| self.scrub(&m)).unwrap_or_default();
         if status == 429 {
             return Verdict::Retry {
                 err: BkashError::RateLimited { retry_after },

@@ -603,7 +603,11 @@ impl Transport {
             status,
             duration_ms,
             attempt: number,
-            request_body: req.recorded.as_ref().or(req.body.as_ref()).map(|b| self.redacted(b)),
+            request_body: req
+                .recorded
+                .as_ref()
+                .or(req.body.as_ref())
+                .map(|b| self.redacted(b)),
             response_body,
             error,
         };
@@ -682,5 +686,52 @@ impl Transport {
                 Value::String(cut)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::NoCallLog;
+    use serde_json::json;
+    use std::sync::Arc;
+
+    fn answer(body: &[u8]) -> Answer {
+        Answer {
+            status: 200,
+            headers: Default::default(),
+            retry_after: None,
+            body: body.to_vec(),
+            json: serde_json::from_slice(body).ok(),
+        }
+    }
+
+    /// (Bakong's `records_never_hold_the_token`, moved here with the code.)
+    #[test]
+    fn records_never_hold_the_token() {
+        let t = Transport::new(TransportSettings::new("bakong"), Arc::new(NoCallLog)).unwrap();
+        t.learn_secret("eyJold");
+        let renew = Endpoint::post("bakong.renew_token").secret_answers();
+        let check = Endpoint::post("bakong.check_by_md5");
+        let body = br#"{"responseCode":0,"errorCode":null,"data":{"token":"eyJnew","echo":"Bearer eyJold"}}"#;
+        let s = t.recorded_answer(&renew, &answer(body)).to_string();
+        assert!(!s.contains("eyJold") && !s.contains("eyJnew"), "{s}");
+        let v = t.recorded_answer(&check, &answer(b"<html>eyJold</html>"));
+        assert_eq!(v, json!("<html>***</html>"));
+        let v = t.recorded_answer(&renew, &answer(b"{\"token\":\"eyJ"));
+        assert!(!v.to_string().contains("eyJ"));
+    }
+
+    #[test]
+    fn long_text_is_cut_after_it_is_scrubbed() {
+        let t = Transport::new(TransportSettings::new("x"), Arc::new(NoCallLog)).unwrap();
+        let secret = "s3cr3t-value";
+        t.pin_secret(secret);
+        let mut text = "a".repeat(MAX_TEXT_IN_RECORD - 4);
+        text.push_str(secret);
+        let v = t.recorded_answer(&Endpoint::get("x.y"), &answer(text.as_bytes()));
+        let s = v.as_str().unwrap();
+        assert!(!s.contains("s3cr"), "{s}");
+        assert!(s.ends_with("***"), "{s}");
     }
 }
