@@ -142,6 +142,11 @@ fn transport(log: &Arc<Log>) -> Transport {
 const STATUS: Endpoint = Endpoint::get("test.status").idempotent();
 const PAY: Endpoint = Endpoint::post("test.pay");
 
+/// An idempotent status call to `url`.
+async fn status(t: &Transport, url: &str, auth: &impl Auth<TestError>) -> Result<Value, TestError> {
+    t.call(&Request::new(STATUS, url), auth, read).await
+}
+
 fn pay(url: &str) -> Request {
     Request::new(PAY, format!("{url}/pay")).json(json!({"amount": "1.00"}))
 }
@@ -159,10 +164,7 @@ async fn retries_an_idempotent_call_after_503_honouring_retry_after() {
     let log = Arc::new(Log::default());
     let t = transport(&log);
     let started = Instant::now();
-    let v = t
-        .call(&Request::new(STATUS, &srv.url), &NoAuth, read)
-        .await
-        .unwrap();
+    let v = status(&t, &srv.url, &NoAuth).await.unwrap();
     assert_eq!(v, json!({"ok": true}));
     // The backoff alone is at most 50 ms: the wait was the server's.
     assert!(
@@ -187,8 +189,7 @@ async fn a_retry_after_longer_than_allowed_ends_the_call_at_once() {
     .await;
     let log = Arc::new(Log::default());
     let started = Instant::now();
-    let e = transport(&log)
-        .call(&Request::new(STATUS, &srv.url), &NoAuth, read)
+    let e = status(&transport(&log), &srv.url, &NoAuth)
         .await
         .unwrap_err();
     assert_eq!(e, TestError::Status(429));
@@ -211,10 +212,7 @@ async fn never_retries_a_non_idempotent_call_after_a_timeout() {
     assert_eq!(srv.hits(), 1);
     assert_eq!(log.statuses(), [(None, 1)]);
     // The same timeout on an idempotent endpoint is tried again.
-    let e = t
-        .call(&Request::new(STATUS, &srv.url), &NoAuth, read)
-        .await
-        .unwrap_err();
+    let e = status(&t, &srv.url, &NoAuth).await.unwrap_err();
     assert_eq!(e, TestError::Unknown(true));
     assert_eq!(srv.hits(), 1 + 3);
 }
@@ -312,10 +310,7 @@ async fn what_a_secret_endpoint_answers_is_masked_from_then_on() {
     let req = Request::new(grant, &srv.url);
     t.call(&req, &NoAuth, read).await.unwrap();
     t.call(&req, &NoAuth, read).await.unwrap();
-    let e = t
-        .call(&Request::new(STATUS, &srv.url), &NoAuth, read)
-        .await
-        .unwrap_err();
+    let e = status(&t, &srv.url, &NoAuth).await.unwrap_err();
     assert_eq!(e, TestError::Status(403));
     let recs = log.all();
     assert_eq!(
@@ -392,16 +387,12 @@ async fn a_renewed_credential_refused_too_ends_the_call_not_a_loop() {
     let srv = serve(|_, _| answer(401, r#"{"message":"Unauthorized"}"#)).await;
     let log = Arc::new(Log::default());
     let auth = Renewing::default();
-    let e = transport(&log)
-        .call(&Request::new(STATUS, &srv.url), &auth, read)
-        .await
-        .unwrap_err();
+    let e = status(&transport(&log), &srv.url, &auth).await.unwrap_err();
     assert_eq!(e, TestError::RefusedAgain);
     assert_eq!(auth.renewals.load(Ordering::SeqCst), 1);
     assert_eq!(srv.hits(), 2);
     // Without an auth that can renew, the refusal is the answer.
-    let e = transport(&log)
-        .call(&Request::new(STATUS, &srv.url), &NoAuth, read)
+    let e = status(&transport(&log), &srv.url, &NoAuth)
         .await
         .unwrap_err();
     assert_eq!(e, TestError::Refused);
@@ -418,10 +409,7 @@ async fn the_replay_after_a_renewal_is_not_a_retry() {
     .await;
     let log = Arc::new(Log::default());
     let auth = Renewing::default();
-    transport(&log)
-        .call(&Request::new(STATUS, &srv.url), &auth, read)
-        .await
-        .unwrap();
+    status(&transport(&log), &srv.url, &auth).await.unwrap();
     // 3 tries after the renewal, numbered on from the refused one.
     assert_eq!(
         log.statuses(),
