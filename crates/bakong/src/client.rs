@@ -151,7 +151,7 @@ impl BakongClient {
             observer,
         )
         .map_err(|e| BakongError::Config {
-            message: format!("HTTP client: {e}"),
+            message: e.to_string(),
         })?;
         http.learn_secret(&token);
         Ok(BakongClient {

@@ -303,7 +303,7 @@ impl BkashClient {
             observer,
         )
         .map_err(|e| BkashError::Invalid {
-            message: format!("{e}"),
+            message: e.to_string(),
         })?;
         let v2_base = match &settings.refund_base_url {
             Some(u) => trim_slash(u),

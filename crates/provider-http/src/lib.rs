@@ -7,13 +7,13 @@
 //!
 //! | item | what it is |
 //! | --- | --- |
+//! | [`transport`] | the request loop of every adapter: [`Transport`] (send, time, record, redact; retry only idempotent calls or provably unsent attempts; `Retry-After`), [`Endpoint`], [`Request`], the adapter's reading of a [`Reply`] as a [`Verdict`], and [`Auth`] (attach a credential, renew it once when refused) |
 //! | [`CallRecord`] / [`CallObserver`] | one row of the provider-call log; the terminal core stores them |
 //! | [`redact`] | replaces secret-bearing JSON values before a body is logged or stored |
 //! | [`RetryPolicy`] | exponential backoff with full jitter, honouring `Retry-After` |
 //! | [`Delivery`] / [`classify`] | was a failed request *possibly* received? decides whether a non-idempotent call's outcome is unknown |
 //! | [`tls`] | rustls with the OS certificate store plus [`ExtraRoots`]; [`client_builder`] starts every client |
 //! | [`probe`] | the transport half of a connection test: TLS, round trip, the server's clock ([`TransportProblem`]) |
-//! | [`transport`] | the request loop of every adapter: [`Transport`] (send, time, record, redact; retry only idempotent calls or provably unsent attempts; `Retry-After`), [`Endpoint`], [`Request`], the adapter's reading of a [`Reply`] as a [`Verdict`], and [`Auth`] (attach a credential, renew it once when refused) |
 
 pub mod probe;
 pub mod tls;

@@ -331,8 +331,9 @@ impl TransportSettings {
 /// Why a [`Transport`] cannot be built.
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
-    #[error("cannot build the HTTP client")]
-    Client(#[source] reqwest::Error),
+    /// reqwest's builder refused (its reason in the text: the adapters keep it as words).
+    #[error("cannot build the HTTP client: {0}")]
+    Client(reqwest::Error),
 }
 
 /// Strings masked in every record, error text and [`Transport::scrub`]bed text.
