@@ -1,5 +1,6 @@
-//! The Bakong HTTP client: check by MD5 (single and bulk), token renewal,
-//! retries, call records.
+//! The Bakong HTTP client: check by MD5 (single and bulk), token renewal.
+//! The request loop is `till_provider_http::Transport`'s; this file is
+//! Bakong's reading of an answer ([`interpret`]) and its token.
 //!
 //! - Checks are idempotent: transport failures, 5xx, 429 and unreadable
 //!   answers are retried per [`BakongSettings::retry`] (backoff with full
@@ -12,7 +13,9 @@
 //!   is replayed. Concurrent refusals renew once (a generation counter).
 //! - Every HTTP attempt is reported to the observer as a [`CallRecord`] with
 //!   redacted bodies. The token is sent only in the `Authorization` header,
-//!   which is never recorded; any string equal to it is masked as well.
+//!   which is never recorded; any string holding it is masked as well.
+//!
+//! [`CallRecord`]: till_provider_http::CallRecord
 
 use crate::error::BakongError;
 use crate::status::{self, BulkOutcome, CheckOutcome};
@@ -20,12 +23,12 @@ use crate::wire::{self, path, Envelope};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use till_provider_http::{
-    redact, retry_after, CallRecord, Delivery, RetryPolicy, SharedObserver, TransportError,
-    SECRET_KEYS,
+    Auth, Delivery, Endpoint, NoAuth, Reply, Request, RetryPolicy, SharedObserver, Transport,
+    TransportSettings, Verdict,
 };
 
 /// Item limit of the bulk endpoints (`bakong-api.md` §6, [V]).
@@ -34,12 +37,19 @@ pub const BULK_LIMIT: usize = 50;
 /// Provider name in call records.
 pub const PROVIDER: &str = "bakong";
 
-/// Logical endpoint names used in [`CallRecord::endpoint`].
+/// Logical endpoint names used in [`CallRecord::endpoint`](till_provider_http::CallRecord::endpoint).
 pub mod endpoint {
     pub const CHECK_BY_MD5: &str = "bakong.check_by_md5";
     pub const CHECK_BY_MD5_LIST: &str = "bakong.check_by_md5_list";
     pub const RENEW_TOKEN: &str = "bakong.renew_token";
 }
+
+/// Checks and renewal are all safe to repeat.
+const CHECK: Endpoint = Endpoint::post(endpoint::CHECK_BY_MD5).idempotent();
+const CHECK_LIST: Endpoint = Endpoint::post(endpoint::CHECK_BY_MD5_LIST).idempotent();
+const RENEW: Endpoint = Endpoint::post(endpoint::RENEW_TOKEN)
+    .idempotent()
+    .secret_answers();
 
 /// How to reach Bakong.
 #[derive(Clone, Debug)]
@@ -84,14 +94,19 @@ pub struct BakongClient {
 
 struct Inner {
     settings: BakongSettings,
-    http: reqwest::Client,
+    http: Transport,
     /// The bearer token and its generation (bumped on every renewal).
-    token: RwLock<(String, u64)>,
+    token: RwLock<Held>,
     renew_lock: tokio::sync::Mutex<()>,
-    observer: SharedObserver,
-    requests: AtomicU64,
     /// Set once the bulk endpoint answered 403/404 (spec §6): single calls from then on.
     bulk_unavailable: AtomicBool,
+}
+
+/// The token a call is made with, and its generation.
+#[derive(Clone)]
+struct Held {
+    token: String,
+    generation: u64,
 }
 
 impl fmt::Debug for BakongClient {
@@ -103,18 +118,6 @@ impl fmt::Debug for BakongClient {
             .finish()
     }
 }
-
-/// What one HTTP attempt gave.
-enum Attempt<T> {
-    Done(Result<T, BakongError>),
-    /// Worth another try; the server's `Retry-After` if any.
-    Retry(BakongError, Option<Duration>),
-    /// HTTP 401 / errorCode 6.
-    TokenRefused,
-}
-
-/// Body text kept in a record when the answer is not JSON.
-const MAX_TEXT_IN_RECORD: usize = 512;
 
 impl BakongClient {
     /// A client holding `token`. Fails only on unusable settings.
@@ -136,20 +139,30 @@ impl BakongClient {
                 message: "bulk_limit must be at least 1".into(),
             });
         }
-        let http = till_provider_http::client_builder(&settings.extra_roots)
-            .timeout(settings.timeout)
-            .build()
-            .map_err(|e| BakongError::Config {
-                message: format!("HTTP client: {e}"),
-            })?;
+        let http = Transport::new(
+            TransportSettings {
+                timeout: settings.timeout,
+                retry: settings.retry,
+                // A longer wait is the poller's, not the call's.
+                max_retry_after: settings.retry.max_delay,
+                extra_roots: settings.extra_roots.clone(),
+                ..TransportSettings::new(PROVIDER)
+            },
+            observer,
+        )
+        .map_err(|e| BakongError::Config {
+            message: e.to_string(),
+        })?;
+        http.learn_secret(&token);
         Ok(BakongClient {
             inner: Arc::new(Inner {
                 settings,
                 http,
-                token: RwLock::new((token, 0)),
+                token: RwLock::new(Held {
+                    token,
+                    generation: 0,
+                }),
                 renew_lock: tokio::sync::Mutex::new(()),
-                observer,
-                requests: AtomicU64::new(0),
                 bulk_unavailable: AtomicBool::new(false),
             }),
         })
@@ -162,19 +175,19 @@ impl BakongClient {
 
     /// HTTP requests sent so far (every attempt, renewals included).
     pub fn requests_made(&self) -> u64 {
-        self.inner.requests.load(Ordering::Relaxed)
+        self.inner.http.requests()
     }
 
     /// The current bearer token, e.g. to persist a renewed one in the
     /// keyring. Never log it.
     pub fn token(&self) -> String {
-        self.inner.token.read().expect("token lock").0.clone()
+        self.inner.held().token
     }
 
     /// How many times the token has been replaced (renewals); the core can
     /// compare it before/after a call to know when to persist [`Self::token`].
     pub fn token_generation(&self) -> u64 {
-        self.inner.token.read().expect("token lock").1
+        self.inner.held().generation
     }
 
     /// The held token's `exp` claim in epoch milliseconds, read from the JWT
@@ -194,10 +207,9 @@ impl BakongClient {
     /// `POST /v1/check_transaction_by_md5`: what Bakong says about one KHQR.
     pub async fn check_by_md5(&self, md5: &str) -> Result<CheckOutcome, BakongError> {
         let body = serde_json::to_value(wire::Md5Request { md5 }).expect("serialisable");
-        self.protected(endpoint::CHECK_BY_MD5, path::CHECK_BY_MD5, &body, |env| {
-            status::map_single(env)
-        })
-        .await
+        self.inner
+            .checked(CHECK, path::CHECK_BY_MD5, body, status::map_single)
+            .await
     }
 
     /// `POST /v1/check_transaction_by_md5_list`, split into requests of at
@@ -237,12 +249,10 @@ impl BakongClient {
         if chunk.len() > 1 && !self.bulk_unavailable() {
             let body = Value::from(chunk.to_vec());
             let r = self
-                .protected(
-                    endpoint::CHECK_BY_MD5_LIST,
-                    path::CHECK_BY_MD5_LIST,
-                    &body,
-                    |env| status::map_bulk(env, chunk),
-                )
+                .inner
+                .checked(CHECK_LIST, path::CHECK_BY_MD5_LIST, body, |env| {
+                    status::map_bulk(env, chunk)
+                })
                 .await;
             match r {
                 Err(BakongError::Http { status, .. }) if status == 403 || status == 404 => {
@@ -290,184 +300,112 @@ impl BakongClient {
     /// configured or Bakong refuses it (errorCode 10), transport errors as usual.
     pub async fn renew_token(&self) -> Result<(), BakongError> {
         let _guard = self.inner.renew_lock.lock().await;
-        self.renew_locked().await
+        self.inner.renew_locked().await
     }
+}
 
-    async fn renew_locked(&self) -> Result<(), BakongError> {
-        let Some(email) = self.inner.settings.renew_email.clone() else {
-            return Err(BakongError::Unauthorized {
-                message: "no renewal e-mail is configured".into(),
-            });
-        };
-        let body =
-            serde_json::to_value(wire::RenewRequest { email: &email }).expect("serialisable");
-        let r = self
-            .with_retries(
-                endpoint::RENEW_TOKEN,
-                path::RENEW_TOKEN,
-                &body,
-                false,
-                status::map_renew,
-            )
-            .await;
-        let token = match r {
-            Ok(Some(Some(t))) => t,
-            Ok(Some(None) | None) => {
-                return Err(BakongError::Unauthorized {
-                    message: "renew_token was refused as unauthorized".into(),
-                })
-            }
-            Err(e) => return Err(e),
-        };
-        let mut held = self.inner.token.write().expect("token lock");
-        held.0 = token;
-        held.1 += 1;
-        tracing::info!(generation = held.1, "Bakong token renewed");
-        Ok(())
-    }
-
-    /// A call with the bearer token; on refusal renew once and replay.
-    async fn protected<T>(
-        &self,
-        endpoint: &str,
-        path: &str,
-        body: &Value,
-        map: impl Fn(&Envelope) -> Result<T, BakongError>,
-    ) -> Result<T, BakongError> {
-        let mut renewed = false;
-        loop {
-            let generation = self.token_generation();
-            match self.with_retries(endpoint, path, body, true, &map).await? {
-                Some(v) => return Ok(v),
-                None if renewed => {
-                    return Err(BakongError::Unauthorized {
-                        message: "the renewed token was refused too".into(),
-                    })
-                }
-                None if self.inner.settings.renew_email.is_none() => {
-                    return Err(BakongError::TokenExpired)
-                }
-                None => {
-                    let _guard = self.inner.renew_lock.lock().await;
-                    // Someone else may have renewed while this call waited.
-                    if self.token_generation() == generation {
-                        self.renew_locked().await?;
-                    }
-                    renewed = true;
-                }
-            }
-        }
-    }
-
-    /// Tries per the retry policy. `Ok(None)`: the token was refused.
-    async fn with_retries<T>(
-        &self,
-        endpoint: &str,
-        path: &str,
-        body: &Value,
-        authorized: bool,
-        map: impl Fn(&Envelope) -> Result<T, BakongError>,
-    ) -> Result<Option<T>, BakongError> {
-        let policy = self.inner.settings.retry;
-        let mut attempt = 1u32;
-        loop {
-            match self
-                .send_once(endpoint, path, body, authorized, attempt, &map)
-                .await
-            {
-                Attempt::Done(r) => return r.map(Some),
-                Attempt::TokenRefused => return Ok(None),
-                Attempt::Retry(err, server_wait) => {
-                    if server_wait.is_some_and(|w| w > policy.max_delay) {
-                        return Err(err);
-                    }
-                    match policy.delay(attempt, server_wait) {
-                        Some(d) => {
-                            tracing::debug!(endpoint, attempt, delay_ms = d.as_millis() as u64, error = %err, "retrying Bakong call");
-                            tokio::time::sleep(d).await;
-                            attempt += 1;
-                        }
-                        None => return Err(err),
-                    }
-                }
-            }
-        }
+impl Inner {
+    fn held(&self) -> Held {
+        self.token.read().expect("token lock").clone()
     }
 
     fn url(&self, path: &str) -> String {
         format!(
             "{}/{}",
-            self.inner.settings.base_url.as_str().trim_end_matches('/'),
+            self.settings.base_url.as_str().trim_end_matches('/'),
             path
         )
     }
 
-    async fn send_once<T>(
+    /// A check with the bearer token: retried, renewed once on a refusal.
+    async fn checked<T>(
         &self,
-        endpoint: &str,
+        ep: Endpoint,
         path: &str,
-        body: &Value,
-        authorized: bool,
-        attempt: u32,
-        map: &impl Fn(&Envelope) -> Result<T, BakongError>,
-    ) -> Attempt<T> {
-        let token = self.token();
-        let mut req = self.inner.http.post(self.url(path)).json(body);
-        if authorized {
-            req = req.bearer_auth(&token);
-        }
-        self.inner.requests.fetch_add(1, Ordering::Relaxed);
-        let started = Instant::now();
-        let mut record = CallRecord {
-            provider: PROVIDER.into(),
-            endpoint: endpoint.into(),
-            payment_ref: None,
-            status: None,
-            duration_ms: 0,
-            attempt,
-            request_body: Some(scrub(redact(body, SECRET_KEYS), &token)),
-            response_body: None,
-            error: None,
+        body: Value,
+        map: impl Fn(&Envelope) -> Result<T, BakongError> + Sync,
+    ) -> Result<T, BakongError> {
+        let req = Request::new(ep, self.url(path)).json(body);
+        self.http.call(&req, self, |r| read(r, &map)).await
+    }
+
+    async fn renew_locked(&self) -> Result<(), BakongError> {
+        let Some(email) = self.settings.renew_email.as_deref() else {
+            return Err(BakongError::Unauthorized {
+                message: "no renewal e-mail is configured".into(),
+            });
         };
-        let outcome = match req.send().await {
-            Err(e) => transport(endpoint, &e),
-            Ok(resp) => {
-                let status = resp.status().as_u16();
-                record.status = Some(status);
-                let wait = retry_after(resp.headers());
-                match resp.bytes().await {
-                    Err(e) => transport(endpoint, &e),
-                    Ok(bytes) => {
-                        record.response_body = Some(record_body(&bytes, &token, endpoint));
-                        interpret(status, wait, &bytes, map)
-                    }
-                }
-            }
+        let body = serde_json::to_value(wire::RenewRequest { email }).expect("serialisable");
+        let req = Request::new(RENEW, self.url(path::RENEW_TOKEN)).json(body);
+        let Some(token) = self
+            .http
+            .call(&req, &NoAuth, |r| read(r, &status::map_renew))
+            .await?
+        else {
+            return Err(BakongError::Unauthorized {
+                message: "renew_token was refused as unauthorized".into(),
+            });
         };
-        record.duration_ms = started.elapsed().as_millis() as u64;
-        record.error = match &outcome {
-            Attempt::Done(Ok(_)) => None,
-            Attempt::Done(Err(e)) | Attempt::Retry(e, _) => Some(e.to_string()),
-            Attempt::TokenRefused => Some("token refused (HTTP 401 / errorCode 6)".into()),
-        };
-        if let Some(err) = &record.error {
-            tracing::warn!(endpoint, attempt, status = record.status, error = %err, "Bakong call gave no usable answer");
-        }
-        self.inner.observer.record(record);
-        outcome
+        self.http.learn_secret(&token);
+        let mut held = self.token.write().expect("token lock");
+        held.token = token;
+        held.generation += 1;
+        tracing::info!(generation = held.generation, "Bakong token renewed");
+        Ok(())
     }
 }
 
-fn transport<T>(endpoint: &str, e: &reqwest::Error) -> Attempt<T> {
-    let t = TransportError::from_reqwest(endpoint, e);
-    let err = match t.delivery {
-        Delivery::NotSent => BakongError::Unreachable { message: t.message },
-        Delivery::Unknown => BakongError::Unknown {
-            message: t.message,
-            timed_out: e.is_timeout(),
+impl Auth<BakongError> for Inner {
+    type Credential = Held;
+
+    async fn credential(&self) -> Result<Held, BakongError> {
+        Ok(self.held())
+    }
+
+    async fn renew(&self, stale: &Held) -> Result<Option<Held>, BakongError> {
+        if self.settings.renew_email.is_none() {
+            return Err(BakongError::TokenExpired);
+        }
+        let _guard = self.renew_lock.lock().await;
+        // Someone else may have renewed while this call waited.
+        if self.held().generation == stale.generation {
+            self.renew_locked().await?;
+        }
+        Ok(Some(self.held()))
+    }
+
+    fn attach(&self, held: &Held, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        request.bearer_auth(&held.token)
+    }
+
+    fn refused_again(&self, _refusal: BakongError) -> BakongError {
+        BakongError::Unauthorized {
+            message: "the renewed token was refused too".into(),
+        }
+    }
+}
+
+/// What one attempt means: a transport failure is worth another try (the
+/// loop decides whether it gets one), an answer is [`interpret`]ed.
+fn read<T>(
+    reply: &Reply,
+    map: &impl Fn(&Envelope) -> Result<T, BakongError>,
+) -> Verdict<T, BakongError> {
+    match reply {
+        Reply::Answer(a) => interpret(a.status, a.retry_after, &a.body, map),
+        Reply::Failed(f) => Verdict::Retry {
+            err: match f.delivery {
+                Delivery::NotSent => BakongError::Unreachable {
+                    message: f.message.clone(),
+                },
+                Delivery::Unknown => BakongError::Unknown {
+                    message: f.message.clone(),
+                    timed_out: f.timed_out,
+                },
+            },
+            retry_after: None,
         },
-    };
-    Attempt::Retry(err, None)
+    }
 }
 
 /// Classify one HTTP answer.
@@ -476,12 +414,21 @@ fn interpret<T>(
     wait: Option<Duration>,
     bytes: &[u8],
     map: &impl Fn(&Envelope) -> Result<T, BakongError>,
-) -> Attempt<T> {
+) -> Verdict<T, BakongError> {
+    let retry = |err| Verdict::Retry {
+        err,
+        retry_after: wait,
+    };
+    let refused = || {
+        Verdict::Stale(BakongError::Unauthorized {
+            message: "token refused (HTTP 401 / errorCode 6)".into(),
+        })
+    };
     if status == 401 {
-        return Attempt::TokenRefused;
+        return refused();
     }
     if status == 429 {
-        return Attempt::Retry(BakongError::RateLimited { retry_after: wait }, wait);
+        return retry(BakongError::RateLimited { retry_after: wait });
     }
     let envelope: Option<Envelope> = serde_json::from_slice(bytes).ok();
     if status == 403 || status == 404 {
@@ -490,10 +437,10 @@ fn interpret<T>(
         } else {
             "not found (wrong base URL or endpoint unavailable)"
         };
-        return Attempt::Done(Err(BakongError::Http {
+        return Verdict::Fail(BakongError::Http {
             status,
             message: message.into(),
-        }));
+        });
     }
     let Some(env) = envelope else {
         let err = if status >= 500 {
@@ -507,16 +454,16 @@ fn interpret<T>(
             }
         };
         return if status >= 500 || (200..300).contains(&status) {
-            Attempt::Retry(err, wait)
+            retry(err)
         } else {
-            Attempt::Done(Err(err))
+            Verdict::Fail(err)
         };
     };
     if status::is_auth_refusal(&env) {
-        return Attempt::TokenRefused;
+        return refused();
     }
     if status >= 500 {
-        let err = match env.error_code {
+        return retry(match env.error_code {
             Some(code) => BakongError::Api {
                 code,
                 message: status::describe(code, env.response_message.as_deref()),
@@ -525,36 +472,12 @@ fn interpret<T>(
                 status,
                 message: "server error".into(),
             },
-        };
-        return Attempt::Retry(err, wait);
+        });
     }
     match map(&env) {
-        Ok(v) => Attempt::Done(Ok(v)),
-        Err(e) if e.is_transient() => Attempt::Retry(e, wait),
-        Err(e) => Attempt::Done(Err(e)),
-    }
-}
-
-/// The response body as it goes into a record: JSON redacted and with the
-/// token masked; other text cut short (and omitted for renewals, whose
-/// garbled answers could hold part of a token).
-fn record_body(bytes: &[u8], token: &str, endpoint: &str) -> Value {
-    match serde_json::from_slice::<Value>(bytes) {
-        Ok(v) => scrub(redact(&v, SECRET_KEYS), token),
-        Err(_) if endpoint == endpoint::RENEW_TOKEN => {
-            Value::String(format!("<{} bytes, not JSON>", bytes.len()))
-        }
-        Err(_) => {
-            let text = String::from_utf8_lossy(bytes);
-            let mut cut: String = text.chars().take(MAX_TEXT_IN_RECORD).collect();
-            if cut.len() < text.len() {
-                cut.push('…');
-            }
-            if !token.is_empty() {
-                cut = cut.replace(token, "***");
-            }
-            Value::String(cut)
-        }
+        Ok(v) => Verdict::Done(v),
+        Err(e) if e.is_transient() => retry(e),
+        Err(e) => Verdict::Fail(e),
     }
 }
 
@@ -590,37 +513,9 @@ fn base64url_decode(s: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// Masks every string that contains `token`.
-fn scrub(v: Value, token: &str) -> Value {
-    if token.is_empty() {
-        return v;
-    }
-    match v {
-        Value::String(s) if s.contains(token) => Value::String("***".into()),
-        Value::Array(items) => Value::Array(items.into_iter().map(|i| scrub(i, token)).collect()),
-        Value::Object(map) => {
-            Value::Object(map.into_iter().map(|(k, v)| (k, scrub(v, token))).collect())
-        }
-        other => other,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn records_never_hold_the_token() {
-        let body = br#"{"responseCode":0,"errorCode":null,"data":{"token":"eyJnew","echo":"Bearer eyJold"}}"#;
-        let v = record_body(body, "eyJold", endpoint::RENEW_TOKEN);
-        let s = v.to_string();
-        assert!(!s.contains("eyJold") && !s.contains("eyJnew"), "{s}");
-        let v = record_body(b"<html>eyJold</html>", "eyJold", endpoint::CHECK_BY_MD5);
-        assert_eq!(v, json!("<html>***</html>"));
-        let v = record_body(b"{\"token\":\"eyJ", "x", endpoint::RENEW_TOKEN);
-        assert!(!v.to_string().contains("eyJ"));
-    }
 
     #[test]
     fn reads_the_jwt_expiry() {
@@ -636,10 +531,7 @@ mod tests {
     #[test]
     fn classification() {
         let map = |e: &Envelope| status::map_single(e);
-        assert!(matches!(
-            interpret(401, None, b"", &map),
-            Attempt::TokenRefused
-        ));
+        assert!(matches!(interpret(401, None, b"", &map), Verdict::Stale(_)));
         assert!(matches!(
             interpret(
                 200,
@@ -647,23 +539,32 @@ mod tests {
                 br#"{"responseCode":1,"errorCode":6,"data":null}"#,
                 &map
             ),
-            Attempt::TokenRefused
+            Verdict::Stale(_)
         ));
         assert!(matches!(
             interpret(429, Some(Duration::from_secs(3)), b"{}", &map),
-            Attempt::Retry(BakongError::RateLimited { .. }, Some(_))
+            Verdict::Retry {
+                err: BakongError::RateLimited { .. },
+                retry_after: Some(_)
+            }
         ));
         assert!(matches!(
             interpret(200, None, br#"{"responseCode":0,"respo"#, &map),
-            Attempt::Retry(BakongError::Protocol { .. }, None)
+            Verdict::Retry {
+                err: BakongError::Protocol { .. },
+                retry_after: None
+            }
         ));
         assert!(matches!(
             interpret(403, None, b"<html>403</html>", &map),
-            Attempt::Done(Err(BakongError::Http { status: 403, .. }))
+            Verdict::Fail(BakongError::Http { status: 403, .. })
         ));
         assert!(matches!(
             interpret(504, None, br#"{"message":"timeout"}"#, &map),
-            Attempt::Retry(BakongError::Http { status: 504, .. }, None)
+            Verdict::Retry {
+                err: BakongError::Http { status: 504, .. },
+                retry_after: None
+            }
         ));
         assert!(matches!(
             interpret(
@@ -672,7 +573,10 @@ mod tests {
                 br#"{"responseCode":1,"errorCode":9,"data":null}"#,
                 &map
             ),
-            Attempt::Retry(BakongError::Api { code: 9, .. }, None)
+            Verdict::Retry {
+                err: BakongError::Api { code: 9, .. },
+                retry_after: None
+            }
         ));
         assert!(matches!(
             interpret(
@@ -681,7 +585,7 @@ mod tests {
                 br#"{"responseCode":1,"errorCode":5,"data":null}"#,
                 &map
             ),
-            Attempt::Done(Err(BakongError::Api { code: 5, .. }))
+            Verdict::Fail(BakongError::Api { code: 5, .. })
         ));
         assert!(matches!(
             interpret(
@@ -690,7 +594,7 @@ mod tests {
                 br#"{"responseCode":1,"errorCode":1,"data":null}"#,
                 &map
             ),
-            Attempt::Done(Ok(CheckOutcome::NotFound))
+            Verdict::Done(CheckOutcome::NotFound)
         ));
     }
 }

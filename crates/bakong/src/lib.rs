@@ -18,7 +18,7 @@
 //! | --- | --- |
 //! | [`wire`] | JSON shapes (envelope, transaction, bulk item), exact number reading |
 //! | [`status`] | answers → [`CheckOutcome`] / [`Transaction`]; the `errorCode` table as data |
-//! | [`client`] | [`BakongClient`]: checks (single, bulk), token renewal, retries, call records |
+//! | [`client`] | [`BakongClient`]: checks (single, bulk), token renewal, what an answer means; retries and call records are [`till_provider_http::Transport`]'s |
 //! | [`schedule`] | [`PollSchedule`]: which MD5s to check in a tick and when the next tick is (pure) |
 //! | [`error`] | [`BakongError`] |
 //!

@@ -1,6 +1,8 @@
-//! The bKash client: settings, credentials, the request engine (auth headers,
-//! envelope classification, retries for idempotent calls only, call records)
-//! and the public operations.
+//! The bKash client: settings, credentials, what bKash's answers mean
+//! (envelope classification), its auth (raw `id_token` + `X-APP-Key`,
+//! renewed under the token cache) and the public operations. The request
+//! loop (retries for idempotent calls only, call records, redaction) is
+//! `till_provider_http::Transport`'s.
 
 use crate::error::BkashError;
 use crate::status;
@@ -14,11 +16,11 @@ use serde::Serialize;
 use serde_json::Value;
 use std::fmt;
 use std::sync::atomic::AtomicU32;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 use till_provider_http::{
-    redact, retry_after, CallRecord, Delivery, RetryPolicy, SharedObserver, TransportError,
-    SECRET_KEYS,
+    self as http, Auth, Delivery, Endpoint, Reply, Request, RetryPolicy, SharedObserver, Transport,
+    TransportSettings,
 };
 use url::Url;
 
@@ -125,6 +127,21 @@ impl Ep {
         matches!(self, Ep::RefundV2 | Ep::RefundStatusV2)
     }
 
+    fn token(self) -> bool {
+        matches!(self, Ep::Grant | Ep::Refresh)
+    }
+
+    /// What the request loop knows of it.
+    fn endpoint(self) -> Endpoint {
+        let e = Endpoint::post(self.name());
+        let e = if self.idempotent() { e.idempotent() } else { e };
+        if self.token() {
+            e.secret_answers()
+        } else {
+            e
+        }
+    }
+
     fn path(self) -> &'static str {
         match self {
             Ep::Grant => "tokenized/checkout/token/grant",
@@ -137,21 +154,6 @@ impl Ep {
             Ep::RefundStatusV2 => "v2/tokenized-checkout/refund/payment/status",
         }
     }
-}
-
-/// One HTTP exchange, before interpretation.
-enum Reply {
-    Json {
-        status: u16,
-        body: Value,
-        retry_after: Option<Duration>,
-    },
-    Garbled {
-        status: u16,
-        retry_after: Option<Duration>,
-        what: String,
-    },
-    Transport(TransportError),
 }
 
 /// What an exchange means.
@@ -179,7 +181,7 @@ pub(crate) enum Tokens {
 }
 
 /// What a business call is authorised with.
-struct Bearer {
+pub(crate) struct Bearer {
     id_token: String,
     app_key: String,
 }
@@ -189,16 +191,14 @@ struct Bearer {
 const PROBE_PAYMENT_ID: &str = "TILLTOKENPROBE";
 
 pub(crate) struct Inner {
-    http: reqwest::Client,
+    /// The request loop; it also masks the credentials and tokens it knows.
+    http: Transport,
     settings: BkashSettings,
     /// `None` for a client whose tokens are lent.
     creds: Option<BkashCredentials>,
-    observer: SharedObserver,
     tokens: Tokens,
     base: String,
     v2_base: String,
-    /// Strings that must never appear in a record or error (credentials, tokens).
-    secrets: Mutex<Vec<String>>,
 }
 
 /// The bKash client. Cheap to clone (an `Arc` inside); one token cache per
@@ -291,14 +291,20 @@ impl BkashClient {
         {
             return Err(invalid("base_url must be an http(s) URL"));
         }
-        let http = till_provider_http::client_builder(&settings.extra_roots)
-            .timeout(settings.timeout)
-            .connect_timeout(settings.connect_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| BkashError::Invalid {
-                message: format!("cannot build the HTTP client: {e}"),
-            })?;
+        let http = Transport::new(
+            TransportSettings {
+                timeout: settings.timeout,
+                connect_timeout: Some(settings.connect_timeout),
+                retry: settings.retry,
+                max_retry_after: settings.max_retry_after,
+                extra_roots: settings.extra_roots.clone(),
+                ..TransportSettings::new("bkash")
+            },
+            observer,
+        )
+        .map_err(|e| BkashError::Invalid {
+            message: e.to_string(),
+        })?;
         let v2_base = match &settings.refund_base_url {
             Some(u) => trim_slash(u),
             None => {
@@ -308,15 +314,12 @@ impl BkashClient {
                 trim_slash(&o)
             }
         };
-        let secrets = match &creds {
-            Some(c) => vec![
-                c.username.clone(),
-                c.password.clone(),
-                c.app_key.clone(),
-                c.app_secret.clone(),
-            ],
-            None => Vec::new(),
-        };
+        // Never in a record or an error.
+        if let Some(c) = &creds {
+            for secret in [&c.username, &c.password, &c.app_key, &c.app_secret] {
+                http.pin_secret(secret);
+            }
+        }
         Ok(BkashClient {
             inner: Arc::new(Inner {
                 http,
@@ -325,8 +328,6 @@ impl BkashClient {
                 tokens,
                 settings,
                 creds,
-                observer,
-                secrets: Mutex::new(secrets),
             }),
         })
     }
@@ -404,8 +405,8 @@ impl BkashClient {
         })
     }
 
-    /// Create a one-off checkout payment (mode `0011`). Not retried (each
-    /// create makes a new paymentID); on [`BkashError::OutcomeUnknown`] create
+    /// Create a one-off checkout payment (mode `0011`). Not retried once it
+    /// may have reached bKash (each create makes a new paymentID); on [`BkashError::OutcomeUnknown`] create
     /// again — a paymentID nobody executes moves no money and expires.
     pub async fn create_payment(&self, req: &CreatePayment) -> Result<Created, BkashError> {
         let invalid = |m: String| BkashError::Invalid { message: m };
@@ -462,7 +463,9 @@ impl BkashClient {
         Ok(created)
     }
 
-    /// Execute (the money moves here). **Never retried.** On
+    /// Execute (the money moves here). **Never retried** once it may have
+    /// reached bKash (only an attempt that provably never left, such as a
+    /// refused connection, is sent again). On
     /// [`BkashError::OutcomeUnknown`] (and transient codes / already-executed)
     /// settle with [`Self::query_payment`], never by executing again. The
     /// caller must still check `transaction_status`, amount and currency.
@@ -503,7 +506,8 @@ impl BkashClient {
 
     /// Refund (full or partial) through the v2 refund API, which allows up to
     /// 10 partial refunds per transaction (v1 allows one, spec §11–12).
-    /// **Never retried**; on an unknown outcome use [`Self::refund_status`].
+    /// **Never retried** once it may have reached bKash (like execute); on an
+    /// unknown outcome use [`Self::refund_status`].
     pub async fn refund(&self, req: &RefundRequest) -> Result<Refunded, BkashError> {
         let invalid = |m: String| BkashError::Invalid { message: m };
         let amount = wire::amount_text(req.amount).map_err(invalid)?;
@@ -568,211 +572,13 @@ impl Inner {
         format!("{base}/{}", ep.path())
     }
 
-    fn add_secret(&self, s: &str) {
-        if s.len() >= 4 {
-            let mut list = self.secrets.lock().expect("secrets lock");
-            if !list.iter().any(|x| x == s) {
-                list.push(s.to_string());
-                // Keep credentials (first 4) and the most recent tokens.
-                if list.len() > 16 {
-                    list.remove(4);
-                }
-            }
-        }
-    }
-
     /// `s` with every known secret replaced by `***`.
     pub(crate) fn scrub(&self, s: &str) -> String {
-        let list = self.secrets.lock().expect("secrets lock");
-        let mut out = s.to_string();
-        for secret in list.iter().filter(|x| x.len() >= 4) {
-            if out.contains(secret.as_str()) {
-                out = out.replace(secret.as_str(), "***");
-            }
-        }
-        out
-    }
-
-    fn scrub_value(&self, v: Value) -> Value {
-        match v {
-            Value::String(s) => Value::String(self.scrub(&s)),
-            Value::Array(a) => Value::Array(a.into_iter().map(|x| self.scrub_value(x)).collect()),
-            Value::Object(m) => Value::Object(
-                m.into_iter()
-                    .map(|(k, x)| (k, self.scrub_value(x)))
-                    .collect(),
-            ),
-            other => other,
-        }
-    }
-
-    /// One HTTP exchange, recorded.
-    async fn send(
-        &self,
-        ep: Ep,
-        body: &Value,
-        token: Option<&Bearer>,
-        attempt: u32,
-        payment_ref: Option<&str>,
-    ) -> Reply {
-        let started = Instant::now();
-        let mut req = self
-            .http
-            .post(self.url(ep))
-            .header(reqwest::header::ACCEPT, "application/json")
-            .json(body);
-        match (token, &self.creds) {
-            // Raw token, no `Bearer ` (spec §2.1); works with and without strict_bearer.
-            (Some(t), _) => {
-                req = req
-                    .header(reqwest::header::AUTHORIZATION, &t.id_token)
-                    .header("X-APP-Key", &t.app_key);
-            }
-            (None, Some(creds)) => {
-                req = req
-                    .header("username", &creds.username)
-                    .header("password", &creds.password);
-            }
-            // Token calls are made only by clients with credentials.
-            (None, None) => {}
-        }
-        let result = match req.send().await {
-            Ok(resp) => {
-                let status = resp.status().as_u16();
-                let ra = retry_after(resp.headers());
-                match resp.bytes().await {
-                    Ok(bytes) => match serde_json::from_slice::<Value>(&bytes) {
-                        Ok(v) if v.is_object() => Reply::Json {
-                            status,
-                            body: v,
-                            retry_after: ra,
-                        },
-                        _ => {
-                            let what = if bytes.is_empty() {
-                                "empty body".to_string()
-                            } else {
-                                format!("{} bytes that are not a JSON object", bytes.len())
-                            };
-                            let snippet = (!matches!(ep, Ep::Grant | Ep::Refresh)).then(|| {
-                                let t = String::from_utf8_lossy(&bytes);
-                                t.chars().take(300).collect::<String>()
-                            });
-                            self.record(
-                                ep,
-                                payment_ref,
-                                Some(status),
-                                started,
-                                attempt,
-                                body,
-                                snippet.map(Value::String),
-                                Some(what.clone()),
-                            );
-                            return Reply::Garbled {
-                                status,
-                                retry_after: ra,
-                                what,
-                            };
-                        }
-                    },
-                    Err(e) => {
-                        let te = TransportError::from_reqwest(ep.name(), &e);
-                        // Headers came, the body did not: it was received.
-                        let te = TransportError {
-                            delivery: Delivery::Unknown,
-                            ..te
-                        };
-                        self.record(
-                            ep,
-                            payment_ref,
-                            Some(status),
-                            started,
-                            attempt,
-                            body,
-                            None,
-                            Some(te.message.clone()),
-                        );
-                        return Reply::Transport(te);
-                    }
-                }
-            }
-            Err(e) => {
-                let te = TransportError::from_reqwest(ep.name(), &e);
-                self.record(
-                    ep,
-                    payment_ref,
-                    None,
-                    started,
-                    attempt,
-                    body,
-                    None,
-                    Some(format!("{} ({:?})", te.message, te.delivery)),
-                );
-                return Reply::Transport(te);
-            }
-        };
-        if let Reply::Json {
-            status, body: resp, ..
-        } = &result
-        {
-            // Learn the tokens first so nothing below can leak them.
-            if matches!(ep, Ep::Grant | Ep::Refresh) {
-                for k in ["id_token", "refresh_token"] {
-                    if let Some(t) = text_of(resp, k) {
-                        self.add_secret(&t);
-                    }
-                }
-            }
-            self.record(
-                ep,
-                payment_ref,
-                Some(*status),
-                started,
-                attempt,
-                body,
-                Some(resp.clone()),
-                None,
-            );
-        }
-        result
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn record(
-        &self,
-        ep: Ep,
-        payment_ref: Option<&str>,
-        status: Option<u16>,
-        started: Instant,
-        attempt: u32,
-        request: &Value,
-        response: Option<Value>,
-        error: Option<String>,
-    ) {
-        let duration_ms = started.elapsed().as_millis() as u64;
-        let error = error.map(|e| self.scrub(&e));
-        tracing::debug!(
-            endpoint = ep.name(),
-            attempt,
-            status,
-            duration_ms,
-            error = error.as_deref(),
-            "bkash call"
-        );
-        self.observer.record(CallRecord {
-            provider: "bkash".into(),
-            endpoint: ep.name().into(),
-            payment_ref: payment_ref.map(str::to_string),
-            status,
-            duration_ms,
-            attempt,
-            request_body: Some(self.scrub_value(redact(request, SECRET_KEYS))),
-            response_body: response.map(|r| self.scrub_value(redact(&r, SECRET_KEYS))),
-            error,
-        });
+        self.http.scrub(s)
     }
 
     /// What an exchange means, independent of retry policy.
-    fn classify(&self, ep: Ep, reply: Reply) -> Verdict {
+    fn classify(&self, ep: Ep, reply: &Reply) -> Verdict {
         let endpoint = ep.name().to_string();
         let unknown = |message: String| BkashError::OutcomeUnknown {
             endpoint: endpoint.clone(),
@@ -791,22 +597,29 @@ impl Inner {
                 }
             }
         };
-        match reply {
-            Reply::Transport(te) => Verdict::Retry {
-                err: match te.delivery {
-                    Delivery::NotSent => BkashError::Unreachable {
-                        endpoint: endpoint.clone(),
-                        message: self.scrub(&te.message),
+        let a = match reply {
+            Reply::Failed(f) => {
+                return Verdict::Retry {
+                    err: match f.delivery {
+                        Delivery::NotSent => BkashError::Unreachable {
+                            endpoint,
+                            message: f.message.clone(),
+                        },
+                        Delivery::Unknown => unknown(f.message.clone()),
                     },
-                    Delivery::Unknown => unknown(self.scrub(&te.message)),
-                },
-                retry_after: None,
-            },
-            Reply::Garbled {
-                status,
-                retry_after,
-                what,
-            } => match status {
+                    retry_after: None,
+                }
+            }
+            Reply::Answer(a) => a,
+        };
+        let (status, retry_after) = (a.status, a.retry_after);
+        let Some(body) = a.json.as_ref().filter(|v| v.is_object()) else {
+            let what = if a.body.is_empty() {
+                "empty body".to_string()
+            } else {
+                format!("{} bytes that are not a JSON object", a.body.len())
+            };
+            return match status {
                 429 => Verdict::Retry {
                     err: BkashError::RateLimited { retry_after },
                     retry_after,
@@ -828,178 +641,139 @@ impl Inner {
                     status,
                     message: what,
                 }),
-            },
-            Reply::Json {
-                status,
-                body,
+            };
+        };
+        let msg = |k: &str| text_of(body, k).map(|m| self.scrub(&m)).unwrap_or_default();
+        if status == 429 {
+            return Verdict::Retry {
+                err: BkashError::RateLimited { retry_after },
                 retry_after,
-            } => {
-                let msg = |k: &str| {
-                    text_of(&body, k)
-                        .map(|m| self.scrub(&m))
-                        .unwrap_or_default()
+            };
+        }
+        if status == 401 {
+            return Verdict::TokenInvalid {
+                provable: body.get("message").is_some(),
+                message: msg("message"),
+            };
+        }
+        // An explicit business answer, in any of the three bKash envelopes.
+        let business = if let Some(code) = text_of(body, "statusCode") {
+            (code != "0000").then(|| (code, msg("statusMessage")))
+        } else if let Some(code) = text_of(body, "errorCode") {
+            Some((code, msg("errorMessage")))
+        } else {
+            text_of(body, "externalCode").map(|code| (code, msg("errorMessageEn")))
+        };
+        if let Some((code, message)) = business {
+            if code == "2079" {
+                return Verdict::TokenInvalid {
+                    provable: true,
+                    message,
                 };
-                if status == 429 {
-                    return Verdict::Retry {
-                        err: BkashError::RateLimited { retry_after },
-                        retry_after,
-                    };
-                }
-                if status == 401 {
-                    return Verdict::TokenInvalid {
-                        provable: body.get("message").is_some(),
-                        message: msg("message"),
-                    };
-                }
-                // An explicit business answer, in any of the three bKash envelopes.
-                let business = if let Some(code) = text_of(&body, "statusCode") {
-                    (code != "0000").then(|| (code, msg("statusMessage")))
-                } else if let Some(code) = text_of(&body, "errorCode") {
-                    Some((code, msg("errorMessage")))
+            }
+            let err = BkashError::Business { code, message };
+            return if err.is_transient() {
+                Verdict::Retry { err, retry_after }
+            } else {
+                Verdict::Fail(err)
+            };
+        }
+        match status {
+            200..=299 => {
+                let code = text_of(body, "statusCode");
+                // A token answer may come without statusCode (spec §1:
+                // some servers omit it on success); the token itself is
+                // the proof then. Business calls still need "0000".
+                let token_only = ep.token()
+                    && code.is_none()
+                    && text_of(body, "id_token").is_some_and(|t| !t.trim().is_empty());
+                let success = code.as_deref() == Some("0000")
+                    || token_only
+                    || (ep.v2() && body.get("message").is_none());
+                if success {
+                    Verdict::Ok(body.clone())
                 } else {
-                    text_of(&body, "externalCode").map(|code| (code, msg("errorMessageEn")))
-                };
-                if let Some((code, message)) = business {
-                    if code == "2079" {
-                        return Verdict::TokenInvalid {
-                            provable: true,
-                            message,
-                        };
+                    Verdict::Retry {
+                        err: garbled(format!(
+                            "HTTP {status} without statusCode{}",
+                            text_of(body, "message")
+                                .map(|m| format!(": {}", self.scrub(&m)))
+                                .unwrap_or_default()
+                        )),
+                        retry_after: None,
                     }
-                    let err = BkashError::Business { code, message };
-                    return if err.is_transient() {
-                        Verdict::Retry { err, retry_after }
-                    } else {
-                        Verdict::Fail(err)
-                    };
-                }
-                match status {
-                    200..=299 => {
-                        let code = text_of(&body, "statusCode");
-                        // A token answer may come without statusCode (spec §1:
-                        // some servers omit it on success); the token itself is
-                        // the proof then. Business calls still need "0000".
-                        let token_only = matches!(ep, Ep::Grant | Ep::Refresh)
-                            && code.is_none()
-                            && text_of(&body, "id_token").is_some_and(|t| !t.trim().is_empty());
-                        let success = code.as_deref() == Some("0000")
-                            || token_only
-                            || (ep.v2() && body.get("message").is_none());
-                        if success {
-                            Verdict::Ok(body)
-                        } else {
-                            Verdict::Retry {
-                                err: garbled(format!(
-                                    "HTTP {status} without statusCode{}",
-                                    text_of(&body, "message")
-                                        .map(|m| format!(": {}", self.scrub(&m)))
-                                        .unwrap_or_default()
-                                )),
-                                retry_after: None,
-                            }
-                        }
-                    }
-                    500..=599 => Verdict::Retry {
-                        err: unknown(format!("HTTP {status}: {}", msg("message"))),
-                        retry_after,
-                    },
-                    _ => Verdict::Fail(BkashError::Rejected {
-                        endpoint,
-                        status,
-                        message: msg("message"),
-                    }),
                 }
             }
+            500..=599 => Verdict::Retry {
+                err: unknown(format!("HTTP {status}: {}", msg("message"))),
+                retry_after,
+            },
+            _ => Verdict::Fail(BkashError::Rejected {
+                endpoint,
+                status,
+                message: msg("message"),
+            }),
         }
     }
 
-    /// Waits before the next try of an idempotent call, or says stop.
-    async fn backoff(&self, ep: Ep, tries: u32, retry_after: Option<Duration>) -> bool {
-        if !ep.idempotent() {
-            return false;
-        }
-        if retry_after.is_some_and(|ra| ra > self.settings.max_retry_after) {
-            return false;
-        }
-        match self.settings.retry.delay(tries, retry_after) {
-            Some(d) => {
-                tracing::info!(
-                    endpoint = ep.name(),
-                    tries,
-                    delay_ms = d.as_millis() as u64,
-                    "bkash retry"
-                );
-                tokio::time::sleep(d).await;
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// A business call: token, send, classify, retry (idempotent only),
-    /// renew the token once on a provable token refusal, map the success body.
+    /// A business call: the loop's (token, send, retry idempotent calls,
+    /// renew the token once on a provable refusal, records); here what an
+    /// answer means, the success body mapped.
     pub(crate) async fn call<B: Serialize, T>(
         &self,
         ep: Ep,
         body: &B,
         payment_ref: Option<&str>,
-        map: impl Fn(Value) -> Result<T, String>,
+        map: impl Fn(Value) -> Result<T, String> + Sync,
     ) -> Result<T, BkashError> {
         let body = serde_json::to_value(body).map_err(|_| BkashError::Invalid {
             message: "request not serialisable".into(),
         })?;
-        let mut tries = 0u32;
-        let mut attempt = 0u32;
-        let mut renewed = false;
-        let mut token = self.bearer(None).await?;
-        loop {
-            tries += 1;
-            attempt += 1;
-            let reply = self
-                .send(ep, &body, Some(&token), attempt, payment_ref)
-                .await;
-            match self.classify(ep, reply) {
-                Verdict::Ok(v) => match map(v) {
-                    Ok(t) => return Ok(t),
-                    Err(m) => {
-                        let err = if ep.idempotent() {
-                            BkashError::Protocol {
-                                endpoint: ep.name().into(),
-                                message: self.scrub(&m),
-                            }
-                        } else {
-                            BkashError::OutcomeUnknown {
-                                endpoint: ep.name().into(),
-                                message: format!("unreadable success body: {}", self.scrub(&m)),
-                            }
-                        };
-                        if !self.backoff(ep, tries, None).await {
-                            return Err(err);
-                        }
-                    }
-                },
-                Verdict::Fail(e) => return Err(e),
-                Verdict::Retry { err, retry_after } => {
-                    if !self.backoff(ep, tries, retry_after).await {
-                        return Err(err);
-                    }
-                }
-                Verdict::TokenInvalid { provable, message } => {
-                    if !provable && !ep.idempotent() {
-                        return Err(BkashError::OutcomeUnknown {
+        let req = Request::new(ep.endpoint(), self.url(ep))
+            .json(body)
+            .payment_ref(payment_ref);
+        self.http
+            .call(&req, self, |reply| self.business(ep, reply, &map))
+            .await
+    }
+
+    /// [`Self::classify`] for a business call, in the loop's terms.
+    fn business<T>(
+        &self,
+        ep: Ep,
+        reply: &Reply,
+        map: &impl Fn(Value) -> Result<T, String>,
+    ) -> http::Verdict<T, BkashError> {
+        match self.classify(ep, reply) {
+            Verdict::Ok(v) => match map(v) {
+                Ok(t) => http::Verdict::Done(t),
+                Err(m) => http::Verdict::Retry {
+                    err: if ep.idempotent() {
+                        BkashError::Protocol {
                             endpoint: ep.name().into(),
-                            message: format!("token refused in an unexpected way: {message}"),
-                        });
-                    }
-                    if renewed {
-                        return Err(BkashError::Auth {
-                            message: format!("bKash refused a freshly renewed token: {message}"),
-                        });
-                    }
-                    renewed = true;
-                    tries -= 1; // a replay after renewal is not a retry
-                    tracing::info!(endpoint = ep.name(), "bkash token refused; renewing once");
-                    token = self.bearer(Some(&token.id_token)).await?;
+                            message: self.scrub(&m),
+                        }
+                    } else {
+                        BkashError::OutcomeUnknown {
+                            endpoint: ep.name().into(),
+                            message: format!("unreadable success body: {}", self.scrub(&m)),
+                        }
+                    },
+                    retry_after: None,
+                },
+            },
+            Verdict::Fail(e) => http::Verdict::Fail(e),
+            Verdict::Retry { err, retry_after } => http::Verdict::Retry { err, retry_after },
+            Verdict::TokenInvalid { provable, message } => {
+                if !provable && !ep.idempotent() {
+                    http::Verdict::Fail(BkashError::OutcomeUnknown {
+                        endpoint: ep.name().into(),
+                        message: format!("token refused in an unexpected way: {message}"),
+                    })
+                } else {
+                    http::Verdict::Stale(BkashError::Auth {
+                        message: format!("token refused: {message}"),
+                    })
                 }
             }
         }
@@ -1025,8 +799,8 @@ impl Inner {
                     Some(s) => lent.renew_after_reject(s).await?,
                 };
                 // Lent secrets are scrubbed like our own.
-                self.add_secret(&t.id_token);
-                self.add_secret(&t.app_key);
+                self.http.learn_secret(&t.id_token);
+                self.http.pin_secret(&t.app_key);
                 Ok(Bearer {
                     id_token: t.id_token,
                     app_key: t.app_key,
@@ -1074,40 +848,34 @@ impl Inner {
                 }),
             ),
         };
-        let refused = |message: String| TokenFail {
-            err: BkashError::Auth {
-                message: format!("{}: {message}", ep.name()),
-            },
-            refused: true,
-        };
         let body = body.map_err(|_| {
             fail(BkashError::Invalid {
                 message: "token request not serialisable".into(),
             })
         })?;
+        let req = Request::new(ep.endpoint(), self.url(ep))
+            .json(body)
+            .header("username", &creds.username)
+            .header("password", &creds.password);
+        // The budget is spent per attempt, so the loop is made here of the
+        // transport's own attempt and pause.
         let mut tries = 0u32;
         loop {
             tries += 1;
             budget.spend(calls).map_err(fail)?;
-            let reply = self.send(ep, &body, None, tries, None).await;
-            if matches!(&reply, Reply::Transport(te) if te.delivery == Delivery::NotSent) {
+            let tried = self
+                .http
+                .attempt(&req, tries, |b| b, |reply| self.token_answer(ep, reply))
+                .await;
+            if tried.delivery == Delivery::NotSent {
                 budget.refund(calls);
             }
-            let err = match self.classify(ep, reply) {
-                Verdict::Ok(v) => {
-                    let w: wire::TokenResponse = serde_json::from_value(v).unwrap_or_default();
-                    match status::token(w, SystemTime::now(), self.settings.refresh_margin) {
-                        Some(token) => return Ok(token),
-                        None => BkashError::Protocol {
-                            endpoint: ep.name().into(),
-                            message: "token answer without id_token".into(),
-                        },
-                    }
-                }
-                Verdict::Retry {
+            match tried.verdict {
+                http::Verdict::Done(token) => return Ok(token),
+                http::Verdict::Fail(TokenFail {
                     err: BkashError::RateLimited { retry_after },
                     ..
-                } => {
+                }) => {
                     let pause = retry_after.unwrap_or(Duration::from_secs(3600));
                     budget.block(pause);
                     tracing::warn!(
@@ -1123,27 +891,97 @@ impl Inner {
                         ),
                     }));
                 }
-                Verdict::Retry { err, retry_after } => {
-                    if let BkashError::Business { code, message } = err {
-                        return Err(refused(format!("{code} {message}")));
+                http::Verdict::Retry { err, retry_after } => {
+                    if !self
+                        .http
+                        .pause(req.endpoint(), tries, retry_after, tried.delivery)
+                        .await
+                    {
+                        return Err(err);
                     }
-                    if self.backoff(ep, tries, retry_after).await {
-                        continue;
-                    }
-                    err
                 }
-                Verdict::Fail(BkashError::Business { code, message }) => {
-                    return Err(refused(format!("{code} {message}")))
+                http::Verdict::Fail(e) | http::Verdict::Stale(e) => return Err(e),
+            }
+        }
+    }
+
+    /// What a token call's answer means. A 429 is final here ([`Self::token_call`]
+    /// blocks the budget on it); a refusal of any kind is `refused`.
+    fn token_answer(&self, ep: Ep, reply: &Reply) -> http::Verdict<StoredToken, TokenFail> {
+        let fail = |err: BkashError| TokenFail {
+            err,
+            refused: false,
+        };
+        let refused = |message: String| {
+            http::Verdict::Fail(TokenFail {
+                err: BkashError::Auth {
+                    message: format!("{}: {message}", ep.name()),
+                },
+                refused: true,
+            })
+        };
+        match self.classify(ep, reply) {
+            Verdict::Ok(v) => {
+                let w: wire::TokenResponse = serde_json::from_value(v).unwrap_or_default();
+                match status::token(w, SystemTime::now(), self.settings.refresh_margin) {
+                    Some(token) => http::Verdict::Done(token),
+                    None => http::Verdict::Fail(fail(BkashError::Protocol {
+                        endpoint: ep.name().into(),
+                        message: "token answer without id_token".into(),
+                    })),
                 }
-                Verdict::Fail(BkashError::Rejected {
-                    status, message, ..
-                }) => return Err(refused(format!("HTTP {status} {message}"))),
-                Verdict::Fail(e) => return Err(fail(e)),
-                Verdict::TokenInvalid { message, .. } => {
-                    return Err(refused(format!("HTTP 401 {message}")))
-                }
-            };
-            return Err(fail(err));
+            }
+            Verdict::Retry {
+                err: err @ BkashError::RateLimited { .. },
+                ..
+            } => http::Verdict::Fail(fail(err)),
+            Verdict::Retry {
+                err: BkashError::Business { code, message },
+                ..
+            }
+            | Verdict::Fail(BkashError::Business { code, message }) => {
+                refused(format!("{code} {message}"))
+            }
+            Verdict::Retry { err, retry_after } => http::Verdict::Retry {
+                err: fail(err),
+                retry_after,
+            },
+            Verdict::Fail(BkashError::Rejected {
+                status, message, ..
+            }) => refused(format!("HTTP {status} {message}")),
+            Verdict::Fail(e) => http::Verdict::Fail(fail(e)),
+            Verdict::TokenInvalid { message, .. } => refused(format!("HTTP 401 {message}")),
+        }
+    }
+}
+
+/// Business calls carry the raw `id_token` (no `Bearer `, spec §2.1; works
+/// with and without strict_bearer) and the app key; a refused token is
+/// renewed under the token cache (or asked of the lender) once.
+impl Auth<BkashError> for Inner {
+    type Credential = Bearer;
+
+    async fn credential(&self) -> Result<Bearer, BkashError> {
+        self.bearer(None).await
+    }
+
+    async fn renew(&self, stale: &Bearer) -> Result<Option<Bearer>, BkashError> {
+        tracing::info!("bkash token refused; renewing once");
+        self.bearer(Some(&stale.id_token)).await.map(Some)
+    }
+
+    fn attach(&self, t: &Bearer, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        request
+            .header(reqwest::header::AUTHORIZATION, &t.id_token)
+            .header("X-APP-Key", &t.app_key)
+    }
+
+    fn refused_again(&self, refusal: BkashError) -> BkashError {
+        match refusal {
+            BkashError::Auth { message } => BkashError::Auth {
+                message: format!("bKash refused a freshly renewed token ({message})"),
+            },
+            other => other,
         }
     }
 }
@@ -1151,6 +989,8 @@ impl Inner {
 /// A failed token call; `refused` = bKash explicitly refused this request
 /// (a refused refresh may be followed by a grant; a 429 block or a spent
 /// budget may not).
+#[derive(Debug, thiserror::Error)]
+#[error("{err}")]
 pub(crate) struct TokenFail {
     pub err: BkashError,
     pub refused: bool,
@@ -1176,11 +1016,13 @@ mod tests {
     }
 
     fn json_reply(status: u16, body: Value) -> Reply {
-        Reply::Json {
+        Reply::Answer(http::Answer {
             status,
-            body,
+            headers: Default::default(),
             retry_after: None,
-        }
+            body: body.to_string().into_bytes(),
+            json: Some(body),
+        })
     }
 
     #[test]
@@ -1198,7 +1040,7 @@ mod tests {
         // Shape 1, legacy shape 2, v2 shape 3.
         let v = i.classify(
             Ep::Execute,
-            json_reply(
+            &json_reply(
                 200,
                 json!({"statusCode":"2023","statusMessage":"Insufficient Balance"}),
             ),
@@ -1206,18 +1048,18 @@ mod tests {
         assert_eq!(biz(v), "2023");
         let v = i.classify(
             Ep::Create,
-            json_reply(
+            &json_reply(
                 200,
                 json!({"errorCode":"2023","errorMessage":"Insufficient Balance"}),
             ),
         );
         assert_eq!(biz(v), "2023");
-        let v = i.classify(Ep::RefundV2, json_reply(400, json!({"internalCode":"transaction_not_completed","externalCode":"2127","errorMessageEn":"Transaction not yet completed","errorMessageBn":null})));
+        let v = i.classify(Ep::RefundV2, &json_reply(400, json!({"internalCode":"transaction_not_completed","externalCode":"2127","errorMessageEn":"Transaction not yet completed","errorMessageBn":null})));
         assert_eq!(biz(v), "2127");
         // Transient codes are retried only where the call is idempotent.
         let v = i.classify(
             Ep::Status,
-            json_reply(
+            &json_reply(
                 200,
                 json!({"statusCode":"9999","statusMessage":"System Error."}),
             ),
@@ -1227,28 +1069,28 @@ mod tests {
         assert!(matches!(
             i.classify(
                 Ep::Execute,
-                json_reply(401, json!({"message":"Unauthorized"}))
+                &json_reply(401, json!({"message":"Unauthorized"}))
             ),
             Verdict::TokenInvalid { provable: true, .. }
         ));
         assert!(matches!(
             i.classify(
                 Ep::Execute,
-                json_reply(403, json!({"message":"Missing Authentication Token"}))
+                &json_reply(403, json!({"message":"Missing Authentication Token"}))
             ),
             Verdict::Fail(BkashError::Rejected { status: 403, .. })
         ));
         assert!(matches!(
             i.classify(
                 Ep::Execute,
-                json_reply(400, json!({"message":"Invalid request body"}))
+                &json_reply(400, json!({"message":"Invalid request body"}))
             ),
             Verdict::Fail(BkashError::Rejected { status: 400, .. })
         ));
         assert!(matches!(
             i.classify(
                 Ep::Execute,
-                json_reply(504, json!({"message":"Endpoint request timed out"}))
+                &json_reply(504, json!({"message":"Endpoint request timed out"}))
             ),
             Verdict::Retry {
                 err: BkashError::OutcomeUnknown { .. },
@@ -1259,24 +1101,24 @@ mod tests {
         assert!(matches!(
             i.classify(
                 Ep::Status,
-                json_reply(200, json!({"statusCode":"0000","paymentID":"TR1"}))
+                &json_reply(200, json!({"statusCode":"0000","paymentID":"TR1"}))
             ),
             Verdict::Ok(_)
         ));
         assert!(matches!(
-            i.classify(Ep::RefundV2, json_reply(200, json!({"refundTrxId":"X"}))),
+            i.classify(Ep::RefundV2, &json_reply(200, json!({"refundTrxId":"X"}))),
             Verdict::Ok(_)
         ));
         // A 200 without statusCode on v1 is not success.
         assert!(matches!(
-            i.classify(Ep::Execute, json_reply(200, json!({"trxID":"X"}))),
+            i.classify(Ep::Execute, &json_reply(200, json!({"trxID":"X"}))),
             Verdict::Retry {
                 err: BkashError::OutcomeUnknown { .. },
                 ..
             }
         ));
         assert!(matches!(
-            i.classify(Ep::Status, json_reply(200, json!({"trxID":"X"}))),
+            i.classify(Ep::Status, &json_reply(200, json!({"trxID":"X"}))),
             Verdict::Retry {
                 err: BkashError::Protocol { .. },
                 ..
@@ -1285,7 +1127,7 @@ mod tests {
         // Error texts are scrubbed of credentials.
         let v = i.classify(
             Ep::Execute,
-            json_reply(403, json!({"message":"Authorization=key-x1"})),
+            &json_reply(403, json!({"message":"Authorization=key-x1"})),
         );
         match v {
             Verdict::Fail(e) => assert!(!e.to_string().contains("key-x1"), "{e}"),

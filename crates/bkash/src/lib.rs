@@ -16,11 +16,15 @@
 //! | [`status`] | mapping of `transactionStatus` to [`BkashStatus`] (unknown → `Pending`) and of wire bodies to results |
 //! | [`types`] | public request/result types ([`CreatePayment`], [`Created`], [`Executed`], [`PaymentStatus`], ...) |
 //! | `token` | the token cache: grant, refresh before expiry, renew once on a refusal, sliding-hour budget; lent tokens ([`TokenLender`], [`BkashClient::with_token_lender`], [`BkashClient::lend_token`]) |
-//! | `client` | [`BkashClient`], [`BkashSettings`], [`BkashCredentials`]: the request engine and operations |
+//! | `client` | [`BkashClient`], [`BkashSettings`], [`BkashCredentials`]: what bKash's envelopes mean, its auth (raw `id_token` + `X-APP-Key`, renewed once under the token cache), the operations; the request loop is [`till_provider_http::Transport`]'s |
 //! | [`callback`] | [`parse_callback`] / [`is_callback`] for the hosted page's browser redirect |
 //! | [`error`] | [`BkashError`] and [`Resolution`] (what a failed execute/refund means) |
 //!
 //! # Retries and outcomes
+//!
+//! An attempt that provably never left (connection refused, DNS, TLS) is
+//! sent again whatever the call; the table is about attempts that may have
+//! reached bKash.
 //!
 //! | call | retried | on no usable answer |
 //! | --- | --- | --- |

@@ -1,10 +1,13 @@
 //! HTTP plumbing shared by Till's provider adapters (`till-bkash`,
-//! `till-bakong`). Nothing provider-specific lives here.
+//! `till-bakong`): the request loop itself and what it is made of. Nothing
+//! provider-specific lives here; an adapter is its wire types, its status
+//! mapping and its flows on top of [`Transport::call`].
 //!
 //! # Layout
 //!
 //! | item | what it is |
 //! | --- | --- |
+//! | [`transport`] | the request loop of every adapter: [`Transport`] (send, time, record, redact; retry only idempotent calls or provably unsent attempts; `Retry-After`), [`Endpoint`], [`Request`], the adapter's reading of a [`Reply`] as a [`Verdict`], and [`Auth`] (attach a credential, renew it once when refused) |
 //! | [`CallRecord`] / [`CallObserver`] | one row of the provider-call log; the terminal core stores them |
 //! | [`redact`] | replaces secret-bearing JSON values before a body is logged or stored |
 //! | [`RetryPolicy`] | exponential backoff with full jitter, honouring `Retry-After` |
@@ -14,18 +17,24 @@
 
 pub mod probe;
 pub mod tls;
+pub mod transport;
 
 pub use probe::{probe, transport_problem, ProbeError, Probed, TransportProblem};
 
 pub use tls::{client_builder, ExtraRoots, TlsError};
+
+pub use transport::{
+    Answer, Auth, BuildError, Endpoint, Failure, Method, NoAuth, Reply, Request, Transport,
+    TransportSettings, Tried, Verdict,
+};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-/// One provider HTTP call, as the provider-call log keeps it. Bodies are
-/// already redacted by the adapter that produced the record.
+/// One provider HTTP attempt, as the provider-call log keeps it. Bodies are
+/// already redacted ([`Transport`] makes every record).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct CallRecord {
     /// `bkash`, `bakong`, ...
@@ -41,7 +50,8 @@ pub struct CallRecord {
     pub attempt: u32,
     pub request_body: Option<Value>,
     pub response_body: Option<Value>,
-    /// Transport or decoding error in words, when the call did not give a usable answer.
+    /// What went wrong, in words, when the attempt did not give the answer
+    /// sought (transport, decoding, a refusal): the adapter's error.
     pub error: Option<String>,
 }
 
