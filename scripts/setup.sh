@@ -12,7 +12,7 @@ APP_PACKAGES=(build-essential pkg-config curl file libssl-dev libwebkit2gtk-4.1-
 # poppler-utils: pdftotext / pdftoppm read back the day reports' PDFs in the tests.
 # dbus-bin: dbus-send asks the session bus who holds the app's single-instance name.
 # e2fsprogs + mount: the disk-full test makes a small ext4 image and loop-mounts it (as root).
-TEST_PACKAGES=(xvfb webkit2gtk-driver zbar-tools gnome-keyring dbus-x11 dbus-bin libsecret-1-dev
+TEST_PACKAGES=(xvfb webkit2gtk-driver zbar-tools gnome-keyring libsecret-tools dbus-x11 dbus-bin libsecret-1-dev
   poppler-utils python3 python3-venv python3-pip postgresql e2fsprogs mount)
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }

@@ -41,7 +41,17 @@ step tests "every suite, against that build"
 dbus-run-session -- bash -c '
   set -euo pipefail
   printf "till-test\n" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-  sleep 1 # the daemon answers before its collection is ready
+  # The daemon answers before its collection is ready: on a loaded machine a
+  # fixed pause was not always enough ("Cannot create an item in a locked
+  # collection"). Wait until an item can really be stored (at most 15 s).
+  ready=0
+  for _ in $(seq 1 75); do
+    if printf ready | secret-tool store --label="till test keyring ready" till-ci ready 2>/dev/null; then
+      ready=1; break
+    fi
+    sleep 0.2
+  done
+  [ "$ready" = 1 ] || { echo "the test keyring did not become ready" >&2; exit 1; }
   # --nocapture: the end-to-end tests name their screenshots, the crash test its seed.
   cargo test --workspace --locked --all-targets -- --nocapture
   cargo test --workspace --locked --doc
