@@ -47,7 +47,7 @@ pub fn forward(app: AppHandle, terminal: Shared, engine: Engine, mut stop: watch
 }
 
 /// The payment on the customer display ended: show the result, close the
-/// bKash page if it is still open.
+/// wallet's page if it is still open.
 pub fn on_payment(app: &AppHandle, terminal: &Shared, engine: &Engine, p: &till_core::Payment) {
     if terminal.displayed_payment().as_deref() != Some(p.id.as_str()) {
         return;

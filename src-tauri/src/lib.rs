@@ -12,7 +12,7 @@
 //!   window only its own.
 //! - [`events`]: engine events to the windows.
 //! - [`display`]: what the customer display shows.
-//! - [`checkout`]: the bKash page's webview and its callback, caught in-app.
+//! - [`checkout`]: a page wallet's webview and its callback, caught in-app.
 //! - [`views`]: payments and status as the pages receive them.
 //! - [`pin`]: the manager PIN (Argon2id) of the window and the command line: the lockout
 //!   on disk, sessions with an absolute limit, the recovery code.

@@ -24,7 +24,7 @@ pub struct PaymentView {
     pub refundable: String,
     pub refundable_display: String,
     pub invoice: String,
-    /// trxID (bKash) or the start of the transaction hash (Bakong).
+    /// The provider's transaction id, or the start of its transaction hash.
     pub reference: Option<String>,
     pub trx_id: Option<String>,
     pub payment_id: Option<String>,

@@ -1,6 +1,6 @@
 //! Windows: the cashier's, the customer display (on a second monitor when
 //! there is one, fullscreen with `display.kiosk`), the manager's (opened on
-//! demand) and the bKash checkout page (see [`crate::checkout`]).
+//! demand) and a wallet's checkout page (see [`crate::checkout`]).
 
 use tauri::{AppHandle, Manager, PhysicalPosition, WebviewUrl, WebviewWindowBuilder};
 

@@ -58,8 +58,10 @@ async fn run(app: &AppSession) -> Result<()> {
         .to_string();
     let page = format!("{sandbox}/pay/nagad/");
 
-    // The wallet's button is there, with its key, made from what the terminal says.
+    // The wallet's button is there, with its key, made from what the terminal says
+    // (in taka: in riel its hint says it does not take KHR).
     app.switch_to_window_titled("Cashier").await?;
+    click(app, ".cur[data-currency='BDT']").await?;
     let hint = app
         .client
         .find(Locator::Css("#charge-nagad .hint"))

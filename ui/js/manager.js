@@ -312,7 +312,9 @@
       c.env ? null : ((url) => h("p", { class: url ? "conn-url" : "note", text: url || t("m_sync_off") }))((v.demo && v.demo.hub_url) || value("hub.url")),
       ...v.secrets.filter((s) => s.name.startsWith(`${c.target}.`)).map((s) => h("label", { class: "secret" },
         h("span", { text: s.name }),
-        h("input", { type: "password", "data-secret": s.name, placeholder: s.state, autocomplete: "off" }),
+        s.multiline
+          ? h("textarea", { "data-secret": s.name, placeholder: `${s.state} — -----BEGIN …-----`, autocomplete: "off", spellcheck: "false", rows: 3 })
+          : h("input", { type: "password", "data-secret": s.name, placeholder: s.state, autocomplete: "off" }),
         h("button", { type: "button", text: t("m_store"), onclick: (e) => storeSecret(s.name, e.target.previousSibling) }))),
       h("div", { class: "actions" },
         h("button", { type: "button", class: "primary", "data-test": c.target, text: t("conn_test"), onclick: (e) => testConnection(c.target, e.target) })),
@@ -323,6 +325,7 @@
   const CONNECT = [
     { target: "bkash", env: "bkash.environment", presets: ["sandbox", "production", "custom"] },
     { target: "bakong", env: "bakong.environment", presets: ["sit", "production", "custom"] },
+    { target: "nagad", env: "nagad.environment", presets: ["sandbox", "production", "custom"] },
     { target: "hub" },
   ];
 

@@ -39,6 +39,8 @@ pub mod names {
     /// The current bKash token (JSON, with its expiry), shared by every
     /// process on the installation; written by Till, never by a person.
     pub const BKASH_TOKEN: &str = "bkash.token";
+    /// Secrets that are PEM text (several lines): Settings offers a text area.
+    pub const PEM: &[&str] = &[NAGAD_MERCHANT_KEY, NAGAD_PUBLIC_KEY];
     /// What Till keeps in the keyring itself (not in [`ALL`]: nobody sets these).
     pub const STATE: &[&str] = &[BKASH_TOKEN];
 }

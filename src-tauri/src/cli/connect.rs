@@ -1,15 +1,15 @@
 //! `till connect [TARGET]`: the manager's Test connection from the command line. One real,
-//! harmless call to bKash, Bakong or the hub (all configured ones by default), said in words:
+//! harmless call to each wallet or the hub (all configured ones by default), said in words:
 //! what answered, how fast, what to fix. Exit code 1 when any test failed.
 
 use till_core::connect::{ConnectTarget, ConnectionReport, Problem, Proof};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// What to test: bkash, bakong, demo or hub. Default: every wallet that is on, and the
-    /// hub if one is set.
+    /// What to test: a wallet (as `till charge --provider` names it) or hub. Default: every
+    /// wallet that is on, and the hub if one is set.
     pub target: Option<String>,
-    // A bKash test spends one of the merchant's token calls: the manager's.
+    // A test may spend one of the merchant's limited token calls: the manager's.
     #[command(flatten)]
     pub pin: super::auth::PinArgs,
     /// One JSON object per test.
@@ -23,7 +23,7 @@ pub async fn run(a: Args, home: &std::path::Path) -> anyhow::Result<i32> {
     let targets: Vec<ConnectTarget> = match &a.target {
         Some(t) => vec![t
             .parse()
-            .map_err(|_| anyhow::anyhow!("{t:?}: test bkash, bakong, demo or hub"))?],
+            .map_err(|e| anyhow::anyhow!("{t:?}: {e}; or hub"))?],
         None => {
             let mut all: Vec<ConnectTarget> = engine
                 .providers()
@@ -38,6 +38,10 @@ pub async fn run(a: Args, home: &std::path::Path) -> anyhow::Result<i32> {
     };
     let mut failed = false;
     for target in targets {
+        let who = match target {
+            ConnectTarget::Provider(k) => engine.label_of(k),
+            ConnectTarget::Hub => "The hub",
+        };
         let report = engine.test_connection(target).await;
         let _ = engine.audit(
             session.actor(),
@@ -49,21 +53,15 @@ pub async fn run(a: Args, home: &std::path::Path) -> anyhow::Result<i32> {
         if a.json {
             super::output::print_json(&serde_json::to_value(&report)?);
         } else {
-            println!("{}", words(&report));
+            println!("{}", words(&report, who));
         }
     }
     engine.shutdown().await;
     Ok(i32::from(failed))
 }
 
-/// The report in English, as the manager's screen says it.
-pub fn words(r: &ConnectionReport) -> String {
-    let who = match r.target.as_str() {
-        "bkash" => "bKash",
-        "bakong" => "Bakong",
-        "demo" => "The demo wallet",
-        _ => "The hub",
-    };
+/// The report in English, as the manager's screen says it; `who` is what was tested.
+pub fn words(r: &ConnectionReport, who: &str) -> String {
     let at = r
         .origin
         .as_deref()
@@ -120,20 +118,20 @@ fn problem_words(p: &Problem) -> String {
     match p {
         Problem::NotConfigured { what } => format!("not set up: set {what}"),
         Problem::WrongCredentials => {
-            "the credentials were refused: check the username, password, app key and secret \
-             (bKash), the token (Bakong) or the terminal's hub key"
+            "the credentials were refused: check what is stored for it (`till secret set`, or \
+             Settings → Connect), or the terminal's hub key"
                 .into()
         }
         Problem::TokenBudgetSpent {
             next_in_min,
             max_per_hour,
         } => format!(
-            "not tested: bKash allows {max_per_hour} token calls an hour and the last one is kept \
-             for payments; test again in {next_in_min} min"
+            "not tested: the wallet allows {max_per_hour} token calls an hour and the last one is \
+             kept for payments; test again in {next_in_min} min"
         ),
         Problem::Forbidden { .. } => {
-            "refused with HTTP 403: Bakong answers only addresses in Cambodia (use a Cambodian \
-             connection), or the gateway refused this client"
+            "refused with HTTP 403: the gateway refused this client (some wallets answer only \
+             connections from their own country: use a local connection)"
                 .into()
         }
         Problem::ClockSkew { seconds } => skew_words(*seconds),

@@ -55,7 +55,7 @@ pub enum Command {
     Sync(sync::Args),
     /// The day's report (X, or Z once closed), CSV and PDF exports, closing the day.
     Report(report::Args),
-    /// Test the connection to bKash, Bakong or the hub: one real, harmless call each.
+    /// Test the connection to the wallets or the hub: one real, harmless call each.
     Connect(connect::Args),
     /// Choose, change or reset the manager PIN (the window's too), or show how it stands.
     Pin(pin::Args),

@@ -2,7 +2,7 @@ use super::output;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Payment id, invoice, bKash paymentID or trxID, or KHQR MD5.
+    /// Payment id, invoice, the provider's payment reference or transaction id, or a code's MD5.
     pub id: String,
     /// Ask the provider now if the payment is still open.
     #[arg(long)]

@@ -11,7 +11,7 @@ use till_core::{Amount, Currency, CustomerStep, ListFilter, ProviderKind};
 #[derive(Debug, Serialize)]
 pub struct Charged {
     pub payment: PaymentView,
-    /// `khqr`, `checkout` (bKash page on the customer display) or `wait` (demo).
+    /// `code` (shown on the customer display), `checkout` (the wallet's page over it) or `wait` (demo).
     pub step: &'static str,
 }
 

@@ -313,6 +313,8 @@ pub async fn manager_sync(
 #[derive(Debug, Serialize)]
 pub struct SecretState {
     pub name: &'static str,
+    /// PEM text over several lines (a key): typed into a text area.
+    pub multiline: bool,
     /// "stored in keyring", "from the environment", "demo (in memory)" or "not set".
     pub state: String,
 }
@@ -346,7 +348,11 @@ pub async fn manager_settings(terminal: State<'_, Shared>) -> Result<SettingsVie
                     Err(e) => format!("keyring unavailable: {e}"),
                 }
             };
-            SecretState { name: n, state }
+            SecretState {
+                name: n,
+                multiline: names::PEM.contains(n),
+                state,
+            }
         })
         .collect();
     Ok(SettingsView {

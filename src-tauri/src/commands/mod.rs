@@ -71,7 +71,7 @@ pub async fn terminal_info(terminal: State<'_, Shared>) -> Result<TerminalInfo, 
             }
         })
         .collect();
-    // The wallets' own default when they agree (bKash and Nagad: taka),
+    // The wallets' own default when they agree (all of them taka, say),
     // else the configured one.
     let mut defaults: Vec<_> = engine
         .providers()

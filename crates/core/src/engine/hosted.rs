@@ -1,6 +1,6 @@
 //! Page wallets after the hosted page: the callback (a hint, never proof,
 //! routed to its provider by URL), the completion call where the provider
-//! has one ([`Capabilities::completion_call`], bKash's execute: sent at most
+//! has one ([`Capabilities::completion_call`], e.g. an execute: sent at most
 //! once, the journal records it before it leaves), and the resolution of an
 //! approved payment — by the provider's status, never by a second completion.
 

@@ -370,7 +370,7 @@ impl Engine {
         self.inner.registry.get(kind).ok().map(|p| p.capabilities())
     }
 
-    /// How people read a provider's name ("bKash"); its id when it is off.
+    /// How people read a provider's name (`Provider::label`); its id when it is off.
     pub fn label_of(&self, kind: ProviderKind) -> &'static str {
         self.inner
             .registry
@@ -781,8 +781,8 @@ impl Engine {
     }
 
     /// Books a refund a manager made outside Till, for a wallet with no
-    /// refund API (`Capabilities::refunds` false: Nagad's merchant portal, a
-    /// bank transfer for a KHQR): with its `reference` there, audited,
+    /// refund API (`Capabilities::refunds` false: the wallet's merchant
+    /// portal, a bank transfer): with its `reference` there, audited,
     /// synced like any refund. Nothing is sent to the provider.
     pub fn record_refund(
         &self,

@@ -17,8 +17,8 @@ use crate::provider::{ProviderError, RefundVerdict, Verdict};
 use crate::state::PaymentState;
 
 /// How long a sent refund the provider does not list stays unknown before it
-/// is failed (one hour; providers answer a refund within their timeout — 30 s
-/// for bKash — so a refund still not on record an hour later was never made).
+/// is failed (one hour; providers answer a refund within their timeout, 30 s
+/// or so, so a refund still not on record an hour later was never made).
 pub const REFUND_NOT_FOUND_WINDOW: chrono::Duration = chrono::Duration::hours(1);
 
 impl Engine {
