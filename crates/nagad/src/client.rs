@@ -91,7 +91,8 @@ pub struct NagadSettings {
     /// Whole-request timeout.
     pub timeout: Duration,
     pub connect_timeout: Duration,
-    /// Retries of verify (the only idempotent call).
+    /// Tries of verify (the only idempotent call), and of any call whose
+    /// attempt provably never left (a refused connection).
     pub retry: RetryPolicy,
     /// A `Retry-After` longer than this is not waited for.
     pub max_retry_after: Duration,
@@ -305,13 +306,7 @@ impl NagadClient {
             Some(json(&body)),
             None,
             |_, v| {
-                let answer: wire::InitializeAnswer =
-                    serde_json::from_slice(&i.open(Endpoint::Initialize, v)?).map_err(|_| {
-                        NagadError::Protocol {
-                            endpoint: Endpoint::Initialize,
-                            problem: Problem::BadPlaintext,
-                        }
-                    })?;
+                let answer: wire::InitializeAnswer = i.open(Endpoint::Initialize, v)?;
                 let missing = |what| NagadError::Protocol {
                     endpoint: Endpoint::Initialize,
                     problem: Problem::Missing(what),
@@ -464,13 +459,7 @@ impl NagadClient {
             Some(json(&body)),
             Some(&req.payment_ref_id),
             |_, v| {
-                let answer: wire::CancelAnswer =
-                    serde_json::from_slice(&i.open(Endpoint::Refund, v)?).map_err(|_| {
-                        NagadError::Protocol {
-                            endpoint: Endpoint::Refund,
-                            problem: Problem::BadPlaintext,
-                        }
-                    })?;
+                let answer: wire::CancelAnswer = i.open(Endpoint::Refund, v)?;
                 let amount = match answer.cancel_amount {
                     None => None,
                     Some(t) => Some(wire::parse_amount(&t).ok_or(NagadError::Protocol {
@@ -567,8 +556,13 @@ impl Inner {
     }
 
     /// Opens a sealed answer `{sensitiveData, signature}`: decrypts with the
-    /// merchant key and checks Nagad's signature over the plaintext.
-    fn open(&self, ep: Endpoint, v: &Value) -> Result<Vec<u8>, NagadError> {
+    /// merchant key, checks Nagad's signature over the plaintext and reads
+    /// it as `T`.
+    fn open<T: serde::de::DeserializeOwned>(
+        &self,
+        ep: Endpoint,
+        v: &Value,
+    ) -> Result<T, NagadError> {
         let protocol = |problem| NagadError::Protocol {
             endpoint: ep,
             problem,
@@ -592,7 +586,7 @@ impl Inner {
                 .verify(&plain, &sig)
                 .map_err(|_| protocol(Problem::BadSignature))?;
         }
-        Ok(plain)
+        serde_json::from_slice(&plain).map_err(|_| protocol(Problem::BadPlaintext))
     }
 
     /// A call: Nagad's headers, the body (`None`: a `GET`), the loop's
