@@ -1,9 +1,9 @@
-//! The Nagad client: settings, credentials, the request engine (headers,
-//! answer classification, retries for verify only, call records) and the
-//! operations.
-//!
-//! Every HTTP exchange goes through one small function, `Inner::send`, so it
-//! can later be replaced by a loop shared with the other adapters.
+//! The Nagad client: settings, credentials, what Nagad's answers mean
+//! ([`classify`]: its refusals, what may have been acted on) and the
+//! operations, each sealed and signed here. The request loop (send, retry
+//! verify, call records, redaction) is `till_provider_http::Transport`'s:
+//! verify is its only idempotent endpoint, so only verify is retried once
+//! Nagad may have received it.
 
 use crate::crypto::{CryptoError, MerchantPrivateKey, NagadPublicKey};
 use crate::error::{Cause, Endpoint, Invalid, NagadError, Problem};
@@ -11,14 +11,14 @@ use crate::status::{self, PaymentStatus, RefundStatus};
 use crate::types::*;
 use crate::wire::{self, header};
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::Deserialize;
 use serde_json::Value;
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 use till_provider_http::{
-    redact, retry_after, CallRecord, Delivery, ExtraRoots, RetryPolicy, SharedObserver,
-    TransportError, SECRET_KEYS,
+    self as http, Delivery, ExtraRoots, Mask, NoAuth, Reply, Request, RetryPolicy, SharedObserver,
+    Transport, TransportSettings, Verdict, SECRET_KEYS,
 };
 use url::Url;
 
@@ -37,8 +37,23 @@ pub const NAGAD_SECRET_KEYS: &[&str] = &[
     "challenge",
 ];
 
+/// Every key redacted in call records: [`SECRET_KEYS`] and [`NAGAD_SECRET_KEYS`].
+const REDACT_KEYS: &[&str] =
+    &concat::<{ SECRET_KEYS.len() + NAGAD_SECRET_KEYS.len() }>(SECRET_KEYS, NAGAD_SECRET_KEYS);
+
+/// `a` then `b`, as one array of `N` (their lengths' sum).
+const fn concat<const N: usize>(a: &[&'static str], b: &[&'static str]) -> [&'static str; N] {
+    let mut out = [""; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = if i < a.len() { a[i] } else { b[i - a.len()] };
+        i += 1;
+    }
+    out
+}
+
 /// Body keys holding a customer's phone number: masked in call records.
-const PHONE_KEYS: &[&str] = &["clientMobileNo"];
+const PHONE_KEYS: &[(&str, Mask)] = &[("clientMobileNo", mask_msisdn)];
 
 /// The merchant's Nagad credentials. `Debug` shows the merchant id only.
 #[derive(Clone)]
@@ -76,7 +91,8 @@ pub struct NagadSettings {
     /// Whole-request timeout.
     pub timeout: Duration,
     pub connect_timeout: Duration,
-    /// Retries of verify (the only idempotent call).
+    /// Tries of verify (the only idempotent call), and of any call whose
+    /// attempt provably never left (a refused connection).
     pub retry: RetryPolicy,
     /// A `Retry-After` longer than this is not waited for.
     pub max_retry_after: Duration,
@@ -108,40 +124,11 @@ impl NagadSettings {
     }
 }
 
-/// One HTTP exchange, before interpretation.
-enum Reply {
-    Json {
-        status: u16,
-        body: Value,
-        retry_after: Option<Duration>,
-    },
-    Garbled {
-        status: u16,
-        retry_after: Option<Duration>,
-    },
-    /// No usable answer; `timed_out` when the client's timeout fired.
-    Transport {
-        err: TransportError,
-        timed_out: bool,
-    },
-}
-
-/// What an exchange means.
-enum Verdict {
-    Ok(Value),
-    /// Worth another try if the call is idempotent; `err` otherwise.
-    Retry {
-        err: NagadError,
-        retry_after: Option<Duration>,
-    },
-    Fail(NagadError),
-}
-
 struct Inner {
-    http: reqwest::Client,
+    /// The request loop (send, time, record, redact, retry verify).
+    http: Transport,
     settings: NagadSettings,
     creds: NagadCredentials,
-    observer: SharedObserver,
 }
 
 /// The Nagad client. Cheap to clone (an `Arc` inside).
@@ -201,18 +188,25 @@ impl NagadClient {
         if creds.merchant_id.is_empty() || !creds.merchant_id.bytes().all(|b| b.is_ascii_digit()) {
             return Err(Invalid::MerchantId.into());
         }
-        let http = till_provider_http::client_builder(&settings.extra_roots)
-            .timeout(settings.timeout)
-            .connect_timeout(settings.connect_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|_| NagadError::Invalid(Invalid::HttpClient))?;
+        let http = Transport::new(
+            TransportSettings {
+                timeout: settings.timeout,
+                connect_timeout: Some(settings.connect_timeout),
+                retry: settings.retry,
+                max_retry_after: settings.max_retry_after,
+                extra_roots: settings.extra_roots.clone(),
+                redact_keys: REDACT_KEYS,
+                masked_keys: PHONE_KEYS,
+                ..TransportSettings::new(PROVIDER)
+            },
+            observer,
+        )
+        .map_err(|_| NagadError::Invalid(Invalid::HttpClient))?;
         Ok(NagadClient {
             inner: Arc::new(Inner {
                 http,
                 settings,
                 creds,
-                observer,
             }),
         })
     }
@@ -231,8 +225,10 @@ impl NagadClient {
     /// `callback_url` ([`crate::parse_callback`]), and [`Self::verify`] says
     /// whether it was paid.
     ///
-    /// Neither call is retried. Errors: [`NagadError::Refused`] (nothing
-    /// started), [`NagadError::Unreachable`] (nothing sent),
+    /// Neither call is sent again once Nagad may have received it (only an
+    /// attempt that provably never left, e.g. a refused connection, is).
+    /// Errors: [`NagadError::Refused`] (nothing started),
+    /// [`NagadError::Unreachable`] (nothing sent),
     /// [`NagadError::OutcomeUnknown`] (Nagad may hold an initialized or
     /// completed order; for complete it carries the `payment_ref_id` to
     /// verify), [`NagadError::Protocol`] for initialize (no page exists).
@@ -304,28 +300,28 @@ impl NagadClient {
             &["check-out", "initialize", &i.creds.merchant_id, order_id],
             &[],
         );
-        i.call(Endpoint::Initialize, url, Some(&body), None, |_, v| {
-            let answer: wire::InitializeAnswer =
-                serde_json::from_slice(&i.open(Endpoint::Initialize, v)?).map_err(|_| {
-                    NagadError::Protocol {
-                        endpoint: Endpoint::Initialize,
-                        problem: Problem::BadPlaintext,
-                    }
-                })?;
-            let missing = |what| NagadError::Protocol {
-                endpoint: Endpoint::Initialize,
-                problem: Problem::Missing(what),
-            };
-            let payment_reference_id = answer
-                .payment_reference_id
-                .filter(|r| crate::callback::is_payment_ref_id(r))
-                .ok_or_else(|| missing("paymentReferenceId"))?;
-            Ok(Initialized {
-                payment_reference_id,
-                challenge: answer.challenge.ok_or_else(|| missing("challenge"))?,
-                accept_date_time: answer.accept_date_time,
-            })
-        })
+        i.call(
+            Endpoint::Initialize,
+            url,
+            Some(json(&body)),
+            None,
+            |_, v| {
+                let answer: wire::InitializeAnswer = i.open(Endpoint::Initialize, v)?;
+                let missing = |what| NagadError::Protocol {
+                    endpoint: Endpoint::Initialize,
+                    problem: Problem::Missing(what),
+                };
+                let payment_reference_id = answer
+                    .payment_reference_id
+                    .filter(|r| crate::callback::is_payment_ref_id(r))
+                    .ok_or_else(|| missing("paymentReferenceId"))?;
+                Ok(Initialized {
+                    payment_reference_id,
+                    challenge: answer.challenge.ok_or_else(|| missing("challenge"))?,
+                    accept_date_time: answer.accept_date_time,
+                })
+            },
+        )
         .await
     }
 
@@ -360,15 +356,15 @@ impl NagadClient {
         i.call(
             Endpoint::Complete,
             url,
-            Some(&body),
+            Some(json(&body)),
             Some(payment_ref_id),
             |_, v| {
                 let protocol = |problem| NagadError::Protocol {
                     endpoint: Endpoint::Complete,
                     problem,
                 };
-                let w: wire::CompleteResponse =
-                    serde_json::from_value(v).map_err(|_| protocol(Problem::BadPlaintext))?;
+                let w = wire::CompleteResponse::deserialize(v)
+                    .map_err(|_| protocol(Problem::BadPlaintext))?;
                 let status = w.status.unwrap_or_default();
                 if !status.eq_ignore_ascii_case("success") {
                     return Err(protocol(Problem::NotSuccess(status)));
@@ -391,28 +387,23 @@ impl NagadClient {
         }
         let i = &self.inner;
         let url = i.url(&["verify", "payment", payment_ref_id], &[]);
-        i.call(
-            Endpoint::Verify,
-            url,
-            None::<&()>,
-            Some(payment_ref_id),
-            |_, v| {
-                let protocol = |problem| NagadError::Protocol {
-                    endpoint: Endpoint::Verify,
-                    problem,
-                };
-                let w: wire::VerifyResponse =
-                    serde_json::from_value(v).map_err(|_| protocol(Problem::BadPlaintext))?;
-                status::payment_status(w, payment_ref_id, &i.creds.merchant_id).map_err(protocol)
-            },
-        )
+        i.call(Endpoint::Verify, url, None, Some(payment_ref_id), |_, v| {
+            let protocol = |problem| NagadError::Protocol {
+                endpoint: Endpoint::Verify,
+                problem,
+            };
+            let w = wire::VerifyResponse::deserialize(v)
+                .map_err(|_| protocol(Problem::BadPlaintext))?;
+            status::payment_status(w, payment_ref_id, &i.creds.merchant_id).map_err(protocol)
+        })
         .await
     }
 
     /// Refund ("cancel", `purchase/cancel`), \[I\]: not every merchant has it,
     /// and its shape comes from client code only (spec §8). Otherwise
-    /// refunds are made in the Nagad merchant portal. **Never retried**; on
-    /// an unknown outcome look at `verify`'s `cancel_issuer_ref_no`.
+    /// refunds are made in the Nagad merchant portal. **Never sent again**
+    /// once Nagad may have received it; on an unknown outcome look at
+    /// `verify`'s `cancel_issuer_ref_no`.
     pub async fn refund(&self, req: &RefundRequest) -> Result<Refunded, NagadError> {
         if !crate::callback::is_payment_ref_id(&req.payment_ref_id) {
             return Err(Invalid::PaymentRefId.into());
@@ -465,16 +456,10 @@ impl NagadClient {
         i.call(
             Endpoint::Refund,
             url,
-            Some(&body),
+            Some(json(&body)),
             Some(&req.payment_ref_id),
             |_, v| {
-                let answer: wire::CancelAnswer =
-                    serde_json::from_slice(&i.open(Endpoint::Refund, v)?).map_err(|_| {
-                        NagadError::Protocol {
-                            endpoint: Endpoint::Refund,
-                            problem: Problem::BadPlaintext,
-                        }
-                    })?;
+                let answer: wire::CancelAnswer = i.open(Endpoint::Refund, v)?;
                 let amount = match answer.cancel_amount {
                     None => None,
                     Some(t) => Some(wire::parse_amount(&t).ok_or(NagadError::Protocol {
@@ -505,9 +490,7 @@ impl NagadClient {
         let i = &self.inner;
         let url = i.url(&["verify", "payment", &probe], &[]);
         match i
-            .call(Endpoint::Verify, url, None::<&()>, None, |status, _| {
-                Ok(status)
-            })
+            .call(Endpoint::Verify, url, None, None, |status, _| Ok(status))
             .await
         {
             Ok(http_status) => Ok(ConnectionTest {
@@ -542,22 +525,19 @@ fn text_of(v: &Value, key: &str) -> Option<String> {
     }
 }
 
-/// `body` as it may be recorded: secrets replaced, phone numbers masked.
-fn for_record(body: &Value) -> Value {
-    let keys: Vec<&str> = SECRET_KEYS
-        .iter()
-        .chain(NAGAD_SECRET_KEYS)
-        .copied()
-        .collect();
-    let mut v = redact(body, &keys);
-    if let Value::Object(map) = &mut v {
-        for k in PHONE_KEYS {
-            if let Some(Value::String(s)) = map.get_mut(*k) {
-                *s = mask_msisdn(s);
-            }
+/// A wire type as the JSON body it is sent as.
+fn json(body: &impl serde::Serialize) -> Value {
+    serde_json::to_value(body).expect("wire types serialise")
+}
+
+/// What the request loop knows of a call: verify alone may be repeated.
+fn endpoint(ep: Endpoint) -> http::Endpoint {
+    match ep {
+        Endpoint::Verify => http::Endpoint::get(ep.name()).idempotent(),
+        Endpoint::Initialize | Endpoint::Complete | Endpoint::Refund => {
+            http::Endpoint::post(ep.name())
         }
     }
-    v
 }
 
 impl Inner {
@@ -576,14 +556,19 @@ impl Inner {
     }
 
     /// Opens a sealed answer `{sensitiveData, signature}`: decrypts with the
-    /// merchant key and checks Nagad's signature over the plaintext.
-    fn open(&self, ep: Endpoint, v: Value) -> Result<Vec<u8>, NagadError> {
+    /// merchant key, checks Nagad's signature over the plaintext and reads
+    /// it as `T`.
+    fn open<T: serde::de::DeserializeOwned>(
+        &self,
+        ep: Endpoint,
+        v: &Value,
+    ) -> Result<T, NagadError> {
         let protocol = |problem| NagadError::Protocol {
             endpoint: ep,
             problem,
         };
-        let w: wire::SealedResponse =
-            serde_json::from_value(v).map_err(|_| protocol(Problem::BadPlaintext))?;
+        let w =
+            wire::SealedResponse::deserialize(v).map_err(|_| protocol(Problem::BadPlaintext))?;
         let sealed = w
             .sensitive_data
             .ok_or_else(|| protocol(Problem::Missing("sensitiveData")))?;
@@ -601,254 +586,133 @@ impl Inner {
                 .verify(&plain, &sig)
                 .map_err(|_| protocol(Problem::BadSignature))?;
         }
-        Ok(plain)
+        serde_json::from_slice(&plain).map_err(|_| protocol(Problem::BadPlaintext))
     }
 
-    /// One HTTP exchange, recorded. The only place that touches HTTP.
-    async fn send(
-        &self,
-        ep: Endpoint,
-        url: &Url,
-        body: Option<&Value>,
-        attempt: u32,
-        payment_ref: Option<&str>,
-    ) -> Reply {
-        let started = Instant::now();
-        let s = &self.settings;
-        let mut req = match body {
-            Some(b) => self.http.post(url.clone()).json(b),
-            None => self.http.get(url.clone()),
-        }
-        .header(reqwest::header::ACCEPT, "application/json")
-        .header(header::API_VERSION, wire::API_VERSION)
-        .header(header::CLIENT_IP, &s.client_ip)
-        .header(header::CLIENT_TYPE, &s.client_type)
-        .header(header::MERCHANT_ID, &self.creds.merchant_id);
-        if body.is_none() {
-            req = req.header(reqwest::header::CONTENT_TYPE, "application/json");
-        }
-        let (reply, recorded, error) = match req.send().await {
-            Err(e) => {
-                let te = TransportError::from_reqwest(ep.name(), &e);
-                let msg = format!("{} ({:?})", te.message, te.delivery);
-                let timed_out = e.is_timeout();
-                (Reply::Transport { err: te, timed_out }, None, Some(msg))
-            }
-            Ok(resp) => {
-                let status = resp.status().as_u16();
-                let ra = retry_after(resp.headers());
-                match resp.bytes().await {
-                    Err(e) => {
-                        // Headers came, the body did not: it was received.
-                        let te = TransportError {
-                            delivery: Delivery::Unknown,
-                            ..TransportError::from_reqwest(ep.name(), &e)
-                        };
-                        let msg = te.message.clone();
-                        let timed_out = e.is_timeout();
-                        (
-                            Reply::Transport { err: te, timed_out },
-                            Some(status),
-                            Some(msg),
-                        )
-                    }
-                    Ok(bytes) => match serde_json::from_slice::<Value>(&bytes) {
-                        Ok(v) if v.is_object() => (
-                            Reply::Json {
-                                status,
-                                body: v,
-                                retry_after: ra,
-                            },
-                            Some(status),
-                            None,
-                        ),
-                        _ => (
-                            Reply::Garbled {
-                                status,
-                                retry_after: ra,
-                            },
-                            Some(status),
-                            Some(format!("{} bytes that are not a JSON object", bytes.len())),
-                        ),
-                    },
-                }
-            }
-        };
-        let response_body = match &reply {
-            Reply::Json { body, .. } => Some(for_record(body)),
-            _ => None,
-        };
-        let duration_ms = started.elapsed().as_millis() as u64;
-        tracing::debug!(
-            endpoint = ep.name(),
-            attempt,
-            status = recorded,
-            duration_ms,
-            error = error.as_deref(),
-            "nagad call"
-        );
-        self.observer.record(CallRecord {
-            provider: PROVIDER.into(),
-            endpoint: ep.name().into(),
-            payment_ref: payment_ref.map(str::to_string),
-            status: recorded,
-            duration_ms,
-            attempt,
-            request_body: body.map(for_record),
-            response_body,
-            error,
-        });
-        reply
-    }
-
-    /// What an exchange means, whatever the retry policy.
-    fn classify(&self, ep: Endpoint, reply: Reply) -> Verdict {
-        let unknown = |cause: Cause| NagadError::OutcomeUnknown {
-            endpoint: ep,
-            payment_ref_id: None,
-            cause,
-        };
-        let protocol = |problem| NagadError::Protocol {
-            endpoint: ep,
-            problem,
-        };
-        let rate_limited = |retry_after| Verdict::Retry {
-            err: NagadError::RateLimited {
-                endpoint: ep,
-                retry_after,
-            },
-            retry_after,
-        };
-        match reply {
-            Reply::Transport { err, timed_out } => Verdict::Retry {
-                err: match (err.delivery, timed_out) {
-                    (Delivery::NotSent, _) => NagadError::Unreachable {
-                        endpoint: ep,
-                        detail: err.message,
-                    },
-                    (Delivery::Unknown, true) => unknown(Cause::Timeout),
-                    (Delivery::Unknown, false) => unknown(Cause::Connection(err.message)),
-                },
-                retry_after: None,
-            },
-            Reply::Garbled {
-                status,
-                retry_after,
-            } => match status {
-                429 => rate_limited(retry_after),
-                500..=599 => Verdict::Retry {
-                    err: unknown(Cause::ServerError {
-                        http_status: status,
-                        reason: None,
-                    }),
-                    retry_after,
-                },
-                200..=299 if !ep.idempotent() => Verdict::Retry {
-                    err: unknown(Cause::Unreadable {
-                        http_status: status,
-                    }),
-                    retry_after: None,
-                },
-                _ => Verdict::Retry {
-                    err: protocol(Problem::NotJson(status)),
-                    retry_after: None,
-                },
-            },
-            Reply::Json {
-                status,
-                body,
-                retry_after,
-            } => {
-                if status == 429 {
-                    return rate_limited(retry_after);
-                }
-                let reason = text_of(&body, "reason");
-                let message = text_of(&body, "message").unwrap_or_default();
-                match (status, reason) {
-                    // Nagad's refusal: nothing was done.
-                    (..=499, Some(reason)) => Verdict::Fail(NagadError::Refused {
-                        endpoint: ep,
-                        http_status: status,
-                        reason,
-                        message,
-                    }),
-                    (200..=299, None) => Verdict::Ok(body),
-                    // A server error, even one that names a reason, may
-                    // have left something done.
-                    (500..=599, reason) => Verdict::Retry {
-                        err: unknown(Cause::ServerError {
-                            http_status: status,
-                            reason,
-                        }),
-                        retry_after,
-                    },
-                    (_, _) => Verdict::Fail(protocol(Problem::UnexpectedStatus(status))),
-                }
-            }
-        }
-    }
-
-    /// Waits before the next try of an idempotent call, or says stop.
-    async fn backoff(&self, ep: Endpoint, tries: u32, retry_after: Option<Duration>) -> bool {
-        if !ep.idempotent() || retry_after.is_some_and(|ra| ra > self.settings.max_retry_after) {
-            return false;
-        }
-        match self.settings.retry.delay(tries, retry_after) {
-            Some(d) => {
-                tracing::info!(
-                    endpoint = ep.name(),
-                    tries,
-                    delay_ms = d.as_millis() as u64,
-                    "nagad retry"
-                );
-                tokio::time::sleep(d).await;
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// A call: send, classify, retry (idempotent only), map the success body
-    /// (a mapping's [`NagadError::Protocol`] is retried for idempotent calls).
-    async fn call<B: Serialize + ?Sized, T>(
+    /// A call: Nagad's headers, the body (`None`: a `GET`), the loop's
+    /// attempts and records; [`classify`] reads each answer and `map` reads
+    /// a usable one (an unusable one, [`NagadError::Protocol`], is worth
+    /// another try where the call may be repeated).
+    async fn call<T>(
         &self,
         ep: Endpoint,
         url: Url,
-        body: Option<&B>,
+        body: Option<Value>,
         payment_ref: Option<&str>,
-        map: impl Fn(u16, Value) -> Result<T, NagadError>,
+        map: impl Fn(u16, &Value) -> Result<T, NagadError>,
     ) -> Result<T, NagadError> {
-        let body = body
-            .map(serde_json::to_value)
-            .transpose()
-            .expect("wire types serialise");
-        let mut tries = 0u32;
-        loop {
-            tries += 1;
-            let reply = self.send(ep, &url, body.as_ref(), tries, payment_ref).await;
-            let status = match &reply {
-                Reply::Json { status, .. } => *status,
-                _ => 0,
-            };
-            match self.classify(ep, reply) {
-                Verdict::Ok(v) => match map(status, v) {
-                    Ok(t) => return Ok(t),
-                    Err(e @ NagadError::Protocol { .. }) => {
-                        tracing::warn!(endpoint = ep.name(), error = %e, "nagad answer unusable");
-                        if !self.backoff(ep, tries, None).await {
-                            return Err(e);
-                        }
-                    }
-                    Err(e) => return Err(e),
+        let s = &self.settings;
+        let req = Request::new(endpoint(ep), url)
+            .header(header::API_VERSION, wire::API_VERSION)
+            .header(header::CLIENT_IP, &s.client_ip)
+            .header(header::CLIENT_TYPE, &s.client_type)
+            .header(header::MERCHANT_ID, &self.creds.merchant_id)
+            .payment_ref(payment_ref);
+        let req = match body {
+            Some(b) => req.json(b),
+            // Nagad's clients send it on every call.
+            None => req.header("content-type", "application/json"),
+        };
+        let read = |reply: &Reply| match classify(ep, reply) {
+            Verdict::Done((status, v)) => match map(status, v) {
+                Ok(t) => Verdict::Done(t),
+                Err(err @ NagadError::Protocol { .. }) => Verdict::Retry {
+                    err,
+                    retry_after: None,
                 },
-                Verdict::Fail(e) => return Err(e),
-                Verdict::Retry { err, retry_after } => {
-                    if !self.backoff(ep, tries, retry_after).await {
-                        return Err(err);
-                    }
-                }
+                Err(e) => Verdict::Fail(e),
+            },
+            Verdict::Fail(e) => Verdict::Fail(e),
+            Verdict::Retry { err, retry_after } => Verdict::Retry { err, retry_after },
+            Verdict::Stale(e) => Verdict::Stale(e),
+        };
+        self.http.call(&req, &NoAuth, read).await
+    }
+}
+
+/// What one attempt means, whatever the call's retry policy (the loop
+/// repeats a [`Verdict::Retry`] only of verify, or of an attempt that never
+/// left): a usable answer is its status and JSON object.
+fn classify(ep: Endpoint, reply: &Reply) -> Verdict<(u16, &Value), NagadError> {
+    let unknown = |cause: Cause| NagadError::OutcomeUnknown {
+        endpoint: ep,
+        payment_ref_id: None,
+        cause,
+    };
+    let protocol = |problem| NagadError::Protocol {
+        endpoint: ep,
+        problem,
+    };
+    let rate_limited = |retry_after| Verdict::Retry {
+        err: NagadError::RateLimited {
+            endpoint: ep,
+            retry_after,
+        },
+        retry_after,
+    };
+    let a = match reply {
+        Reply::Failed(f) => {
+            return Verdict::Retry {
+                err: match (f.delivery, f.timed_out) {
+                    (Delivery::NotSent, _) => NagadError::Unreachable {
+                        endpoint: ep,
+                        detail: f.message.clone(),
+                    },
+                    (Delivery::Unknown, true) => unknown(Cause::Timeout),
+                    (Delivery::Unknown, false) => unknown(Cause::Connection(f.message.clone())),
+                },
+                retry_after: None,
             }
         }
+        Reply::Answer(a) => a,
+    };
+    let (status, retry_after) = (a.status, a.retry_after);
+    let Some(body) = a.json.as_ref().filter(|v| v.is_object()) else {
+        return match status {
+            429 => rate_limited(retry_after),
+            500..=599 => Verdict::Retry {
+                err: unknown(Cause::ServerError {
+                    http_status: status,
+                    reason: None,
+                }),
+                retry_after,
+            },
+            200..=299 if !ep.idempotent() => Verdict::Retry {
+                err: unknown(Cause::Unreadable {
+                    http_status: status,
+                }),
+                retry_after: None,
+            },
+            _ => Verdict::Retry {
+                err: protocol(Problem::NotJson(status)),
+                retry_after: None,
+            },
+        };
+    };
+    if status == 429 {
+        return rate_limited(retry_after);
+    }
+    let reason = text_of(body, "reason");
+    let message = text_of(body, "message").unwrap_or_default();
+    match (status, reason) {
+        // Nagad's refusal: nothing was done.
+        (..=499, Some(reason)) => Verdict::Fail(NagadError::Refused {
+            endpoint: ep,
+            http_status: status,
+            reason,
+            message,
+        }),
+        (200..=299, None) => Verdict::Done((status, body)),
+        // A server error, even one that names a reason, may have left
+        // something done.
+        (500..=599, reason) => Verdict::Retry {
+            err: unknown(Cause::ServerError {
+                http_status: status,
+                reason,
+            }),
+            retry_after,
+        },
+        (_, _) => Verdict::Fail(protocol(Problem::UnexpectedStatus(status))),
     }
 }
 
@@ -877,12 +741,22 @@ mod tests {
         .unwrap()
     }
 
-    fn json_reply(status: u16, body: Value) -> Reply {
-        Reply::Json {
+    fn answer(status: u16, body: Vec<u8>) -> Reply {
+        Reply::Answer(http::Answer {
             status,
-            body,
+            headers: Default::default(),
             retry_after: None,
-        }
+            json: serde_json::from_slice(&body).ok(),
+            body,
+        })
+    }
+
+    fn json_reply(status: u16, body: Value) -> Reply {
+        answer(status, body.to_string().into_bytes())
+    }
+
+    fn garbled(status: u16) -> Reply {
+        answer(status, b"<html>".to_vec())
     }
 
     #[test]
@@ -906,31 +780,27 @@ mod tests {
 
     #[test]
     fn answers_are_classified() {
-        let c = client("http://127.0.0.1:1/api/dfs");
-        let i = &c.inner;
-        let refused = i.classify(
-            Endpoint::Complete,
-            json_reply(
-                400,
-                json!({"reason":"InvalidChallenge","message":"Challenge mismatch"}),
-            ),
+        let reply = json_reply(
+            400,
+            json!({"reason":"InvalidChallenge","message":"Challenge mismatch"}),
         );
+        let refused = classify(Endpoint::Complete, &reply);
         assert!(matches!(
             refused,
             Verdict::Fail(NagadError::Refused { http_status: 400, ref reason, .. }) if reason == "InvalidChallenge"
         ));
         // A 200 that carries a reason is a refusal too (one client checks only `reason`).
         assert!(matches!(
-            i.classify(
+            classify(
                 Endpoint::Verify,
-                json_reply(200, json!({"reason":"X","message":"m"}))
+                &json_reply(200, json!({"reason":"X","message":"m"}))
             ),
             Verdict::Fail(NagadError::Refused { .. })
         ));
         assert!(matches!(
-            i.classify(
+            classify(
                 Endpoint::Complete,
-                json_reply(500, json!({"reason":"ServerError","message":"m"}))
+                &json_reply(500, json!({"reason":"ServerError","message":"m"}))
             ),
             Verdict::Retry {
                 err: NagadError::OutcomeUnknown { .. },
@@ -938,9 +808,9 @@ mod tests {
             }
         ));
         assert!(matches!(
-            i.classify(
+            classify(
                 Endpoint::Complete,
-                json_reply(404, json!({"error":"Not Found"}))
+                &json_reply(404, json!({"error":"Not Found"}))
             ),
             Verdict::Fail(NagadError::Protocol {
                 problem: Problem::UnexpectedStatus(404),
@@ -948,26 +818,14 @@ mod tests {
             })
         ));
         assert!(matches!(
-            i.classify(
-                Endpoint::Complete,
-                Reply::Garbled {
-                    status: 200,
-                    retry_after: None
-                }
-            ),
+            classify(Endpoint::Complete, &garbled(200)),
             Verdict::Retry {
                 err: NagadError::OutcomeUnknown { .. },
                 ..
             }
         ));
         assert!(matches!(
-            i.classify(
-                Endpoint::Verify,
-                Reply::Garbled {
-                    status: 200,
-                    retry_after: None
-                }
-            ),
+            classify(Endpoint::Verify, &garbled(200)),
             Verdict::Retry {
                 err: NagadError::Protocol {
                     problem: Problem::NotJson(200),
@@ -977,17 +835,32 @@ mod tests {
             }
         ));
         assert!(matches!(
-            i.classify(
+            classify(
                 Endpoint::Verify,
-                json_reply(200, json!({"status":"Success"}))
+                &json_reply(200, json!({"status":"Success"}))
             ),
-            Verdict::Ok(_)
+            Verdict::Done((200, _))
         ));
     }
 
     #[test]
+    fn only_verify_may_be_repeated() {
+        for ep in [
+            Endpoint::Initialize,
+            Endpoint::Complete,
+            Endpoint::Verify,
+            Endpoint::Refund,
+        ] {
+            let e = endpoint(ep);
+            assert_eq!((e.name, e.idempotent), (ep.name(), ep.idempotent()));
+            assert!(!e.secret_answers);
+        }
+    }
+
+    #[test]
     fn records_hold_no_ciphertext_signature_or_phone_number() {
-        let v = for_record(&json!({
+        let c = client("http://127.0.0.1:1/api/dfs");
+        let v = c.inner.http.redacted(&json!({
             "sensitiveData": "AAAA", "signature": "BBBB", "sensitiveDataCancelRequest": "CCCC",
             "clientMobileNo": "01711428036", "amount": "10.00"
         }));

@@ -16,7 +16,7 @@
 //! | [`status`] | verify answer → [`PaymentStatus`] with an [`Outcome`] (`Paid` / `Failed` / `Pending`, unknown → `Pending`); refund words |
 //! | [`callback`] | [`parse_callback`] / [`is_callback`] for the page's browser redirect (a hint, never proof) |
 //! | [`types`] | [`Started`], [`RefundRequest`], [`Refunded`], [`ConnectionTest`], [`mask_msisdn`] |
-//! | `client` | [`NagadClient`], [`NagadSettings`], [`NagadCredentials`]: the request engine and operations |
+//! | `client` | [`NagadClient`], [`NagadSettings`], [`NagadCredentials`]: what each answer means (Nagad's refusals, what may have been acted on) and the operations, sealed and signed, on `till_provider_http::Transport`'s request loop (sends, retries, call records, redaction) |
 //! | [`error`] | [`NagadError`], [`Endpoint`], [`Problem`], [`Invalid`], [`Resolution`] |
 //!
 //! # The flow
@@ -35,17 +35,23 @@
 //!
 //! # Retries and outcomes
 //!
-//! | call | retried | on no usable answer |
+//! The loop is provider-http's: verify is its only idempotent endpoint.
+//! Every call's attempt that provably never left (connection refused, DNS,
+//! TLS) is tried again within [`NagadSettings::retry`], and is
+//! `Unreachable` when the tries are spent.
+//!
+//! | call | retried once Nagad may have received it | on no usable answer |
 //! | --- | --- | --- |
 //! | initialize (in `start`) | no | `OutcomeUnknown` (no `payment_ref_id`: no page exists, nothing can be paid); an unreadable or unsigned answer is `Protocol` → [`Resolution::Failed`] |
 //! | complete (in `start`) | no | `OutcomeUnknown` **with** the `payment_ref_id`: ask verify |
 //! | verify | yes, backoff + jitter, `Retry-After` | `OutcomeUnknown`, `Protocol`, `RateLimited`, `Unreachable` |
 //! | refund (optional, \[I\]) | **never** | `OutcomeUnknown` → look at verify's `cancel_issuer_ref_no` |
 //!
-//! Every exchange goes to the [`till_provider_http::CallObserver`] as a
+//! Every attempt goes to the [`till_provider_http::CallObserver`] as a
 //! `CallRecord` named `nagad.initialize`, `nagad.complete`, `nagad.verify`,
 //! `nagad.refund`, with `sensitiveData`, `signature` and `challenge` values
-//! replaced by `***` and customers' numbers masked. Keys never leave
+//! replaced by `***` and customers' numbers masked (`017*****036`, the
+//! transport's `masked_keys`). Keys never leave
 //! [`crypto`]: both key types print `***`.
 //!
 //! # Refunds

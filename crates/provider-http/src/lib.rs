@@ -1,5 +1,5 @@
 //! HTTP plumbing shared by Till's provider adapters (`till-bkash`,
-//! `till-bakong`): the request loop itself and what it is made of. Nothing
+//! `till-bakong`, `till-nagad`): the request loop itself and what it is made of. Nothing
 //! provider-specific lives here; an adapter is its wire types, its status
 //! mapping and its flows on top of [`Transport::call`].
 //!
@@ -9,7 +9,7 @@
 //! | --- | --- |
 //! | [`transport`] | the request loop of every adapter: [`Transport`] (send, time, record, redact; retry only idempotent calls or provably unsent attempts; `Retry-After`), [`Endpoint`], [`Request`], the adapter's reading of a [`Reply`] as a [`Verdict`], and [`Auth`] (attach a credential, renew it once when refused) |
 //! | [`CallRecord`] / [`CallObserver`] | one row of the provider-call log; the terminal core stores them |
-//! | [`redact`] | replaces secret-bearing JSON values before a body is logged or stored |
+//! | [`redact`] / [`mask`] | replace secret-bearing JSON values, and show personal ones only partly, before a body is logged or stored |
 //! | [`RetryPolicy`] | exponential backoff with full jitter, honouring `Retry-After` |
 //! | [`Delivery`] / [`classify`] | was a failed request *possibly* received? decides whether a non-idempotent call's outcome is unknown |
 //! | [`tls`] | rustls with the OS certificate store plus [`ExtraRoots`]; [`client_builder`] starts every client |
@@ -88,21 +88,47 @@ pub const SECRET_KEYS: &[&str] = &[
 /// Returns `body` with every value under a key in `keys` (case-insensitive,
 /// at any depth) replaced by `"***"`.
 pub fn redact(body: &Value, keys: &[&str]) -> Value {
+    rewrite(body, &|k, v| {
+        (has_key(keys, k) && !v.is_null()).then(|| Value::String("***".into()))
+    })
+}
+
+/// How a personal value is shown in a record, e.g. a wallet number with
+/// only its first and last digits left ([`TransportSettings::masked_keys`]).
+pub type Mask = fn(&str) -> String;
+
+/// Returns `body` with every string or number under a key of `keys`
+/// (case-insensitive, at any depth) replaced by what that key's [`Mask`]
+/// makes of its text.
+pub fn mask(body: &Value, keys: &[(&str, Mask)]) -> Value {
+    rewrite(body, &|k, v| {
+        let (_, mask) = keys.iter().find(|(m, _)| m.eq_ignore_ascii_case(k))?;
+        match v {
+            Value::String(s) => Some(Value::String(mask(s))),
+            Value::Number(n) => Some(Value::String(mask(&n.to_string()))),
+            _ => None,
+        }
+    })
+}
+
+/// Whether `key` is one of `keys`, case-insensitively.
+pub(crate) fn has_key(keys: &[&str], key: &str) -> bool {
+    keys.iter().any(|s| s.eq_ignore_ascii_case(key))
+}
+
+/// `body` with each object member's value replaced by `replace(key, value)`
+/// where that says so, walked into otherwise.
+fn rewrite(body: &Value, replace: &impl Fn(&str, &Value) -> Option<Value>) -> Value {
     match body {
         Value::Object(map) => Value::Object(
             map.iter()
                 .map(|(k, v)| {
-                    let secret = keys.iter().any(|s| s.eq_ignore_ascii_case(k));
-                    let v = if secret && !v.is_null() {
-                        Value::String("***".into())
-                    } else {
-                        redact(v, keys)
-                    };
+                    let v = replace(k, v).unwrap_or_else(|| rewrite(v, replace));
                     (k.clone(), v)
                 })
                 .collect(),
         ),
-        Value::Array(items) => Value::Array(items.iter().map(|v| redact(v, keys)).collect()),
+        Value::Array(items) => Value::Array(items.iter().map(|v| rewrite(v, replace)).collect()),
         other => other.clone(),
     }
 }
@@ -269,6 +295,18 @@ mod tests {
         assert_eq!(
             out,
             json!({"app_key":"***","Password":"***","data":[{"id_token":"***","amount":"1.00"}],"refresh_token":null})
+        );
+    }
+
+    #[test]
+    fn masks_personal_values_keeping_the_rest() {
+        fn ends(s: &str) -> String {
+            format!("{}…{}", &s[..2], &s[s.len() - 2..])
+        }
+        let body = json!({"Wallet":"01711428036","data":[{"wallet":1711428036_u64,"amount":"1.00"}],"wallet_note":"x","other":{"wallet":null}});
+        assert_eq!(
+            mask(&body, &[("wallet", ends)]),
+            json!({"Wallet":"01…36","data":[{"wallet":"17…36","amount":"1.00"}],"wallet_note":"x","other":{"wallet":null}})
         );
     }
 

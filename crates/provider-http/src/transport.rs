@@ -16,7 +16,8 @@
 //! ([`Auth`]); the loop owns the retry decisions, the call records and the
 //! redaction.
 
-use crate::{classify, redact, retry_after, CallRecord, Delivery, ExtraRoots, RetryPolicy};
+use crate::{classify, has_key, mask, redact, retry_after, CallRecord, Delivery, ExtraRoots};
+use crate::{Mask, RetryPolicy};
 use crate::{SharedObserver, TransportError, SECRET_KEYS};
 use serde_json::Value;
 use std::collections::VecDeque;
@@ -310,11 +311,15 @@ pub struct TransportSettings {
     pub extra_roots: ExtraRoots,
     /// JSON keys whose values are masked in records ([`SECRET_KEYS`]).
     pub redact_keys: &'static [&'static str],
+    /// JSON keys of personal data (a customer's wallet number…) whose values
+    /// records keep only as their [`Mask`] shows them, at any depth; none by
+    /// default.
+    pub masked_keys: &'static [(&'static str, Mask)],
 }
 
 impl TransportSettings {
     /// 30 s timeout, the default [`RetryPolicy`], `Retry-After` waited for up
-    /// to 30 s, the OS store, [`SECRET_KEYS`].
+    /// to 30 s, the OS store, [`SECRET_KEYS`], nothing partly masked.
     pub fn new(provider: &'static str) -> TransportSettings {
         TransportSettings {
             provider,
@@ -324,6 +329,7 @@ impl TransportSettings {
             max_retry_after: Duration::from_secs(30),
             extra_roots: ExtraRoots::none(),
             redact_keys: SECRET_KEYS,
+            masked_keys: &[],
         }
     }
 }
@@ -434,9 +440,11 @@ impl Transport {
         out
     }
 
-    /// `body` with the redaction keys' values and every known secret masked.
+    /// `body` with the redaction keys' values, every known secret and the
+    /// personal values ([`TransportSettings::masked_keys`]) masked.
     pub fn redacted(&self, body: &Value) -> Value {
-        self.scrub_value(redact(body, self.settings.redact_keys))
+        let body = redact(body, self.settings.redact_keys);
+        self.scrub_value(mask(&body, self.settings.masked_keys))
     }
 
     fn scrub_value(&self, v: Value) -> Value {
@@ -457,11 +465,7 @@ impl Transport {
         match v {
             Value::Object(m) => {
                 for (k, x) in m {
-                    let secret = self
-                        .settings
-                        .redact_keys
-                        .iter()
-                        .any(|s| s.eq_ignore_ascii_case(k));
+                    let secret = has_key(self.settings.redact_keys, k);
                     match x {
                         Value::String(s) if secret => self.learn_secret(s.trim()),
                         other => self.learn_from(other),

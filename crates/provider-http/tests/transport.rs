@@ -297,6 +297,42 @@ async fn records_one_call_record_per_attempt_with_redacted_bodies() {
 }
 
 #[tokio::test]
+async fn records_show_personal_values_only_as_their_mask_makes_them() {
+    fn last_two(s: &str) -> String {
+        format!("***{}", &s[s.len() - 2..])
+    }
+    let srv = serve(|_, _| {
+        answer(
+            200,
+            r#"{"payer":{"Wallet":"01711428036"},"amount":"1.00","token":"t-1"}"#,
+        )
+    })
+    .await;
+    let log = Arc::new(Log::default());
+    let t = Transport::new(
+        TransportSettings {
+            masked_keys: &[("wallet", last_two)],
+            ..TransportSettings::new("test")
+        },
+        log.clone(),
+    )
+    .unwrap();
+    let req = Request::new(STATUS, &srv.url).json(json!({"wallet": 1711428036_u64, "secret": "s"}));
+    let v = t.call(&req, &NoAuth, read).await.unwrap();
+    // The adapter reads the answer as it came; only the record is masked.
+    assert_eq!(v["payer"]["Wallet"], "01711428036");
+    let r = &log.all()[0];
+    assert_eq!(
+        r.request_body,
+        Some(json!({"wallet": "***36", "secret": "***"}))
+    );
+    assert_eq!(
+        r.response_body,
+        Some(json!({"payer":{"Wallet":"***36"},"amount":"1.00","token":"***"}))
+    );
+}
+
+#[tokio::test]
 async fn what_a_secret_endpoint_answers_is_masked_from_then_on() {
     let srv = serve(|n, _| match n {
         1 => answer(200, r#"{"id_token":"granted-token-42","expires_in":3600}"#),
