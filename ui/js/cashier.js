@@ -341,6 +341,10 @@
   function applyLang() {
     window.Till.translateStatic();
     el("lang").textContent = t("language");
+    // The keys of the wallets that are on, each as its button says it.
+    el("keys-hint").textContent = t("keys_hint", {
+      wallets: wallets().filter((w) => w.configured).map((w) => `${w.key} ${t(w.provider)}`).join(" · "),
+    });
     if (info && info.demo) el("demo-note").textContent = t(info.demo_servers ? "demo_pill" : "demo_wallet_pill");
     if (statusKey) setStatus(statusState, statusKey[0], statusKey[1]);
     renderBanner();
