@@ -246,6 +246,38 @@ pub struct Started {
     pub step: CustomerStep,
 }
 
+/// What every page wallet writes before its start: where its page sends the
+/// customer back, and when the checkout window ends.
+pub(crate) fn page_prepared(
+    callback_url: &url::Url,
+    checkout_window: chrono::Duration,
+    now: DateTime<Utc>,
+) -> Change {
+    Change {
+        callback_url: Some(callback_url.to_string()),
+        expires_at: Some(now + checkout_window),
+        ..Change::default()
+    }
+}
+
+impl Started {
+    /// A page wallet's start: the provider's `reference` for the payment (what
+    /// it is asked by) and the page the customer opens, which ends at `callback_url`.
+    pub(crate) fn page(reference: String, page_url: String, callback_url: &url::Url) -> Started {
+        Started {
+            change: Change {
+                provider_payment_id: Some(reference),
+                redirect_url: Some(page_url.clone()),
+                ..Change::default()
+            },
+            step: CustomerStep::Redirect {
+                redirect_url: page_url,
+                callback_url: callback_url.to_string(),
+            },
+        }
+    }
+}
+
 /// What every provider offers the engine.
 pub trait Provider: Send + Sync {
     fn kind(&self) -> ProviderKind;

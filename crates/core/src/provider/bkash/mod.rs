@@ -19,8 +19,8 @@ pub(crate) mod setup;
 pub mod token;
 
 use super::{
-    BoxFuture, Callback, CallbackOutcome, CallbackRefused, Capabilities, CustomerStep, Provider,
-    ProviderError, RefundVerdict, Started, StepKind, Verdict,
+    BoxFuture, Callback, CallbackOutcome, CallbackRefused, Capabilities, Provider, ProviderError,
+    RefundVerdict, Started, StepKind, Verdict,
 };
 use crate::journal::payments::Change;
 use crate::money::{Amount, Currency};
@@ -345,11 +345,11 @@ impl Provider for BkashProvider {
     }
 
     fn prepare(&self, _: &str, _: Amount, now: DateTime<Utc>) -> Result<Change, ProviderError> {
-        Ok(Change {
-            callback_url: Some(self.callback_url.to_string()),
-            expires_at: Some(now + self.checkout_window),
-            ..Change::default()
-        })
+        Ok(super::page_prepared(
+            &self.callback_url,
+            self.checkout_window,
+            now,
+        ))
     }
 
     fn start<'a>(&'a self, p: &'a Payment) -> BoxFuture<'a, Result<Started, ProviderError>> {
@@ -361,17 +361,11 @@ impl Provider for BkashProvider {
                 p.invoice.clone(),
             );
             let created = self.client.create_payment(&req).await.map_err(map_error)?;
-            Ok(Started {
-                change: Change {
-                    provider_payment_id: Some(created.payment_id.clone()),
-                    redirect_url: Some(created.bkash_url.clone()),
-                    ..Change::default()
-                },
-                step: CustomerStep::Redirect {
-                    redirect_url: created.bkash_url,
-                    callback_url: self.callback_url.to_string(),
-                },
-            })
+            Ok(Started::page(
+                created.payment_id,
+                created.bkash_url,
+                &self.callback_url,
+            ))
         })
     }
 

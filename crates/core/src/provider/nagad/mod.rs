@@ -14,8 +14,8 @@ mod reconcile;
 pub(crate) mod setup;
 
 use super::{
-    BoxFuture, Callback, CallbackOutcome, CallbackRefused, Capabilities, CustomerStep, Provider,
-    ProviderError, RefundVerdict, Started, StepKind, Verdict,
+    BoxFuture, Callback, CallbackOutcome, CallbackRefused, Capabilities, Provider, ProviderError,
+    RefundVerdict, Started, StepKind, Verdict,
 };
 use crate::journal::payments::Change;
 use crate::money::{Amount, Currency};
@@ -182,11 +182,11 @@ impl Provider for NagadProvider {
     }
 
     fn prepare(&self, _: &str, _: Amount, now: DateTime<Utc>) -> Result<Change, ProviderError> {
-        Ok(Change {
-            callback_url: Some(self.callback_url.to_string()),
-            expires_at: Some(now + self.checkout_window),
-            ..Change::default()
-        })
+        Ok(super::page_prepared(
+            &self.callback_url,
+            self.checkout_window,
+            now,
+        ))
     }
 
     /// Initialize, then complete: the page to show. The invoice is Nagad's order id.
@@ -197,17 +197,11 @@ impl Provider for NagadProvider {
                 .start(&p.invoice, p.amount.value(), self.callback_url.as_str())
                 .await
                 .map_err(map_error)?;
-            Ok(Started {
-                change: Change {
-                    provider_payment_id: Some(started.payment_ref_id.clone()),
-                    redirect_url: Some(started.page_url.clone()),
-                    ..Change::default()
-                },
-                step: CustomerStep::Redirect {
-                    redirect_url: started.page_url,
-                    callback_url: self.callback_url.to_string(),
-                },
-            })
+            Ok(Started::page(
+                started.payment_ref_id,
+                started.page_url,
+                &self.callback_url,
+            ))
         })
     }
 
