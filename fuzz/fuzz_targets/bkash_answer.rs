@@ -48,7 +48,7 @@ fn check_paid(verdict: &Verdict, amount: Option<Decimal>, currency: Option<&str>
     if let Verdict::Paid {
         amount: a,
         currency: c,
-        trx_id,
+        refs,
         ..
     } = verdict
     {
@@ -59,7 +59,7 @@ fn check_paid(verdict: &Verdict, amount: Option<Decimal>, currency: Option<&str>
             .parse()
             .expect("paid in a currency Till does not know");
         assert_eq!(*c, written);
-        assert!(trx_id.is_some(), "paid without a trxID");
+        assert!(refs.transaction.is_some(), "paid without a trxID");
     }
 }
 

@@ -93,7 +93,7 @@ pub struct ResultScreen {
 /// The screen for a payment that is waiting for the customer.
 pub fn waiting(p: &Payment, engine: &till_core::Engine) -> Result<DisplayState, String> {
     let view = PaymentView::of(p, engine);
-    match (view.step, &p.khqr, &p.md5) {
+    match (view.step, &p.customer_code, &p.refs.lookup) {
         (Some(till_core::provider::StepKind::Code), Some(qr), Some(md5)) => {
             let svg = khqr::render_svg_fluid(qr).map_err(|e| {
                 tracing::error!(error = %e, "KHQR rendering failed");

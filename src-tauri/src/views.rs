@@ -24,12 +24,12 @@ pub struct PaymentView {
     pub refundable: String,
     pub refundable_display: String,
     pub invoice: String,
-    /// The provider's transaction id, or the start of its transaction hash.
+    /// The provider's transaction id as a customer quotes it (a long one,
+    /// such as a ledger hash, cut to its first 10 characters).
     pub reference: Option<String>,
-    pub trx_id: Option<String>,
-    pub payment_id: Option<String>,
-    pub md5: Option<String>,
-    pub hash: Option<String>,
+    /// Every provider reference that is set, by the provider's own names
+    /// (empty until [`PaymentView::of`] knows the provider).
+    pub references: Vec<ReferenceView>,
     pub failure_reason: Option<String>,
     pub flag: Option<String>,
     pub offline: bool,
@@ -45,6 +45,16 @@ pub struct PaymentView {
     pub refunds_by_api: bool,
 }
 
+/// One provider reference: "trxID" "BFM1XYZ", "MD5" "d41d…".
+#[derive(Debug, Clone, Serialize)]
+pub struct ReferenceView {
+    pub name: &'static str,
+    pub value: String,
+}
+
+/// Longer than this, a transaction id is a hash no one reads out whole.
+const QUOTABLE: usize = 16;
+
 impl PaymentView {
     /// The view with times in the engine's (the shop's) timezone.
     pub fn of(p: &Payment, engine: &till_core::Engine) -> Self {
@@ -52,6 +62,17 @@ impl PaymentView {
         let caps = engine.capabilities_of(p.provider);
         v.step = caps.map(|c| c.step);
         v.refunds_by_api = caps.is_some_and(|c| c.refunds);
+        if let Some(c) = caps {
+            v.references = c
+                .references
+                .label(&p.refs)
+                .into_iter()
+                .map(|(name, value)| ReferenceView {
+                    name,
+                    value: value.to_owned(),
+                })
+                .collect();
+        }
         v
     }
 
@@ -68,14 +89,14 @@ impl PaymentView {
             refundable: refundable.value().to_string(),
             refundable_display: refundable.display(),
             invoice: p.invoice.clone(),
-            reference: p
-                .trx_id
-                .clone()
-                .or_else(|| p.hash.as_ref().map(|h| h.chars().take(10).collect())),
-            trx_id: p.trx_id.clone(),
-            payment_id: p.provider_payment_id.clone(),
-            md5: p.md5.clone(),
-            hash: p.hash.clone(),
+            reference: p.refs.transaction.as_ref().map(|t| {
+                if t.chars().count() > QUOTABLE {
+                    t.chars().take(10).collect()
+                } else {
+                    t.clone()
+                }
+            }),
+            references: Vec::new(),
             failure_reason: p.failure_reason.clone(),
             flag: p.flag.clone(),
             offline: p.offline,

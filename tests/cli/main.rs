@@ -202,7 +202,8 @@ fn headless_payments_and_no_secret_left_behind() {
     assert!(child.wait().unwrap().success());
     let fin = rest.last().unwrap();
     assert_eq!(fin["state"], "settled", "{rest:?}");
-    assert_eq!(fin["hash"], paid["hash"]);
+    // The Bakong hash is the payment's transaction reference.
+    assert_eq!(fin["references"]["transaction"], paid["hash"]);
     let khqr_id = fin["id"].as_str().unwrap().to_owned();
 
     // bKash headless: the checkout page redirects to Till's loopback callback.
@@ -230,8 +231,12 @@ fn headless_payments_and_no_secret_left_behind() {
     assert!(child.wait().unwrap().success());
     let fin = rest.last().unwrap();
     assert_eq!(fin["state"], "settled");
-    assert_eq!(fin["payment_id"], pid);
-    let trx = fin["trx_id"].as_str().unwrap().to_owned();
+    // bKash's paymentID is what Till looks the payment up by; trxID its transaction.
+    assert_eq!(fin["references"]["lookup"], pid);
+    let trx = fin["references"]["transaction"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     // Status by trxID; partial refund; list filters.
     let s = cli.json_lines(&["status", &trx, "--json"]);

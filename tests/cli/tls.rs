@@ -207,7 +207,7 @@ fn going_live_over_https_and_an_untrusted_ca_sends_nothing() {
     assert!(child.wait().unwrap().success());
     let khqr = rest.last().unwrap();
     assert_eq!(khqr["state"], "settled", "{rest:?}");
-    assert_eq!(khqr["hash"], paid["hash"]);
+    assert_eq!(khqr["references"]["transaction"], paid["hash"]);
 
     // The office over HTTPS: both settlements delivered and acknowledged.
     let sync = cli.json_lines(&["sync", "--json"]);

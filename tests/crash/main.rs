@@ -276,7 +276,7 @@ fn killed_at_random_instants_loses_and_doubles_nothing() {
         }
         match p.provider {
             ProviderKind::Bkash => {
-                let there = p.provider_payment_id.as_ref().and_then(|id| bkash.get(id));
+                let there = p.refs.lookup.as_ref().and_then(|id| bkash.get(id));
                 let completed = there.is_some_and(|t| t["transactionStatus"] == "Completed");
                 assert_eq!(
                     p.state == PaymentState::Settled,
@@ -284,7 +284,10 @@ fn killed_at_random_instants_loses_and_doubles_nothing() {
                     "terminal {p:?} vs sandbox {there:?}"
                 );
                 if completed {
-                    assert_eq!(there.unwrap()["trxID"].as_str(), p.trx_id.as_deref());
+                    assert_eq!(
+                        there.unwrap()["trxID"].as_str(),
+                        p.refs.transaction.as_deref()
+                    );
                     assert_eq!(
                         there.unwrap()["amount"].as_str(),
                         Some(p.amount.wire().as_str())
@@ -292,7 +295,7 @@ fn killed_at_random_instants_loses_and_doubles_nothing() {
                 }
             }
             ProviderKind::Bakong => {
-                let there = p.md5.as_ref().and_then(|m| bakong.get(m));
+                let there = p.refs.lookup.as_ref().and_then(|m| bakong.get(m));
                 let paid_in_time = there.is_some()
                     && p.flag
                         .as_deref()
@@ -303,7 +306,7 @@ fn killed_at_random_instants_loses_and_doubles_nothing() {
                     "terminal {p:?} vs sandbox {there:?}"
                 );
                 if let Some(t) = there.filter(|_| p.state == PaymentState::Settled) {
-                    assert_eq!(t["hash"].as_str(), p.hash.as_deref());
+                    assert_eq!(t["hash"].as_str(), p.refs.transaction.as_deref());
                 }
             }
             ProviderKind::Demo => {
@@ -330,7 +333,10 @@ fn killed_at_random_instants_loses_and_doubles_nothing() {
         .iter()
         .filter(|p| {
             p.provider == ProviderKind::Bakong
-                && p.md5.as_ref().is_some_and(|m| bakong.contains_key(m))
+                && p.refs
+                    .lookup
+                    .as_ref()
+                    .is_some_and(|m| bakong.contains_key(m))
         })
         .count();
     assert_eq!(

@@ -58,7 +58,7 @@ async fn run(app: &AppSession) -> Result<()> {
     let before = now_ms();
     keys(app, &key(Key::Enter)).await?;
     status_contains(app, "Waiting for customer", Duration::from_secs(10)).await?;
-    let md5_on_cashier = attr(app, "amount", "data-md5")
+    let md5_on_cashier = attr(app, "amount", "data-code-reference")
         .await?
         .context("cashier keeps the MD5")?;
     let cashier_shot = app.screenshot("khqr-cashier-waiting").await?;

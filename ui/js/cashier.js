@@ -172,7 +172,7 @@
       const r = await invoke("charge", { provider, amount: value, currency });
       current = r.payment;
       amount.dataset.paymentId = current.id;
-      amount.dataset.md5 = current.md5 || "";
+      amount.dataset.codeReference = r.code_reference || "";
       showPayment(current);
       refreshRecent();
     } catch (e) {

@@ -30,7 +30,7 @@ window.TillManagerDay = (() => {
     return h("li", { class: `disagreement${st.acknowledged ? " acknowledged" : ""}`, "data-id": d.id, "data-kind": d.kind },
       h("div", { class: "d-head" },
         h("span", { class: "d-kind", text: t(`k_${d.kind}`) }),
-        h("span", { class: "mono", text: d.references.invoice || d.references.trx_id || d.references.md5 || "" }),
+        h("span", { class: "mono", text: d.references.invoice || d.references.provider_refs.transaction || d.references.provider_refs.lookup || "" }),
         st.acknowledged ? h("span", { class: "d-ok", text: t("d_acknowledged") }) : null),
       h("p", { class: "d-why", text: d.explanation }),
       side(t("d_here"), d.local), side(t("d_provider"), d.provider_view), side(t("d_office"), d.hub),

@@ -208,8 +208,9 @@
       h("h2", { text: `${t(p.provider)} · ${p.amount_display}` }),
       h("p", { class: `state-pill state-${p.state}`, id: "detail-state", "data-state": p.state, text: t(`st_${p.state}`) }),
       h("table", { class: "grid kv" },
-        kv(t("m_invoice"), p.invoice), kv("trxID", p.trx_id), kv("paymentID", p.payment_id), kv("MD5", p.md5),
-        kv("hash", p.hash), kv(t("m_refunded"), p.refunded_display), kv("⚠", p.flag), kv("✗", p.failure_reason),
+        // The provider's references under its own names (trxID, MD5, …).
+        kv(t("m_invoice"), p.invoice), ...p.references.map((r) => kv(r.name, r.value)),
+        kv(t("m_refunded"), p.refunded_display), kv("⚠", p.flag), kv("✗", p.failure_reason),
         kv(t("m_time"), `${p.business_day} ${p.time}`)),
       d.refunds.length ? h("table", { class: "grid" }, ...d.refunds.map((r) => h("tr", {},
         h("td", { text: r.time }), h("td", { class: "num", text: r.amount_display }),

@@ -60,6 +60,30 @@ impl FromStr for ProviderKind {
     }
 }
 
+/// A provider's identifiers of a payment, by what each is for. Each provider
+/// names them its own way ([`crate::provider::Capabilities::references`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderRefs {
+    /// What the provider answers status by: bKash `paymentID`, Nagad
+    /// `paymentReferenceId`, the KHQR's MD5. Unique per provider.
+    pub lookup: Option<String>,
+    /// The provider's id of the money moved, the one on a receipt: bKash
+    /// `trxID`, Nagad `issuerPaymentRefNo`, the Bakong hash.
+    pub transaction: Option<String>,
+    /// A reference given outside the provider (Bakong `externalRef`: the
+    /// payer's bank's).
+    pub external: Option<String>,
+}
+
+impl ProviderRefs {
+    /// Every reference that is set, in the order lookup, transaction, external.
+    pub fn values(&self) -> impl Iterator<Item = &str> {
+        [&self.lookup, &self.transaction, &self.external]
+            .into_iter()
+            .filter_map(|r| r.as_deref())
+    }
+}
+
 /// One payment.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Payment {
@@ -69,20 +93,17 @@ pub struct Payment {
     pub state: PaymentState,
     /// Our idempotency key: bKash `merchantInvoiceNumber`, KHQR bill number.
     pub invoice: String,
-    /// bKash `paymentID`.
-    pub provider_payment_id: Option<String>,
-    /// bKash `trxID`.
-    pub trx_id: Option<String>,
-    /// MD5 of the KHQR string shown.
-    pub md5: Option<String>,
-    /// Bakong transaction hash.
-    pub hash: Option<String>,
-    pub khqr: Option<String>,
-    pub redirect_url: Option<String>,
+    /// The provider's own identifiers of this payment.
+    pub refs: ProviderRefs,
+    /// The code the customer scans (a KHQR string), for a wallet that shows one.
+    pub customer_code: Option<String>,
+    /// The page the customer pays on, for a wallet that opens one.
+    pub customer_page: Option<String>,
     pub callback_url: Option<String>,
     pub expires_at: Option<DateTime<Utc>>,
-    /// When bKash execute was sent; once set, execute is never sent again.
-    pub execute_sent_at: Option<DateTime<Utc>>,
+    /// When the provider's completion call (bKash execute) was sent; once
+    /// set, it is never sent again.
+    pub completion_sent_at: Option<DateTime<Utc>>,
     /// Shown while the provider could not be reached ("awaiting verification").
     pub offline: bool,
     pub refunded: Amount,

@@ -51,10 +51,9 @@ fn event(terminal: &str, seq: u64) -> Event {
             amount: rust_decimal::Decimal::from_str("12.50").unwrap(),
             currency: "BDT".into(),
             references: References {
-                payment_id: Some(format!("TR{seq:010}")),
-                trx_id: Some(format!("BFM{seq:08}")),
-                md5: None,
-                hash: None,
+                lookup: Some(format!("TR{seq:010}")),
+                transaction: Some(format!("BFM{seq:08}")),
+                external: None,
             },
             created_at: at,
             settled_at: at,

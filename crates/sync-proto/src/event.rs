@@ -11,14 +11,18 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The value of the `schema` field of the events this build writes
-/// (version 2: the payment names its payee).
-pub const EVENT_SCHEMA: &str = "till.event/2";
+/// (version 3: the payment's references by what they are for).
+pub const EVENT_SCHEMA: &str = "till.event/3";
+
+/// Version 2, still accepted: references named by the wallets of the time
+/// (`payment_id`, `trx_id`, `md5`, `hash`), read into version 3's.
+pub const EVENT_SCHEMA_V2: &str = "till.event/2";
 
 /// Version 1, still accepted: as version 2 without `payment.payee`.
 pub const EVENT_SCHEMA_V1: &str = "till.event/1";
 
 /// The event schemas a hub accepts, oldest first.
-pub const EVENT_SCHEMAS: [&str; 2] = [EVENT_SCHEMA_V1, EVENT_SCHEMA];
+pub const EVENT_SCHEMAS: [&str; 3] = [EVENT_SCHEMA_V1, EVENT_SCHEMA_V2, EVENT_SCHEMA];
 
 /// Longest id (webhook id, terminal id) we accept.
 pub const MAX_ID_LEN: usize = 128;
@@ -66,18 +70,54 @@ impl fmt::Display for EventType {
     }
 }
 
-/// The provider's own identifiers of a payment. All optional: each provider
-/// fills the ones it has (bKash: `payment_id`, `trx_id`; Bakong: `md5`, `hash`).
+/// The provider's own identifiers of a payment, by what each is for. All
+/// optional: each provider fills the ones it has.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "AnyReferences")]
 pub struct References {
+    /// What the provider answers status by: bKash `paymentID`, Nagad
+    /// `paymentReferenceId`, the KHQR's MD5.
+    pub lookup: Option<String>,
+    /// The provider's id of the money moved: bKash `trxID`, Nagad
+    /// `issuerPaymentRefNo`, the Bakong hash.
+    pub transaction: Option<String>,
+    /// A reference given outside the provider (Bakong `externalRef`).
+    pub external: Option<String>,
+}
+
+/// What `references` held in any version: version 3's names, or versions 1
+/// and 2's (`payment_id` or `md5` was the lookup; `hash` the transaction, with
+/// `trx_id` then the external reference; otherwise `trx_id` the transaction).
+#[derive(Deserialize)]
+struct AnyReferences {
     #[serde(default)]
-    pub payment_id: Option<String>,
+    lookup: Option<String>,
     #[serde(default)]
-    pub trx_id: Option<String>,
+    transaction: Option<String>,
     #[serde(default)]
-    pub md5: Option<String>,
+    external: Option<String>,
     #[serde(default)]
-    pub hash: Option<String>,
+    payment_id: Option<String>,
+    #[serde(default)]
+    trx_id: Option<String>,
+    #[serde(default)]
+    md5: Option<String>,
+    #[serde(default)]
+    hash: Option<String>,
+}
+
+impl From<AnyReferences> for References {
+    fn from(a: AnyReferences) -> Self {
+        let (old_transaction, old_external) = match a.hash {
+            Some(hash) => (Some(hash), a.trx_id),
+            None => (a.trx_id, None),
+        };
+        References {
+            lookup: a.lookup.or(a.payment_id).or(a.md5),
+            transaction: a.transaction.or(old_transaction),
+            external: a.external.or(old_external),
+        }
+    }
 }
 
 /// A settled payment as the terminal recorded it.
@@ -445,10 +485,9 @@ mod tests {
             amount: Decimal::from_str("12.50").unwrap(),
             currency: "BDT".into(),
             references: References {
-                payment_id: Some("TR0011ABC".into()),
-                trx_id: Some("BFM1XYZ".into()),
-                md5: None,
-                hash: None,
+                lookup: Some("TR0011ABC".into()),
+                transaction: Some("BFM1XYZ".into()),
+                external: None,
             },
             created_at: DateTime::parse_from_rfc3339("2026-11-22T10:14:00+06:00").unwrap(),
             settled_at: DateTime::parse_from_rfc3339("2026-11-22T10:15:00+06:00").unwrap(),
@@ -511,7 +550,7 @@ mod tests {
     #[test]
     fn semantic_checks() {
         let mut e = settled();
-        e.schema = "till.event/3".into();
+        e.schema = "till.event/4".into();
         assert!(matches!(e.validate(), Err(SchemaError::WrongSchema { .. })));
         let mut e = settled();
         e.sequence = 0;
@@ -540,6 +579,49 @@ mod tests {
         let mut e = settled();
         e.payment.as_mut().unwrap().payee = Some(String::new());
         assert!(e.validate().is_err(), "an empty payee");
+    }
+
+    #[test]
+    fn older_references_are_read_by_what_they_are_for() {
+        let read = |refs: serde_json::Value| -> References {
+            let mut json: serde_json::Value = serde_json::from_slice(&settled().to_json()).unwrap();
+            json["schema"] = "till.event/2".into();
+            json["payment"]["references"] = refs;
+            Event::from_slice(json.to_string().as_bytes())
+                .unwrap()
+                .payment
+                .unwrap()
+                .references
+        };
+        // A page wallet's: paymentID and trxID.
+        assert_eq!(
+            read(
+                serde_json::json!({"payment_id": "TR1", "trx_id": "BFM1", "md5": null, "hash": null})
+            ),
+            References {
+                lookup: Some("TR1".into()),
+                transaction: Some("BFM1".into()),
+                external: None
+            }
+        );
+        // A KHQR's: the MD5, the Bakong hash, and externalRef in trx_id.
+        assert_eq!(
+            read(
+                serde_json::json!({"payment_id": null, "trx_id": "100FT1", "md5": "ab12", "hash": "cd34"})
+            ),
+            References {
+                lookup: Some("ab12".into()),
+                transaction: Some("cd34".into()),
+                external: Some("100FT1".into())
+            }
+        );
+        // Written now: the names of version 3, and nothing else.
+        let json: serde_json::Value = serde_json::from_slice(&settled().to_json()).unwrap();
+        assert_eq!(json["schema"], "till.event/3");
+        assert_eq!(
+            json["payment"]["references"],
+            serde_json::json!({"lookup": "TR0011ABC", "transaction": "BFM1XYZ", "external": null})
+        );
     }
 
     #[test]

@@ -6,8 +6,12 @@
 //! - [`event`]: the v1 event payload (`till.event/1`): [`Event`], [`Payment`],
 //!   [`Refund`], constructors and [`Event::validate`]. The JSON Schema of the
 //!   same shape is `schema/event-v1.json` (exported as [`EVENT_V1_SCHEMA`]).
-//!   Version 2 (`till.event/2`, written now) adds `payment.payee`; version 1 is
-//!   still accepted. `schema/event-v2.json` is exported as [`EVENT_V2_SCHEMA`].
+//!   Version 2 (`till.event/2`) adds `payment.payee`; version 3
+//!   (`till.event/3`, written now) names the references by what they are for
+//!   ([`References`]: lookup, transaction, external) instead of by wallet.
+//!   Versions 1 and 2 are still accepted, their references read into version
+//!   3's. `schema/event-v2.json` and `schema/event-v3.json` are exported as
+//!   [`EVENT_V2_SCHEMA`] and [`EVENT_V3_SCHEMA`].
 //! - [`batch`]: the delivery envelope (`till.batch/2`, with the terminal's
 //!   audit chain head; `till.batch/1` still accepted): [`Batch`], [`BatchItem`].
 //! - [`chain`]: the chain head ([`ChainHead`]) and the hub's judgement of it
@@ -41,7 +45,7 @@ pub use batch::{
 pub use chain::{judge, ChainAck, ChainHead, ChainPoint, ChainStatus};
 pub use event::{
     new_event_id, valid_id, Event, EventType, Payment, References, Refund, SchemaError,
-    EVENT_SCHEMA, EVENT_SCHEMAS, EVENT_SCHEMA_V1,
+    EVENT_SCHEMA, EVENT_SCHEMAS, EVENT_SCHEMA_V1, EVENT_SCHEMA_V2,
 };
 pub use keys::{
     generate_ed25519_keypair, generate_hmac_secret, Ed25519Keypair, KeyError, SigningKey,
@@ -65,3 +69,7 @@ pub const EVENT_V1_SCHEMA: &str = include_str!("../schema/event-v1.json");
 /// The JSON Schema (draft 2020-12) of a `till.event/2` payload (v1 plus
 /// `payment.payee`).
 pub const EVENT_V2_SCHEMA: &str = include_str!("../schema/event-v2.json");
+
+/// The JSON Schema (draft 2020-12) of a `till.event/3` payload (v2 with the
+/// references named by what they are for).
+pub const EVENT_V3_SCHEMA: &str = include_str!("../schema/event-v3.json");

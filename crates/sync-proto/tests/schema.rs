@@ -1,12 +1,14 @@
-//! The JSON Schema in `schema/event-v1.json` and the serde types describe the
-//! same payload: samples valid for one are valid for the other, and what
-//! serde writes validates.
+//! The JSON Schemas in `schema/` and the serde types describe the same
+//! payload: samples valid for one are valid for the other, and what serde
+//! writes validates against the schema of the version it writes (3).
 
 use chrono::{DateTime, NaiveDate};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use std::str::FromStr;
-use till_sync_proto::{Event, Payment, References, Refund, EVENT_V1_SCHEMA, EVENT_V2_SCHEMA};
+use till_sync_proto::{
+    Event, Payment, References, Refund, EVENT_V1_SCHEMA, EVENT_V2_SCHEMA, EVENT_V3_SCHEMA,
+};
 
 fn validator() -> jsonschema::Validator {
     validator_of(EVENT_V1_SCHEMA)
@@ -14,6 +16,22 @@ fn validator() -> jsonschema::Validator {
 
 fn validator_v2() -> jsonschema::Validator {
     validator_of(EVENT_V2_SCHEMA)
+}
+
+fn validator_v3() -> jsonschema::Validator {
+    validator_of(EVENT_V3_SCHEMA)
+}
+
+/// A version 1 sample as version 3 writes it: references by what they are
+/// for, and a payee.
+fn v3(mut v: Value) -> Value {
+    v["schema"] = "till.event/3".into();
+    if v["payment"].is_object() {
+        v["payment"]["references"] =
+            json!({"lookup": "TR0011ABC", "transaction": "BFM1XYZ", "external": null});
+        v["payment"]["payee"] = "merchant-0123456789abcdef".into();
+    }
+    v
 }
 
 fn validator_of(text: &str) -> jsonschema::Validator {
@@ -54,14 +72,25 @@ fn closed_sample() -> Value {
 
 #[test]
 fn samples_are_valid_for_schema_and_serde() {
-    let v = validator();
+    let (v1, v3_schema) = (validator(), validator_v3());
     for sample in [settled_sample(), refunded_sample(), closed_sample()] {
-        assert_eq!(errors(&v, &sample), Vec::<String>::new(), "{sample}");
-        let e = Event::from_slice(sample.to_string().as_bytes()).unwrap();
+        assert_eq!(errors(&v1, &sample), Vec::<String>::new(), "{sample}");
+        let old = Event::from_slice(sample.to_string().as_bytes()).unwrap();
+        let now = v3(sample);
+        assert_eq!(errors(&v3_schema, &now), Vec::<String>::new(), "{now}");
+        let e = Event::from_slice(now.to_string().as_bytes()).unwrap();
         // Serde's output of the parsed event is the same document.
         let back: Value = serde_json::from_slice(&e.to_json()).unwrap();
-        assert_eq!(back, sample);
+        assert_eq!(back, now);
+        // The version 1 event reads as the same references.
+        assert_eq!(
+            old.payment.map(|p| p.references),
+            e.payment.map(|p| p.references)
+        );
     }
+    // Each schema takes only its own version.
+    assert!(!v1.is_valid(&v3(settled_sample())));
+    assert!(!v3_schema.is_valid(&settled_sample()));
 }
 
 #[test]
@@ -76,8 +105,6 @@ fn version_2_samples_carry_the_payee() {
         e.payment.as_ref().unwrap().payee.as_deref(),
         Some("rahim_store@aclb")
     );
-    let back: Value = serde_json::from_slice(&e.to_json()).unwrap();
-    assert_eq!(back, s);
     // Unknown payee: absent, valid for both.
     s["payment"].as_object_mut().unwrap().remove("payee");
     assert!(v.is_valid(&s));
@@ -92,14 +119,14 @@ fn version_2_samples_carry_the_payee() {
 
 #[test]
 fn constructed_events_validate() {
-    let v = validator_v2();
+    let v = validator_v3();
     let payment = Payment {
         id: "p1".into(),
         provider: "bakong".into(),
         amount: Decimal::from_str("40000").unwrap(),
         currency: "KHR".into(),
         references: References {
-            md5: Some("d41d8cd98f00b204e9800998ecf8427e".into()),
+            lookup: Some("d41d8cd98f00b204e9800998ecf8427e".into()),
             ..References::default()
         },
         created_at: DateTime::parse_from_rfc3339("2026-11-22T09:00:00+07:00").unwrap(),
@@ -160,7 +187,7 @@ fn invalid_samples_are_refused_by_both() {
     s["type"] = "payment.voided".into();
     cases.push(("unknown type", s));
     let mut s = settled_sample();
-    s["schema"] = "till.event/3".into();
+    s["schema"] = "till.event/9".into();
     cases.push(("other schema", s));
     let mut s = settled_sample();
     s["payment"] = Value::Null;
@@ -180,11 +207,22 @@ fn invalid_samples_are_refused_by_both() {
     let mut s = closed_sample();
     s.as_object_mut().unwrap().remove("day");
     cases.push(("day.closed without day", s));
+    let v3_schema = validator_v3();
     for (what, doc) in cases {
         assert!(!v.is_valid(&doc), "schema accepted {what}");
         assert!(
             Event::from_slice(doc.to_string().as_bytes()).is_err(),
             "serde accepted {what}"
+        );
+        // The same fault in a version 3 event.
+        let mut now = v3(doc);
+        if what == "other schema" {
+            now["schema"] = "till.event/9".into();
+        }
+        assert!(!v3_schema.is_valid(&now), "v3 schema accepted {what}");
+        assert!(
+            Event::from_slice(now.to_string().as_bytes()).is_err(),
+            "serde accepted {what} in version 3"
         );
     }
 }

@@ -11,10 +11,9 @@ pub fn payment_json(p: &Payment) -> Value {
         "currency": p.amount.currency().code(),
         "state": p.state,
         "invoice": p.invoice,
-        "payment_id": p.provider_payment_id,
-        "trx_id": p.trx_id,
-        "md5": p.md5,
-        "hash": p.hash,
+        // By what each is for: lookup (bKash paymentID, the KHQR's MD5, …),
+        // transaction (trxID, the Bakong hash, …), external (externalRef).
+        "references": p.refs,
         "refunded": p.refunded.wire(),
         "flag": p.flag,
         "offline": p.offline,
@@ -35,7 +34,7 @@ pub fn line(p: &Payment) -> String {
         p.state.as_str(),
         p.invoice
     );
-    if let Some(t) = p.trx_id.as_deref().or(p.hash.as_deref()) {
+    if let Some(t) = p.refs.transaction.as_deref() {
         s.push_str("  ");
         s.push_str(t);
     }

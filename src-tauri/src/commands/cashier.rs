@@ -13,6 +13,8 @@ pub struct Charged {
     pub payment: PaymentView,
     /// `code` (shown on the customer display), `checkout` (the wallet's page over it) or `wait` (demo).
     pub step: &'static str,
+    /// What the provider will be asked about the code shown (the KHQR's MD5).
+    pub code_reference: Option<String>,
 }
 
 /// Take a payment: the amount as keyed ("1250.5"), the currency, the wallet. An engine
@@ -48,10 +50,10 @@ pub async fn charge(
     }
     let charge = engine.charge(provider, amount, "cashier").await?;
     let payment = charge.payment;
-    let step = match &charge.step {
-        CustomerStep::Code { .. } => "code",
-        CustomerStep::Redirect { .. } => "checkout",
-        CustomerStep::Wait => "wait",
+    let (step, code_reference) = match &charge.step {
+        CustomerStep::Code { reference, .. } => ("code", Some(reference.clone())),
+        CustomerStep::Redirect { .. } => ("checkout", None),
+        CustomerStep::Wait => ("wait", None),
     };
     terminal.set_display(&app, display::waiting(&payment, &engine)?);
     if let CustomerStep::Redirect { redirect_url, .. } = &charge.step {
@@ -70,6 +72,7 @@ pub async fn charge(
     Ok(Charged {
         payment: PaymentView::of(&payment, &engine),
         step,
+        code_reference,
     })
 }
 
@@ -129,7 +132,7 @@ pub async fn demo_pay(terminal: State<'_, Shared>, id: String) -> Result<(), UiE
     let engine = terminal.engine().await?;
     let p = engine.payment(&id)?;
     let qr = p
-        .khqr
+        .customer_code
         .ok_or_else(|| UiError::from("This payment has no QR code to pay."))?;
     terminal.demo_pay_khqr(&qr).await
 }

@@ -107,7 +107,7 @@ impl Engine {
     /// Sends the completion call once. If it had been sent before, resolves by status.
     async fn complete(&self, p: &Payment) -> Result<Payment, EngineError> {
         let provider = self.inner.registry.get(p.provider)?.clone();
-        if !self.with_journal(|j| j.claim_execute(&p.id, self.now()))? {
+        if !self.with_journal(|j| j.claim_completion(&p.id, self.now()))? {
             Box::pin(self.resolve_authorized(p)).await?;
             return self.payment(&p.id);
         }
@@ -129,7 +129,7 @@ impl Engine {
             Err(ProviderError::Unreachable { message, .. }) => {
                 // Provably never left: execute may go later.
                 self.with_journal(|j| {
-                    j.unclaim_execute(&p.id, self.now())?;
+                    j.unclaim_completion(&p.id, self.now())?;
                     j.defer(
                         DeferredKind::ExecuteResolution,
                         &p.id,
@@ -154,7 +154,7 @@ impl Engine {
     pub(crate) async fn resolve_authorized(&self, p: &Payment) -> Result<(), EngineError> {
         let provider = self.inner.registry.get(p.provider)?.clone();
         let caps: Capabilities = provider.capabilities();
-        if caps.completion_call && p.execute_sent_at.is_none() {
+        if caps.completion_call && p.completion_sent_at.is_none() {
             Box::pin(self.complete(p)).await?;
             return Ok(());
         }

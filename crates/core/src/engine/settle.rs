@@ -45,16 +45,14 @@ impl Engine {
                 Verdict::Paid {
                     amount,
                     currency,
-                    trx_id,
-                    hash,
+                    refs,
                     ..
                 } => {
                     if p.amount.matches(amount, currency) {
                         (
                             PaymentState::Settled,
                             Change {
-                                trx_id,
-                                hash,
+                                refs,
                                 ..Change::default()
                             },
                             detail.to_owned(),
@@ -64,8 +62,7 @@ impl Engine {
                         (
                             PaymentState::Flagged,
                             Change {
-                                trx_id,
-                                hash,
+                                refs,
                                 flag: Some(format!("amount_mismatch: {what}")),
                                 failure_reason: Some(format!(
                                     "The customer {what}. A manager must check this payment."
@@ -93,16 +90,10 @@ impl Engine {
                     },
                     detail.to_owned(),
                 ),
-                Verdict::Unclear {
-                    trx_id,
-                    hash,
-                    kind,
-                    what,
-                } => (
+                Verdict::Unclear { refs, kind, what } => (
                     PaymentState::Flagged,
                     Change {
-                        trx_id,
-                        hash,
+                        refs,
                         flag: Some(format!("{kind}: {what}")),
                         failure_reason: Some(format!(
                             "{what}. A manager must check this payment."
@@ -156,7 +147,7 @@ impl Engine {
         let now = self.now();
         let out = self.with_journal(|j| {
             let p = j.payment(id)?;
-            if p.state != PaymentState::AwaitingCustomer || p.execute_sent_at.is_some() {
+            if p.state != PaymentState::AwaitingCustomer || p.completion_sent_at.is_some() {
                 return Ok(None);
             }
             j.transition(
@@ -375,17 +366,14 @@ fn late_payment(
     detail: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Option<Payment>, crate::journal::JournalError> {
-    let (paid, trx_id, hash) = match verdict {
+    let (paid, refs) = match verdict {
         Verdict::Paid {
             amount,
             currency,
-            trx_id,
-            hash,
+            refs,
             ..
-        } => (format!("{amount} {currency}"), trx_id, hash),
-        Verdict::Unclear {
-            trx_id, hash, what, ..
-        } => (what.clone(), trx_id, hash),
+        } => (format!("{amount} {currency}"), refs),
+        Verdict::Unclear { refs, what, .. } => (what.clone(), refs),
         _ => return Ok(None),
     };
     let kind = match p.state {
@@ -402,8 +390,7 @@ fn late_payment(
     j.annotate(
         &p.id,
         &Change {
-            trx_id: trx_id.clone(),
-            hash: hash.clone(),
+            refs: refs.clone(),
             flag: Some(format!("{kind}: {paid}")),
             ..Change::default()
         },

@@ -166,25 +166,28 @@ impl Journal {
             .join(", ");
         let sql = format!(
             "WITH kept AS (
-                 SELECT id, invoice, provider_payment_id, trx_id, md5 FROM payments
+                 SELECT id, invoice, provider_ref, transaction_ref, external_ref FROM payments
                  WHERE state IN ({kept_states})
                     OR id IN (SELECT payment_id FROM refunds WHERE state IN ('requested', 'sent'))
                     OR (?2 AND id IN (SELECT payment_id FROM outbox WHERE state <> 'delivered'))
              ),
              refs(r) AS (
                  SELECT id FROM kept UNION SELECT invoice FROM kept
-                 UNION SELECT provider_payment_id FROM kept WHERE provider_payment_id IS NOT NULL
-                 UNION SELECT trx_id FROM kept WHERE trx_id IS NOT NULL
-                 UNION SELECT md5 FROM kept WHERE md5 IS NOT NULL
+                 UNION SELECT provider_ref FROM kept WHERE provider_ref IS NOT NULL
+                 UNION SELECT transaction_ref FROM kept WHERE transaction_ref IS NOT NULL
+                 UNION SELECT external_ref FROM kept WHERE external_ref IS NOT NULL
              )
              DELETE FROM provider_calls WHERE id IN (
                  SELECT c.id FROM provider_calls c
                  WHERE c.at < ?1
                    AND (c.payment_ref IS NULL OR c.payment_ref NOT IN (SELECT r FROM refs))
+                   -- A call about many payments at once (Bakong's bulk check
+                   -- by MD5) names no one payment: kept while its body names
+                   -- the lookup reference of a payment kept.
                    AND NOT (c.payment_ref IS NULL AND EXISTS (
-                       SELECT 1 FROM kept k WHERE k.md5 IS NOT NULL
-                         AND (instr(COALESCE(c.request_body, ''), k.md5) > 0
-                              OR instr(COALESCE(c.response_body, ''), k.md5) > 0)))
+                       SELECT 1 FROM kept k WHERE k.provider_ref IS NOT NULL
+                         AND (instr(COALESCE(c.request_body, ''), k.provider_ref) > 0
+                              OR instr(COALESCE(c.response_body, ''), k.provider_ref) > 0)))
                  ORDER BY c.id LIMIT ?3
              )"
         );
@@ -249,7 +252,10 @@ mod tests {
                 },
                 |_, _| {
                     Ok(Change {
-                        md5: md5.map(str::to_owned),
+                        refs: crate::payment::ProviderRefs {
+                            lookup: md5.map(str::to_owned),
+                            ..Default::default()
+                        },
                         ..Change::default()
                     })
                 },

@@ -42,11 +42,16 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0005_token_calls.sql"),
     include_str!("../../migrations/0006_payee.sql"),
     CHAIN_MIGRATION,
+    REFS_MIGRATION,
 ];
 
 /// The migration that starts the audit chain (rows before it are chained
 /// once, when it runs: see [`chain::seal_unchained`]).
 const CHAIN_MIGRATION: &str = include_str!("../../migrations/0007_chain.sql");
+
+/// The migration that rebuilds `payments` with provider-neutral references
+/// (a rebuild: foreign keys are checked after it, see [`migrations`]).
+const REFS_MIGRATION: &str = include_str!("../../migrations/0008_provider_refs.sql");
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -144,7 +149,20 @@ pub(crate) fn parse_ts(s: &str) -> Result<DateTime<Utc>, JournalError> {
 }
 
 fn migrations() -> Migrations<'static> {
-    Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())
+    Migrations::new(
+        MIGRATIONS
+            .iter()
+            .map(|sql| {
+                if *sql == REFS_MIGRATION {
+                    // Rebuilding a parent table leaves no dangling child
+                    // only if every row came across: prove it before commit.
+                    M::up(sql).foreign_key_check()
+                } else {
+                    M::up(sql)
+                }
+            })
+            .collect(),
+    )
 }
 
 impl Journal {
@@ -182,8 +200,6 @@ impl Journal {
             .ctx("switching to WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")
             .ctx("setting synchronous=FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")
-            .ctx("enabling foreign keys")?;
         let found: u32 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .ctx("reading the schema version")?;
@@ -194,9 +210,16 @@ impl Journal {
                 supported: SCHEMA_VERSION,
             });
         }
+        // Off while migrating: a migration that rebuilds a table (SQLite's
+        // way to drop a UNIQUE column) would otherwise cascade or refuse on
+        // the drop. It cannot change inside a transaction, hence here.
+        conn.pragma_update(None, "foreign_keys", "OFF")
+            .ctx("pausing foreign keys for migrations")?;
         migrations()
             .to_latest(&mut conn)
             .map_err(|e| JournalError::Migration(e.to_string()))?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .ctx("enabling foreign keys")?;
         let chain_schema = MIGRATIONS
             .iter()
             .position(|m| *m == CHAIN_MIGRATION)
@@ -294,6 +317,184 @@ mod tests {
             matches!(err, JournalError::NewerSchema { found, .. } if found == SCHEMA_VERSION + 1)
         );
         assert!(err.to_string().contains("newer Till"), "{err}");
+    }
+
+    /// Schema 8 rebuilds `payments` with references by what they are for.
+    /// A journal of schema 7 holding a payment in every state, of every kind
+    /// of wallet, with its history, refunds and outbox rows, comes across
+    /// whole: each reference where it belongs, nothing else changed.
+    #[test]
+    fn payments_of_every_state_survive_the_references_migration() {
+        use crate::payment::ProviderRefs;
+        use crate::state::PaymentState;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.db");
+        Journal::create_at_version(&path, 7).unwrap();
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+        // (provider, paymentID, trxID, md5, hash, khqr, redirect) as schema 7 kept them.
+        type Old = (
+            &'static str,
+            Option<&'static str>,
+            Option<&'static str>,
+            Option<&'static str>,
+            Option<&'static str>,
+        );
+        let kinds: [Old; 4] = [
+            ("bkash", Some("TR0011"), Some("BFM1"), None, None),
+            ("bakong", None, Some("100FT1"), Some("md5-"), Some("hash-")),
+            ("nagad", Some("NG-REF-"), Some("ISSUER-"), None, None),
+            ("demo", None, Some("DEMO"), None, None),
+        ];
+        let mut expected = Vec::new();
+        for (i, state) in PaymentState::ALL.iter().enumerate() {
+            for (k, (provider, pid, trx, md5, hash)) in kinds.iter().enumerate() {
+                let id = format!("P{i:02}{k}");
+                let unique = |v: &Option<&str>| v.map(|v| format!("{v}{i}-{k}"));
+                let (pid, trx, md5, hash) = (unique(pid), unique(trx), unique(md5), unique(hash));
+                let (code, page) = match *provider {
+                    "bakong" => (Some(format!("000201…{id}")), None),
+                    "bkash" | "nagad" => (None, Some(format!("https://pay.example/{id}"))),
+                    _ => (None, None),
+                };
+                let sent = (*provider == "bkash").then(|| "2026-11-22T10:00:01.000Z".to_owned());
+                conn.execute(
+                    "INSERT INTO payments(id, provider, amount, currency, state, invoice,
+                        provider_payment_id, trx_id, md5, hash, khqr, redirect_url, callback_url,
+                        expires_at, execute_sent_at, offline, refunded, flag, failure_code,
+                        failure_reason, operator, business_day, created_at, updated_at,
+                        booked_day, payee)
+                     VALUES (?1, ?2, '100.00', 'BDT', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,
+                        'http://127.0.0.1:1/cb', '2026-11-22T10:05:00.000Z', ?11, ?12, ?13,
+                        ?14, NULL, ?15, 'cashier', '2026-11-22', '2026-11-22T10:00:00.000Z',
+                        '2026-11-22T10:00:02.000Z', '2026-11-22', 'payee-1')",
+                    rusqlite::params![
+                        id,
+                        provider,
+                        state.as_str(),
+                        format!("t1-{i:02}{k}"),
+                        pid,
+                        trx,
+                        md5,
+                        hash,
+                        code,
+                        page,
+                        sent,
+                        i64::from(k == 1),
+                        if state.is_paid() { "40.00" } else { "0" },
+                        (*state == PaymentState::Flagged).then_some("amount_mismatch: x"),
+                        (*state == PaymentState::Failed).then_some("declined"),
+                    ],
+                )
+                .unwrap();
+                conn.execute(
+                    "INSERT INTO payment_events(payment_id, at, from_state, to_state, detail)
+                     VALUES (?1, '2026-11-22T10:00:00.000Z', NULL, 'created', NULL),
+                            (?1, '2026-11-22T10:00:02.000Z', 'created', ?2, 'moved')",
+                    rusqlite::params![id, state.as_str()],
+                )
+                .unwrap();
+                if state.is_paid() {
+                    conn.execute(
+                        "INSERT INTO refunds(id, payment_id, amount, currency, state, requested_by,
+                            created_at, updated_at)
+                         VALUES (?1, ?2, '40.00', 'BDT', 'done', 'manager',
+                            '2026-11-22T11:00:00.000Z', '2026-11-22T11:00:00.000Z')",
+                        rusqlite::params![format!("R{id}"), id],
+                    )
+                    .unwrap();
+                }
+                let (transaction, external) = match &hash {
+                    Some(h) => (Some(h.clone()), trx.clone()),
+                    None => (trx.clone(), None),
+                };
+                expected.push((
+                    id,
+                    *state,
+                    ProviderRefs {
+                        lookup: pid.or(md5),
+                        transaction,
+                        external,
+                    },
+                    code,
+                    page,
+                    sent.is_some(),
+                ));
+            }
+        }
+        drop(conn);
+
+        let j = Journal::open(&path, test_context()).unwrap();
+        assert_eq!(j.schema_version().unwrap(), SCHEMA_VERSION);
+        assert_eq!(expected.len(), 44);
+        for (id, state, refs, code, page, sent) in &expected {
+            let p = j.payment(id).unwrap();
+            assert_eq!(p.state, *state, "{id}");
+            assert_eq!(&p.refs, refs, "{id}");
+            assert_eq!(&p.customer_code, code, "{id}");
+            assert_eq!(&p.customer_page, page, "{id}");
+            assert_eq!(p.completion_sent_at.is_some(), *sent, "{id}");
+            assert_eq!(p.amount.wire(), "100.00");
+            assert_eq!(p.payee.as_deref(), Some("payee-1"));
+            assert_eq!(
+                p.offline,
+                p.provider == crate::payment::ProviderKind::Bakong
+            );
+            assert_eq!(p.flag.is_some(), *state == PaymentState::Flagged);
+            assert_eq!(j.events(id).unwrap().len(), 2, "{id}: history kept");
+            // Found by every reference it has.
+            for r in refs.values() {
+                assert_eq!(
+                    j.find(r).unwrap().map(|f| f.id).as_deref(),
+                    Some(id.as_str())
+                );
+            }
+        }
+        let refunds: i64 = j
+            .conn
+            .query_row("SELECT COUNT(*) FROM refunds", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(refunds, 4 * 4, "a refund for each paid state and wallet");
+        // No child row lost its payment, and the old columns are gone.
+        let dangling: i64 = j
+            .conn
+            .query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(dangling, 0);
+        let columns: Vec<String> = j
+            .conn
+            .prepare("SELECT name FROM pragma_table_info('payments')")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        for gone in [
+            "provider_payment_id",
+            "trx_id",
+            "md5",
+            "hash",
+            "khqr",
+            "redirect_url",
+        ] {
+            assert!(
+                !columns.iter().any(|c| c == gone),
+                "{gone} is still a column"
+            );
+        }
+        // Foreign keys are on again, and a lookup is unique per provider.
+        let fk: i64 = j
+            .conn
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(fk, 1);
+        let twice = j.conn.execute(
+            "UPDATE payments SET provider_ref = 'TR00110-0' WHERE id = 'P010'",
+            [],
+        );
+        assert!(twice.is_err(), "two bKash payments with one paymentID");
     }
 
     #[test]

@@ -129,10 +129,9 @@ fn wire_event(
         amount: payment.amount.value(),
         currency: payment.amount.currency().code().to_owned(),
         references: till_sync_proto::References {
-            payment_id: payment.provider_payment_id.clone(),
-            trx_id: payment.trx_id.clone(),
-            md5: payment.md5.clone(),
-            hash: payment.hash.clone(),
+            lookup: payment.refs.lookup.clone(),
+            transaction: payment.refs.transaction.clone(),
+            external: payment.refs.external.clone(),
         },
         created_at: local(payment.created_at),
         settled_at: local(settled_at),

@@ -3,7 +3,7 @@
 use super::{outbox, parse_ts, ts, Ctx, Journal, JournalContext, JournalError};
 use crate::business_day::business_day;
 use crate::money::{Amount, Currency};
-use crate::payment::{Payment, PaymentEvent, ProviderKind, Refund, RefundState};
+use crate::payment::{Payment, PaymentEvent, ProviderKind, ProviderRefs, Refund, RefundState};
 use crate::state::PaymentState;
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{params, OptionalExtension, Row, Transaction};
@@ -11,15 +11,13 @@ use rusqlite::{params, OptionalExtension, Row, Transaction};
 /// Fields a step may set on a payment (`None` leaves a field as it is).
 #[derive(Clone, Debug, Default)]
 pub struct Change {
-    pub provider_payment_id: Option<String>,
-    pub trx_id: Option<String>,
-    pub md5: Option<String>,
-    pub hash: Option<String>,
-    pub khqr: Option<String>,
-    pub redirect_url: Option<String>,
+    /// Each reference that is `Some` is set; the others stay.
+    pub refs: ProviderRefs,
+    pub customer_code: Option<String>,
+    pub customer_page: Option<String>,
     pub callback_url: Option<String>,
     pub expires_at: Option<DateTime<Utc>>,
-    pub execute_sent_at: Option<DateTime<Utc>>,
+    pub completion_sent_at: Option<DateTime<Utc>>,
     pub offline: Option<bool>,
     pub flag: Option<String>,
     pub failure_code: Option<String>,
@@ -83,19 +81,22 @@ pub struct ListFilter {
     pub day: Option<NaiveDate>,
     pub provider: Option<ProviderKind>,
     pub state: Option<PaymentState>,
-    /// Matches invoice, our id, trxID, paymentID, MD5 or hash (prefix).
+    /// Matches our id, the invoice or any provider reference (prefix).
     pub search: Option<String>,
     /// 1-based.
     pub page: u32,
     pub page_size: u32,
 }
 
-pub(super) const COLUMNS: &str = "id, provider, amount, currency, state, invoice, provider_payment_id, trx_id, md5, hash, khqr, \
-    redirect_url, callback_url, expires_at, execute_sent_at, offline, refunded, flag, failure_code, failure_reason, \
+pub(super) const COLUMNS: &str = "id, provider, amount, currency, state, invoice, provider_ref, transaction_ref, external_ref, customer_code, \
+    customer_page, callback_url, expires_at, completion_sent_at, offline, refunded, flag, failure_code, failure_reason, \
     operator, business_day, created_at, updated_at, payee";
 
 /// How many columns [`COLUMNS`] names (a query may select more after them).
-pub(super) const COLUMN_COUNT: usize = 25;
+pub(super) const COLUMN_COUNT: usize = 24;
+
+/// Where `offline` (the one integer) is in [`COLUMNS`].
+const OFFLINE: usize = 14;
 
 pub(super) struct RawPayment {
     cols: Vec<Option<String>>,
@@ -105,7 +106,7 @@ pub(super) struct RawPayment {
 pub(super) fn raw(row: &Row<'_>) -> rusqlite::Result<RawPayment> {
     let mut cols = Vec::with_capacity(COLUMN_COUNT);
     for i in 0..COLUMN_COUNT {
-        if i == 15 {
+        if i == OFFLINE {
             cols.push(None);
             continue;
         }
@@ -113,7 +114,7 @@ pub(super) fn raw(row: &Row<'_>) -> rusqlite::Result<RawPayment> {
     }
     Ok(RawPayment {
         cols,
-        offline: row.get::<_, i64>(15)? != 0,
+        offline: row.get::<_, i64>(OFFLINE)? != 0,
     })
 }
 
@@ -138,28 +139,29 @@ impl RawPayment {
                 .map_err(|_| corrupt("amount"))?,
             state: req(4, "state")?.parse().map_err(|_| corrupt("state"))?,
             invoice: req(5, "invoice")?,
-            provider_payment_id: c[6].clone(),
-            trx_id: c[7].clone(),
-            md5: c[8].clone(),
-            hash: c[9].clone(),
-            khqr: c[10].clone(),
-            redirect_url: c[11].clone(),
-            callback_url: c[12].clone(),
-            expires_at: opt_ts(13)?,
-            execute_sent_at: opt_ts(14)?,
+            refs: ProviderRefs {
+                lookup: c[6].clone(),
+                transaction: c[7].clone(),
+                external: c[8].clone(),
+            },
+            customer_code: c[9].clone(),
+            customer_page: c[10].clone(),
+            callback_url: c[11].clone(),
+            expires_at: opt_ts(12)?,
+            completion_sent_at: opt_ts(13)?,
             offline: self.offline,
-            refunded: Amount::from_stored(&req(16, "refunded")?, currency)
+            refunded: Amount::from_stored(&req(15, "refunded")?, currency)
                 .map_err(|_| corrupt("refunded"))?,
-            flag: c[17].clone(),
-            failure_code: c[18].clone(),
-            failure_reason: c[19].clone(),
-            operator: req(20, "operator")?,
-            business_day: req(21, "business_day")?
+            flag: c[16].clone(),
+            failure_code: c[17].clone(),
+            failure_reason: c[18].clone(),
+            operator: req(19, "operator")?,
+            business_day: req(20, "business_day")?
                 .parse()
                 .map_err(|_| corrupt("business_day"))?,
-            created_at: parse_ts(&req(22, "created_at")?)?,
-            updated_at: parse_ts(&req(23, "updated_at")?)?,
-            payee: c[24].clone(),
+            created_at: parse_ts(&req(21, "created_at")?)?,
+            updated_at: parse_ts(&req(22, "updated_at")?)?,
+            payee: c[23].clone(),
         })
     }
 }
@@ -184,33 +186,31 @@ fn apply_change(
 ) -> Result<(), JournalError> {
     tx.execute(
         "UPDATE payments SET
-            provider_payment_id = COALESCE(?2, provider_payment_id),
-            trx_id = COALESCE(?3, trx_id),
-            md5 = COALESCE(?4, md5),
-            hash = COALESCE(?5, hash),
-            khqr = COALESCE(?6, khqr),
-            redirect_url = COALESCE(?7, redirect_url),
-            callback_url = COALESCE(?8, callback_url),
-            expires_at = COALESCE(?9, expires_at),
-            execute_sent_at = COALESCE(?10, execute_sent_at),
-            offline = COALESCE(?11, offline),
-            flag = COALESCE(?12, flag),
-            failure_code = COALESCE(?13, failure_code),
-            failure_reason = COALESCE(?14, failure_reason),
-            updated_at = ?15,
-            payee = COALESCE(payee, ?16)
+            provider_ref = COALESCE(?2, provider_ref),
+            transaction_ref = COALESCE(?3, transaction_ref),
+            external_ref = COALESCE(?4, external_ref),
+            customer_code = COALESCE(?5, customer_code),
+            customer_page = COALESCE(?6, customer_page),
+            callback_url = COALESCE(?7, callback_url),
+            expires_at = COALESCE(?8, expires_at),
+            completion_sent_at = COALESCE(?9, completion_sent_at),
+            offline = COALESCE(?10, offline),
+            flag = COALESCE(?11, flag),
+            failure_code = COALESCE(?12, failure_code),
+            failure_reason = COALESCE(?13, failure_reason),
+            updated_at = ?14,
+            payee = COALESCE(payee, ?15)
          WHERE id = ?1",
         params![
             id,
-            change.provider_payment_id,
-            change.trx_id,
-            change.md5,
-            change.hash,
-            change.khqr,
-            change.redirect_url,
+            change.refs.lookup,
+            change.refs.transaction,
+            change.refs.external,
+            change.customer_code,
+            change.customer_page,
             change.callback_url,
             change.expires_at.map(ts),
-            change.execute_sent_at.map(ts),
+            change.completion_sent_at.map(ts),
             change.offline.map(i64::from),
             change.flag,
             change.failure_code,
@@ -376,16 +376,17 @@ impl Journal {
         Ok(after)
     }
 
-    /// Marks bKash execute as sent, unless it already was. Returns `false` when
-    /// it had been sent before (the caller must then resolve by status).
-    pub fn claim_execute(&mut self, id: &str, at: DateTime<Utc>) -> Result<bool, JournalError> {
+    /// Marks the provider's completion call (bKash execute) as sent, unless it
+    /// already was. Returns `false` when it had been sent before (the caller
+    /// must then resolve by status).
+    pub fn claim_completion(&mut self, id: &str, at: DateTime<Utc>) -> Result<bool, JournalError> {
         let tx = self.conn.transaction().ctx("starting a transaction")?;
         let before = get_tx(&tx, id)?;
-        if before.execute_sent_at.is_some() {
+        if before.completion_sent_at.is_some() {
             return Ok(false);
         }
         let change = Change {
-            execute_sent_at: Some(at),
+            completion_sent_at: Some(at),
             ..Change::default()
         };
         apply_change(&tx, id, &change, at)?;
@@ -394,10 +395,10 @@ impl Journal {
             id,
             Some(before.state),
             before.state,
-            Some("execute sent"),
+            Some("completion sent"),
             at,
         )?;
-        tx.commit().ctx("committing execute_sent_at")?;
+        tx.commit().ctx("committing completion_sent_at")?;
         Ok(true)
     }
 
@@ -414,12 +415,12 @@ impl Journal {
             .into_payment()
     }
 
-    /// Finds a payment by its id, invoice, bKash paymentID or KHQR MD5.
+    /// Finds a payment by our id, its invoice or a provider reference.
     pub fn find(&self, key: &str) -> Result<Option<Payment>, JournalError> {
         self.conn
             .query_row(
                 &format!(
-                    "SELECT {COLUMNS} FROM payments WHERE id = ?1 OR invoice = ?1 OR provider_payment_id = ?1 OR md5 = ?1 OR trx_id = ?1 LIMIT 1"
+                    "SELECT {COLUMNS} FROM payments WHERE id = ?1 OR invoice = ?1 OR provider_ref = ?1 OR transaction_ref = ?1 OR external_ref = ?1 LIMIT 1"
                 ),
                 [key],
                 raw,
@@ -463,7 +464,7 @@ impl Journal {
             &format!(
                 "SELECT {COLUMNS} FROM payments
                  WHERE (?1 IS NULL OR business_day = ?1) AND (?2 IS NULL OR provider = ?2) AND (?3 IS NULL OR state = ?3)
-                   AND (?4 IS NULL OR id LIKE ?4 OR invoice LIKE ?4 OR trx_id LIKE ?4 OR provider_payment_id LIKE ?4 OR md5 LIKE ?4 OR hash LIKE ?4)
+                   AND (?4 IS NULL OR id LIKE ?4 OR invoice LIKE ?4 OR provider_ref LIKE ?4 OR transaction_ref LIKE ?4 OR external_ref LIKE ?4)
                  ORDER BY created_at DESC, id DESC LIMIT ?5 OFFSET ?6"
             ),
             params![
@@ -598,21 +599,21 @@ impl Journal {
         Ok(())
     }
 
-    /// Undoes [`Journal::claim_execute`] when execute provably never left.
-    pub fn unclaim_execute(&mut self, id: &str, at: DateTime<Utc>) -> Result<(), JournalError> {
+    /// Undoes [`Journal::claim_completion`] when execute provably never left.
+    pub fn unclaim_completion(&mut self, id: &str, at: DateTime<Utc>) -> Result<(), JournalError> {
         let tx = self.conn.transaction().ctx("starting a transaction")?;
         let before = get_tx(&tx, id)?;
         tx.execute(
-            "UPDATE payments SET execute_sent_at = NULL WHERE id = ?1",
+            "UPDATE payments SET completion_sent_at = NULL WHERE id = ?1",
             [id],
         )
-        .ctx("unmarking execute")?;
+        .ctx("unmarking the completion call")?;
         append_event(
             &tx,
             id,
             Some(before.state),
             before.state,
-            Some("execute never left (provider unreachable)"),
+            Some("completion never left (provider unreachable)"),
             at,
         )?;
         tx.commit().ctx("committing")?;
@@ -936,14 +937,17 @@ mod tests {
                 &p.id,
                 PaymentState::Settled,
                 &Change {
-                    trx_id: Some("TRX1".into()),
+                    refs: ProviderRefs {
+                        transaction: Some("TRX1".into()),
+                        ..ProviderRefs::default()
+                    },
                     ..Change::default()
                 },
                 Some("demo"),
                 now,
             )
             .unwrap();
-        assert_eq!(s.trx_id.as_deref(), Some("TRX1"));
+        assert_eq!(s.refs.transaction.as_deref(), Some("TRX1"));
         assert_eq!(outbox_count(&j), 1);
         // Settled twice is an illegal transition, and leaves nothing behind.
         let err = j
@@ -976,7 +980,10 @@ mod tests {
                 &p.id,
                 PaymentState::Refunded,
                 &Change {
-                    trx_id: Some("X".into()),
+                    refs: ProviderRefs {
+                        transaction: Some("X".into()),
+                        ..ProviderRefs::default()
+                    },
                     ..Change::default()
                 },
                 None,
@@ -985,7 +992,7 @@ mod tests {
             .unwrap_err();
         assert!(matches!(err, JournalError::Transition(_)));
         let again = j.payment(&p.id).unwrap();
-        assert_eq!(again.trx_id, None);
+        assert_eq!(again.refs.transaction, None);
         assert_eq!(j.events(&p.id).unwrap().len(), 1);
     }
 

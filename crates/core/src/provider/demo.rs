@@ -2,13 +2,13 @@
 //! payment starts. For trying Till with no credentials.
 
 use super::{
-    BoxFuture, Capabilities, CustomerStep, Provider, ProviderError, RefundVerdict, Started,
-    StepKind, Verdict,
+    BoxFuture, Capabilities, CustomerStep, Provider, ProviderError, ReferenceNames, RefundVerdict,
+    Started, StepKind, Verdict,
 };
 use crate::clock::Clock;
 use crate::journal::payments::Change;
 use crate::money::{Amount, Currency};
-use crate::payment::{Payment, ProviderKind, Refund};
+use crate::payment::{Payment, ProviderKind, ProviderRefs, Refund};
 use chrono::{DateTime, Utc};
 
 pub struct DemoProvider {
@@ -23,6 +23,11 @@ impl Provider for DemoProvider {
 
     fn capabilities(&self) -> Capabilities {
         Capabilities {
+            references: ReferenceNames {
+                lookup: "id",
+                transaction: "trxID",
+                external: None,
+            },
             step: StepKind::Wait,
             refunds: true,
             partial_refunds: true,
@@ -90,8 +95,10 @@ impl Provider for DemoProvider {
                 Some(at) if self.clock.now() >= at => Ok(Verdict::Paid {
                     amount: p.amount.value(),
                     currency: p.amount.currency(),
-                    trx_id: Some(format!("DEMO{}", &p.id[p.id.len() - 8..])),
-                    hash: None,
+                    refs: ProviderRefs {
+                        transaction: Some(format!("DEMO{}", &p.id[p.id.len() - 8..])),
+                        ..ProviderRefs::default()
+                    },
                     paid_at: None,
                 }),
                 _ => Ok(Verdict::Pending),

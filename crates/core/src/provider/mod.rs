@@ -27,7 +27,7 @@ pub mod setup;
 
 use crate::journal::payments::Change;
 use crate::money::{Amount, Currency};
-use crate::payment::{Payment, ProviderKind, Refund};
+use crate::payment::{Payment, ProviderKind, ProviderRefs, Refund};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -68,8 +68,8 @@ pub enum Verdict {
     Paid {
         amount: Decimal,
         currency: Currency,
-        trx_id: Option<String>,
-        hash: Option<String>,
+        /// The references the answer carries (its transaction id, …).
+        refs: ProviderRefs,
         /// When the provider says the money moved, if it says (a KHQR paid
         /// before its expiry settles however late it is seen).
         paid_at: Option<DateTime<Utc>>,
@@ -84,8 +84,7 @@ pub enum Verdict {
     /// one it does not know, no amount): flagged for a manager, never
     /// settled and never taken for a failure.
     Unclear {
-        trx_id: Option<String>,
-        hash: Option<String>,
+        refs: ProviderRefs,
         /// The flag's kind (`unreadable_payment`, `account_mismatch`).
         kind: &'static str,
         what: String,
@@ -199,6 +198,33 @@ pub struct Capabilities {
     /// A code given up (cancelled, failed, expired) stays payable on the
     /// customer's phone: look once more before cancelling.
     pub payable_after_cancel: bool,
+    /// What the provider calls each of a payment's references, as its
+    /// merchants read them on statements and in its portal.
+    pub references: ReferenceNames,
+}
+
+/// A provider's own names for [`ProviderRefs`]' fields (`None`: the provider
+/// has no such reference).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct ReferenceNames {
+    pub lookup: &'static str,
+    pub transaction: &'static str,
+    pub external: Option<&'static str>,
+}
+
+impl ReferenceNames {
+    /// Each reference of `refs` that is set, with its name, in the order
+    /// transaction, lookup, external (the one a customer quotes first).
+    pub fn label<'a>(&self, refs: &'a ProviderRefs) -> Vec<(&'static str, &'a str)> {
+        [
+            (Some(self.transaction), &refs.transaction),
+            (Some(self.lookup), &refs.lookup),
+            (self.external, &refs.external),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| Some((name?, value.as_deref()?)))
+        .collect()
+    }
 }
 
 /// What a callback URL says: a hint, never proof.
@@ -266,8 +292,11 @@ impl Started {
     pub(crate) fn page(reference: String, page_url: String, callback_url: &url::Url) -> Started {
         Started {
             change: Change {
-                provider_payment_id: Some(reference),
-                redirect_url: Some(page_url.clone()),
+                refs: ProviderRefs {
+                    lookup: Some(reference),
+                    ..ProviderRefs::default()
+                },
+                customer_page: Some(page_url.clone()),
                 ..Change::default()
             },
             step: CustomerStep::Redirect {

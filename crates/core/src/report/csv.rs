@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 use std::io::Write;
 
 /// The header row, in order.
-pub const COLUMNS: [&str; 20] = [
+pub const COLUMNS: [&str; 19] = [
     "id",
     "invoice",
     "provider",
@@ -21,10 +21,11 @@ pub const COLUMNS: [&str; 20] = [
     "created_at_utc",
     "created_at_local",
     "operator",
-    "bkash_payment_id",
-    "trx_id",
-    "khqr_md5",
-    "bakong_hash",
+    // The provider's references by what they are for (bKash paymentID /
+    // trxID; the KHQR's MD5 / the Bakong hash / externalRef; …).
+    "provider_ref",
+    "transaction_ref",
+    "external_ref",
     "flag",
     "failure_reason",
     "offline",
@@ -60,10 +61,9 @@ pub fn write_payments<W: Write>(
                 .format("%Y-%m-%d %H:%M:%S")
                 .to_string(),
             p.operator.clone(),
-            opt(&p.provider_payment_id),
-            opt(&p.trx_id),
-            opt(&p.md5),
-            opt(&p.hash),
+            opt(&p.refs.lookup),
+            opt(&p.refs.transaction),
+            opt(&p.refs.external),
             opt(&p.flag),
             opt(&p.failure_reason),
             if p.offline { "1" } else { "0" }.to_owned(),

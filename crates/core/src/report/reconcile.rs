@@ -14,7 +14,7 @@ use super::summary::DaySummary;
 use super::Money;
 use crate::journal::days::DayData;
 use crate::money::Currency;
-use crate::payment::{Payment, ProviderKind};
+use crate::payment::{Payment, ProviderKind, ProviderRefs};
 use crate::state::PaymentState;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -153,11 +153,8 @@ pub struct References {
     pub payment_id: Option<String>,
     pub refund_id: Option<String>,
     pub invoice: Option<String>,
-    /// bKash paymentID.
-    pub provider_payment_id: Option<String>,
-    pub trx_id: Option<String>,
-    pub md5: Option<String>,
-    pub hash: Option<String>,
+    /// The provider's own identifiers of the payment.
+    pub provider_refs: ProviderRefs,
 }
 
 /// One disagreement.
@@ -255,10 +252,7 @@ fn refs(p: &Payment) -> References {
         payment_id: Some(p.id.clone()),
         refund_id: None,
         invoice: Some(p.invoice.clone()),
-        provider_payment_id: p.provider_payment_id.clone(),
-        trx_id: p.trx_id.clone(),
-        md5: p.md5.clone(),
-        hash: p.hash.clone(),
+        provider_refs: p.refs.clone(),
     }
 }
 

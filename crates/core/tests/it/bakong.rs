@@ -23,7 +23,12 @@ async fn show(r: &Rig, amount: till_core::Amount) -> (String, String, String) {
     };
     // The MD5 is in the journal before the code is shown.
     assert_eq!(
-        r.engine.payment(&c.payment.id).unwrap().md5.as_deref(),
+        r.engine
+            .payment(&c.payment.id)
+            .unwrap()
+            .refs
+            .lookup
+            .as_deref(),
         Some(md5.as_str())
     );
     let d = khqr::decode(&khqr);
@@ -39,7 +44,7 @@ async fn paid_code_settles_with_hash() {
     let p = r
         .wait_state(&id, PaymentState::Settled, Duration::from_secs(10))
         .await;
-    assert_eq!(p.hash.as_deref(), paid["hash"].as_str());
+    assert_eq!(p.refs.transaction.as_deref(), paid["hash"].as_str());
     assert_eq!(
         open_journal(&r)
             .outbox_count_for(&id, EventType::PaymentSettled)
@@ -191,7 +196,7 @@ async fn unknown_currency_is_flagged_not_failed() {
         p.flag.as_deref().unwrap().starts_with("unreadable_payment"),
         "{p:?}"
     );
-    assert!(p.hash.is_some());
+    assert!(p.refs.transaction.is_some());
     assert_eq!(
         open_journal(&r)
             .outbox_count_for(&id, EventType::PaymentSettled)
@@ -231,7 +236,7 @@ async fn paid_before_expiry_but_seen_after_it_settles() {
     let p = r.engine.payment(&id).unwrap();
     assert_eq!(p.state, PaymentState::Settled, "{p:?}");
     assert!(p.flag.is_none(), "{p:?}");
-    assert!(p.hash.is_some());
+    assert!(p.refs.transaction.is_some());
     assert_eq!(
         open_journal(&r)
             .outbox_count_for(&id, EventType::PaymentSettled)
@@ -265,7 +270,7 @@ async fn cancelled_code_paid_anyway_is_flagged_at_once() {
     .expect("the cashier hears of the payment while the code is still valid");
     assert_eq!(flagged.state, PaymentState::Cancelled);
     assert_eq!(flagged.flag.as_deref(), Some("paid_after_cancel: 9000 KHR"));
-    assert!(flagged.hash.is_some());
+    assert!(flagged.refs.transaction.is_some());
     assert_eq!(
         open_journal(&r)
             .outbox_count_for(&id, EventType::PaymentSettled)

@@ -41,10 +41,7 @@ async fn start_checkout(r: &Rig, amount: &str) -> (String, String) {
     );
     assert_eq!(callback_url, r.engine.config().bkash.callback_url.as_str());
     assert_eq!(c.payment.state, PaymentState::AwaitingCustomer);
-    (
-        c.payment.id.clone(),
-        c.payment.provider_payment_id.clone().unwrap(),
-    )
+    (c.payment.id.clone(), c.payment.refs.lookup.clone().unwrap())
 }
 
 fn fault(endpoint: &str, kind: FaultKind, after: bool) -> FaultRule {
@@ -64,7 +61,7 @@ async fn happy_path_settles_once_with_trx_id() {
     assert!(r.engine.is_callback(&back));
     let p = r.engine.callback(&back).await.unwrap();
     assert_eq!(p.state, PaymentState::Settled, "{p:?}");
-    let trx = p.trx_id.clone().unwrap();
+    let trx = p.refs.transaction.clone().unwrap();
     // A second redirect (browser back button) changes nothing and sends no execute.
     let again = r.engine.callback(&back).await.unwrap();
     assert_eq!(again.state, PaymentState::Settled);
@@ -95,7 +92,7 @@ async fn execute_that_debits_then_times_out_is_settled_by_status() {
     let back = r.bkash_customer(&pid, WALLET, "pay").await;
     let p = r.engine.callback(&back).await.unwrap();
     assert_eq!(p.state, PaymentState::Settled, "{p:?}");
-    assert!(p.trx_id.is_some());
+    assert!(p.refs.transaction.is_some());
     let events = r.engine.events_of(&id).unwrap();
     assert!(
         events
@@ -273,7 +270,7 @@ async fn crash_during_execute_is_resolved_on_restart() {
     r.engine.shutdown().await;
     let p = r.engine.payment(&id).unwrap();
     assert_eq!(p.state, PaymentState::Authorized);
-    assert!(p.execute_sent_at.is_some());
+    assert!(p.completion_sent_at.is_some());
     let restarted = r.reopen().await;
     let p = restarted
         .wait_final(&id, Duration::from_secs(10))
@@ -379,7 +376,7 @@ async fn callback_during_the_sweepers_expiry_check_still_settles() {
     assert_eq!(r.release("bkash.execute").await, 1);
     let p = callback.await.unwrap().unwrap();
     assert_eq!(p.state, PaymentState::Settled, "{p:?}");
-    assert!(p.trx_id.is_some());
+    assert!(p.refs.transaction.is_some());
     assert_eq!(
         open_journal(&r)
             .outbox_count_for(&id, EventType::PaymentSettled)
@@ -443,7 +440,7 @@ async fn execute_still_in_flight_is_not_given_up_after_a_few_pending_answers() {
     let p = r
         .wait_state(&id, PaymentState::Settled, Duration::from_secs(10))
         .await;
-    assert!(p.trx_id.is_some());
+    assert!(p.refs.transaction.is_some());
     let events = r.engine.events_of(&id).unwrap();
     assert_eq!(
         events
@@ -609,7 +606,7 @@ async fn lost_refund_answer_is_found_by_its_own_refund_id() {
 async fn refund_that_cannot_be_told_apart_stays_unknown_for_a_manager() {
     let r = rig().await;
     let (id, pid) = settled(&r, "100.00").await;
-    let trx = r.engine.payment(&id).unwrap().trx_id.unwrap();
+    let trx = r.engine.payment(&id).unwrap().refs.transaction.unwrap();
     other_client(&r)
         .refund(&till_bkash::RefundRequest {
             payment_id: pid,

@@ -19,7 +19,7 @@ async fn demo_settles_by_itself_and_events_follow() {
     let p = r
         .wait_state(&c.payment.id, PaymentState::Settled, Duration::from_secs(5))
         .await;
-    assert!(p.trx_id.unwrap().starts_with("DEMO"));
+    assert!(p.refs.transaction.unwrap().starts_with("DEMO"));
     let mut seen = Vec::new();
     while let Ok(Ok(ev)) = tokio::time::timeout(Duration::from_millis(50), rx.recv()).await {
         if let EngineEvent::Payment { payment } = ev {
@@ -136,7 +136,7 @@ async fn no_secret_reaches_the_journal() {
         .charge(ProviderKind::Bkash, bdt("77.00"), "c")
         .await
         .unwrap();
-    let pid = c.payment.provider_payment_id.clone().unwrap();
+    let pid = c.payment.refs.lookup.clone().unwrap();
     let back = r.bkash_customer(&pid, "01770618575", "pay").await;
     r.engine.callback(&back).await.unwrap();
     let k = r

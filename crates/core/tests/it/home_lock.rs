@@ -58,7 +58,7 @@ async fn a_second_engine_cannot_recover_the_first_ones_payment_in_flight() {
     let CustomerStep::Redirect { .. } = c.step else {
         panic!("bKash opens a page: {:?}", c.step)
     };
-    let pid = c.payment.provider_payment_id.clone().unwrap();
+    let pid = c.payment.refs.lookup.clone().unwrap();
     let back = r.bkash_customer(&pid, "01770618575", "pay").await;
     r.engine.callback(&back).await.unwrap();
     let p = r

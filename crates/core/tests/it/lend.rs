@@ -178,7 +178,7 @@ impl Shop {
             "{:?}",
             c.step
         );
-        let pid = c.payment.provider_payment_id.clone().unwrap();
+        let pid = c.payment.refs.lookup.clone().unwrap();
         let r = self
             .http
             .post(format!(

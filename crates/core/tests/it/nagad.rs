@@ -28,11 +28,7 @@ async fn start(r: &Rig, amount: &str) -> (String, String) {
     assert!(redirect_url.contains("/pay/nagad/"), "{redirect_url}");
     assert!(callback_url.ends_with("/nagad/callback"), "{callback_url}");
     assert_eq!(c.payment.state, PaymentState::AwaitingCustomer);
-    let reference = c
-        .payment
-        .provider_payment_id
-        .clone()
-        .expect("paymentRefId stored");
+    let reference = c.payment.refs.lookup.clone().expect("paymentRefId stored");
     (c.payment.id, reference)
 }
 
@@ -44,7 +40,10 @@ async fn paid_on_the_page_settles_by_verify_and_reaches_the_outbox() {
     assert!(r.engine.is_callback(&back), "{back}");
     let p = r.engine.callback(&back).await.unwrap();
     assert_eq!(p.state, PaymentState::Settled, "{p:#?}");
-    assert!(p.trx_id.is_some(), "Nagad's issuer reference is kept");
+    assert!(
+        p.refs.transaction.is_some(),
+        "Nagad's issuer reference is kept"
+    );
     assert_eq!(p.payee.as_deref(), Some("nagad-merchant-683000000000017"));
     // Settled once, one outbox record; a repeated callback changes nothing.
     let again = r.engine.callback(&back).await.unwrap();

@@ -75,7 +75,7 @@ async fn bkash_checkout(r: &Rig, amount: &str, wallet: &str) -> till_core::Payme
         .charge(ProviderKind::Bkash, bdt(amount), "cashier-1")
         .await
         .unwrap();
-    let pid = c.payment.provider_payment_id.clone().unwrap();
+    let pid = c.payment.refs.lookup.clone().unwrap();
     let back = r.bkash_customer(&pid, wallet, "pay").await;
     r.engine.callback(&back).await.unwrap()
 }

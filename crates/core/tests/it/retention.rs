@@ -23,7 +23,7 @@ async fn bkash_open(r: &Rig, amount: &str) -> Payment {
 async fn bkash_settled(r: &Rig, amount: &str) -> Payment {
     let open = bkash_open(r, amount).await;
     let back = r
-        .bkash_customer(open.provider_payment_id.as_deref().unwrap(), WALLET, "pay")
+        .bkash_customer(open.refs.lookup.as_deref().unwrap(), WALLET, "pay")
         .await;
     let p = r.engine.callback(&back).await.unwrap();
     assert_eq!(p.state, PaymentState::Settled, "{p:?}");
@@ -40,7 +40,7 @@ fn calls_of(r: &Rig, p: &Payment) -> i64 {
     db(r)
         .query_row(
             "SELECT COUNT(*) FROM provider_calls WHERE payment_ref IN (?1, ?2) AND at < '2021'",
-            rusqlite::params![p.invoice, p.provider_payment_id],
+            rusqlite::params![p.invoice, p.refs.lookup],
             |row| row.get(0),
         )
         .unwrap()

@@ -31,7 +31,11 @@ async fn bulk_shape_settles(fields: BulkItemFields) {
     let p = r
         .wait_state(&paid, PaymentState::Settled, Duration::from_secs(10))
         .await;
-    assert_eq!(p.hash.as_deref(), answer["hash"].as_str(), "{fields:?}");
+    assert_eq!(
+        p.refs.transaction.as_deref(),
+        answer["hash"].as_str(),
+        "{fields:?}"
+    );
     assert_eq!(
         r.engine.payment(&waiting).unwrap().state,
         PaymentState::AwaitingCustomer
@@ -62,7 +66,7 @@ async fn bkash_token_answers_without_status_code_settle() {
         .charge(ProviderKind::Bkash, bdt("55.00"), "cashier-1")
         .await
         .unwrap();
-    let pid = c.payment.provider_payment_id.clone().unwrap();
+    let pid = c.payment.refs.lookup.clone().unwrap();
     let back = r.bkash_customer(&pid, "01770618575", "pay").await;
     let p = r.engine.callback(&back).await.unwrap();
     assert_eq!(p.state, PaymentState::Settled, "{p:?}");

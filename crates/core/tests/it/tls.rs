@@ -62,11 +62,11 @@ async fn bkash_over_https_settles_once() {
         panic!("expected a redirect, got {:?}", c.step)
     };
     assert!(redirect_url.starts_with("https://"), "{redirect_url}");
-    let pid = c.payment.provider_payment_id.clone().unwrap();
+    let pid = c.payment.refs.lookup.clone().unwrap();
     let back = r.bkash_customer(&pid, WALLET, "pay").await;
     let p = r.engine.callback(&back).await.unwrap();
     assert_eq!(p.state, PaymentState::Settled, "{p:?}");
-    assert!(p.trx_id.is_some());
+    assert!(p.refs.transaction.is_some());
     let j = open_journal(&r);
     assert_eq!(j.call_count("bkash.execute").unwrap(), 1);
     assert_eq!(
@@ -98,7 +98,7 @@ async fn bakong_over_https_settles_with_hash() {
             Duration::from_secs(10),
         )
         .await;
-    assert_eq!(p.hash.as_deref(), paid["hash"].as_str());
+    assert_eq!(p.refs.transaction.as_deref(), paid["hash"].as_str());
     assert_eq!(r.sandbox.tls_handshake_failures(), 0);
 }
 
@@ -292,7 +292,7 @@ async fn everything_over_https_syncs_and_reconciles() {
         .charge(ProviderKind::Bkash, bdt("120.00"), "cashier-1")
         .await
         .unwrap();
-    let pid = c.payment.provider_payment_id.clone().unwrap();
+    let pid = c.payment.refs.lookup.clone().unwrap();
     let back = r.bkash_customer(&pid, WALLET, "pay").await;
     let p = r.engine.callback(&back).await.unwrap();
     assert_eq!(p.state, PaymentState::Settled, "{p:?}");

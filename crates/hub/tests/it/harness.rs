@@ -312,10 +312,9 @@ pub fn payment(id: &str, provider: &str, amount: &str, currency: &str) -> Paymen
         amount: dec(amount),
         currency: currency.to_string(),
         references: References {
-            payment_id: Some(format!("TR{id}")),
-            trx_id: Some(format!("BFM{id}")),
-            md5: None,
-            hash: None,
+            lookup: Some(format!("TR{id}")),
+            transaction: Some(format!("BFM{id}")),
+            external: None,
         },
         created_at: DateTime::parse_from_rfc3339("2026-11-22T10:14:00+06:00").unwrap(),
         settled_at: DateTime::parse_from_rfc3339("2026-11-22T10:15:00+06:00").unwrap(),

@@ -11,13 +11,13 @@ pub mod poller;
 mod reconcile;
 
 use super::{
-    BoxFuture, Capabilities, CustomerStep, Provider, ProviderError, RefundVerdict, Started,
-    StepKind, Verdict,
+    BoxFuture, Capabilities, CustomerStep, Provider, ProviderError, ReferenceNames, RefundVerdict,
+    Started, StepKind, Verdict,
 };
 use crate::config::{AccountKind, Config};
 use crate::journal::payments::Change;
 use crate::money::{Amount, Currency};
-use crate::payment::{Payment, ProviderKind, Refund};
+use crate::payment::{Payment, ProviderKind, ProviderRefs, Refund};
 use chrono::{DateTime, TimeZone, Utc};
 use std::sync::Arc;
 use till_bakong::{BakongClient, BakongError, CheckOutcome};
@@ -80,6 +80,16 @@ pub(crate) fn build_khqr_with_bill(
     khqr::encode(&request, now_ms).map_err(|e| e.to_string())
 }
 
+/// What a Bakong transaction tells of a payment: its hash, and the payer's
+/// bank's reference.
+fn refs_of(t: &till_bakong::Transaction) -> ProviderRefs {
+    ProviderRefs {
+        lookup: None,
+        transaction: Some(t.hash.clone()),
+        external: t.external_ref.clone(),
+    }
+}
+
 /// Maps one check answer for `payment`: paid with the exact amount and
 /// currency → [`Verdict::Paid`]; paid otherwise → also `Paid` with the figures
 /// Bakong reported (the engine compares and flags); not found → pending.
@@ -89,8 +99,7 @@ pub fn verdict(outcome: &CheckOutcome) -> Verdict {
             Ok(currency) => Verdict::Paid {
                 amount: t.amount,
                 currency,
-                trx_id: t.external_ref.clone(),
-                hash: Some(t.hash.clone()),
+                refs: refs_of(t),
                 paid_at: t
                     .created_ms
                     .and_then(chrono::DateTime::<Utc>::from_timestamp_millis),
@@ -98,8 +107,7 @@ pub fn verdict(outcome: &CheckOutcome) -> Verdict {
             // Money moved in a currency we do not know: not a sale we can
             // settle, and not a failure either — for a manager.
             Err(_) => Verdict::Unclear {
-                trx_id: t.external_ref.clone(),
-                hash: Some(t.hash.clone()),
+                refs: refs_of(t),
                 kind: "unreadable_payment",
                 what: format!(
                     "Bakong reports {} paid in an unknown currency {:?}",
@@ -122,7 +130,7 @@ pub fn verdict(outcome: &CheckOutcome) -> Verdict {
 pub fn verdict_of(payment: &Payment, outcome: &CheckOutcome) -> Verdict {
     if let CheckOutcome::Paid(t) = outcome {
         let named = payment
-            .khqr
+            .customer_code
             .as_deref()
             .and_then(|k| khqr::decode(k).bakong_account_id);
         let same = named
@@ -130,8 +138,7 @@ pub fn verdict_of(payment: &Payment, outcome: &CheckOutcome) -> Verdict {
             .is_some_and(|n| n.trim().eq_ignore_ascii_case(t.to_account_id.trim()));
         if !same {
             return Verdict::Unclear {
-                trx_id: t.external_ref.clone(),
-                hash: Some(t.hash.clone()),
+                refs: refs_of(t),
                 kind: "account_mismatch",
                 what: format!(
                     "Bakong reports {} {} paid to {}, but the code named {}",
@@ -215,6 +222,11 @@ impl Provider for BakongProvider {
 
     fn capabilities(&self) -> Capabilities {
         Capabilities {
+            references: ReferenceNames {
+                lookup: "MD5",
+                transaction: "hash",
+                external: Some("externalRef"),
+            },
             step: StepKind::Code,
             // Bakong has no refund API (a refund is a transfer from the shop's bank app).
             refunds: false,
@@ -281,8 +293,11 @@ impl Provider for BakongProvider {
             .single()
             .unwrap_or(now);
         Ok(Change {
-            md5: Some(code.md5),
-            khqr: Some(code.qr),
+            refs: ProviderRefs {
+                lookup: Some(code.md5),
+                ..ProviderRefs::default()
+            },
+            customer_code: Some(code.qr),
             expires_at: Some(expires),
             ..Change::default()
         })
@@ -291,7 +306,7 @@ impl Provider for BakongProvider {
     /// Nothing to send: the code is local. The poller takes it from here.
     fn start<'a>(&'a self, p: &'a Payment) -> BoxFuture<'a, Result<Started, ProviderError>> {
         Box::pin(async move {
-            match (&p.khqr, &p.md5, p.expires_at) {
+            match (&p.customer_code, &p.refs.lookup, p.expires_at) {
                 (Some(khqr), Some(md5), Some(expires_at)) => Ok(Started {
                     change: Change::default(),
                     step: CustomerStep::Code {
@@ -310,7 +325,7 @@ impl Provider for BakongProvider {
 
     fn query<'a>(&'a self, p: &'a Payment) -> BoxFuture<'a, Result<Verdict, ProviderError>> {
         Box::pin(async move {
-            let Some(md5) = &p.md5 else {
+            let Some(md5) = &p.refs.lookup else {
                 return Ok(Verdict::Pending);
             };
             let outcome = self.client.check_by_md5(md5).await.map_err(map_error)?;

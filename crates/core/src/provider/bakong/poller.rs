@@ -42,7 +42,9 @@ fn watched(desk: &Desk, grace: chrono::Duration) -> Result<Vec<Payment>, EngineE
         PaymentState::Failed,
     ] {
         list.extend(desk.in_state(state, 200)?.into_iter().filter(|p| {
-            p.flag.is_none() && p.md5.is_some() && p.expires_at.is_some_and(|e| e + grace > now)
+            p.flag.is_none()
+                && p.refs.lookup.is_some()
+                && p.expires_at.is_some_and(|e| e + grace > now)
         }));
     }
     Ok(list)
@@ -63,13 +65,13 @@ pub(crate) async fn run(bakong: Arc<BakongProvider>, desk: Desk) {
         };
         let by_md5: HashMap<String, Payment> = payments
             .iter()
-            .filter_map(|p| p.md5.clone().map(|m| (m, p.clone())))
+            .filter_map(|p| p.refs.lookup.clone().map(|m| (m, p.clone())))
             .collect();
         let pending: Vec<Pending> = payments
             .iter()
             .filter_map(|p| {
                 Some(Pending {
-                    md5: p.md5.clone()?,
+                    md5: p.refs.lookup.clone()?,
                     shown_at_ms: p.created_at.timestamp_millis(),
                     expires_at_ms: p.expires_at?.timestamp_millis(),
                 })

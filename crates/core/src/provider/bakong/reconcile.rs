@@ -7,14 +7,17 @@ use till_bakong::BakongClient;
 
 /// What Bakong holds for each of `payments`.
 pub(super) async fn check(client: &BakongClient, payments: &[&Payment]) -> ProviderResult {
-    let md5s: Vec<String> = payments.iter().filter_map(|p| p.md5.clone()).collect();
+    let md5s: Vec<String> = payments
+        .iter()
+        .filter_map(|p| p.refs.lookup.clone())
+        .collect();
     let mut checks = HashMap::new();
     let answer = client.check_by_md5_list(&md5s).await;
     let (status, message) = match answer {
         Ok(list) => {
             let by_md5: HashMap<String, till_bakong::CheckOutcome> = list.into_iter().collect();
             for p in payments {
-                let view = match p.md5.as_ref().and_then(|m| by_md5.get(m)) {
+                let view = match p.refs.lookup.as_ref().and_then(|m| by_md5.get(m)) {
                     Some(till_bakong::CheckOutcome::Paid(t)) => match t.currency.parse() {
                         Ok(currency) => ProviderView::Paid {
                             amount: t.amount,

@@ -20,11 +20,11 @@ pub mod token;
 
 use super::{
     BoxFuture, Callback, CallbackOutcome, CallbackRefused, Capabilities, Provider, ProviderError,
-    RefundVerdict, Started, StepKind, Verdict,
+    ReferenceNames, RefundVerdict, Started, StepKind, Verdict,
 };
 use crate::journal::payments::Change;
 use crate::money::{Amount, Currency};
-use crate::payment::{Payment, ProviderKind, Refund};
+use crate::payment::{Payment, ProviderKind, ProviderRefs, Refund};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use till_bkash::{
@@ -148,13 +148,17 @@ fn paid(amount: Option<Decimal>, currency: Option<&str>, trx_id: Option<String>)
         (Some(amount), Some(currency)) => Verdict::Paid {
             amount,
             currency,
-            trx_id,
-            hash: None,
+            refs: ProviderRefs {
+                transaction: trx_id,
+                ..ProviderRefs::default()
+            },
             paid_at: None,
         },
         _ => Verdict::Unclear {
-            trx_id,
-            hash: None,
+            refs: ProviderRefs {
+                transaction: trx_id,
+                ..ProviderRefs::default()
+            },
             kind: "unreadable_payment",
             what: format!(
                 "bKash reports the payment completed with amount {} and currency {}",
@@ -258,6 +262,11 @@ impl Provider for BkashProvider {
 
     fn capabilities(&self) -> Capabilities {
         Capabilities {
+            references: ReferenceNames {
+                lookup: "paymentID",
+                transaction: "trxID",
+                external: None,
+            },
             step: StepKind::Page,
             refunds: true,
             partial_refunds: true,
@@ -307,7 +316,7 @@ impl Provider for BkashProvider {
     /// Execute (the payment's `paymentID`).
     fn complete<'a>(&'a self, p: &'a Payment) -> BoxFuture<'a, Result<Verdict, ProviderError>> {
         Box::pin(async move {
-            let Some(pid) = &p.provider_payment_id else {
+            let Some(pid) = &p.refs.lookup else {
                 return Err(ProviderError::Unsupported {
                     provider: KIND,
                     message: "the payment has no bKash paymentID".into(),
@@ -371,7 +380,7 @@ impl Provider for BkashProvider {
 
     fn query<'a>(&'a self, p: &'a Payment) -> BoxFuture<'a, Result<Verdict, ProviderError>> {
         Box::pin(async move {
-            let Some(pid) = &p.provider_payment_id else {
+            let Some(pid) = &p.refs.lookup else {
                 return Ok(Verdict::Pending);
             };
             match self.client.query_payment(pid).await {
@@ -387,7 +396,7 @@ impl Provider for BkashProvider {
         r: &'a Refund,
     ) -> BoxFuture<'a, Result<RefundVerdict, ProviderError>> {
         Box::pin(async move {
-            let (Some(pid), Some(trx)) = (&p.provider_payment_id, &p.trx_id) else {
+            let (Some(pid), Some(trx)) = (&p.refs.lookup, &p.refs.transaction) else {
                 return Err(ProviderError::Unsupported {
                     provider: KIND,
                     message: "the payment has no bKash transaction to refund".into(),
@@ -423,7 +432,7 @@ impl Provider for BkashProvider {
         booked: &'a [String],
     ) -> BoxFuture<'a, Result<RefundVerdict, ProviderError>> {
         Box::pin(async move {
-            let (Some(pid), Some(trx)) = (&p.provider_payment_id, &p.trx_id) else {
+            let (Some(pid), Some(trx)) = (&p.refs.lookup, &p.refs.transaction) else {
                 return Ok(RefundVerdict::NotFound);
             };
             match self.client.refund_status(pid, trx).await {

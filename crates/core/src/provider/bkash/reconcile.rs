@@ -14,7 +14,7 @@ pub(super) async fn check(client: &BkashClient, payments: &[&Payment]) -> Provid
     let mut checks = HashMap::new();
     let mut failures = Vec::new();
     for p in payments {
-        let view = match (&p.provider_payment_id, &p.trx_id) {
+        let view = match (&p.refs.lookup, &p.refs.transaction) {
             (None, None) => ProviderView::NotPaid {
                 detail: "the payment never reached bKash".into(),
             },
@@ -63,7 +63,7 @@ pub(super) async fn check(client: &BkashClient, payments: &[&Payment]) -> Provid
             }
         };
         // Refunds: what bKash holds for a paid transaction.
-        let refunded = match (&view, &p.provider_payment_id, &p.trx_id) {
+        let refunded = match (&view, &p.refs.lookup, &p.refs.transaction) {
             (ProviderView::Paid { .. }, Some(pid), Some(trx)) => {
                 match client.refund_status(pid, trx).await {
                     Ok(list) => Some(

@@ -15,11 +15,11 @@ pub(crate) mod setup;
 
 use super::{
     BoxFuture, Callback, CallbackOutcome, CallbackRefused, Capabilities, Provider, ProviderError,
-    RefundVerdict, Started, StepKind, Verdict,
+    ReferenceNames, RefundVerdict, Started, StepKind, Verdict,
 };
 use crate::journal::payments::Change;
 use crate::money::{Amount, Currency};
-use crate::payment::{Payment, ProviderKind, Refund};
+use crate::payment::{Payment, ProviderKind, ProviderRefs, Refund};
 use chrono::{DateTime, Utc};
 use till_nagad::{NagadClient, NagadError, Outcome, PaymentStatus, Resolution};
 
@@ -84,8 +84,7 @@ fn cashier_reason(e: &NagadError) -> String {
 pub fn verdict_of(p: &Payment, s: &PaymentStatus) -> Verdict {
     if s.order_id.as_deref().is_some_and(|o| o != p.invoice) {
         return Verdict::Unclear {
-            trx_id: None,
-            hash: None,
+            refs: ProviderRefs::default(),
             kind: "unreadable_payment",
             what: format!(
                 "Nagad's answer for this payment names order {}, not {}",
@@ -102,8 +101,10 @@ pub fn verdict_of(p: &Payment, s: &PaymentStatus) -> Verdict {
         } => Verdict::Paid {
             amount: *amount,
             currency: Currency::Bdt,
-            trx_id: Some(issuer_ref.clone()),
-            hash: None,
+            refs: ProviderRefs {
+                transaction: Some(issuer_ref.clone()),
+                ..ProviderRefs::default()
+            },
             paid_at: paid_at.as_deref().and_then(dhaka_time),
         },
         Outcome::Failed { code, reason } => Verdict::Failed {
@@ -158,6 +159,11 @@ impl Provider for NagadProvider {
 
     fn capabilities(&self) -> Capabilities {
         Capabilities {
+            references: ReferenceNames {
+                lookup: "paymentReferenceId",
+                transaction: "issuerPaymentRefNo",
+                external: None,
+            },
             step: StepKind::Page,
             refunds: self.refunds == RefundRoute::Api,
             partial_refunds: self.refunds == RefundRoute::Api,
@@ -208,7 +214,7 @@ impl Provider for NagadProvider {
     /// Verify: the only proof.
     fn query<'a>(&'a self, p: &'a Payment) -> BoxFuture<'a, Result<Verdict, ProviderError>> {
         Box::pin(async move {
-            let Some(reference) = &p.provider_payment_id else {
+            let Some(reference) = &p.refs.lookup else {
                 return Ok(Verdict::Pending);
             };
             match self.client.verify(reference).await {
@@ -224,7 +230,7 @@ impl Provider for NagadProvider {
         r: &'a Refund,
     ) -> BoxFuture<'a, Result<RefundVerdict, ProviderError>> {
         Box::pin(async move {
-            let Some(reference) = &p.provider_payment_id else {
+            let Some(reference) = &p.refs.lookup else {
                 return Err(ProviderError::Unsupported {
                     provider: KIND,
                     message: "the payment has no Nagad reference to refund".into(),
@@ -268,7 +274,7 @@ impl Provider for NagadProvider {
         booked: &'a [String],
     ) -> BoxFuture<'a, Result<RefundVerdict, ProviderError>> {
         Box::pin(async move {
-            let Some(reference) = &p.provider_payment_id else {
+            let Some(reference) = &p.refs.lookup else {
                 return Ok(RefundVerdict::NotFound);
             };
             let s = self.client.verify(reference).await.map_err(map_error)?;

@@ -11,7 +11,7 @@ pub(super) async fn check(client: &NagadClient, payments: &[&Payment]) -> Provid
     let mut checks = HashMap::new();
     let mut failures = Vec::new();
     for p in payments {
-        let view = match &p.provider_payment_id {
+        let view = match &p.refs.lookup {
             None => ProviderView::NotPaid {
                 detail: "the payment never reached Nagad".into(),
             },
