@@ -40,6 +40,16 @@ step tests "every suite, against that build"
 # A private D-Bus session with an unlocked gnome-keyring: the OS keyring is real in tests.
 dbus-run-session -- bash -c '
   set -euo pipefail
+  # A keyring of this run only. gnome-keyring keeps its files under
+  # XDG_DATA_HOME and its control socket under XDG_RUNTIME_DIR (else ~/.cache):
+  # two runs on one machine shared them, and the second daemon locked the
+  # collection of the first mid-run ("Cannot create an item in a locked
+  # collection", 31 core tests failing at once).
+  keyring_home=$(mktemp -d)
+  trap "rm -rf \"\$keyring_home\"" EXIT
+  export XDG_DATA_HOME="$keyring_home/data" XDG_RUNTIME_DIR="$keyring_home/run"
+  mkdir -p "$XDG_DATA_HOME" "$XDG_RUNTIME_DIR"
+  chmod 700 "$XDG_RUNTIME_DIR"
   printf "till-test\n" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
   # The daemon answers before its collection is ready: on a loaded machine a
   # fixed pause was not always enough ("Cannot create an item in a locked

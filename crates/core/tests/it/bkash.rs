@@ -284,7 +284,7 @@ async fn crash_during_execute_is_resolved_on_restart() {
     assert_eq!(
         events
             .iter()
-            .filter(|e| e.detail.as_deref() == Some("execute sent"))
+            .filter(|e| e.detail.as_deref() == Some("completion sent"))
             .count(),
         1
     );
@@ -445,7 +445,7 @@ async fn execute_still_in_flight_is_not_given_up_after_a_few_pending_answers() {
     assert_eq!(
         events
             .iter()
-            .filter(|e| e.detail.as_deref() == Some("execute sent"))
+            .filter(|e| e.detail.as_deref() == Some("completion sent"))
             .count(),
         1,
         "never a second execute"

@@ -35,7 +35,7 @@ async fn a_khqr_payment_records_its_account_and_the_event_carries_it() {
         .find(|o| o.payment_id == c.payment.id && o.event_type == "payment.settled")
         .expect("a settlement record");
     assert_eq!(
-        settled.payload["schema"], "till.event/2",
+        settled.payload["schema"], "till.event/3",
         "{}",
         settled.payload
     );

@@ -244,7 +244,7 @@ impl Drop for HubRig {
 }
 
 fn schema_validator() -> jsonschema::Validator {
-    let schema: Value = serde_json::from_str(till_sync_proto::EVENT_V2_SCHEMA).unwrap();
+    let schema: Value = serde_json::from_str(till_sync_proto::EVENT_V3_SCHEMA).unwrap();
     jsonschema::options()
         .should_validate_formats(true)
         .build(&schema)
@@ -304,7 +304,7 @@ async fn settlements_and_refunds_reach_the_hub_once_and_in_order() {
     );
 
     // Every record went under its stable outbox webhook id, and every
-    // payload the terminal wrote is a valid till.event/2 per the JSON Schema.
+    // payload the terminal wrote is a valid till.event/3 per the JSON Schema.
     let journal = r.journal();
     let outbox = journal.outbox_after(0, 100).unwrap();
     assert_eq!(outbox.len(), 5);

@@ -14,6 +14,8 @@ fn v2(terminal: &str, seq: u64, provider: &str, payee: Option<&str>) -> Vec<u8> 
         serde_json::from_slice(&settled_amount(terminal, seq, provider, "100", "KHR").to_json())
             .unwrap();
     e["schema"] = "till.event/2".into();
+    // Version 2 named the references by wallet.
+    e["payment"]["references"] = serde_json::json!({"payment_id": null, "trx_id": null, "md5": format!("md5-{seq}"), "hash": null});
     if let Some(p) = payee {
         e["payment"]["payee"] = p.into();
     }

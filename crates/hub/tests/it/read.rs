@@ -143,7 +143,7 @@ async fn totals_are_exact_to_the_poisha(b: Backend) {
         seen += items.len();
         for it in items {
             assert_eq!(it["terminal_id"], "t1");
-            assert!(it["event"]["schema"] == "till.event/2");
+            assert!(it["event"]["schema"] == till_sync_proto::EVENT_SCHEMA);
         }
         match page["next_after"].as_i64() {
             Some(n) => after = n,
