@@ -16,7 +16,7 @@ const BACKOFF: RetryPolicy = RetryPolicy {
 };
 
 pub(crate) async fn run(engine: Engine) {
-    let mut stop = engine.inner.stop.subscribe();
+    let mut stop = engine.inner.background.stopping();
     loop {
         if *stop.borrow() {
             return;
@@ -26,7 +26,7 @@ pub(crate) async fn run(engine: Engine) {
         }
         tokio::select! {
             _ = tokio::time::sleep(TICK) => {}
-            _ = engine.inner.sweep_wake.notified() => {}
+            _ = engine.inner.background.sweeper_woken() => {}
             _ = stop.changed() => return,
         }
     }

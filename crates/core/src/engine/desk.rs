@@ -91,16 +91,17 @@ impl Desk {
     /// Counts one round of the provider's background checks and the requests
     /// it took (tests and benchmarks read them in [`Engine::poll_stats`]).
     pub fn count_round(&self, requests: u64) {
-        let mut s = self.engine.inner.stats.lock().expect("stats lock");
-        s.ticks += 1;
-        s.requests += requests;
-        s.max_requests_in_a_tick = s.max_requests_in_a_tick.max(requests);
+        self.engine.inner.health.count(|s| {
+            s.ticks += 1;
+            s.requests += requests;
+            s.max_requests_in_a_tick = s.max_requests_in_a_tick.max(requests);
+        });
     }
 
     /// Waits `d`, or less when a payment of this provider starts or the
     /// engine stops. Returns false once the engine is stopping.
     pub async fn sleep(&self, d: Duration) -> bool {
-        let mut stop = self.engine.inner.stop.subscribe();
+        let mut stop = self.engine.inner.background.stopping();
         if *stop.borrow() {
             return false;
         }

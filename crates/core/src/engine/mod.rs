@@ -6,21 +6,29 @@
 //!
 //! | module | what it does |
 //! | --- | --- |
-//! | [`charge`](self::Engine::charge) (here) | charge, cancel, refund, status, list, subscribe |
+//! | (here) | opening and stopping, configuration, the journal handle, events |
+//! | [`payments`] | charge, cancel, refund, status, list, waiting for an end |
 //! | [`settle`] | turning a provider's verdict into a state change |
 //! | [`hosted`] | page wallets: callback (routed by URL) → completion call once → resolution by status |
 //! | [`desk`] | what a provider's background task may do with the engine |
 //! | [`sweeper`] | start-up recovery, expiry of checkouts nobody watches, demo settlement |
 //! | [`deferred`] | calls retried when an unreachable provider comes back |
 //! | [`supervise`] | each background task restarted after a panic, and the panic recorded |
+//! | [`background`] | the background tasks' part: stop signal, handles, wakes, restarts |
+//! | [`health`] | each provider's reachability and the background counters |
+//! | [`report`] | the day: totals, Z-report, reconciliation, close |
 //! | [`retention`] | the provider-call log pruned at start and daily (`[storage]`) |
 //!
 //! The journal lock is never held across an `.await`.
 
+mod background;
 mod deferred;
 mod desk;
 pub use desk::Desk;
+mod health;
+pub use health::{Health, PollStats};
 mod hosted;
+mod payments;
 mod report;
 mod retention;
 mod settle;
@@ -30,13 +38,11 @@ mod sweeper;
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::journal::payments::{Change, ListFilter, NewPayment};
 use crate::journal::{Journal, JournalContext, JournalError};
-use crate::money::{Amount, MoneyError};
-use crate::payment::{Payment, ProviderKind, Refund};
+use crate::money::MoneyError;
+use crate::payment::{Payment, ProviderKind};
 use crate::provider::{CustomerStep, ProviderError, Registry};
 use crate::secrets::SharedSecrets;
-use crate::state::PaymentState;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -44,8 +50,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use till_provider_http::{CallObserver, CallRecord};
-use tokio::sync::{broadcast, watch, Notify};
-use tokio::task::JoinHandle;
+use tokio::sync::broadcast;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -113,14 +118,6 @@ pub enum EngineEvent {
     TaskRestarted { restart: supervise::TaskRestart },
 }
 
-/// Online/offline of one provider, as last seen.
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct Health {
-    pub online: bool,
-    pub since: DateTime<Utc>,
-    pub message: Option<String>,
-}
-
 /// A charge that has reached the customer.
 #[derive(Clone, Debug, Serialize)]
 pub struct Charge {
@@ -145,14 +142,11 @@ pub(crate) struct Inner {
     pub journal: Arc<Mutex<Journal>>,
     pub clock: Clock,
     pub registry: Registry,
-    /// Per provider, what wakes its background task (a payment of it started).
-    pub wakes: BTreeMap<ProviderKind, Arc<Notify>>,
     pub events: broadcast::Sender<EngineEvent>,
-    pub health: Mutex<BTreeMap<ProviderKind, Health>>,
-    pub sweep_wake: Notify,
-    pub stop: watch::Sender<bool>,
-    pub tasks: Mutex<Vec<JoinHandle<()>>>,
-    pub stats: Mutex<PollStats>,
+    /// Reachability of the providers and the background counters.
+    pub health: health::HealthBoard,
+    /// The background tasks: stop, wakes, supervision.
+    pub background: background::Background,
     pub secrets: SharedSecrets,
     /// When this engine opened: recovery is for payments older than this.
     pub opened_at: DateTime<Utc>,
@@ -160,22 +154,6 @@ pub(crate) struct Inner {
     pub sync: crate::sync::SyncShared,
     /// Held while this engine does the data directory's background work; let go at shutdown.
     pub home_lock: Mutex<Option<crate::home_lock::HomeLock>>,
-    /// Background tasks restarted after a panic, by task (see [`supervise`]).
-    pub task_restarts: Mutex<BTreeMap<&'static str, supervise::TaskRestart>>,
-    /// Per task, the signal that makes it panic on purpose ([`Engine::crash_task`]).
-    pub crash_requests: Mutex<BTreeMap<&'static str, Arc<Notify>>>,
-}
-
-/// Counters of the providers' background checks and the sweeper (tests and benchmarks).
-#[derive(Clone, Copy, Debug, Default, Serialize)]
-pub struct PollStats {
-    pub ticks: u64,
-    pub requests: u64,
-    pub max_requests_in_a_tick: u64,
-    /// Sweeper passes finished (a test waits for one instead of sleeping).
-    pub sweeps: u64,
-    /// Pruning passes of the provider-call log finished (at start, then daily).
-    pub prunes: u64,
 }
 
 /// The terminal engine. Cheap to clone.
@@ -268,30 +246,19 @@ impl Engine {
         }
         let sync = crate::sync::SyncShared::new(&config)?;
         let (events, _) = broadcast::channel(1024);
-        let (stop, _) = watch::channel(false);
         let engine = Engine {
             inner: Arc::new(Inner {
                 config,
                 journal,
                 clock: opts.clock.clone(),
-                wakes: registry
-                    .enabled()
-                    .into_iter()
-                    .map(|k| (k, Arc::new(Notify::new())))
-                    .collect(),
+                background: background::Background::new(registry.enabled()),
                 registry,
                 events,
-                health: Mutex::new(BTreeMap::new()),
-                sweep_wake: Notify::new(),
-                stop,
-                tasks: Mutex::new(Vec::new()),
-                stats: Mutex::new(PollStats::default()),
+                health: health::HealthBoard::default(),
                 secrets: opts.secrets,
                 opened_at: opts.clock.now(),
                 sync,
                 home_lock: Mutex::new(home_lock),
-                task_restarts: Mutex::new(BTreeMap::new()),
-                crash_requests: Mutex::new(BTreeMap::new()),
             }),
         };
         if opts.background {
@@ -301,16 +268,16 @@ impl Engine {
     }
 
     fn start_background(&self) {
-        let mut tasks = self.inner.tasks.lock().expect("tasks lock");
+        let tasks = &self.inner.background;
         use supervise::spawn_supervised;
         for provider in self.inner.registry.all() {
             let kind = provider.kind();
-            let wake = self.inner.wakes.get(&kind).cloned().unwrap_or_default();
+            let wake = tasks.wake_of(kind);
             let desk = Desk::new(self.clone(), kind, wake.clone());
             // A provider's own task (a poller), restarted like the others after a panic.
             if let Some(first) = provider.clone().background(desk) {
                 let provider = provider.clone();
-                tasks.push(spawn_supervised(self, first.name, move |engine| {
+                tasks.add(spawn_supervised(self, first.name, move |engine| {
                     let desk = Desk::new(engine, kind, wake.clone());
                     let task = provider.clone().background(desk);
                     async move {
@@ -321,21 +288,17 @@ impl Engine {
                 }));
             }
         }
-        tasks.push(spawn_supervised(self, "sweeper", sweeper::run));
-        tasks.push(spawn_supervised(self, "deferred", deferred::run));
-        tasks.push(spawn_supervised(self, "retention", retention::run));
+        tasks.add(spawn_supervised(self, "sweeper", sweeper::run));
+        tasks.add(spawn_supervised(self, "deferred", deferred::run));
+        tasks.add(spawn_supervised(self, "retention", retention::run));
         if self.inner.config.hub.url.is_some() {
-            tasks.push(spawn_supervised(self, "sync", crate::sync::run));
+            tasks.add(spawn_supervised(self, "sync", crate::sync::run));
         }
     }
 
     /// Stops the background tasks (the journal stays consistent whenever this happens).
     pub async fn shutdown(&self) {
-        self.inner.stop.send_replace(true);
-        self.wake_providers();
-        self.inner.sweep_wake.notify_one();
-        let tasks: Vec<_> = std::mem::take(&mut *self.inner.tasks.lock().expect("tasks lock"));
-        for t in tasks {
+        for t in self.inner.background.stop() {
             let abort = t.abort_handle();
             if tokio::time::timeout(Duration::from_secs(2), t)
                 .await
@@ -381,9 +344,7 @@ impl Engine {
 
     /// Wakes every provider's background task (start-up recovery, shutdown).
     pub(crate) fn wake_providers(&self) {
-        for w in self.inner.wakes.values() {
-            w.notify_one();
-        }
+        self.inner.background.wake_providers();
     }
 
     /// Recomputes the audit chain (audit log + Z-reports) from the journal's
@@ -459,11 +420,11 @@ impl Engine {
 
     /// Online/offline per provider, as last seen (absent: not contacted yet).
     pub fn health(&self) -> BTreeMap<ProviderKind, Health> {
-        self.inner.health.lock().expect("health lock").clone()
+        self.inner.health.snapshot()
     }
 
     pub fn is_online(&self, kind: ProviderKind) -> bool {
-        self.health().get(&kind).map(|h| h.online).unwrap_or(true)
+        self.inner.health.is_online(kind)
     }
 
     /// Records what a provider call says about reachability.
@@ -475,24 +436,11 @@ impl Engine {
             Err(e) if e.cannot_verify() => (false, Some(e.to_string())),
             _ => (true, None),
         };
-        let changed = {
-            let mut h = self.inner.health.lock().expect("health lock");
-            let prev = h.get(&kind).map(|x| x.online);
-            if prev != Some(online) {
-                h.insert(
-                    kind,
-                    Health {
-                        online,
-                        since: self.now(),
-                        message: message.clone(),
-                    },
-                );
-                prev.is_some() || !online
-            } else {
-                false
-            }
-        };
-        if changed {
+        if self
+            .inner
+            .health
+            .note(kind, online, message.clone(), self.now())
+        {
             tracing::info!(provider = %kind, online, "provider health changed");
             let _ = self.inner.events.send(EngineEvent::ProviderHealth {
                 provider: kind,
@@ -501,384 +449,13 @@ impl Engine {
             });
             if online {
                 // Whatever waited for this provider may go now.
-                self.inner.sweep_wake.notify_one();
+                self.inner.background.wake_sweeper();
             }
         }
     }
 
     pub fn poll_stats(&self) -> PollStats {
-        *self.inner.stats.lock().expect("stats lock")
-    }
-
-    // ---------------------------------------------------------------- charge
-
-    /// Starts a payment: written to the journal (with its idempotency key)
-    /// before any network call, then handed to the provider.
-    pub async fn charge(
-        &self,
-        provider: ProviderKind,
-        amount: Amount,
-        operator: &str,
-    ) -> Result<Charge, EngineError> {
-        let p = self.inner.registry.get(provider)?.clone();
-        if !p.currencies().contains(&amount.currency()) {
-            return Err(EngineError::Refused(format!(
-                "{provider} does not take {}; it takes {}",
-                amount.currency(),
-                p.currencies()
-                    .iter()
-                    .map(|c| c.code())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )));
-        }
-        self.check_free_space()?;
-        let now = self.now();
-        let caps = p.capabilities();
-        let offline = caps.offline_display && !self.is_online(provider);
-        let cap = if offline {
-            Some(self.unverified_caps(p.label(), amount, now)?)
-        } else {
-            None
-        };
-        let id = ulid::Ulid::new().to_string();
-        let created = self.with_journal(|j| {
-            // The day's cap is checked in the transaction that writes the
-            // payment: two charges at once cannot both slip under it.
-            j.create_payment_capped(
-                NewPayment {
-                    id: id.clone(),
-                    provider,
-                    amount,
-                    operator: operator.to_owned(),
-                    at: now,
-                },
-                cap,
-                |invoice, _| {
-                    let mut c = p.prepare(invoice, amount, now)?;
-                    c.offline = Some(offline);
-                    // Where this payment's money goes, as it is now: a later
-                    // change of settings does not rewrite it.
-                    c.payee = p.payee();
-                    Ok::<_, ProviderError>(c)
-                },
-            )
-        })
-        .map_err(|e| match e {
-            JournalError::OverUnverifiedCap { after, .. } => EngineError::Refused(format!(
-                "{} cannot be reached, and today's unverified payments would reach {}, above the day's limit",
-                p.label(),
-                after.display()
-            )),
-            e => e.into(),
-        })??;
-        self.emit(&created);
-        let started = p.start(&created).await;
-        if caps.step == crate::provider::StepKind::Page {
-            // A code or demo start is local: it says nothing about reachability.
-            self.note_health(provider, &started);
-        }
-        match started {
-            Ok(s) => {
-                let payment = self.with_journal(|j| {
-                    j.transition(
-                        &created.id,
-                        PaymentState::AwaitingCustomer,
-                        &s.change,
-                        None,
-                        self.now(),
-                    )
-                })?;
-                self.emit(&payment);
-                if let Some(wake) = self.inner.wakes.get(&provider) {
-                    wake.notify_one();
-                }
-                Ok(Charge {
-                    payment,
-                    step: s.step,
-                })
-            }
-            Err(e) => {
-                // Create gave no payment to show the customer: nothing can be
-                // paid on it, so it ends here.
-                let reason = match &e {
-                    ProviderError::Unknown { .. } => {
-                        format!("{provider} did not answer; nothing was charged. Try again.")
-                    }
-                    other => other.to_string(),
-                };
-                let code = match &e {
-                    ProviderError::Refused { code, .. } => code.clone(),
-                    _ => "start".into(),
-                };
-                let failed = self.with_journal(|j| {
-                    j.transition(
-                        &created.id,
-                        PaymentState::Failed,
-                        &Change {
-                            failure_code: Some(code),
-                            failure_reason: Some(reason.clone()),
-                            ..Change::default()
-                        },
-                        Some(&e.to_string()),
-                        self.now(),
-                    )
-                })?;
-                self.emit(&failed);
-                Err(EngineError::Provider(e))
-            }
-        }
-    }
-
-    /// Refuses a payment while the journal's file system has less free space than
-    /// `[storage] min_free_mb`: a payment whose record cannot be written must never reach
-    /// the customer. Checked each time, so freeing space is enough (no restart).
-    fn check_free_space(&self) -> Result<(), EngineError> {
-        let min = self.inner.config.storage.min_free_bytes();
-        if min == 0 {
-            return Ok(());
-        }
-        match self.with_journal(|j| Ok(j.free_space()))? {
-            Ok(free) if free < min => {
-                tracing::warn!(free, min, "charge refused: the journal's disk is full");
-                Err(EngineError::DiskFull {
-                    free_bytes: free,
-                    min_free_bytes: min,
-                })
-            }
-            Ok(_) => Ok(()),
-            // Not knowing is no reason to refuse a sale: a write the disk cannot take is
-            // still rolled back whole and told as disk_full.
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot tell the journal's free space");
-                Ok(())
-            }
-        }
-    }
-
-    /// The offline caps for a code shown while its provider cannot verify it: the
-    /// per-payment cap is checked here, the day's is returned for the journal
-    /// to check as it writes the payment.
-    fn unverified_caps(
-        &self,
-        label: &str,
-        amount: Amount,
-        now: DateTime<Utc>,
-    ) -> Result<crate::journal::payments::UnverifiedCap, EngineError> {
-        let c = amount.currency();
-        let per_payment = self.inner.config.offline.max_unverified_per_payment.get(&c);
-        let per_day = self.inner.config.offline.max_unverified_per_day.get(&c);
-        let zero = rust_decimal::Decimal::ZERO;
-        if amount.value() > *per_payment.unwrap_or(&zero) {
-            return Err(EngineError::Refused(format!(
-                "{label} cannot be reached, and {} is above the {} limit for a payment that cannot be verified now",
-                amount.display(),
-                Amount::from_stored(&per_payment.unwrap_or(&zero).to_string(), c)?.display()
-            )));
-        }
-        let tz = self.inner.config.timezone()?;
-        let cutoff = self.inner.config.cutoff()?;
-        Ok(crate::journal::payments::UnverifiedCap {
-            day: crate::business_day::business_day(now, tz, cutoff),
-            limit: Amount::from_stored(&per_day.unwrap_or(&zero).to_string(), c)?,
-        })
-    }
-
-    /// Cancels a payment the customer has not completed.
-    pub async fn cancel(&self, key: &str, actor: &str) -> Result<Payment, EngineError> {
-        let p = self.payment(key)?;
-        match p.state {
-            PaymentState::Created | PaymentState::AwaitingCustomer => {}
-            PaymentState::Authorized => {
-                return Err(EngineError::Refused(
-                    "the customer already approved; Till is completing the payment and it cannot be cancelled now".into(),
-                ))
-            }
-            s => {
-                return Err(EngineError::Refused(format!(
-                    "the payment is {s} and cannot be cancelled"
-                )))
-            }
-        }
-        // A code cannot be taken back from the customer's phone: look once
-        // more before cancelling, so a payment made this second is not lost.
-        if let Ok(provider) = self.inner.registry.get(p.provider) {
-            if provider.capabilities().payable_after_cancel {
-                let v = provider.query(&p).await;
-                self.note_health(p.provider, &v);
-                if let Ok(v @ crate::provider::Verdict::Paid { .. }) = v {
-                    let settled = self.apply_verdict(&p.id, v, "checked before cancelling")?;
-                    return Err(EngineError::Refused(format!(
-                        "the customer has already paid; the payment is {}",
-                        settled.state
-                    )));
-                }
-            }
-        }
-        let out = self.with_journal(|j| {
-            let out = j.transition(
-                &p.id,
-                PaymentState::Cancelled,
-                &Change {
-                    failure_reason: Some("Cancelled at the till".into()),
-                    ..Change::default()
-                },
-                Some(&format!("cancelled by {actor}")),
-                self.now(),
-            )?;
-            j.audit(actor, "payment.cancel", Some(&p.id), None, self.now())?;
-            Ok(out)
-        })?;
-        self.emit(&out);
-        Ok(out)
-    }
-
-    /// Refunds all (`amount` = None) or part of a paid payment.
-    pub async fn refund(
-        &self,
-        key: &str,
-        amount: Option<Amount>,
-        reason: Option<&str>,
-        actor: &str,
-    ) -> Result<(Payment, Refund), EngineError> {
-        let p = self.payment(key)?;
-        let provider = self.inner.registry.get(p.provider)?.clone();
-        // Said before anything is written: what the provider cannot do.
-        let caps = provider.capabilities();
-        if !caps.refunds {
-            return Err(ProviderError::Unsupported {
-                provider: p.provider,
-                message: provider.refund_elsewhere().into(),
-            }
-            .into());
-        }
-        let amount = amount.unwrap_or_else(|| p.refundable());
-        if !caps.partial_refunds && amount != p.refundable() {
-            return Err(ProviderError::Unsupported {
-                provider: p.provider,
-                message: format!("{} refunds only the whole payment", provider.label()),
-            }
-            .into());
-        }
-        let refund_id = ulid::Ulid::new().to_string();
-        let (p, r) = self.with_journal(|j| {
-            let out = j.begin_refund(&p.id, &refund_id, amount, reason, actor, self.now())?;
-            j.audit(
-                actor,
-                "payment.refund",
-                Some(&p.id),
-                Some(&format!(
-                    "{} ({})",
-                    amount,
-                    reason.unwrap_or("no reason given")
-                )),
-                self.now(),
-            )?;
-            Ok(out)
-        })?;
-        self.emit(&p);
-        self.send_refund(&p, &r).await
-    }
-
-    /// Books a refund a manager made outside Till, for a wallet with no
-    /// refund API (`Capabilities::refunds` false: the wallet's merchant
-    /// portal, a bank transfer): with its `reference` there, audited,
-    /// synced like any refund. Nothing is sent to the provider.
-    pub fn record_refund(
-        &self,
-        key: &str,
-        amount: Option<Amount>,
-        reference: &str,
-        reason: Option<&str>,
-        actor: &str,
-    ) -> Result<(Payment, Refund), EngineError> {
-        let reference = reference.trim();
-        if reference.is_empty() || reference.chars().count() > 64 {
-            return Err(EngineError::Refused(
-                "give the refund's reference where it was made (1 to 64 characters)".into(),
-            ));
-        }
-        let p = self.payment(key)?;
-        if self.capabilities_of(p.provider).is_some_and(|c| c.refunds) {
-            return Err(EngineError::Refused(format!(
-                "{} refunds through Till; refund the payment instead of recording one",
-                self.label_of(p.provider)
-            )));
-        }
-        let amount = amount.unwrap_or_else(|| p.refundable());
-        let refund_id = ulid::Ulid::new().to_string();
-        let provider_ref = format!("elsewhere:{reference}");
-        let now = self.now();
-        let (p, r) = self.with_journal(|j| {
-            let out = j.record_refund_made_elsewhere(
-                &p.id,
-                &refund_id,
-                amount,
-                reason,
-                actor,
-                &provider_ref,
-                now,
-            )?;
-            j.audit(
-                actor,
-                "payment.refund_recorded",
-                Some(&p.id),
-                Some(&format!(
-                    "{} made outside Till, reference {reference} ({})",
-                    amount,
-                    reason.unwrap_or("no reason given")
-                )),
-                now,
-            )?;
-            Ok(out)
-        })?;
-        self.emit(&p);
-        Ok((p, r))
-    }
-
-    /// The payment for an id, invoice, paymentID, MD5 or trxID.
-    pub fn payment(&self, key: &str) -> Result<Payment, EngineError> {
-        self.with_journal(|j| j.find(key))?
-            .ok_or_else(|| EngineError::NotFound(key.to_owned()))
-    }
-
-    pub fn events_of(&self, id: &str) -> Result<Vec<crate::payment::PaymentEvent>, EngineError> {
-        Ok(self.with_journal(|j| j.events(id))?)
-    }
-
-    pub fn refunds_of(&self, id: &str) -> Result<Vec<Refund>, EngineError> {
-        Ok(self.with_journal(|j| j.refunds_of(id))?)
-    }
-
-    pub fn list(&self, filter: &ListFilter) -> Result<Vec<Payment>, EngineError> {
-        Ok(self.with_journal(|j| j.list(filter))?)
-    }
-
-    /// Asks the provider about an open payment now (the cashier's "check again").
-    pub async fn refresh(&self, key: &str) -> Result<Payment, EngineError> {
-        let p = self.payment(key)?;
-        if !p.state.is_open() {
-            return Ok(p);
-        }
-        self.resolve_payment(&p).await?;
-        self.payment(&p.id)
-    }
-
-    /// Waits until the payment is in a state that is not open, or `timeout` passes.
-    pub async fn wait_final(&self, id: &str, timeout: Duration) -> Result<Payment, EngineError> {
-        let mut rx = self.subscribe();
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            let p = self.payment(id)?;
-            if !p.state.is_open() {
-                return Ok(p);
-            }
-            match tokio::time::timeout_at(deadline, rx.recv()).await {
-                Err(_) => return self.payment(id),
-                Ok(Err(broadcast::error::RecvError::Closed)) => return self.payment(id),
-                Ok(_) => {}
-            }
-        }
+        self.inner.health.stats()
     }
 
     pub fn audit_log(

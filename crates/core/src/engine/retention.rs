@@ -13,7 +13,7 @@ const EVERY: Duration = Duration::from_secs(24 * 60 * 60);
 const BATCH: u32 = 1000;
 
 pub(crate) async fn run(engine: Engine) {
-    let mut stop = engine.inner.stop.subscribe();
+    let mut stop = engine.inner.background.stopping();
     loop {
         if *stop.borrow() {
             return;
@@ -23,7 +23,7 @@ pub(crate) async fn run(engine: Engine) {
             Ok(n) => tracing::info!(deleted = n, "pruned the provider-call log"),
             Err(e) => tracing::warn!(error = %e, "pruning the provider-call log failed"),
         }
-        engine.inner.stats.lock().expect("stats lock").prunes += 1;
+        engine.inner.health.count(|s| s.prunes += 1);
         tokio::select! {
             _ = tokio::time::sleep(EVERY) => {}
             _ = stop.changed() => return,

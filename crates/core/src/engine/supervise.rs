@@ -65,13 +65,7 @@ where
     F: Fn(Engine) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let crash = Arc::new(Notify::new());
-    engine
-        .inner
-        .crash_requests
-        .lock()
-        .expect("crash requests lock")
-        .insert(name, crash.clone());
+    let crash = engine.inner.background.crash_signal(name);
     tokio::spawn(supervise(engine.clone(), name, task, crash))
 }
 
@@ -97,7 +91,7 @@ where
             Err(e) if e.is_cancelled() => return,
             Err(e) => panic_message(e),
         };
-        if *engine.inner.stop.borrow() {
+        if engine.inner.background.is_stopping() {
             return;
         }
         restarts += 1;
@@ -108,14 +102,12 @@ where
             last_panic: error,
             at: engine.now(),
         };
-        if let Ok(mut all) = engine.inner.task_restarts.lock() {
-            all.insert(name, record.clone());
-        }
+        engine.inner.background.note_restart(record.clone());
         let _ = engine
             .inner
             .events
             .send(EngineEvent::TaskRestarted { restart: record });
-        let mut stop = engine.inner.stop.subscribe();
+        let mut stop = engine.inner.background.stopping();
         tokio::select! {
             _ = tokio::time::sleep(backoff(restarts)) => {}
             _ = stop.changed() => return,
@@ -126,29 +118,14 @@ where
 impl Engine {
     /// The background tasks that panicked and were restarted since the engine opened.
     pub fn task_restarts(&self) -> Vec<TaskRestart> {
-        self.inner
-            .task_restarts
-            .lock()
-            .map(|m| m.values().cloned().collect())
-            .unwrap_or_default()
+        self.inner.background.restarts()
     }
 
     /// Makes a running background task panic, as a bug would: for the tests of the
     /// supervision (and for an engineer checking it on a test terminal). Returns whether a
     /// task of that name runs.
     pub fn crash_task(&self, name: &str) -> bool {
-        let requests = self
-            .inner
-            .crash_requests
-            .lock()
-            .expect("crash requests lock");
-        match requests.get(name) {
-            Some(n) => {
-                n.notify_one();
-                true
-            }
-            None => false,
-        }
+        self.inner.background.crash(name)
     }
 }
 

@@ -13,7 +13,7 @@ use std::time::Duration;
 const TICK: Duration = Duration::from_millis(250);
 
 pub(crate) async fn run(engine: Engine) {
-    let mut stop = engine.inner.stop.subscribe();
+    let mut stop = engine.inner.background.stopping();
     if let Err(e) = recover(&engine).await {
         tracing::error!(error = %e, "recovery of open payments failed");
     }
@@ -28,7 +28,7 @@ pub(crate) async fn run(engine: Engine) {
         if let Err(e) = sweep(&engine).await {
             tracing::warn!(error = %e, "sweep failed");
         }
-        engine.inner.stats.lock().expect("stats lock").sweeps += 1;
+        engine.inner.health.count(|s| s.sweeps += 1);
     }
 }
 

@@ -289,7 +289,7 @@ impl Engine {
 
 /// The background task: a pass whenever something may be sendable.
 pub(crate) async fn run(engine: Engine) {
-    let mut stop = engine.inner.stop.subscribe();
+    let mut stop = engine.inner.background.stopping();
     let mut events = engine.subscribe();
     let poll = Duration::from_millis(engine.inner.config.hub.poll_interval_ms);
     loop {
