@@ -18,6 +18,15 @@
 //!   on disk, sessions with an absolute limit, the recovery code.
 //! - [`settings`]: the settings screen's keys of `till.toml`.
 //! - [`windows`]: window placement, the manager window.
+//!
+//! # Invariants
+//!
+//! - Definition and glue: windows, commands, the CLI, demo mode. Payment logic
+//!   is `till-core`'s; nothing here reads a provider's wire format or names a
+//!   provider outside configuration (`settings.rs`) and demo mode (`demo.rs`).
+//! - Secrets go from Settings to the OS keyring and are never sent back to a
+//!   window.
+//! - A window shows what the engine says: no state is decided in the UI.
 
 pub mod checkout;
 pub mod cli;

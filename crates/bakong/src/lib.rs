@@ -67,6 +67,12 @@
 //! }
 //! # Ok(()) }
 //! ```
+//!
+//! # Invariants
+//!
+//! - Does not depend on `till-core` or `khqr`: it checks MD5s and hashes it is
+//!   given; making the code is `khqr`'s, deciding a payment the core's.
+//! - Bulk checks never exceed [`BULK_LIMIT`] MD5s per request.
 
 pub mod client;
 pub mod error;

@@ -75,6 +75,17 @@
 //! workspace), i.e. without TLS: fine for the loopback sandbox; talking to
 //! `https://tokenized.pay.bka.sh` needs a TLS feature of reqwest (e.g.
 //! `rustls`) enabled somewhere in the final binary's dependency graph.
+//!
+//! # Invariants
+//!
+//! - Does not depend on `till-core` and keeps no state but the token: what a
+//!   payment is, and what to do with an answer, is the core's.
+//! - Never says a payment succeeded: it returns bKash's words typed
+//!   ([`BkashStatus`] and the raw status kept beside), and the core's status
+//!   mapping decides; anything unknown reads as pending.
+//! - Execute and refund are never retried by the transport (see the table
+//!   above): an unknown outcome is an error the caller resolves by status.
+//! - Credentials and tokens never reach a call record or a log line.
 
 pub mod callback;
 mod client;

@@ -37,6 +37,15 @@
 //! - [`tls`]: the server's own TLS ([`ServerTls`], `serve --tls-cert --tls-key`);
 //!   PostgreSQL's client TLS (`sslmode`) is in `store/pg_tls.rs`.
 //! - `main.rs`: the command line (definition and glue only).
+//!
+//! # Invariants
+//!
+//! - Does not depend on `till-core`: it knows terminals only through the wire
+//!   (`till-sync-proto`), never their journals.
+//! - Stores each event once, as received (its exact text), under the
+//!   terminal's webhook id; a replay is answered, never stored twice.
+//! - Never believes a body before its signature has matched, and never tells
+//!   an unsigned caller which terminals exist.
 
 pub mod admin;
 pub mod config;

@@ -39,6 +39,13 @@
 //! * [`deeplink`] — the offline half of the SDK's deep-link call.
 //! * [`error`] — error types and the SDK's error-code table.
 //! * `js` (private) — exact JavaScript `parseInt` / `Number` / `slice` semantics.
+//!
+//! # Invariants
+//!
+//! - No I/O and no clock of its own (times are passed in): the same input
+//!   always gives the same string, which is what the MD5 is taken of.
+//! - Amounts are decimal text at the currency's exponent, never floats.
+//! - Does not depend on any Till crate.
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};

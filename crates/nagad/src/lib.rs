@@ -59,6 +59,15 @@
 //! Nagad documents no refund call publicly. [`NagadClient::refund`] follows
 //! the `purchase/cancel` call that several client libraries make; a merchant
 //! without it makes refunds in the Nagad merchant portal.
+//!
+//! # Invariants
+//!
+//! - Does not depend on `till-core`; keys arrive as PEM text from the caller
+//!   (the core reads them from the OS keyring) and are never written anywhere.
+//! - Only `verify/payment` is proof of a payment; the callback's parameters
+//!   are a hint ([`parse_callback`]) and never settle one.
+//! - Every request is signed and its sensitive data encrypted here, once: no
+//!   caller builds Nagad's envelope.
 
 pub mod callback;
 mod client;

@@ -14,6 +14,14 @@
 //! | [`Delivery`] / [`classify`] | was a failed request *possibly* received? decides whether a non-idempotent call's outcome is unknown |
 //! | [`tls`] | rustls with the OS certificate store plus [`ExtraRoots`]; [`client_builder`] starts every client |
 //! | [`probe`] | the transport half of a connection test: TLS, round trip, the server's clock ([`TransportProblem`]) |
+//!
+//! # Invariants
+//!
+//! - Knows no provider: endpoints, what is idempotent and how a credential is
+//!   renewed come in from the adapter.
+//! - Never retries an attempt that may have reached the provider unless the
+//!   adapter says the call is idempotent.
+//! - Every attempt yields exactly one redacted call record.
 
 pub mod probe;
 pub mod tls;

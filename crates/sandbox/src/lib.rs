@@ -36,6 +36,17 @@
 //! sandbox.shutdown().await;
 //! # Ok(()) }
 //! ```
+//!
+//! # Invariants
+//!
+//! - Speaks each provider's wire format over real HTTP, as the public specs
+//!   say; where a spec is unsure the behaviour is a setting, not a guess.
+//! - Shares no types with the adapters it tests (`till-bkash`, `till-bakong`,
+//!   `till-nagad`): a misread field must show up as a failing test, not agree
+//!   with itself.
+//! - Listens only where it is told (`--listen`; the tests and demo mode:
+//!   loopback, port 0), and reaches out to nothing but the callback URLs
+//!   and IPN endpoints it is configured with.
 
 pub mod bakong;
 pub mod bkash;

@@ -29,6 +29,14 @@
 //!   [`TotalsRow`]s), the hub's routes' own types.
 //!
 //! The prose description of all of this lives in `docs/webhooks.md`.
+//!
+//! # Invariants
+//!
+//! - Pure: no I/O, no async, no clock but the one passed to [`Verifier`].
+//! - One definition per wire shape: the terminal and the hub both use these
+//!   types, and the JSON Schemas in `schema/` are tested against them.
+//! - Names nothing of a provider's wire: a payment's references are by
+//!   purpose ([`References`]).
 
 pub mod batch;
 pub mod chain;

@@ -12,6 +12,10 @@
 //! assert!(ca.cert_pem().contains("BEGIN CERTIFICATE"));
 //! assert!(leaf.key_pem.contains("PRIVATE KEY"));
 //! ```
+//!
+//! # Invariants
+//!
+//! - For tests only: never a dependency of a shipped binary's normal build.
 
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
