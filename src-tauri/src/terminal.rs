@@ -62,24 +62,24 @@ impl<E: std::fmt::Display> From<E> for UiError {
     }
 }
 
-/// A [`UiError`] with the code the window shows in its own language (`e_<code>` in
-/// `ui/js/i18n.js`), for the engine's refusals that have one ([`EngineError::code`]:
-/// a full disk).
+/// A [`UiError`] with the reason the window says in its own language (`code` and
+/// `params`, `r_<code>` in `ui/js/i18n.js`), for the engine's refusals that have
+/// one ([`EngineError::reason`]); `message` is the English for the log.
 #[derive(Debug, serde::Serialize)]
 pub struct CodedError {
     pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub code: Option<&'static str>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<till_core::reason::Reason>,
 }
 
 impl<E: std::fmt::Display + 'static> From<E> for CodedError {
     fn from(e: E) -> Self {
-        let code = (&e as &dyn std::any::Any)
+        let reason = (&e as &dyn std::any::Any)
             .downcast_ref::<EngineError>()
-            .and_then(EngineError::code);
+            .and_then(EngineError::reason);
         CodedError {
             message: e.to_string(),
-            code,
+            reason,
         }
     }
 }
@@ -88,7 +88,7 @@ impl From<UiError> for CodedError {
     fn from(e: UiError) -> Self {
         CodedError {
             message: e.message,
-            code: None,
+            reason: None,
         }
     }
 }
@@ -314,6 +314,15 @@ mod tests {
         assert!(serde_json::to_value(&other).unwrap().get("code").is_none());
         let plain: CodedError = UiError::from("Enter an amount first.").into();
         assert_eq!(plain.message, "Enter an amount first.");
-        assert_eq!(plain.code, None);
+        assert!(plain.reason.is_none());
+        // A refusal's parameters travel beside its code, for the window to fill in.
+        let cancel: CodedError = EngineError::Refusal(
+            till_core::reason::Reason::new(till_core::reason::ReasonCode::NotCancellable)
+                .with("state", "settled"),
+        )
+        .into();
+        let json = serde_json::to_value(&cancel).unwrap();
+        assert_eq!(json["code"], "not_cancellable", "{json}");
+        assert_eq!(json["params"]["state"], "settled", "{json}");
     }
 }

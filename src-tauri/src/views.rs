@@ -31,6 +31,8 @@ pub struct PaymentView {
     /// (empty until [`PaymentView::of`] knows the provider).
     pub references: Vec<ReferenceView>,
     pub failure_reason: Option<String>,
+    /// Why it ended so, for the window to say (`r_<code>`).
+    pub failure: Option<till_core::reason::Reason>,
     pub flag: Option<String>,
     pub offline: bool,
     pub expires_ms: Option<i64>,
@@ -98,6 +100,7 @@ impl PaymentView {
             }),
             references: Vec::new(),
             failure_reason: p.failure_reason.clone(),
+            failure: p.failure.clone(),
             flag: p.flag.clone(),
             offline: p.offline,
             expires_ms: p.expires_at.map(|t| t.timestamp_millis()),

@@ -186,7 +186,9 @@ async fn main() -> Result<()> {
         keys(&app, &format!("{}", 1000 + i * 100)).await?;
         keys(&app, &Key::F2.to_string()).await?;
         let md5 = wait("the payment's MD5", Duration::from_secs(10), || async {
-            let m = attr(&app, "amount", "data-md5").await?.unwrap_or_default();
+            let m = attr(&app, "amount", "data-code-reference")
+                .await?
+                .unwrap_or_default();
             Ok((!m.is_empty() && m != last_md5).then_some(m))
         })
         .await?;

@@ -2,7 +2,8 @@
 //! opens Nagad's page (the sandbox's, in the checkout webview over the
 //! customer display), the test fills number, code and PIN in it, the app
 //! catches the callback inside the webview and verifies; paid on both
-//! screens, the customer's in Bangla. Then a wrong PIN: declined, said so.
+//! screens, the customer's in Bangla. Then a wrong PIN: declined, said so;
+//! and once more for a cashier reading Bangla, said with no English word.
 
 use crate::util::*;
 use anyhow::{Context, Result};
@@ -106,13 +107,36 @@ async fn run(app: &AppSession) -> Result<()> {
     assert!(declined.contains("Nagad"), "says which wallet: {declined}");
     let declined_shot = app.screenshot("nagad-cashier-declined").await?;
 
+    // 7c. The same decline for a cashier who reads Bangla: every word of it in
+    // Bangla (the reason travels as a code, not as the engine's English).
+    click(app, "#lang").await?;
+    keys(app, &key(Key::Escape)).await?;
+    click(app, ".cur[data-currency='BDT']").await?;
+    keys(app, "80").await?;
+    keys(app, &key(Key::F4)).await?;
+    status_contains(app, "পেজে গ্রাহকের অপেক্ষা", Duration::from_secs(15)).await?;
+    pay_on_page(app, &page, "01711111111", "9999").await?;
+    app.switch_to_window_titled("Cashier").await?;
+    let declined_bn = status_contains(app, "প্রত্যাখ্যাত", Duration::from_secs(20)).await?;
+    assert!(
+        declined_bn.contains("নগদ"),
+        "the wallet, in Bangla: {declined_bn}"
+    );
+    assert!(
+        !declined_bn.chars().any(|c| c.is_ascii_alphabetic()),
+        "an English word in the Bangla decline: {declined_bn}"
+    );
+    let declined_bn_shot = app.screenshot("nagad-cashier-declined-bangla").await?;
+    click(app, "#lang").await?;
+
     println!(
-        "Nagad: paid says {paid:?}; declined says {declined:?}\nscreenshots: customer behind page {} · Nagad page {} · cashier paid {} · customer paid {} · cashier declined {}",
+        "Nagad: paid says {paid:?}; declined says {declined:?}; in Bangla {declined_bn:?}\nscreenshots: customer behind page {} · Nagad page {} · cashier paid {} · customer paid {} · cashier declined {} · in Bangla {}",
         behind.display(),
         page_shot.display(),
         paid_shot.display(),
         customer_paid.display(),
-        declined_shot.display()
+        declined_shot.display(),
+        declined_bn_shot.display()
     );
     Ok(())
 }

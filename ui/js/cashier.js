@@ -2,7 +2,7 @@
 "use strict";
 
 (() => {
-  const { invoke, listen, CURRENCIES, t, el, h, countdown, groupDigits, errorText } = window.Till;
+  const { invoke, listen, CURRENCIES, t, el, h, countdown, groupDigits, errorText, reasonText } = window.Till;
   const MAX_DIGITS = 10;
 
   let value = ""; // what has been keyed, e.g. "12.5"
@@ -21,7 +21,14 @@
     statusKey = [key, vars];
     const s = el("status");
     s.dataset.state = state;
-    s.textContent = t(key, vars);
+    s.textContent = statusText(key, vars);
+  }
+
+  // A reason travels as its code (`failure`), so a change of language says it anew.
+  function statusText(key, vars) {
+    const v = Object.assign({}, vars || {});
+    if (v.failure !== undefined) v.reason = reasonText(v.failure) || t("r_other");
+    return t(key, v);
   }
 
   // Every wallet the terminal knows, in its fixed order, each with its key
@@ -233,13 +240,11 @@
         setStatus("cancelled", "cancelled");
         break;
       case "flagged":
-        setStatus("failed", "flagged", { reason: p.flag || p.failure_reason || "" });
+        setStatus("failed", "flagged", { failure: p.failure });
         break;
       default:
-        // The engine's reason often says what to do next already; never say it twice.
-        setStatus("failed", !p.failure_reason ? "declined_plain"
-          : /try again|another|again later/i.test(p.failure_reason) ? "declined_only" : "declined",
-        { reason: p.failure_reason });
+        // Said from the engine's reason code, in the cashier's language.
+        setStatus("failed", p.failure ? "declined" : "declined_plain", { failure: p.failure });
     }
     el("status").dataset.paymentState = p.state;
     el("status").dataset.paymentId = p.id;

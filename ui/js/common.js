@@ -64,9 +64,21 @@ window.Till = (() => {
     return e;
   }
 
+  // A reason of the engine's (`{code, params}`, core/src/reason.rs) in the window's
+  // language: `r_<code>`, with the wallet and state named in it translated too.
+  function reasonText(r) {
+    if (!r || !r.code) return "";
+    const p = Object.assign({}, r.params || {});
+    if (p.wallet) p.wallet = t(String(p.wallet).toLowerCase());
+    if (p.state) p.state = t(`st_${p.state}`);
+    return t(TEXT.en[`r_${r.code}`] ? `r_${r.code}` : "r_other", p);
+  }
+
   // A command's error as the window shows it: in the window's language when the
-  // command gave a code with a string here (`e_<code>`), else the command's sentence.
+  // command gave a reason (`code` + `params`) or a code with a string here
+  // (`e_<code>`), else the command's sentence.
   function errorText(e) {
+    if (e && e.code && TEXT.en[`r_${e.code}`]) return reasonText(e);
     if (e && e.code && TEXT.en[`e_${e.code}`]) return t(`e_${e.code}`, e);
     return (e && e.message) || String(e);
   }
@@ -84,6 +96,6 @@ window.Till = (() => {
 
   return {
     invoke, listen, CURRENCIES, TEXT, t, fill, setLang, lang: () => lang,
-    groupDigits, countdown, el, h, errorText, timeOf, translateStatic,
+    groupDigits, countdown, el, h, errorText, reasonText, timeOf, translateStatic,
   };
 })();

@@ -210,7 +210,9 @@
       h("table", { class: "grid kv" },
         // The provider's references under its own names (trxID, MD5, …).
         kv(t("m_invoice"), p.invoice), ...p.references.map((r) => kv(r.name, r.value)),
-        kv(t("m_refunded"), p.refunded_display), kv("⚠", p.flag), kv("✗", p.failure_reason),
+        kv(t("m_refunded"), p.refunded_display), kv("⚠", p.flag), kv("✗", window.Till.reasonText(p.failure)),
+        // The provider's own words, as it said them (often English).
+        kv("…", p.failure_reason),
         kv(t("m_time"), `${p.business_day} ${p.time}`)),
       d.refunds.length ? h("table", { class: "grid" }, ...d.refunds.map((r) => h("tr", {},
         h("td", { text: r.time }), h("td", { class: "num", text: r.amount_display }),

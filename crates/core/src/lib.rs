@@ -44,6 +44,7 @@ pub mod logfile;
 pub mod money;
 pub mod payment;
 pub mod provider;
+pub mod reason;
 pub mod report;
 pub mod secrets;
 pub mod state;

@@ -109,8 +109,12 @@ pub struct Payment {
     pub refunded: Amount,
     pub flag: Option<String>,
     pub failure_code: Option<String>,
-    /// Why it failed, in words a cashier can say to a customer.
+    /// What the provider said when it failed, in its words (for a manager).
     pub failure_reason: Option<String>,
+    /// Why it ended so, as a code and parameters the screens translate
+    /// (`None`: it did not fail, or it ended before Till kept this).
+    #[serde(default)]
+    pub failure: Option<crate::reason::Reason>,
     pub operator: String,
     pub business_day: NaiveDate,
     pub created_at: DateTime<Utc>,

@@ -82,7 +82,7 @@ pub async fn cancel(
     app: AppHandle,
     terminal: State<'_, Shared>,
     id: Option<String>,
-) -> Result<Option<PaymentView>, UiError> {
+) -> Result<Option<PaymentView>, CodedError> {
     let engine = terminal.engine().await?;
     let Some(id) = id.or_else(|| terminal.displayed_payment()) else {
         terminal.set_display(&app, DisplayState::Idle);

@@ -239,7 +239,7 @@ pub async fn manager_refund(
     amount: Option<String>,
     reason: Option<String>,
     elsewhere: Option<String>,
-) -> Result<PaymentDetail, UiError> {
+) -> Result<PaymentDetail, crate::terminal::CodedError> {
     let session = require(&terminal)?;
     let engine = terminal.engine().await?;
     let p = engine.payment(&id)?;

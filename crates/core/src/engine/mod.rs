@@ -66,6 +66,9 @@ pub enum EngineError {
     Secret(#[from] crate::secrets::SecretError),
     #[error("{0}")]
     Refused(String),
+    /// A step refused for a reason the screens say in their own language.
+    #[error("{0}")]
+    Refusal(crate::reason::Reason),
     #[error("no payment matches \"{0}\"")]
     NotFound(String),
     /// Refused before the payment started: the journal's file system has less free
@@ -86,14 +89,19 @@ pub enum EngineError {
 }
 
 impl EngineError {
-    /// A stable code for the screens (`ui/js/i18n.js` has `e_<code>`), when this is an
-    /// error the cashier is told in their own language.
-    pub fn code(&self) -> Option<&'static str> {
+    /// The reason the screens say in their reader's language (`ui/js/i18n.js`,
+    /// `r_<code>`), when this is a refusal that has one.
+    pub fn reason(&self) -> Option<crate::reason::Reason> {
+        use crate::reason::{Reason, ReasonCode};
         match self {
+            EngineError::Refusal(r) => Some(r.clone()),
             // Refused before the payment, or a write the full disk refused (rolled back
             // whole): either way nothing was taken, and the cashier is told the same.
             EngineError::DiskFull { .. } | EngineError::Journal(JournalError::DiskFull { .. }) => {
-                Some("disk_full")
+                Some(Reason::new(ReasonCode::DiskFull))
+            }
+            EngineError::Provider(ProviderError::NotConfigured { provider, .. }) => {
+                Some(Reason::new(ReasonCode::WalletOff).with("wallet", provider.as_str()))
             }
             _ => None,
         }

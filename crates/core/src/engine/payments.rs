@@ -8,6 +8,7 @@ use crate::journal::JournalError;
 use crate::money::Amount;
 use crate::payment::{Payment, ProviderKind, Refund};
 use crate::provider::ProviderError;
+use crate::reason::{Reason, ReasonCode};
 use crate::state::PaymentState;
 use chrono::{DateTime, Utc};
 use std::time::Duration;
@@ -24,15 +25,19 @@ impl Engine {
     ) -> Result<Charge, EngineError> {
         let p = self.inner.registry.get(provider)?.clone();
         if !p.currencies().contains(&amount.currency()) {
-            return Err(EngineError::Refused(format!(
-                "{provider} does not take {}; it takes {}",
-                amount.currency(),
-                p.currencies()
-                    .iter()
-                    .map(|c| c.code())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )));
+            return Err(EngineError::Refusal(
+                Reason::new(ReasonCode::CurrencyNotTaken)
+                    .with("wallet", p.label())
+                    .with("currency", amount.currency().code())
+                    .with(
+                        "takes",
+                        p.currencies()
+                            .iter()
+                            .map(|c| c.code())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    ),
+            ));
         }
         self.check_free_space()?;
         let now = self.now();
@@ -44,36 +49,38 @@ impl Engine {
             None
         };
         let id = ulid::Ulid::new().to_string();
-        let created = self.with_journal(|j| {
-            // The day's cap is checked in the transaction that writes the
-            // payment: two charges at once cannot both slip under it.
-            j.create_payment_capped(
-                NewPayment {
-                    id: id.clone(),
-                    provider,
-                    amount,
-                    operator: operator.to_owned(),
-                    at: now,
-                },
-                cap,
-                |invoice, _| {
-                    let mut c = p.prepare(invoice, amount, now)?;
-                    c.offline = Some(offline);
-                    // Where this payment's money goes, as it is now: a later
-                    // change of settings does not rewrite it.
-                    c.payee = p.payee();
-                    Ok::<_, ProviderError>(c)
-                },
-            )
-        })
-        .map_err(|e| match e {
-            JournalError::OverUnverifiedCap { after, .. } => EngineError::Refused(format!(
-                "{} cannot be reached, and today's unverified payments would reach {}, above the day's limit",
-                p.label(),
-                after.display()
-            )),
-            e => e.into(),
-        })??;
+        let created = self
+            .with_journal(|j| {
+                // The day's cap is checked in the transaction that writes the
+                // payment: two charges at once cannot both slip under it.
+                j.create_payment_capped(
+                    NewPayment {
+                        id: id.clone(),
+                        provider,
+                        amount,
+                        operator: operator.to_owned(),
+                        at: now,
+                    },
+                    cap,
+                    |invoice, _| {
+                        let mut c = p.prepare(invoice, amount, now)?;
+                        c.offline = Some(offline);
+                        // Where this payment's money goes, as it is now: a later
+                        // change of settings does not rewrite it.
+                        c.payee = p.payee();
+                        Ok::<_, ProviderError>(c)
+                    },
+                )
+            })
+            .map_err(|e| match e {
+                JournalError::OverUnverifiedCap { after, limit } => EngineError::Refusal(
+                    Reason::new(ReasonCode::OverUnverifiedDay)
+                        .with("wallet", p.label())
+                        .with("after", after.display())
+                        .with("limit", limit.display()),
+                ),
+                e => e.into(),
+            })??;
         self.emit(&created);
         let started = p.start(&created).await;
         if caps.step == crate::provider::StepKind::Page {
@@ -111,6 +118,13 @@ impl Engine {
                     ProviderError::Refused { code, .. } => code.clone(),
                     _ => "start".into(),
                 };
+                let why = match &e {
+                    ProviderError::Refused { code, .. } => p.decline_reason(code),
+                    ProviderError::Unknown { .. } | ProviderError::Unreachable { .. } => {
+                        ReasonCode::NoAnswer
+                    }
+                    _ => ReasonCode::Declined,
+                };
                 let failed = self.with_journal(|j| {
                     j.transition(
                         &created.id,
@@ -118,6 +132,7 @@ impl Engine {
                         &Change {
                             failure_code: Some(code),
                             failure_reason: Some(reason.clone()),
+                            failure: Some(Reason::new(why).with("wallet", p.label())),
                             ..Change::default()
                         },
                         Some(&e.to_string()),
@@ -170,11 +185,16 @@ impl Engine {
         let per_day = self.inner.config.offline.max_unverified_per_day.get(&c);
         let zero = rust_decimal::Decimal::ZERO;
         if amount.value() > *per_payment.unwrap_or(&zero) {
-            return Err(EngineError::Refused(format!(
-                "{label} cannot be reached, and {} is above the {} limit for a payment that cannot be verified now",
-                amount.display(),
-                Amount::from_stored(&per_payment.unwrap_or(&zero).to_string(), c)?.display()
-            )));
+            return Err(EngineError::Refusal(
+                Reason::new(ReasonCode::OverUnverifiedPayment)
+                    .with("wallet", label)
+                    .with("amount", amount.display())
+                    .with(
+                        "limit",
+                        Amount::from_stored(&per_payment.unwrap_or(&zero).to_string(), c)?
+                            .display(),
+                    ),
+            ));
         }
         let tz = self.inner.config.timezone()?;
         let cutoff = self.inner.config.cutoff()?;
@@ -190,14 +210,14 @@ impl Engine {
         match p.state {
             PaymentState::Created | PaymentState::AwaitingCustomer => {}
             PaymentState::Authorized => {
-                return Err(EngineError::Refused(
-                    "the customer already approved; Till is completing the payment and it cannot be cancelled now".into(),
-                ))
+                return Err(EngineError::Refusal(Reason::new(
+                    ReasonCode::AlreadyApproved,
+                )))
             }
             s => {
-                return Err(EngineError::Refused(format!(
-                    "the payment is {s} and cannot be cancelled"
-                )))
+                return Err(EngineError::Refusal(
+                    Reason::new(ReasonCode::NotCancellable).with("state", s),
+                ))
             }
         }
         // A code cannot be taken back from the customer's phone: look once
@@ -208,10 +228,9 @@ impl Engine {
                 self.note_health(p.provider, &v);
                 if let Ok(v @ crate::provider::Verdict::Paid { .. }) = v {
                     let settled = self.apply_verdict(&p.id, v, "checked before cancelling")?;
-                    return Err(EngineError::Refused(format!(
-                        "the customer has already paid; the payment is {}",
-                        settled.state
-                    )));
+                    return Err(EngineError::Refusal(
+                        Reason::new(ReasonCode::AlreadyPaid).with("state", settled.state),
+                    ));
                 }
             }
         }
@@ -221,6 +240,7 @@ impl Engine {
                 PaymentState::Cancelled,
                 &Change {
                     failure_reason: Some("Cancelled at the till".into()),
+                    failure: Some(Reason::new(ReasonCode::CancelledAtTill)),
                     ..Change::default()
                 },
                 Some(&format!("cancelled by {actor}")),
@@ -294,16 +314,16 @@ impl Engine {
     ) -> Result<(Payment, Refund), EngineError> {
         let reference = reference.trim();
         if reference.is_empty() || reference.chars().count() > 64 {
-            return Err(EngineError::Refused(
-                "give the refund's reference where it was made (1 to 64 characters)".into(),
-            ));
+            return Err(EngineError::Refusal(Reason::new(
+                ReasonCode::RefundReference,
+            )));
         }
         let p = self.payment(key)?;
         if self.capabilities_of(p.provider).is_some_and(|c| c.refunds) {
-            return Err(EngineError::Refused(format!(
-                "{} refunds through Till; refund the payment instead of recording one",
-                self.label_of(p.provider)
-            )));
+            return Err(EngineError::Refusal(
+                Reason::new(ReasonCode::RefundsThroughTill)
+                    .with("wallet", self.label_of(p.provider)),
+            ));
         }
         let amount = amount.unwrap_or_else(|| p.refundable());
         let refund_id = ulid::Ulid::new().to_string();

@@ -12,6 +12,7 @@ use super::{Engine, EngineError};
 use crate::journal::deferred::DeferredKind;
 use crate::journal::payments::Change;
 use crate::payment::{Payment, Refund, RefundState};
+use crate::reason::{Reason, ReasonCode};
 
 use crate::provider::{ProviderError, RefundVerdict, Verdict};
 use crate::state::PaymentState;
@@ -20,6 +21,14 @@ use crate::state::PaymentState;
 /// is failed (one hour; providers answer a refund within their timeout, 30 s
 /// or so, so a refund still not on record an hour later was never made).
 pub const REFUND_NOT_FOUND_WINDOW: chrono::Duration = chrono::Duration::hours(1);
+
+/// An amount a provider reported, as a person reads it ("৳ 100.00"); its
+/// plain figures when Till cannot hold it exactly.
+fn paid_display(amount: rust_decimal::Decimal, currency: crate::money::Currency) -> String {
+    crate::money::Amount::from_stored(&amount.to_string(), currency)
+        .map(|a| a.display())
+        .unwrap_or_else(|_| format!("{amount} {currency}"))
+}
 
 impl Engine {
     /// Applies `verdict` to the payment `id` if it is still open. Returns the payment as it is now.
@@ -67,6 +76,11 @@ impl Engine {
                                 failure_reason: Some(format!(
                                     "The customer {what}. A manager must check this payment."
                                 )),
+                                failure: Some(
+                                    Reason::new(ReasonCode::AmountMismatch)
+                                        .with("paid", paid_display(amount, currency))
+                                        .with("asked", p.amount.display()),
+                                ),
                                 ..Change::default()
                             },
                             format!("{detail}: {what}"),
@@ -76,6 +90,20 @@ impl Engine {
                 Verdict::Failed { code, reason } => (
                     PaymentState::Failed,
                     Change {
+                        failure: Some(
+                            // A code of Till's own (`interrupted`), or the
+                            // provider's, read by the provider.
+                            Reason::new(match ReasonCode::of_kind(&code) {
+                                ReasonCode::Other => self
+                                    .inner
+                                    .registry
+                                    .get(p.provider)
+                                    .map(|pr| pr.decline_reason(&code))
+                                    .unwrap_or(ReasonCode::Declined),
+                                own => own,
+                            })
+                            .with("wallet", label),
+                        ),
                         failure_code: Some(code),
                         failure_reason: Some(reason),
                         ..Change::default()
@@ -86,6 +114,7 @@ impl Engine {
                     PaymentState::Cancelled,
                     Change {
                         failure_reason: Some("The customer cancelled the payment".into()),
+                        failure: Some(Reason::new(ReasonCode::CancelledByCustomer)),
                         ..Change::default()
                     },
                     detail.to_owned(),
@@ -98,6 +127,7 @@ impl Engine {
                         failure_reason: Some(format!(
                             "{what}. A manager must check this payment."
                         )),
+                        failure: Some(Reason::new(ReasonCode::of_kind(kind)).with("wallet", label)),
                         ..Change::default()
                     },
                     format!("{detail}: {what}"),
@@ -106,6 +136,7 @@ impl Engine {
                     PaymentState::Expired,
                     Change {
                         failure_reason: Some("The payment expired before the customer paid".into()),
+                        failure: Some(Reason::new(ReasonCode::Expired)),
                         ..Change::default()
                     },
                     detail.to_owned(),
@@ -123,6 +154,7 @@ impl Engine {
                             "{} let the payment expire without completing it; nothing was taken from the customer",
                             label
                         )),
+                        failure: Some(Reason::new(ReasonCode::Expired)),
                         ..Change::default()
                     },
                 ),
@@ -155,6 +187,7 @@ impl Engine {
                 PaymentState::Expired,
                 &Change {
                     failure_reason: Some("The payment expired before the customer paid".into()),
+                    failure: Some(Reason::new(ReasonCode::Expired)),
                     ..Change::default()
                 },
                 Some(detail),
@@ -392,6 +425,7 @@ fn late_payment(
         &Change {
             refs: refs.clone(),
             flag: Some(format!("{kind}: {paid}")),
+            failure: Some(Reason::new(ReasonCode::of_kind(kind)).with("paid", &paid)),
             ..Change::default()
         },
         &format!(

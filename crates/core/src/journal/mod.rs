@@ -43,6 +43,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0006_payee.sql"),
     CHAIN_MIGRATION,
     REFS_MIGRATION,
+    include_str!("../../migrations/0010_failure_reason.sql"),
 ];
 
 /// The migration that starts the audit chain (rows before it are chained

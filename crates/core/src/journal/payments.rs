@@ -22,6 +22,8 @@ pub struct Change {
     pub flag: Option<String>,
     pub failure_code: Option<String>,
     pub failure_reason: Option<String>,
+    /// Why it ended so, as a code the screens translate.
+    pub failure: Option<crate::reason::Reason>,
     /// The receiving account; set once, when the payment is created.
     pub payee: Option<String>,
 }
@@ -90,10 +92,10 @@ pub struct ListFilter {
 
 pub(super) const COLUMNS: &str = "id, provider, amount, currency, state, invoice, provider_ref, transaction_ref, external_ref, customer_code, \
     customer_page, callback_url, expires_at, completion_sent_at, offline, refunded, flag, failure_code, failure_reason, \
-    operator, business_day, created_at, updated_at, payee";
+    operator, business_day, created_at, updated_at, payee, failure";
 
 /// How many columns [`COLUMNS`] names (a query may select more after them).
-pub(super) const COLUMN_COUNT: usize = 24;
+pub(super) const COLUMN_COUNT: usize = 25;
 
 /// Where `offline` (the one integer) is in [`COLUMNS`].
 const OFFLINE: usize = 14;
@@ -162,6 +164,9 @@ impl RawPayment {
             created_at: parse_ts(&req(21, "created_at")?)?,
             updated_at: parse_ts(&req(22, "updated_at")?)?,
             payee: c[23].clone(),
+            // Unreadable (written by a newer Till in another shape): shown
+            // from the state alone, as rows from before it was kept.
+            failure: c[24].as_deref().and_then(|f| serde_json::from_str(f).ok()),
         })
     }
 }
@@ -199,7 +204,8 @@ fn apply_change(
             failure_code = COALESCE(?12, failure_code),
             failure_reason = COALESCE(?13, failure_reason),
             updated_at = ?14,
-            payee = COALESCE(payee, ?15)
+            payee = COALESCE(payee, ?15),
+            failure = COALESCE(?16, failure)
          WHERE id = ?1",
         params![
             id,
@@ -217,6 +223,10 @@ fn apply_change(
             change.failure_reason,
             ts(at),
             change.payee,
+            change
+                .failure
+                .as_ref()
+                .map(|f| serde_json::to_string(f).expect("a reason serialises")),
         ],
     )
     .ctx("updating a payment")?;

@@ -431,6 +431,7 @@ impl Journal {
                     flag: None,
                     failure_code: None,
                     failure_reason: None,
+                    failure: None,
                     operator: "bench".into(),
                     business_day: day,
                     created_at: at,

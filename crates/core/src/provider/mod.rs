@@ -427,6 +427,14 @@ pub trait Provider: Send + Sync {
         None
     }
 
+    /// What a refusal code of this provider (bKash `2023`) means for the
+    /// customer, as one of Till's reasons; anything not mapped is a plain
+    /// decline. The provider's own words stay in `failure_reason`.
+    fn decline_reason(&self, code: &str) -> crate::reason::ReasonCode {
+        let _ = code;
+        crate::reason::ReasonCode::Declined
+    }
+
     /// How a refund is made when [`Capabilities::refunds`] is false (told to
     /// the manager, nothing is written).
     fn refund_elsewhere(&self) -> &'static str {

@@ -249,7 +249,11 @@ async fn a_full_disk_refuses_a_charge_and_leaves_the_journal_whole() {
             .await
             .err()
             .unwrap_or_else(|| panic!("a {provider} charge on a full disk was taken"));
-        assert_eq!(err.code(), Some("disk_full"), "{provider}: {err}");
+        assert_eq!(
+            err.reason().map(|r| r.code),
+            Some(till_core::reason::ReasonCode::DiskFull),
+            "{provider}: {err}"
+        );
         assert!(err.to_string().contains("disk"), "{err}");
     }
     assert_eq!(counts(&r), before, "a refused charge wrote something");
@@ -276,7 +280,11 @@ async fn a_full_disk_refuses_a_charge_and_leaves_the_journal_whole() {
         .charge(ProviderKind::Demo, bdt("40.00"), "cashier-1")
         .await
         .expect_err("a charge on a disk full to the last block was taken");
-    assert_eq!(err.code(), Some("disk_full"), "{err}");
+    assert_eq!(
+        err.reason().map(|r| r.code),
+        Some(till_core::reason::ReasonCode::DiskFull),
+        "{err}"
+    );
     assert_eq!(counts(&r), before, "a failed transaction left something");
     assert_whole(&r);
     assert_eq!(engine.payment(&khqr_paid.id).unwrap(), khqr_paid);

@@ -252,6 +252,19 @@ fn connection_problem(e: &BkashError) -> crate::connect::Problem {
 }
 
 impl Provider for BkashProvider {
+    /// bKash's customer-side codes (spec §15) as Till's reasons.
+    fn decline_reason(&self, code: &str) -> crate::reason::ReasonCode {
+        use crate::reason::ReasonCode::*;
+        match code.trim() {
+            "2023" => InsufficientBalance,
+            "2010" | "2011" | "2014" | "2016" | "2043" => WrongPin,
+            "2015" | "2017" => PinLocked,
+            "2018" | "2019" => TimedOut,
+            "2013" | "2059" => LimitExceeded,
+            _ => Declined,
+        }
+    }
+
     fn kind(&self) -> ProviderKind {
         KIND
     }

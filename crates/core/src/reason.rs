@@ -1,0 +1,249 @@
+//! Why a payment ended as it did, or why a step was refused: a code and its
+//! parameters, never an English sentence. The screens say it in the reader's
+//! language (`ui/js/i18n.js`, `r_<code>` with `{param}`s); the command line
+//! and the logs in English ([`Reason`]'s `Display`).
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Declares [`ReasonCode`] with the one spelling of each code (the wire's, the
+/// journal's and the screens' `r_<code>`).
+macro_rules! reason_codes {
+    ($( $(#[$doc:meta])* $variant:ident = $name:literal, )*) => {
+        /// Every reason Till gives. A stored code this build does not know
+        /// reads as [`ReasonCode::Other`] (its parameters kept).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum ReasonCode {
+            $( $(#[$doc])* $variant, )*
+            /// Not a code of this build (a newer Till's, or none).
+            Other,
+        }
+
+        impl ReasonCode {
+            /// The code as the screens and the journal write it (`insufficient_balance`).
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $( ReasonCode::$variant => $name, )*
+                    ReasonCode::Other => "other",
+                }
+            }
+
+            /// The code named `name` (a flag's kind, a stored code); unknown: [`ReasonCode::Other`].
+            pub fn of_kind(name: &str) -> ReasonCode {
+                match name {
+                    $( $name => ReasonCode::$variant, )*
+                    _ => ReasonCode::Other,
+                }
+            }
+        }
+    };
+}
+
+reason_codes! {
+    // How a payment ended.
+    /// The wallet refused, for a reason it did not say more precisely.
+    Declined = "declined",
+    InsufficientBalance = "insufficient_balance",
+    WrongPin = "wrong_pin",
+    /// Too many wrong PINs: the customer's wallet is locked for a while.
+    PinLocked = "pin_locked",
+    /// The customer took too long on the wallet's page.
+    TimedOut = "timed_out",
+    LimitExceeded = "limit_exceeded",
+    CancelledByCustomer = "cancelled_by_customer",
+    CancelledAtTill = "cancelled_at_till",
+    Expired = "expired",
+    /// Till stopped before the wallet answered the start; nothing was charged.
+    Interrupted = "interrupted",
+    /// The wallet did not answer the start; nothing was charged.
+    NoAnswer = "no_answer",
+    /// Paid, but not the amount asked: `paid`, `asked`.
+    AmountMismatch = "amount_mismatch",
+    /// Paid to an account other than the one the code named.
+    AccountMismatch = "account_mismatch",
+    /// The wallet says money moved, in terms Till cannot read.
+    UnreadablePayment = "unreadable_payment",
+    PaidAfterExpiry = "paid_after_expiry",
+    PaidAfterCancel = "paid_after_cancel",
+    PaidAfterFailure = "paid_after_failure",
+    // Why a step was refused (nothing was written).
+    /// `wallet` does not take `currency`; it takes `takes`.
+    CurrencyNotTaken = "currency_not_taken",
+    /// `wallet` cannot be reached and `amount` is above the per-payment
+    /// limit for a payment that cannot be verified now: `limit`.
+    OverUnverifiedPayment = "over_unverified_payment",
+    /// … and today's unverified payments would reach `after`.
+    OverUnverifiedDay = "over_unverified_day",
+    DiskFull = "disk_full",
+    /// `wallet` is off (`why`: its settings or secrets are missing).
+    WalletOff = "wallet_off",
+    /// The customer approved already; Till is completing the payment.
+    AlreadyApproved = "already_approved",
+    /// The payment is `state` and cannot be cancelled.
+    NotCancellable = "not_cancellable",
+    /// The customer paid already; the payment is `state`.
+    AlreadyPaid = "already_paid",
+    /// `wallet` has no refund API: refund where `where` says, then record it.
+    RefundsElsewhere = "refunds_elsewhere",
+    WholeRefundsOnly = "whole_refunds_only",
+    /// `wallet` refunds through Till: refund, do not record.
+    RefundsThroughTill = "refunds_through_till",
+    /// A recorded refund needs its reference where it was made (1–64 characters).
+    RefundReference = "refund_reference",
+}
+
+impl Serialize for ReasonCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ReasonCode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = std::borrow::Cow::<str>::deserialize(d)?;
+        Ok(ReasonCode::of_kind(&name))
+    }
+}
+
+/// A reason and what fills it in (`wallet`, `amount`, `state`, …: display
+/// strings already made, e.g. "৳ 120.00").
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reason {
+    pub code: ReasonCode,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<String, String>,
+}
+
+impl Reason {
+    pub fn new(code: ReasonCode) -> Reason {
+        Reason {
+            code,
+            params: BTreeMap::new(),
+        }
+    }
+
+    pub fn with(mut self, key: &str, value: impl fmt::Display) -> Reason {
+        self.params.insert(key.to_owned(), value.to_string());
+        self
+    }
+
+    fn p(&self, key: &str) -> &str {
+        self.params.get(key).map(String::as_str).unwrap_or("?")
+    }
+}
+
+/// English, for the command line and the logs.
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use ReasonCode::*;
+        match self.code {
+            Declined => write!(f, "{} declined the payment", self.p("wallet")),
+            InsufficientBalance => f.write_str("not enough balance in the customer's wallet"),
+            WrongPin => f.write_str("the customer entered a wrong PIN or code"),
+            PinLocked => f.write_str("too many wrong PINs: the customer's wallet is locked for now"),
+            TimedOut => f.write_str("the customer took too long on the wallet's page"),
+            LimitExceeded => f.write_str("the customer's wallet limit is reached"),
+            CancelledByCustomer => f.write_str("the customer cancelled the payment"),
+            CancelledAtTill => f.write_str("cancelled at the till"),
+            Expired => f.write_str("the payment expired before the customer paid"),
+            Interrupted => write!(
+                f,
+                "Till stopped before {} answered; nothing was charged",
+                self.p("wallet")
+            ),
+            NoAnswer => write!(f, "{} did not answer; nothing was charged", self.p("wallet")),
+            AmountMismatch => write!(
+                f,
+                "the customer paid {} instead of {}; a manager must check this payment",
+                self.p("paid"),
+                self.p("asked")
+            ),
+            AccountMismatch => f.write_str(
+                "the money went to another account than the code named; a manager must check this payment",
+            ),
+            UnreadablePayment => write!(
+                f,
+                "{} reports a payment Till cannot read; a manager must check it",
+                self.p("wallet")
+            ),
+            PaidAfterExpiry | PaidAfterCancel | PaidAfterFailure => write!(
+                f,
+                "the customer paid after the payment had ended; a manager must check it"
+            ),
+            CurrencyNotTaken => write!(
+                f,
+                "{} does not take {}; it takes {}",
+                self.p("wallet"),
+                self.p("currency"),
+                self.p("takes")
+            ),
+            OverUnverifiedPayment => write!(
+                f,
+                "{} cannot be reached, and {} is above the {} limit for a payment that cannot be verified now",
+                self.p("wallet"),
+                self.p("amount"),
+                self.p("limit")
+            ),
+            OverUnverifiedDay => write!(
+                f,
+                "{} cannot be reached, and today's unverified payments would reach {}, above the day's limit",
+                self.p("wallet"),
+                self.p("after")
+            ),
+            DiskFull => f.write_str("the disk holding the journal is full; no payment was started"),
+            WalletOff => write!(f, "{} is off: {}", self.p("wallet"), self.p("why")),
+            AlreadyApproved => f.write_str(
+                "the customer already approved; Till is completing the payment and it cannot be cancelled now",
+            ),
+            NotCancellable => write!(f, "the payment is {} and cannot be cancelled", self.p("state")),
+            AlreadyPaid => write!(f, "the customer has already paid; the payment is {}", self.p("state")),
+            RefundsElsewhere => write!(f, "{}", self.p("where")),
+            WholeRefundsOnly => write!(f, "{} refunds only the whole payment", self.p("wallet")),
+            RefundsThroughTill => write!(
+                f,
+                "{} refunds through Till; refund the payment instead of recording one",
+                self.p("wallet")
+            ),
+            RefundReference => f.write_str(
+                "give the refund's reference where it was made (1 to 64 characters)",
+            ),
+            Other => write!(f, "{}", self.p("text")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_snake_case_and_unknown_ones_read_as_other() {
+        assert_eq!(
+            ReasonCode::InsufficientBalance.as_str(),
+            "insufficient_balance"
+        );
+        assert_eq!(
+            ReasonCode::of_kind("paid_after_expiry"),
+            ReasonCode::PaidAfterExpiry
+        );
+        assert_eq!(ReasonCode::of_kind("something_new"), ReasonCode::Other);
+        let r: Reason =
+            serde_json::from_str(r#"{"code":"from_a_newer_till","params":{"x":"1"}}"#).unwrap();
+        assert_eq!(r.code, ReasonCode::Other);
+        assert_eq!(r.params["x"], "1");
+    }
+
+    #[test]
+    fn parameters_travel_and_english_is_for_the_command_line() {
+        let r = Reason::new(ReasonCode::AmountMismatch)
+            .with("paid", "৳ 100.00")
+            .with("asked", "৳ 120.00");
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"code": "amount_mismatch", "params": {"asked": "৳ 120.00", "paid": "৳ 100.00"}})
+        );
+        assert!(r.to_string().contains("৳ 100.00 instead of ৳ 120.00"));
+    }
+}
