@@ -17,6 +17,8 @@ pub const NOTICE: &str = "till://notice";
 
 pub fn forward(app: AppHandle, terminal: Shared, engine: Engine, mut stop: watch::Receiver<bool>) {
     let mut rx = engine.subscribe();
+    // Read when the engine is (re)opened: a settings change re-opens it.
+    let mut cues = crate::sound::Cues::new(&engine.config().sound);
     tauri::async_runtime::spawn(async move {
         loop {
             let event = tokio::select! {
@@ -30,6 +32,9 @@ pub fn forward(app: AppHandle, terminal: Shared, engine: Engine, mut stop: watch
                         let _ = app.emit_to(w, PAYMENT, &view);
                     }
                     on_payment(&app, &terminal, &engine, &payment);
+                    if let Some(cue) = cues.take(&payment) {
+                        let _ = app.emit_to(crate::windows::CASHIER, crate::sound::SOUND, &cue);
+                    }
                 }
                 Ok(EngineEvent::ProviderHealth { .. })
                 | Ok(EngineEvent::Sync { .. })

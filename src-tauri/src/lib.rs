@@ -17,6 +17,7 @@
 //! - [`pin`]: the manager PIN (Argon2id) of the window and the command line: the lockout
 //!   on disk, sessions with an absolute limit, the recovery code.
 //! - [`settings`]: the settings screen's keys of `till.toml`.
+//! - [`sound`]: which payment outcome calls for which sound, once each.
 //! - [`windows`]: window placement, the manager window.
 //!
 //! # Invariants
@@ -36,6 +37,7 @@ pub mod display;
 pub mod events;
 pub mod pin;
 pub mod settings;
+pub mod sound;
 pub mod terminal;
 pub mod views;
 pub mod windows;

@@ -39,6 +39,8 @@ pub const EDITABLE: &[&str] = &[
     "demo.enabled",
     "demo.in_process",
     "display.kiosk",
+    "sound.enabled",
+    "sound.volume",
     "hub.url",
 ];
 

@@ -18,7 +18,7 @@ async fn checkout(app: &AppSession, sandbox: &str, wallet: &str, close: bool) ->
     })
     .await?;
     if close {
-        click(app, "button[value='cancel']").await?;
+        click_and_leave(app, "button[value='cancel']").await?;
         return Ok(());
     }
     input.send_keys(wallet).await?;
@@ -34,7 +34,7 @@ async fn checkout(app: &AppSession, sandbox: &str, wallet: &str, close: bool) ->
     })
     .await?;
     pin.send_keys("12121").await?;
-    click(app, "button[value='pay']").await?;
+    click_and_leave(app, "button[value='pay']").await?;
     Ok(())
 }
 

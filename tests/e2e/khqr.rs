@@ -162,6 +162,11 @@ async fn run(app: &AppSession) -> Result<()> {
         "{recent}"
     );
 
+    // One sound for the paid code, none for the cashier's own cancel.
+    let heard = sounds_heard(app).await?;
+    assert_eq!(heard.len(), 1, "sounds played: {heard:?}");
+    assert!(heard[0].starts_with("paid:"), "sounds played: {heard:?}");
+
     // Bangla for the cashier, and back.
     click(app, "#lang").await?;
     keys(app, "5").await?;

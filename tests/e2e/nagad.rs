@@ -31,7 +31,7 @@ async fn pay_on_page(app: &AppSession, page: &str, wallet: &str, pin: &str) -> R
     })
     .await?;
     field.send_keys(pin).await?;
-    click(app, "button[value='pay']").await?;
+    click_and_leave(app, "button[value='pay']").await?;
     Ok(())
 }
 
@@ -128,6 +128,21 @@ async fn run(app: &AppSession) -> Result<()> {
     );
     let declined_bn_shot = app.screenshot("nagad-cashier-declined-bangla").await?;
     click(app, "#lang").await?;
+
+    // A sound per ended payment, exactly once each: paid, then two declines.
+    let heard = sounds_heard(app).await?;
+    let cues: Vec<&str> = heard
+        .iter()
+        .map(|h| h.split(':').next().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        cues,
+        ["paid", "declined", "declined"],
+        "sounds played: {heard:?}"
+    );
+    let ids: std::collections::HashSet<&str> =
+        heard.iter().filter_map(|h| h.split(':').nth(1)).collect();
+    assert_eq!(ids.len(), 3, "one sound per payment: {heard:?}");
 
     println!(
         "Nagad: paid says {paid:?}; declined says {declined:?}; in Bangla {declined_bn:?}\nscreenshots: customer behind page {} · Nagad page {} · cashier paid {} · customer paid {} · cashier declined {} · in Bangla {}",

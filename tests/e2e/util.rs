@@ -86,12 +86,48 @@ pub async fn attr(app: &AppSession, id: &str, name: &str) -> Result<Option<Strin
     Ok(app.client.find(Locator::Id(id)).await?.attr(name).await?)
 }
 
+/// The sounds the cashier's window played, in order, as `cue:payment` (the window
+/// writes each one down in `body[data-sounds]`; tests check the events, not the ear).
+/// Call it with the cashier's window current.
+pub async fn sounds_heard(app: &AppSession) -> Result<Vec<String>> {
+    let list = app
+        .client
+        .find(Locator::Css("body"))
+        .await?
+        .attr("data-sounds")
+        .await?
+        .unwrap_or_default();
+    Ok(list.split_whitespace().map(str::to_string).collect())
+}
+
 pub async fn click(app: &AppSession, css: &str) -> Result<()> {
     app.client
         .find(Locator::Css(css))
         .await
         .with_context(|| format!("find {css}"))?
         .click()
+        .await
+        .with_context(|| format!("click {css}"))?;
+    Ok(())
+}
+
+/// Clicks `css` on a page the app is about to close (a wallet's page, whose last
+/// button leads to the callback, after which the shell closes the webview).
+///
+/// Why not `click`: WebDriver's element click waits for the navigation it starts to
+/// finish, and when the window is destroyed meanwhile WebKitWebDriver may never answer
+/// (a bKash decline hung the scenario for its whole 300 s, the window closed under the
+/// click). The click is dispatched by the page itself, after the script has returned.
+pub async fn click_and_leave(app: &AppSession, css: &str) -> Result<()> {
+    app.client
+        .find(Locator::Css(css))
+        .await
+        .with_context(|| format!("find {css}"))?;
+    app.client
+        .execute(
+            "const css = arguments[0]; setTimeout(() => document.querySelector(css).click(), 0);",
+            vec![serde_json::json!(css)],
+        )
         .await
         .with_context(|| format!("click {css}"))?;
     Ok(())

@@ -629,12 +629,16 @@ impl AppSession {
     pub async fn switch_to_window_titled(&self, title: &str) -> Result<()> {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            // A window closing meanwhile (the bKash page) is skipped, not an error.
-            for handle in self.client.windows().await.unwrap_or_default() {
-                if self.client.switch_to_window(handle).await.is_err() {
-                    continue;
+            // A window closing meanwhile (a wallet's page) is skipped, not an error;
+            // nor may a question to it hang the scenario (bounded, then skipped).
+            let ask = Duration::from_secs(5);
+            let handles = tokio::time::timeout(ask, self.client.windows()).await;
+            for handle in handles.ok().and_then(|h| h.ok()).unwrap_or_default() {
+                match tokio::time::timeout(ask, self.client.switch_to_window(handle)).await {
+                    Ok(Ok(())) => {}
+                    _ => continue,
                 }
-                if let Ok(t) = self.client.title().await {
+                if let Ok(Ok(t)) = tokio::time::timeout(ask, self.client.title()).await {
                     if t.contains(title) {
                         return Ok(());
                     }

@@ -414,6 +414,22 @@
     renderBanner();
     render();
   });
+  // The shell decides which sound and that it plays once (src-tauri/src/sound.rs);
+  // the window plays it. Each one heard is written down for the tests (not by ear):
+  // data-sounds lists "cue:payment" in order.
+  const sounds = { paid: new Audio("sounds/paid.wav"), declined: new Audio("sounds/declined.wav") };
+  Object.values(sounds).forEach((a) => { a.preload = "auto"; });
+  listen("till://sound", (e) => {
+    const { cue, volume, payment_id: id } = e.payload;
+    const a = sounds[cue];
+    if (!a) return;
+    const heard = document.body.dataset.sounds ? document.body.dataset.sounds.split(" ") : [];
+    document.body.dataset.sounds = [...heard, `${cue}:${id}`].join(" ");
+    a.volume = Math.max(0, Math.min(1, volume));
+    a.currentTime = 0;
+    // A PC without a sound device refuses to play; the payment is not the worse for it.
+    a.play().catch(() => {});
+  });
   listen("till://notice", (e) => {
     el("status").textContent = String(e.payload);
     el("status").dataset.state = "failed";

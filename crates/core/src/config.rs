@@ -61,6 +61,8 @@ pub struct Config {
     /// The desktop app's customer display.
     #[serde(default)]
     pub display: DisplaySection,
+    /// The cashier's sounds when a payment ends.
+    pub sound: SoundSection,
     pub offline: OfflineSection,
     /// Settlement sync to the shop's hub (`till-hub`).
     pub hub: HubSection,
@@ -349,6 +351,16 @@ pub struct DisplaySection {
     /// Fullscreen on its monitor, no window frame to touch.
     #[serde(default)]
     pub kiosk: bool,
+}
+
+/// `[sound]`: a short sound on the cashier's PC when a payment ends (paid; declined,
+/// expired or flagged), so the cashier hears it while serving the next customer.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SoundSection {
+    pub enabled: bool,
+    /// 0 (silent) to 100.
+    pub volume: u8,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -800,6 +812,9 @@ impl Config {
         if !(1..=100).contains(&self.storage.log_files_kept) {
             return Err(invalid("storage.log_files_kept", "between 1 and 100"));
         }
+        if self.sound.volume > 100 {
+            return Err(invalid("sound.volume", "between 0 and 100"));
+        }
         if !self.demo.in_process {
             self.refuse_the_demo_profile()?;
         }
@@ -1066,6 +1081,7 @@ mod tests {
             ("[hub]\nbackoff_max_ms = 1", "hub.backoff_max_ms"),
             ("[storage]\nlog_file_mb = 0", "storage.log_file_mb"),
             ("[storage]\nlog_files_kept = 0", "storage.log_files_kept"),
+            ("[sound]\nvolume = 101", "sound.volume"),
             ("[bkash]\nbase_ulr = \"http://x\"", "base_ulr"),
             ("[bkash]\ntoken_from = \"hub\"", "bkash.token_from"),
             ("[bkash]\ntoken_from = \"shop\"", "expected `self` or `hub`"),

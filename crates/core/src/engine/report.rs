@@ -341,6 +341,12 @@ impl Engine {
             .collect())
     }
 
+    /// The shop's name in its own script: Bangla, else Khmer (a shop has one).
+    fn local_shop_name(&self) -> Option<&str> {
+        let shop = &self.inner.config.shop;
+        shop.name_bn.as_deref().or(shop.name_km.as_deref())
+    }
+
     /// The X-report: summary + reconciliation + resolutions, nothing stored.
     pub async fn x_report(&self, day: NaiveDate) -> Result<Report, EngineError> {
         let reconciliation = self.reconcile(day).await?;
@@ -353,7 +359,8 @@ impl Engine {
             reconciliation,
             resolutions,
             self.now(),
-        ))
+        )
+        .with_local_name(self.local_shop_name()))
     }
 
     /// Closes a day: reconciles it, refuses while a disagreement is not
@@ -407,6 +414,7 @@ impl Engine {
         }
         let rules = self.day_rules();
         let shop = self.inner.config.shop.name.clone();
+        let local = self.local_shop_name().map(str::to_owned);
         let queue = self.with_journal(|j| j.sync_queue_stats())?;
         let by = closed_by.trim().to_owned();
         let mut stored: Option<Report> = None;
@@ -424,7 +432,8 @@ impl Engine {
                     reconciliation,
                     resolutions,
                     now,
-                );
+                )
+                .with_local_name(local.as_deref());
                 let text = serde_json::to_string(&report)
                     .map_err(|e| JournalError::Corrupt(format!("Z-report: {e}")))?;
                 let sha = sha256_hex(&text);

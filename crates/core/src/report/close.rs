@@ -86,6 +86,11 @@ pub struct Report {
     pub day: NaiveDate,
     pub terminal_id: String,
     pub shop_name: String,
+    /// The shop's name in its own script (Bangla or Khmer), when configured; printed
+    /// under the English one. Absent from reports made before it existed, and left
+    /// out of the JSON when not set, so their hashes are unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shop_name_local: Option<String>,
     pub summary: DaySummary,
     pub reconciliation: Reconciliation,
     /// Every resolution recorded for the day, oldest first (some may concern
@@ -98,6 +103,12 @@ pub struct Report {
 }
 
 impl Report {
+    /// The shop's name in its own script, printed beneath the English one.
+    pub fn with_local_name(mut self, name: Option<&str>) -> Report {
+        self.shop_name_local = name.filter(|n| !n.trim().is_empty()).map(str::to_owned);
+        self
+    }
+
     /// Puts the pieces together and works out which disagreements are still open.
     pub fn assemble(
         kind: ReportKind,
@@ -128,6 +139,7 @@ impl Report {
             day: summary.day,
             terminal_id: summary.terminal_id.clone(),
             shop_name: shop_name.to_owned(),
+            shop_name_local: None,
             unresolved: status
                 .iter()
                 .filter(|s| !s.acknowledged)

@@ -16,6 +16,7 @@
 
 pub mod close;
 pub mod csv;
+pub mod fonts;
 pub mod pdf;
 pub mod reconcile;
 pub mod summary;

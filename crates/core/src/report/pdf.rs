@@ -1,13 +1,14 @@
 //! A report as a PDF (A4, `pdf-writer`), for printing and filing.
 //!
-//! The PDF uses the standard Helvetica fonts every reader has, so nothing is
-//! embedded; they carry Latin-1 only, so amounts are written with the
-//! currency's code ("BDT 1,250.00", "KHR 40,000") instead of its sign, and
-//! any other character outside Latin-1 prints as "?".
+//! Text is set in the Noto Sans faces the windows use, shaped and embedded as
+//! subsets ([`super::fonts`]), so the taka and riel signs, Bangla and Khmer
+//! print as they read on screen, and stay extractable as text (`pdftotext`).
 
 use super::close::{Report, ReportKind, ZReport};
+use super::fonts::{FaceId, Faces};
 use super::reconcile::CheckStatus;
 use super::{Money, ReportError};
+use pdf_writer::types::{CidFontType, FontFlags, SystemInfo, UnicodeCmap};
 use pdf_writer::{Content, Name, Pdf, Rect, Ref, Str, TextStr};
 
 /// What can be printed: an X-report or a Z-report.
@@ -31,37 +32,44 @@ impl<'a> From<&'a ZReport> for Printable<'a> {
 const PAGE_W: f32 = 595.0;
 const PAGE_H: f32 = 842.0;
 const MARGIN: f32 = 48.0;
-const REGULAR: Name<'static> = Name(b"F1");
-const BOLD: Name<'static> = Name(b"F2");
-
-/// Latin-1 bytes for the standard fonts (WinAnsi agrees with Latin-1 from 0xA0).
-fn latin1(s: &str) -> Vec<u8> {
-    s.chars()
-        .map(|c| match c as u32 {
-            0x20..=0x7e | 0xa0..=0xff => c as u32 as u8,
-            _ => b'?',
-        })
-        .collect()
+/// The resource name of a face on every page.
+fn font_resource(face: FaceId) -> Name<'static> {
+    Name(match face {
+        FaceId::Latin => b"F1",
+        FaceId::LatinBold => b"F2",
+        FaceId::Bengali => b"F3",
+        FaceId::BengaliBold => b"F4",
+        FaceId::Khmer => b"F5",
+        FaceId::KhmerBold => b"F6",
+    })
 }
 
-/// An amount with its currency code in place of the sign.
+/// An amount with its currency code in place of the sign (for plain-text output
+/// that may reach a terminal without the fonts; the PDF prints the sign).
 pub fn plain(m: &Money) -> String {
     m.display.replace(m.currency.symbol(), m.currency.code())
+}
+
+/// An amount as the PDF prints it: with the currency's sign, as on screen.
+fn money(m: &Money) -> String {
+    m.display.clone()
 }
 
 struct Writer {
     pages: Vec<Content>,
     y: f32,
+    faces: Faces,
 }
 
 impl Writer {
-    fn new() -> Writer {
+    fn new() -> Result<Writer, ReportError> {
         let mut w = Writer {
             pages: Vec::new(),
             y: 0.0,
+            faces: Faces::load().map_err(|e| ReportError::Pdf(e.to_string()))?,
         };
         w.new_page();
-        w
+        Ok(w)
     }
 
     fn new_page(&mut self) {
@@ -77,12 +85,52 @@ impl Writer {
 
     fn text_at(&mut self, x: f32, size: f32, bold: bool, text: &str) {
         let y = self.y;
+        let (glyphs, _) = self.faces.shape(text, bold);
         let c = self.pages.last_mut().expect("a page");
+        // The line's text as it was written, for readers that extract it: glyphs of
+        // Bangla and Khmer are in visual order (a vowel sign before its consonant),
+        // so the glyph-by-glyph map alone reads back shuffled (`pdftotext` put the
+        // last letter of "রহিম স্টোর" on a line of its own).
+        c.begin_marked_content_with_properties(Name(b"Span"))
+            .properties()
+            .actual_text(TextStr(text));
         c.begin_text();
-        c.set_font(if bold { BOLD } else { REGULAR }, size);
-        c.next_line(x, y);
-        c.show(Str(&latin1(text)));
+        c.set_text_matrix([1.0, 0.0, 0.0, 1.0, x, y]);
+        // One run of glyphs per face and height, in the order the shaper gave them,
+        // so readers (and `pdftotext`) see words; a glyph's CID is its number in the
+        // whole face (fonts::Embedded). The reader moves by each glyph's own width:
+        // the adjustments bring it to where the shaper put the glyph and the next one.
+        let mut i = 0;
+        let mut face = None;
+        let mut rise = 0.0;
+        while i < glyphs.len() {
+            let g0 = glyphs[i];
+            if face != Some(g0.face) {
+                c.set_font(font_resource(g0.face), size);
+                face = Some(g0.face);
+            }
+            if g0.y_offset != rise {
+                rise = g0.y_offset;
+                c.set_rise(rise * size);
+            }
+            let mut shown = c.show_positioned();
+            let mut items = shown.items();
+            while i < glyphs.len() && glyphs[i].face == g0.face && glyphs[i].y_offset == rise {
+                let g = glyphs[i];
+                // A positive adjustment moves left, in thousandths of the font size.
+                if g.x_offset != 0.0 {
+                    items.adjust(-g.x_offset * 1000.0);
+                }
+                items.show(Str(&g.glyph.to_be_bytes()));
+                let correction = g.advance - g.x_offset - g.width;
+                if correction.abs() > 1e-4 {
+                    items.adjust(-correction * 1000.0);
+                }
+                i += 1;
+            }
+        }
         c.end_text();
+        c.end_marked_content();
     }
 
     /// One line of cells at the given x offsets (from the left margin).
@@ -125,14 +173,18 @@ impl Writer {
         self.y -= 2.0;
     }
 
-    fn finish(self, title: &str) -> Vec<u8> {
+    fn finish(self, title: &str) -> Result<Vec<u8>, ReportError> {
+        let embedded = self
+            .faces
+            .finish()
+            .map_err(|e| ReportError::Pdf(e.to_string()))?;
         let mut pdf = Pdf::new();
         let catalog = Ref::new(1);
         let tree = Ref::new(2);
-        let regular = Ref::new(3);
-        let bold = Ref::new(4);
-        let info = Ref::new(5);
-        let mut next = 6;
+        let info = Ref::new(3);
+        // Six objects per face: Type0 font, CID font, descriptor, program, ToUnicode, CIDToGIDMap.
+        let font_ref = |i: usize, part: i32| Ref::new(4 + 6 * i as i32 + part);
+        let mut next = 4 + 6 * embedded.len() as i32;
         let mut ids = Vec::new();
         for _ in &self.pages {
             ids.push((Ref::new(next), Ref::new(next + 1)));
@@ -149,23 +201,64 @@ impl Writer {
             page.contents(*content_id);
             let mut res = page.resources();
             let mut fonts = res.fonts();
-            fonts.pair(REGULAR, regular);
-            fonts.pair(BOLD, bold);
+            for (i, e) in embedded.iter().enumerate() {
+                fonts.pair(font_resource(e.face), font_ref(i, 0));
+            }
             drop(fonts);
             drop(res);
             drop(page);
             pdf.stream(*content_id, &content.finish());
         }
-        pdf.type1_font(regular)
-            .base_font(Name(b"Helvetica"))
-            .encoding_predefined(Name(b"WinAnsiEncoding"));
-        pdf.type1_font(bold)
-            .base_font(Name(b"Helvetica-Bold"))
-            .encoding_predefined(Name(b"WinAnsiEncoding"));
+        let identity = SystemInfo {
+            registry: Str(b"Adobe"),
+            ordering: Str(b"Identity"),
+            supplement: 0,
+        };
+        for (i, e) in embedded.iter().enumerate() {
+            // A subset's name carries a six-letter tag (PDF 9.6.4); one per face here.
+            let name = format!("TILL{}{}+{}", (b'A' + i as u8) as char, 'A', e.face.name());
+            let name = Name(name.as_bytes());
+            pdf.type0_font(font_ref(i, 0))
+                .base_font(name)
+                .encoding_predefined(Name(b"Identity-H"))
+                .descendant_font(font_ref(i, 1))
+                .to_unicode(font_ref(i, 4));
+            let mut cid = pdf.cid_font(font_ref(i, 1));
+            cid.subtype(CidFontType::Type2)
+                .base_font(name)
+                .system_info(identity)
+                .font_descriptor(font_ref(i, 2))
+                .default_width(0.0)
+                .cid_to_gid_map_stream(font_ref(i, 5));
+            let mut widths = cid.widths();
+            for (glyph, w) in &e.widths {
+                widths.consecutive(*glyph, [*w]);
+            }
+            drop(widths);
+            drop(cid);
+            pdf.font_descriptor(font_ref(i, 2))
+                .name(name)
+                .flags(FontFlags::NON_SYMBOLIC)
+                .bbox(Rect::new(e.bbox[0], e.bbox[1], e.bbox[2], e.bbox[3]))
+                .italic_angle(0.0)
+                .ascent(e.ascent)
+                .descent(e.descent)
+                .cap_height(e.cap_height)
+                .stem_v(80.0)
+                .font_file2(font_ref(i, 3));
+            pdf.stream(font_ref(i, 3), &e.program)
+                .pair(Name(b"Length1"), e.program.len() as i32);
+            let mut cmap = UnicodeCmap::<u16>::new(Name(b"Till-UCS"), identity);
+            for (glyph, text) in &e.unicode {
+                cmap.pair_with_multiple(*glyph, text.chars());
+            }
+            pdf.cmap(font_ref(i, 4), &cmap.finish());
+            pdf.stream(font_ref(i, 5), &e.cid_to_gid);
+        }
         pdf.document_info(info)
             .title(TextStr(title))
             .creator(TextStr("Till"));
-        pdf.finish()
+        Ok(pdf.finish())
     }
 }
 
@@ -186,17 +279,20 @@ pub fn render<'a>(what: impl Into<Printable<'a>>) -> Result<Vec<u8>, ReportError
         Printable::Z(z) => (&z.report, Some(z)),
     };
     let s = &r.summary;
-    let mut w = Writer::new();
+    let mut w = Writer::new()?;
     let title = match (r.kind, closed) {
-        (ReportKind::Z, _) | (_, Some(_)) => format!("Z-report {} - day closed", r.day),
-        _ => format!("X-report {} - day not closed", r.day),
+        (ReportKind::Z, _) | (_, Some(_)) => format!("Z-report {} — day closed", r.day),
+        _ => format!("X-report {} — day not closed", r.day),
     };
     w.row(18.0, true, &[(0.0, &title)]);
     w.line(
         10.0,
         false,
-        &format!("{} - terminal {}", r.shop_name, r.terminal_id),
+        &format!("{} — terminal {}", r.shop_name, r.terminal_id),
     );
+    if let Some(local) = r.shop_name_local.as_deref() {
+        w.line(12.0, true, local);
+    }
     w.line(
         10.0,
         false,
@@ -251,13 +347,13 @@ pub fn render<'a>(what: impl Into<Printable<'a>>) -> Result<Vec<u8>, ReportError
                 (0.0, t.currency.code()),
                 (
                     90.0,
-                    &format!("{} ({})", plain(&t.settled), t.settled_count),
+                    &format!("{} ({})", money(&t.settled), t.settled_count),
                 ),
                 (
                     250.0,
-                    &format!("{} ({})", plain(&t.refunded), t.refund_count),
+                    &format!("{} ({})", money(&t.refunded), t.refund_count),
                 ),
-                (400.0, &plain(&t.net)),
+                (400.0, &money(&t.net)),
             ],
         );
     }
@@ -281,13 +377,13 @@ pub fn render<'a>(what: impl Into<Printable<'a>>) -> Result<Vec<u8>, ReportError
                 (0.0, t.provider.as_str()),
                 (
                     90.0,
-                    &format!("{} ({})", plain(&t.settled), t.settled_count),
+                    &format!("{} ({})", money(&t.settled), t.settled_count),
                 ),
                 (
                     250.0,
-                    &format!("{} ({})", plain(&t.refunded), t.refund_count),
+                    &format!("{} ({})", money(&t.refunded), t.refund_count),
                 ),
-                (400.0, &plain(&t.net)),
+                (400.0, &money(&t.net)),
             ],
         );
     }
@@ -331,7 +427,7 @@ pub fn render<'a>(what: impl Into<Printable<'a>>) -> Result<Vec<u8>, ReportError
                 (0.0, t.provider.as_str()),
                 (90.0, t.state.as_str()),
                 (250.0, &t.count.to_string()),
-                (320.0, &plain(&t.amount)),
+                (320.0, &money(&t.amount)),
             ],
         );
     }
@@ -346,7 +442,7 @@ pub fn render<'a>(what: impl Into<Printable<'a>>) -> Result<Vec<u8>, ReportError
                     "{} {} {} {} by {}{}{}",
                     f.invoice,
                     f.provider,
-                    plain(&f.amount),
+                    money(&f.amount),
                     serde_json::to_value(f.state)
                         .ok()
                         .and_then(|v| v.as_str().map(str::to_owned))
@@ -379,7 +475,7 @@ pub fn render<'a>(what: impl Into<Printable<'a>>) -> Result<Vec<u8>, ReportError
                     },
                     a.payment_day,
                     a.provider,
-                    plain(&a.amount)
+                    money(&a.amount)
                 ),
             );
         }
@@ -395,7 +491,7 @@ pub fn render<'a>(what: impl Into<Printable<'a>>) -> Result<Vec<u8>, ReportError
                     p.local_time,
                     p.invoice,
                     p.provider,
-                    plain(&p.amount),
+                    money(&p.amount),
                     p.state,
                     p.flag
                         .as_deref()
@@ -511,7 +607,7 @@ pub fn render<'a>(what: impl Into<Printable<'a>>) -> Result<Vec<u8>, ReportError
         w.y -= 10.0;
         w.line(8.0, false, &format!("Report SHA-256 {}", z.sha256));
     }
-    Ok(w.finish(&title))
+    w.finish(&title)
 }
 
 #[cfg(test)]
@@ -519,9 +615,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn latin1_and_plain_amounts() {
-        assert_eq!(latin1("a(b)é✓"), vec![b'a', b'(', b'b', b')', 0xe9, b'?']);
+    fn plain_text_has_codes_and_the_pdf_has_signs() {
         let m = Money::from(crate::money::Amount::parse("1250", crate::Currency::Bdt).unwrap());
         assert_eq!(plain(&m), "BDT 1,250.00");
+        assert_eq!(money(&m), "৳ 1,250.00");
     }
 }

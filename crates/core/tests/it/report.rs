@@ -49,6 +49,7 @@ async fn day_rig() -> DayRig {
             ("TILL__HUB__BACKOFF_MAX_MS", "100"),
             ("TILL__BUSINESS_DAY__TIMEZONE", "UTC"),
             ("TILL__BUSINESS_DAY__CUTOFF", cutoff.as_str()),
+            ("TILL__SHOP__NAME_BN", "রহিম স্টোর"),
         ],
     )
     .await;
@@ -360,18 +361,47 @@ async fn a_day_reconciles_closes_and_stays_closed() {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8_lossy(&out.stdout);
+    // Amounts with their signs, and the shop's name in Bangla: the fonts are embedded
+    // and every glyph maps back to its text.
     for needle in [
         "Z-report",
         "closed",
-        "BDT 100.00",
-        "BDT 30.00",
-        "BDT 70.00",
-        "KHR 40,000",
+        "৳ 100.00",
+        "৳ 30.00",
+        "৳ 70.00",
+        "៛ 40,000",
+        "রহিম স্টোর",
         "returned by bank transfer",
         &z.sha256,
     ] {
         assert!(text.contains(needle), "{needle:?} missing from:\n{text}");
     }
+    // Every font is embedded (a reader without Noto prints the same), as a subset.
+    let fonts = std::process::Command::new("pdffonts")
+        .arg(&pdf_path)
+        .output()
+        .expect("pdffonts is installed (poppler-utils)");
+    let fonts = String::from_utf8_lossy(&fonts.stdout);
+    let rows: Vec<&str> = fonts.lines().skip(2).collect();
+    assert!(
+        rows.iter().any(|l| l.contains("NotoSansBengali"))
+            && rows.iter().any(|l| l.contains("NotoSansKhmer")),
+        "{fonts}"
+    );
+    for row in &rows {
+        let cols: Vec<&str> = row.split_whitespace().collect();
+        // name type… encoding emb sub uni object ID: emb, sub, uni all "yes".
+        let n = cols.len();
+        assert!(
+            n >= 7 && cols[n - 5..n - 2] == ["yes", "yes", "yes"],
+            "{row}\n{fonts}"
+        );
+    }
+    let size = std::fs::metadata(&pdf_path).unwrap().len();
+    assert!(
+        size < 150_000,
+        "the report is {size} bytes: fonts not subset?"
+    );
 }
 
 #[tokio::test]
