@@ -265,3 +265,48 @@ impl Canvas {
         self.bitmap
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::ReportLine;
+
+    #[test]
+    fn wrapping_keeps_every_character_and_fits_the_paper() {
+        let canvas = Canvas::new(Width::Mm58, Shaping::Full);
+        let hash = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+        let text = format!("Bakong hash {hash} ধানমন্ডি রোড ৫");
+        let lines = canvas.wrap(&text, BODY, Style::Bold, canvas.inner());
+        assert!(lines.len() >= 3, "{lines:?}");
+        for line in &lines {
+            let width = text::shape(&canvas.fonts, line, BODY, Style::Bold, Shaping::Full).width;
+            assert!(width <= canvas.inner(), "{line:?} is {width} dots wide");
+        }
+        let joined: String = lines
+            .concat()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        let original: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        assert_eq!(joined, original);
+    }
+
+    #[test]
+    fn paper_width_is_kept_and_taller_for_more_lines() {
+        let short = Report {
+            title: "X".into(),
+            heading: vec![],
+            lines: vec![ReportLine::new("a", "1")],
+        };
+        let long = Report {
+            lines: vec![ReportLine::new("a", "1"); 10],
+            ..short.clone()
+        };
+        for width in [Width::Mm58, Width::Mm80] {
+            let a = render(Document::Report(&short), width);
+            let b = render(Document::Report(&long), width);
+            assert_eq!((a.width(), b.width()), (width.dots(), width.dots()));
+            assert!(b.height() > a.height());
+        }
+    }
+}
