@@ -420,3 +420,40 @@ fn device_file_gets_the_bytes_and_a_missing_device_is_typed() {
         other => panic!("expected Device, got {other:?}"),
     }
 }
+
+#[test]
+fn a_printer_that_stops_taking_bytes_times_out_instead_of_hanging() {
+    // Answers the status query, then never reads again: once the socket
+    // buffers are full, writes block, and the write timeout must end them.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut query = [0u8; 3];
+        stream.read_exact(&mut query).unwrap();
+        stream.write_all(&[0x12]).unwrap();
+        // Hold the connection open, unread, until the test is done.
+        let _ = done_rx.recv_timeout(Duration::from_secs(30));
+    });
+    let mut p = Printer::network(addr);
+    p.write_timeout = Duration::from_millis(300);
+    // Far more than loopback socket buffers hold.
+    let bytes = vec![0u8; 64 << 20];
+    let started = Instant::now();
+    let err = p.print(&bytes).unwrap_err();
+    let elapsed = started.elapsed();
+    drop(done_tx);
+    match &err {
+        PrintError::Io(e) => assert!(
+            matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ),
+            "{e:?}"
+        ),
+        other => panic!("expected Io, got {other:?}"),
+    }
+    assert_eq!(err.code(), "printer.io");
+    assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
+}
