@@ -229,12 +229,12 @@ impl Canvas {
     /// four-module quiet zone scanners need. Nothing when `data` is empty or
     /// too long for a QR code.
     fn qr(&mut self, data: &str) {
-        let Ok(code) = qrcode::QrCode::with_error_correction_level(data, qrcode::EcLevel::M) else {
-            return;
-        };
         if data.is_empty() {
             return;
         }
+        let Ok(code) = qrcode::QrCode::with_error_correction_level(data, qrcode::EcLevel::M) else {
+            return;
+        };
         let modules = code.width() as u32;
         let quiet = 4;
         // Whole dots per module: scaled QR codes with uneven modules scan badly.
