@@ -39,6 +39,10 @@ pub const EDITABLE: &[&str] = &[
     "demo.enabled",
     "demo.in_process",
     "display.kiosk",
+    "printer.enabled",
+    "printer.target",
+    "printer.width_mm",
+    "printer.auto_print",
     "hub.url",
 ];
 
