@@ -12,8 +12,10 @@ APP_PACKAGES=(build-essential pkg-config curl file libssl-dev libwebkit2gtk-4.1-
 # poppler-utils: pdftotext / pdftoppm read back the day reports' PDFs in the tests.
 # dbus-bin: dbus-send asks the session bus who holds the app's single-instance name.
 # e2fsprogs + mount: the disk-full test makes a small ext4 image and loop-mounts it (as root).
+# nodejs (+ npm, see install_npm_tool): crates/receipt's tests decode its ESC/POS bytes with a
+# third-party decoder (npm npos).
 TEST_PACKAGES=(xvfb webkit2gtk-driver zbar-tools gnome-keyring libsecret-tools dbus-x11 dbus-bin libsecret-1-dev
-  poppler-utils python3 python3-venv python3-pip postgresql e2fsprogs mount)
+  poppler-utils python3 python3-venv python3-pip postgresql e2fsprogs mount nodejs)
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
@@ -57,6 +59,18 @@ install_cargo_tool() { # install_cargo_tool BINARY CRATE [VERSION]
   cargo install --locked "$crate" ${version:+--version "$version"}
 }
 
+install_npm_tool() { # install_npm_tool DIR — the packages pinned by DIR/package-lock.json, into DIR/node_modules
+  local dir="$1"
+  # Debian's nodejs comes without npm (its own package); NodeSource's includes it and conflicts
+  # with Debian's npm, so the package only when the command is missing.
+  command -v npm >/dev/null 2>&1 || install_packages npm
+  if [ -f "$dir/node_modules/.package-lock.json" ] && cmp -s "$dir/package-lock.json" "$dir/node_modules/.package-lock.json.installed"; then return; fi
+  say "installing npm packages in $dir"
+  # --ignore-scripts: npos pulls in usb (a native addon) it never loads for parsing; nothing here needs a build.
+  (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+  cp "$dir/package-lock.json" "$dir/node_modules/.package-lock.json.installed"
+}
+
 need_cargo
 install_packages "${APP_PACKAGES[@]}"
 if [ "$what" = "test" ]; then
@@ -64,5 +78,6 @@ if [ "$what" = "test" ]; then
   install_cargo_tool tauri-driver tauri-driver 2.1.0
   # scripts/fuzz.sh (the same version there, for a run without setup).
   install_cargo_tool cargo-fuzz cargo-fuzz 0.13.2
+  install_npm_tool "$(dirname "$0")/../crates/receipt/tests/escpos-render"
 fi
 say "ready ($what)"

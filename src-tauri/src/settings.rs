@@ -41,6 +41,10 @@ pub const EDITABLE: &[&str] = &[
     "display.kiosk",
     "sound.enabled",
     "sound.volume",
+    "printer.enabled",
+    "printer.target",
+    "printer.width_mm",
+    "printer.auto_print",
     "hub.url",
 ];
 

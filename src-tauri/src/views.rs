@@ -45,6 +45,8 @@ pub struct PaymentView {
     pub step: Option<till_core::provider::StepKind>,
     /// Till can send refunds for this wallet; otherwise a manager records one made elsewhere.
     pub refunds_by_api: bool,
+    /// The latest receipt print: printed, failed (with why), or None (never asked).
+    pub print: Option<till_core::engine::PrintRecord>,
 }
 
 /// One provider reference: "trxID" "BFM1XYZ", "MD5" "d41d…".
@@ -64,6 +66,7 @@ impl PaymentView {
         let caps = engine.capabilities_of(p.provider);
         v.step = caps.map(|c| c.step);
         v.refunds_by_api = caps.is_some_and(|c| c.refunds);
+        v.print = engine.last_print(&p.id).ok().flatten();
         if let Some(c) = caps {
             v.references = c
                 .references
@@ -110,6 +113,7 @@ impl PaymentView {
             operator: p.operator.clone(),
             step: None,
             refunds_by_api: false,
+            print: None,
         }
     }
 }

@@ -116,6 +116,7 @@
       current = null;
       stopTimer();
       el("demo-pay").hidden = true;
+      showPrint(null);
       setStatus("idle", "ready");
     }
     render();
@@ -192,10 +193,24 @@
     render();
   }
 
+  // A paid payment's receipt: the Print button and how its last print went
+  // (printed / failed: why / not asked), from the engine's print record.
+  const PAID = ["settled", "refund_pending", "partially_refunded", "refunded"];
+  function showPrint(p) {
+    const paid = !!p && PAID.includes(p.state);
+    el("print-receipt").hidden = !paid;
+    el("print-state").hidden = !paid;
+    if (!paid) return;
+    const r = p.print;
+    el("print-state").textContent = !r ? t("print_not_asked")
+      : r.printed ? t("print_done") : t("print_failed", { why: reasonText(r.reason) });
+  }
+
   function showPayment(p) {
     stopTimer();
     // Demo mode: the sandbox's bank app can pay a code shown on the display.
     el("demo-pay").hidden = !(info && info.demo && p.step === "code" && p.state === "awaiting_customer");
+    showPrint(p);
     const amount = p.amount_display;
     // Money arrived for a payment the till had ended (paid_after_cancel, …).
     const lateMoney = p.flag && ["cancelled", "failed", "expired"].includes(p.state);
@@ -275,6 +290,7 @@
     current = null;
     value = "";
     el("demo-pay").hidden = true;
+    showPrint(null);
     setStatus("idle", "ready");
     render();
   }
@@ -391,6 +407,21 @@
   });
   el("demo-pay").addEventListener("click", () => {
     if (current) invoke("demo_pay", { id: current.id }).catch((e) => { el("status").textContent = errorText(e); });
+  });
+  el("print-receipt").addEventListener("click", async () => {
+    if (!current) return;
+    const id = current.id;
+    el("print-receipt").disabled = true;
+    try {
+      await invoke("print_receipt", { id });
+    } catch (e) {
+      el("print-state").hidden = false;
+      el("print-state").textContent = t("print_failed", { why: errorText(e) });
+    } finally {
+      el("print-receipt").disabled = false;
+    }
+    // The record is the engine's: read the payment again.
+    invoke("payment", { id }).then((p) => { if (current && current.id === id) { current = p; showPrint(p); } }).catch(() => {});
   });
   el("search").addEventListener("input", () => {
     clearTimeout(searchTimer);

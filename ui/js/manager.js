@@ -486,6 +486,19 @@
   el("sync-now").addEventListener("click", () => sync(false));
   el("sync-replay").addEventListener("click", () => sync(true));
   el("settings-save").addEventListener("click", saveSettings);
+  el("test-print").addEventListener("click", async () => {
+    const out = el("test-print-result");
+    el("test-print").disabled = true;
+    out.textContent = t("conn_testing");
+    try {
+      await call("manager_test_print");
+      out.textContent = t("print_done");
+    } catch (e) {
+      out.textContent = t("print_failed", { why: errorText(e) });
+    } finally {
+      el("test-print").disabled = false;
+    }
+  });
   el("pin-change").addEventListener("click", changePin);
 
   let refreshTimer = null;

@@ -72,6 +72,9 @@ pub struct Config {
     /// Retention of call records and logs, and the free space a payment needs.
     #[serde(default)]
     pub storage: StorageSection,
+    /// The receipt printer (off unless configured).
+    #[serde(default)]
+    pub printer: PrinterSection,
     /// Where the configuration came from (for logs and screens).
     #[serde(skip)]
     pub source: String,
@@ -432,6 +435,70 @@ impl StorageSection {
 
     pub fn log_file_bytes(&self) -> usize {
         (self.log_file_mb as usize).saturating_mul(1 << 20)
+    }
+}
+
+/// `[printer]`: the receipt printer (`till-receipt`), see `defaults.toml`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PrinterSection {
+    pub enabled: bool,
+    /// `tcp://192.168.1.50:9100` (raw TCP, port 9100 when none is named) or a
+    /// device file such as `/dev/usb/lp0`.
+    pub target: String,
+    /// Paper width: 58 or 80.
+    pub width_mm: u32,
+    /// Print the sale receipt when a payment settles (never waited for by it).
+    pub auto_print: bool,
+}
+
+impl Default for PrinterSection {
+    fn default() -> Self {
+        PrinterSection {
+            enabled: false,
+            target: String::new(),
+            width_mm: 80,
+            auto_print: false,
+        }
+    }
+}
+
+/// Where `[printer] target` points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrinterTarget {
+    Network(std::net::SocketAddr),
+    Device(PathBuf),
+}
+
+impl PrinterSection {
+    /// The target read from its text; `Err` names what is wrong with it.
+    pub fn parse_target(&self) -> Result<PrinterTarget, ConfigError> {
+        let t = self.target.trim();
+        if let Some(rest) = t.strip_prefix("tcp://") {
+            let rest = rest.trim_end_matches('/');
+            // A printer on the shop's network has an address, not a name:
+            // resolving names would put DNS on the path of every receipt.
+            let has_port = (rest.contains(':') && !rest.starts_with('[')) || rest.contains("]:");
+            let with_port = if has_port {
+                rest.to_owned()
+            } else {
+                format!("{rest}:9100")
+            };
+            return with_port.parse().map(PrinterTarget::Network).map_err(|_| {
+                invalid(
+                    "printer.target",
+                    "tcp://<IP address>[:port], e.g. tcp://192.168.1.50:9100",
+                )
+            });
+        }
+        let path = Path::new(t);
+        if path.is_absolute() {
+            return Ok(PrinterTarget::Device(path.to_owned()));
+        }
+        Err(invalid(
+            "printer.target",
+            "tcp://<IP address>:9100 or a device file such as /dev/usb/lp0",
+        ))
     }
 }
 
@@ -804,6 +871,14 @@ impl Config {
         if !(10..=3_600_000).contains(&self.hub.poll_interval_ms) {
             return Err(invalid("hub.poll_interval_ms", "between 10 and 3600000"));
         }
+        if !matches!(self.printer.width_mm, 58 | 80) {
+            return Err(invalid("printer.width_mm", "58 or 80"));
+        }
+        // An empty target is allowed while the printer is off, so a shop can
+        // turn it on and off without retyping the address.
+        if self.printer.enabled || !self.printer.target.trim().is_empty() {
+            self.printer.parse_target()?;
+        }
         // A log file must hold a few lines, and a handful of files is plenty to read
         // back a day: more would only let logs eat the disk the journal needs.
         if !(1..=1024).contains(&self.storage.log_file_mb) {
@@ -1040,6 +1115,46 @@ mod tests {
         );
         assert_eq!(c.timezone().unwrap(), chrono_tz::Asia::Dhaka);
         assert_eq!(c.khqr.default_currency, Currency::Khr);
+    }
+
+    #[test]
+    fn printer_targets_and_widths() {
+        let with = |pairs: &[(&str, &str)]| Config::from_layers(DEFAULTS_TOML, None, env(pairs));
+        let c = with(&[]).unwrap();
+        assert!(!c.printer.enabled && !c.printer.auto_print);
+        assert_eq!(c.printer.width_mm, 80);
+        let c = with(&[
+            ("TILL__PRINTER__ENABLED", "true"),
+            ("TILL__PRINTER__TARGET", "tcp://192.168.1.50"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.printer.parse_target().unwrap(),
+            PrinterTarget::Network("192.168.1.50:9100".parse().unwrap())
+        );
+        let c = with(&[
+            ("TILL__PRINTER__ENABLED", "true"),
+            ("TILL__PRINTER__TARGET", "/dev/usb/lp0"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.printer.parse_target().unwrap(),
+            PrinterTarget::Device("/dev/usb/lp0".into())
+        );
+        for (pairs, key) in [
+            (&[("TILL__PRINTER__WIDTH_MM", "70")][..], "printer.width_mm"),
+            (&[("TILL__PRINTER__ENABLED", "true")][..], "printer.target"),
+            (
+                &[("TILL__PRINTER__TARGET", "tcp://printer.local:9100")][..],
+                "printer.target",
+            ),
+            (&[("TILL__PRINTER__TARGET", "lp0")][..], "printer.target"),
+        ] {
+            match with(pairs) {
+                Err(ConfigError::Invalid { key: k, .. }) => assert_eq!(k, key, "{pairs:?}"),
+                other => panic!("{pairs:?} accepted: {other:?}"),
+            }
+        }
     }
 
     #[test]

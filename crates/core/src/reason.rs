@@ -91,6 +91,18 @@ reason_codes! {
     RefundsThroughTill = "refunds_through_till",
     /// A recorded refund needs its reference where it was made (1–64 characters).
     RefundReference = "refund_reference",
+    // Why a receipt did not print (the payment stands as it is).
+    PrinterPaperOut = "printer_paper_out",
+    /// Nothing answers at `addr`.
+    PrinterNoAnswer = "printer_no_answer",
+    /// The device file `path` cannot be opened.
+    PrinterDevice = "printer_device",
+    /// The connection broke while sending.
+    PrinterIo = "printer_io",
+    /// No printer is set up (`[printer] enabled`).
+    PrinterOff = "printer_off",
+    /// A payment that is `state` has no receipt to print.
+    NothingToPrint = "nothing_to_print",
 }
 
 impl Serialize for ReasonCode {
@@ -208,6 +220,12 @@ impl fmt::Display for Reason {
             RefundReference => f.write_str(
                 "give the refund's reference where it was made (1 to 64 characters)",
             ),
+            PrinterPaperOut => f.write_str("the printer is out of paper; nothing was printed"),
+            PrinterNoAnswer => write!(f, "the printer at {} does not answer", self.p("addr")),
+            PrinterDevice => write!(f, "the printer device {} cannot be opened", self.p("path")),
+            PrinterIo => f.write_str("the printer's connection broke while printing"),
+            PrinterOff => f.write_str("no printer is set up (Settings: printer.enabled, printer.target)"),
+            NothingToPrint => write!(f, "a payment that is {} has no receipt to print", self.p("state")),
             Other => write!(f, "{}", self.p("text")),
         }
     }

@@ -126,6 +126,18 @@ pub async fn payment(terminal: State<'_, Shared>, id: String) -> Result<PaymentV
     Ok(PaymentView::of(&engine.payment(&id)?, &engine))
 }
 
+/// Print a paid payment's receipt; once one has printed, the next is a COPY.
+/// A failure comes back with its code; the payment is untouched either way.
+#[tauri::command]
+pub async fn print_receipt(
+    terminal: State<'_, Shared>,
+    id: String,
+) -> Result<till_core::engine::PrintOutcome, CodedError> {
+    let engine = terminal.engine().await?;
+    let copy = engine.ever_printed(&engine.payment(&id)?.id)?;
+    Ok(engine.print_receipt(&id, copy).await?)
+}
+
 /// Demo mode: the customer's bank app pays the KHQR on the display.
 #[tauri::command]
 pub async fn demo_pay(terminal: State<'_, Shared>, id: String) -> Result<(), UiError> {

@@ -4,7 +4,7 @@
 
 use crate::pin::{PinError, PinState, Session};
 use crate::settings::{self, Change, Setting};
-use crate::terminal::{keyring, Shared, UiError};
+use crate::terminal::{keyring, CodedError, Shared, UiError};
 use crate::views::{shop_tz, PaymentView, RefundView};
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -447,6 +447,34 @@ pub async fn manager_test_connection(
         Some(if report.ok { "ok" } else { "failed" }),
     );
     Ok(report)
+}
+
+/// Reprint a payment's receipt, marked COPY.
+#[tauri::command]
+pub async fn manager_print_receipt(
+    terminal: State<'_, Shared>,
+    id: String,
+) -> Result<till_core::engine::PrintOutcome, CodedError> {
+    let session = require(&terminal)?;
+    let engine = terminal.engine().await?;
+    let out = engine.print_receipt(&id, true).await;
+    let _ = engine.audit(
+        session.actor(),
+        "receipt.reprint",
+        Some(&id),
+        Some(if out.is_ok() { "printed" } else { "failed" }),
+    );
+    Ok(out?)
+}
+
+/// Settings' Test print: a short page on the configured printer; a failure
+/// comes back with its code (paper out, no answer at an address…).
+#[tauri::command]
+pub async fn manager_test_print(
+    terminal: State<'_, Shared>,
+) -> Result<till_core::engine::PrintOutcome, CodedError> {
+    require(&terminal)?;
+    Ok(terminal.engine().await?.test_print().await?)
 }
 
 #[tauri::command]

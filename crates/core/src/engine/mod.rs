@@ -17,6 +17,7 @@
 //! | [`background`] | the background tasks' part: stop signal, handles, wakes, restarts |
 //! | [`health`] | each provider's reachability and the background counters |
 //! | [`report`] | the day: totals, Z-report, reconciliation, close |
+//! | [`print`] | receipts: a `Receipt` from a payment, printed and recorded after the payment is final; auto-print on settlement |
 //! | [`retention`] | the provider-call log pruned at start and daily (`[storage]`) |
 //!
 //! The journal lock is never held across an `.await`.
@@ -29,6 +30,9 @@ mod health;
 pub use health::{Health, PollStats};
 mod hosted;
 mod payments;
+mod print;
+pub use crate::journal::prints::{PrintKind, PrintRecord};
+pub use print::{receipt_of, PrintFailure, PrintOutcome};
 mod report;
 mod retention;
 mod settle;
@@ -86,6 +90,9 @@ pub enum EngineError {
     Busy(#[from] crate::home_lock::HomeLockError),
     #[error(transparent)]
     Setup(#[from] crate::provider::setup::SetupError),
+    /// A receipt did not print (the payment is as it was).
+    #[error(transparent)]
+    Print(#[from] PrintFailure),
 }
 
 impl EngineError {
@@ -100,6 +107,7 @@ impl EngineError {
             EngineError::DiskFull { .. } | EngineError::Journal(JournalError::DiskFull { .. }) => {
                 Some(Reason::new(ReasonCode::DiskFull))
             }
+            EngineError::Print(f) => Some(f.reason()),
             EngineError::Provider(ProviderError::NotConfigured { provider, .. }) => {
                 Some(Reason::new(ReasonCode::WalletOff).with("wallet", provider.as_str()))
             }
@@ -162,6 +170,9 @@ pub(crate) struct Inner {
     pub sync: crate::sync::SyncShared,
     /// Held while this engine does the data directory's background work; let go at shutdown.
     pub home_lock: Mutex<Option<crate::home_lock::HomeLock>>,
+    /// Payments whose automatic receipt this engine has started: an event
+    /// seen twice prints once.
+    pub auto_printed: Mutex<std::collections::HashSet<String>>,
 }
 
 /// The terminal engine. Cheap to clone.
@@ -267,6 +278,7 @@ impl Engine {
                 opened_at: opts.clock.now(),
                 sync,
                 home_lock: Mutex::new(home_lock),
+                auto_printed: Mutex::new(std::collections::HashSet::new()),
             }),
         };
         if opts.background {
@@ -400,6 +412,12 @@ impl Engine {
         let _ = self.inner.events.send(EngineEvent::Payment {
             payment: Box::new(p.clone()),
         });
+        // Every state change passes here after its transaction committed, so
+        // the receipt is started only once the payment is final; it runs on
+        // its own task and nothing here waits for it.
+        if p.state == crate::state::PaymentState::Settled {
+            self.auto_print(&p.id);
+        }
     }
 
     /// Live updates: every payment change and provider health change.

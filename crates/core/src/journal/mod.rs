@@ -15,6 +15,7 @@
 //! | [`deferred`] | `deferred` (calls waiting for a provider to come back) |
 //! | [`sync`] | the sync's view of `outbox`, `sync_endpoint` |
 //! | [`days`] | business days: what a day holds, booking days, `day_closes`, `resolutions` |
+//! | [`prints`] | `prints` (each receipt print asked for, and how it went) |
 //! | [`payees`] | the payee settings last seen (`meta`), audited when they change |
 
 pub mod chain;
@@ -24,6 +25,7 @@ pub mod log;
 pub mod outbox;
 pub mod payees;
 pub mod payments;
+pub mod prints;
 pub mod sync;
 pub mod token_calls;
 
@@ -44,6 +46,7 @@ const MIGRATIONS: &[&str] = &[
     CHAIN_MIGRATION,
     REFS_MIGRATION,
     include_str!("../../migrations/0010_failure_reason.sql"),
+    include_str!("../../migrations/0011_prints.sql"),
 ];
 
 /// The migration that starts the audit chain (rows before it are chained

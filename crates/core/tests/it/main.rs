@@ -12,6 +12,7 @@ mod home_lock;
 mod lend;
 mod nagad;
 mod payee;
+mod print;
 mod report;
 mod retention;
 mod shapes;
