@@ -28,7 +28,7 @@ use till_core::{Config, Engine, EngineOptions};
 #[derive(Parser, Debug)]
 #[command(name = "till", version, about)]
 pub struct Cli {
-    /// Data directory (journal, till.toml, logs). Default: $TILL_HOME, else ~/.local/share/till.
+    /// Data directory (journal, till.toml, logs). Default: $TILL_HOME, else $XDG_DATA_HOME/till, else ~/.local/share/till.
     #[arg(long, global = true, env = "TILL_HOME")]
     pub home: Option<PathBuf>,
     #[command(subcommand)]
