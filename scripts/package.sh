@@ -70,11 +70,12 @@ mkdir -p "$out/stage"
 gzip -9n < packaging/till/till.1 > "$out/stage/till.1.gz"
 
 rm -f "$out"/till_*.deb "$out"/till-hub_*.deb
-# --no-build: the binaries above; --no-strip is not given, so they are stripped.
+# --no-build: the binaries above (cargo-deb strips them). cargo-deb adds the
+# Debian revision: till_0.1.0-1_amd64.deb.
 cargo deb --no-build -p till-app -o "$out/"
 cargo deb --no-build -p till-hub -o "$out/"
-app_deb=$(ls "$out"/till_"$version"_*.deb)
-hub_deb=$(ls "$out"/till-hub_"$version"_*.deb)
+app_deb=$(ls "$out"/till_"$version"-*_*.deb)
+hub_deb=$(ls "$out"/till-hub_"$version"-*_*.deb)
 echo
 echo "[package] release build ${build_secs} s, packaging done in $(( $(date +%s) - start )) s:"
 for deb in "$app_deb" "$hub_deb"; do
@@ -172,6 +173,17 @@ demo_charge() {
 check "till charge --provider demo against a fresh --home" demo_charge
 listed() { local l; l=$(till --home "$user_home" list) && grep -q '12.50' <<<"$l"; }
 check "till list shows the payment" listed
+
+kiosk() {
+  # The autostart entry runs the installed binary's supervisor on this home.
+  local cfg="$work/config" entry
+  XDG_CONFIG_HOME="$cfg" till --home "$user_home" kiosk enable &&
+    entry=$(grep '^Exec=' "$cfg/autostart/till.desktop") && echo "$entry" &&
+    [ "$entry" = "Exec=\"/usr/bin/till\" --home \"$user_home\" kiosk run" ] &&
+    XDG_CONFIG_HOME="$cfg" till --home "$user_home" kiosk disable &&
+    [ ! -e "$cfg/autostart/till.desktop" ]
+}
+check "till kiosk enable writes the autostart entry, disable removes it" kiosk
 
 # till-hub as till-hub.service runs it: its user, its env file, its working
 # directory, ExecStartPre then ExecStart, all read from the installed unit.
