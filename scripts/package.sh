@@ -104,6 +104,8 @@ check() {
 work=$(mktemp -d)
 hub_pid=""
 cleanup() {
+  # A hub this test started, should a step have failed before stopping it.
+  if [ -z "$hub_pid" ] && [ -s "$work/run/pid" ]; then hub_pid=$(cat "$work/run/pid"); fi
   if [ -n "$hub_pid" ]; then kill -INT "$hub_pid" 2>/dev/null || true; fi
   rm -rf "$work"
 }
@@ -134,7 +136,8 @@ install_both() {
   [ "$(grep -c '^install ok installed$' <<<"$status")" = 2 ]
 }
 check "dpkg -i both packages (apt-get -f install for dependencies)" install_both
-dpkg -L till till-hub | grep -v '^/\.$' | sort -u > "$work/files"
+# (dpkg -L lists "/." and a blank line between packages: neither is a path.)
+dpkg -L till till-hub | grep -v -e '^/\.$' -e '^$' | sort -u > "$work/files"
 echo "[test] dpkg -L: $(wc -l < "$work/files") paths, $(wc -l < "$work/new-paths") of them new on this machine"
 
 till_version() {
@@ -229,8 +232,9 @@ hub_job=$!
 healthz() {
   local body
   for _ in $(seq 1 75); do
-    if [ -z "$hub_pid" ] && [ -s "$work/run/pid" ]; then hub_pid=$(cat "$work/run/pid"); fi
     if body=$(curl -fsS "http://127.0.0.1:$port/healthz" 2>/dev/null); then
+      # Written before the hub was exec'd, so there once it answers.
+      hub_pid=$(cat "$work/run/pid")
       echo "GET /healthz on port $port (pid $hub_pid, user $(ps -o user= -p "$hub_pid")): $body"
       return 0
     fi
@@ -247,6 +251,7 @@ hub_stops() {
   for _ in $(seq 1 50); do
     if ! kill -0 "$hub_pid" 2>/dev/null; then
       hub_pid=""
+      rm -f "$work/run/pid"
       wait "$hub_job"
       return
     fi
