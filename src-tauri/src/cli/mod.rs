@@ -7,6 +7,7 @@ mod auth;
 mod cancel;
 mod charge;
 mod connect;
+mod kiosk;
 mod list;
 mod output;
 mod pin;
@@ -28,7 +29,7 @@ use till_core::{Config, Engine, EngineOptions};
 #[derive(Parser, Debug)]
 #[command(name = "till", version, about)]
 pub struct Cli {
-    /// Data directory (journal, till.toml, logs). Default: $TILL_HOME, else ~/.local/share/till.
+    /// Data directory (journal, till.toml, logs). Default: $TILL_HOME, else $XDG_DATA_HOME/till, else ~/.local/share/till.
     #[arg(long, global = true, env = "TILL_HOME")]
     pub home: Option<PathBuf>,
     #[command(subcommand)]
@@ -61,6 +62,8 @@ pub enum Command {
     Pin(pin::Args),
     /// Check the hash chain of the audit log and the Z-reports (`till audit verify`).
     Audit(audit::Args),
+    /// Start Till at login as a kiosk, restarted whenever it exits (`enable`, `disable`).
+    Kiosk(kiosk::Args),
 }
 
 /// Exit codes: 0 done, 1 refused/failed, 2 bad usage or configuration.
@@ -95,6 +98,7 @@ pub fn run(cli: Cli) -> i32 {
             Command::Pin(a) => pin::run(a, &home).await,
             Command::Connect(a) => connect::run(a, &home).await,
             Command::Audit(a) => audit::run(a, &home).await,
+            Command::Kiosk(a) => kiosk::run(a, &home).await,
         }
     });
     match result {
