@@ -56,11 +56,27 @@ dbus-run-session -- bash -c '
   # collection of the first mid-run ("Cannot create an item in a locked
   # collection", 31 core tests failing at once).
   keyring_home=$(mktemp -d)
-  trap "rm -rf \"\$keyring_home\"" EXIT
+  # The daemon runs in the foreground, as a child of this shell, its output kept:
+  # a fresh-clone run lost it in the middle of the core tests ("Message recipient
+  # disconnected from message bus without replying", then a D-Bus-activated daemon with
+  # a locked collection), and nothing said why. At the end, whatever the outcome, this
+  # says whether it is still alive, and how it ended if not.
+  mkdir -p target/test-logs
+  keyring_log=target/test-logs/gnome-keyring.log
+  report_keyring() {
+    if [ -n "${keyring_pid:-}" ] && ! kill -0 "$keyring_pid" 2>/dev/null; then
+      status=0; wait "$keyring_pid" || status=$?
+      echo "gnome-keyring-daemon (pid $keyring_pid) ended during the run, status $status; its log:" >&2
+      tail -n 40 "$keyring_log" >&2 || true
+    fi
+    rm -rf "$keyring_home"
+  }
+  trap report_keyring EXIT
   export XDG_DATA_HOME="$keyring_home/data" XDG_RUNTIME_DIR="$keyring_home/run"
   mkdir -p "$XDG_DATA_HOME" "$XDG_RUNTIME_DIR"
   chmod 700 "$XDG_RUNTIME_DIR"
-  printf "till-test\n" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+  printf "till-test\n" | gnome-keyring-daemon --foreground --unlock --components=secrets >"$keyring_log" 2>&1 &
+  keyring_pid=$!
   # The daemon answers before its collection is ready: on a loaded machine a
   # fixed pause was not always enough ("Cannot create an item in a locked
   # collection"). Wait until an item can really be stored (at most 15 s).
