@@ -88,8 +88,13 @@ dbus-run-session -- bash -c '
     sleep 0.2
   done
   [ "$ready" = 1 ] || { echo "the test keyring did not become ready" >&2; exit 1; }
+  # One test at a time per suite: gnome-keyring-daemon 42.1 (Debian 12) aborts under
+  # concurrent Secret Service requests (GLib-ERROR "g_variant_new: expected GVariant of
+  # type v but received value has type (null)", status 133), 2 runs of 2 for the core
+  # suite at two threads, 0 of 1 at one thread (80 passed in 75 s against 70 s). The
+  # request that trips it is not found yet; see the closing note of 2026-12-03.
   # --nocapture: the end-to-end tests name their screenshots, the crash test its seed.
-  cargo test --workspace --locked --all-targets -- --nocapture
+  RUST_TEST_THREADS="${RUST_TEST_THREADS:-1}" cargo test --workspace --locked --all-targets -- --nocapture
   cargo test --workspace --locked --doc
 '
 
