@@ -50,6 +50,14 @@ pub mod printer;
 pub mod render;
 mod text;
 
+/// The bundled Noto faces (OFL, `ui/fonts/`), compiled in here once for every
+/// user of them (the day reports' PDFs too).
+pub mod fonts {
+    pub use crate::text::{
+        BENGALI_BOLD, BENGALI_REGULAR, KHMER_BOLD, KHMER_REGULAR, LATIN_BOLD, LATIN_REGULAR,
+    };
+}
+
 pub use bitmap::{Bitmap, Width};
 pub use document::{Document, Kind, Labels, Receipt, Report, ReportLine};
 pub use printer::{PrintError, Printer, Status, Target};

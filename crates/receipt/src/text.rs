@@ -11,12 +11,12 @@ use crate::bitmap::Bitmap;
 
 // Why include_bytes!: a receipt must print on a terminal with no fonts
 // installed, and these are the fonts the UI already ships (OFL, ui/fonts/).
-const LATIN_REGULAR: &[u8] = include_bytes!("../../../ui/fonts/NotoSans-Regular.ttf");
-const LATIN_BOLD: &[u8] = include_bytes!("../../../ui/fonts/NotoSans-Bold.ttf");
-const BENGALI_REGULAR: &[u8] = include_bytes!("../../../ui/fonts/NotoSansBengali-Regular.ttf");
-const BENGALI_BOLD: &[u8] = include_bytes!("../../../ui/fonts/NotoSansBengali-Bold.ttf");
-const KHMER_REGULAR: &[u8] = include_bytes!("../../../ui/fonts/NotoSansKhmer-Regular.ttf");
-const KHMER_BOLD: &[u8] = include_bytes!("../../../ui/fonts/NotoSansKhmer-Bold.ttf");
+pub const LATIN_REGULAR: &[u8] = include_bytes!("../../../ui/fonts/NotoSans-Regular.ttf");
+pub const LATIN_BOLD: &[u8] = include_bytes!("../../../ui/fonts/NotoSans-Bold.ttf");
+pub const BENGALI_REGULAR: &[u8] = include_bytes!("../../../ui/fonts/NotoSansBengali-Regular.ttf");
+pub const BENGALI_BOLD: &[u8] = include_bytes!("../../../ui/fonts/NotoSansBengali-Bold.ttf");
+pub const KHMER_REGULAR: &[u8] = include_bytes!("../../../ui/fonts/NotoSansKhmer-Regular.ttf");
+pub const KHMER_BOLD: &[u8] = include_bytes!("../../../ui/fonts/NotoSansKhmer-Bold.ttf");
 
 /// Whether text goes through the OpenType shaper. [`Shaping::None`] (one glyph
 /// per character, default advances) exists to show what shaping changes.

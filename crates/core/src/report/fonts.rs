@@ -11,12 +11,11 @@
 
 use std::collections::BTreeMap;
 
-const LATIN: &[u8] = include_bytes!("../../../../ui/fonts/NotoSans-Regular.ttf");
-const LATIN_BOLD: &[u8] = include_bytes!("../../../../ui/fonts/NotoSans-Bold.ttf");
-const BENGALI: &[u8] = include_bytes!("../../../../ui/fonts/NotoSansBengali-Regular.ttf");
-const BENGALI_BOLD: &[u8] = include_bytes!("../../../../ui/fonts/NotoSansBengali-Bold.ttf");
-const KHMER: &[u8] = include_bytes!("../../../../ui/fonts/NotoSansKhmer-Regular.ttf");
-const KHMER_BOLD: &[u8] = include_bytes!("../../../../ui/fonts/NotoSansKhmer-Bold.ttf");
+// The faces are till-receipt's (compiled in once, for receipts and PDFs alike).
+use till_receipt::fonts::{
+    BENGALI_BOLD, BENGALI_REGULAR as BENGALI, KHMER_BOLD, KHMER_REGULAR as KHMER, LATIN_BOLD,
+    LATIN_REGULAR as LATIN,
+};
 
 /// One of the six faces, by script and weight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
