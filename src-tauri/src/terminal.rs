@@ -7,6 +7,7 @@ use crate::display::{self, DisplayState};
 use crate::pin::ManagerPin;
 use crate::views::TerminalStatus;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use tauri::{AppHandle, Emitter};
 use till_core::secrets::{SessionOverlay, SharedSecrets};
@@ -44,6 +45,9 @@ pub struct Terminal {
     pub pin: ManagerPin,
     running: RwLock<Running>,
     display: Mutex<DisplayState>,
+    /// `display.kiosk` of the engine last opened, read where no await is possible (a
+    /// window's close request).
+    kiosk: AtomicBool,
 }
 
 pub type Shared = Arc<Terminal>;
@@ -106,6 +110,7 @@ impl Terminal {
             home,
             running: RwLock::new(running),
             display: Mutex::new(DisplayState::Idle),
+            kiosk: AtomicBool::new(false),
         })
     }
 
@@ -168,6 +173,11 @@ impl Terminal {
     pub async fn attach(self: &Arc<Self>, app: &AppHandle) {
         let mut running = self.running.write().await;
         running.stop_forwarding();
+        let kiosk = running
+            .engine
+            .as_ref()
+            .is_ok_and(|e| e.config().display.kiosk);
+        self.kiosk.store(kiosk, Ordering::Relaxed);
         if let Ok(engine) = &running.engine {
             let (tx, rx) = watch::channel(false);
             crate::events::forward(app.clone(), self.clone(), engine.clone(), rx);
@@ -185,6 +195,11 @@ impl Terminal {
         self.attach(app).await;
         let status = self.status().await;
         let _ = app.emit(crate::events::STATUS, status);
+    }
+
+    /// Whether this till runs as a kiosk (`display.kiosk`).
+    pub fn kiosk(&self) -> bool {
+        self.kiosk.load(Ordering::Relaxed)
     }
 
     pub async fn shutdown(&self) {

@@ -12,10 +12,12 @@
 //! 5. [`offline`]: providers and hub stopped and back.
 //! 6. [`dayclose`]: X-report, a disagreement resolved, the day closed, the Z-report as PDF.
 //! 7. [`nagad`]: the third wallet through the same checkout webview, paid and declined.
+//! 8. [`kiosk`]: at a kiosk, closing the window asks for the manager PIN.
 
 mod bkash;
 mod dayclose;
 mod khqr;
+mod kiosk;
 mod manager;
 mod nagad;
 mod offline;

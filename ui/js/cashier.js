@@ -374,6 +374,8 @@
   }
 
   document.addEventListener("keydown", (e) => {
+    // The PIN dialog's keys are its own (Escape closes it, natively).
+    if (el("close-dialog").open) return;
     if (e.target === el("search")) {
       if (e.key === "Escape") { el("search").value = ""; el("amount").focus(); refreshRecent(); e.preventDefault(); }
       return;
@@ -464,6 +466,31 @@
   listen("till://notice", (e) => {
     el("status").textContent = String(e.payload);
     el("status").dataset.state = "failed";
+  });
+
+  // At a kiosk the shell refuses to close this window and asks here for the manager PIN.
+  listen("till://close-requested", () => {
+    const d = el("close-dialog");
+    if (d.open) return;
+    el("close-pin").value = "";
+    el("close-error").textContent = "";
+    d.showModal();
+    el("close-pin").focus();
+  });
+  el("close-keep").addEventListener("click", () => el("close-dialog").close());
+  el("close-dialog").addEventListener("close", () => el("amount").focus());
+  el("close-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    el("close-confirm").disabled = true;
+    try {
+      await invoke("close_till", { pin: el("close-pin").value });
+    } catch (err) {
+      el("close-error").textContent = errorText(err);
+      el("close-pin").value = "";
+      el("close-pin").focus();
+    } finally {
+      el("close-confirm").disabled = false;
+    }
   });
 
   async function start() {
