@@ -221,12 +221,19 @@ async fn cold_start(name: &str, env: &[(&str, &str)]) -> Result<(f64, AppSession
 /// Settled demo payments, keyed on the cashier (F3: the demo wallet).
 async fn pay(app: &AppSession, n: usize) -> Result<f64> {
     let t = Instant::now();
+    let mut last = attr(app, "status", "data-payment-id")
+        .await?
+        .unwrap_or_default();
     for i in 0..n {
         keys(app, &format!("{}", 10 + i % 900)).await?;
         keys(app, &Key::F3.to_string()).await?;
-        wait("the demo payment paid", Duration::from_secs(15), || async {
+        // This payment's "settled", not the one before's (the status shows it until the
+        // next charge).
+        last = wait("the demo payment paid", Duration::from_secs(15), || async {
             let s = app.client.find(Locator::Id("status")).await?;
-            Ok((s.attr("data-payment-state").await?.as_deref() == Some("settled")).then_some(()))
+            let id = s.attr("data-payment-id").await?.unwrap_or_default();
+            let settled = s.attr("data-payment-state").await?.as_deref() == Some("settled");
+            Ok((settled && id != last).then_some(id))
         })
         .await?;
     }

@@ -72,13 +72,35 @@ async fn run(app: &AppSession) -> Result<()> {
     till(app, &["pin", "set", "--pin-fd", "0"], &format!("{PIN}\n"))?;
     app.switch_to_window_titled("Cashier").await?;
     wait_for("the cashier ready", Duration::from_secs(30), || async {
-        Ok(attr(app, "body", "data-ready-at").await.ok().flatten())
+        let body = app.client.find(Locator::Css("body")).await?;
+        Ok(body.attr("data-ready-at").await?)
     })
-    .await
-    .ok();
-    let windows = app.client.windows().await?.len();
-    assert_eq!(windows, 2, "cashier and customer display are open");
+    .await?;
+    // The customer display is made just after the cashier's window.
+    wait_for("the customer display", Duration::from_secs(20), || async {
+        Ok((app.client.windows().await?.len() == 2).then_some(()))
+    })
+    .await?;
     assert!(!dialog_open(app).await?, "no dialog before any close");
+
+    // The customer display shares the cashier's web process, not its permissions: a
+    // cashier's command from the customer display's page is refused.
+    app.switch_to_window_titled("Customer display").await?;
+    let answer = app
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             window.__TAURI__.core.invoke('charge', { provider: 'demo', amount: '5', currency: 'BDT' })
+               .then(() => done('ALLOWED'), (e) => done(String(e && e.message || e)));",
+            vec![],
+        )
+        .await?;
+    let answer = answer.as_str().unwrap_or_default().to_owned();
+    assert!(
+        answer != "ALLOWED" && answer.contains("not allowed"),
+        "the customer display may not charge: {answer:?}"
+    );
+    app.switch_to_window_titled("Cashier").await?;
 
     // The customer display's close button does nothing at a kiosk.
     app.x_close("Customer display")?;
