@@ -229,13 +229,26 @@ async fn pay(app: &AppSession, n: usize) -> Result<f64> {
         keys(app, &Key::F3.to_string()).await?;
         // This payment's "settled", not the one before's (the status shows it until the
         // next charge).
-        last = wait("the demo payment paid", Duration::from_secs(15), || async {
+        let paid = wait("the demo payment paid", Duration::from_secs(15), || async {
             let s = app.client.find(Locator::Id("status")).await?;
             let id = s.attr("data-payment-id").await?.unwrap_or_default();
             let settled = s.attr("data-payment-state").await?.as_deref() == Some("settled");
             Ok((settled && id != last).then_some(id))
         })
-        .await?;
+        .await;
+        last = match paid {
+            Ok(id) => id,
+            Err(e) => {
+                let status = app.client.find(Locator::Id("status")).await?.text().await?;
+                let amount = attr(app, "amount", "data-value").await?;
+                let shot = app.screenshot("bench-pay-failed").await?;
+                bail!(
+                    "payment {} of {n}: {e}; the cashier says {status:?}, amount {amount:?}; {}",
+                    i + 1,
+                    shot.display()
+                );
+            }
+        };
     }
     Ok(t.elapsed().as_secs_f64() * 1000.0 / n as f64)
 }

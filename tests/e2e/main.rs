@@ -13,9 +13,11 @@
 //! 6. [`dayclose`]: X-report, a disagreement resolved, the day closed, the Z-report as PDF.
 //! 7. [`nagad`]: the third wallet through the same checkout webview, paid and declined.
 //! 8. [`kiosk`]: at a kiosk, closing the window asks for the manager PIN.
+//! 9. [`fast`]: a wallet that pays before the charge's answer reaches the window.
 
 mod bkash;
 mod dayclose;
+mod fast;
 mod khqr;
 mod kiosk;
 mod manager;

@@ -158,6 +158,10 @@
     return w ? w.provider : null;
   }
 
+  // Payment events heard while a charge's answer is on its way (see charge()).
+  const early = new Map();
+  let charging = false;
+
   async function charge(provider) {
     if (current && isOpen(current)) {
       setStatus("waiting", "busy");
@@ -176,9 +180,14 @@
     const amount = el("amount");
     amount.dataset.chargedAt = String(Date.now());
     setStatus("working", "starting", { wallet: t(provider) });
+    early.clear();
+    charging = true;
     try {
       const r = await invoke("charge", { provider, amount: value, currency });
-      current = r.payment;
+      // A wallet may have settled (and said so) before this answer came: an event that
+      // ended the payment beats the answer's open state (a payment never opens again).
+      const news = early.get(r.payment.id);
+      current = news && isOpen(r.payment) && !isOpen(news) ? news : r.payment;
       amount.dataset.paymentId = current.id;
       amount.dataset.codeReference = r.code_reference || "";
       showPayment(current);
@@ -189,6 +198,9 @@
       el("status").textContent = errorText(e);
       statusState = "failed";
       statusKey = null;
+    } finally {
+      charging = false;
+      early.clear();
     }
     render();
   }
@@ -432,6 +444,7 @@
 
   listen("till://payment", (e) => {
     const p = e.payload;
+    if (charging) early.set(p.id, p);
     if (current && p.id === current.id) {
       current = p;
       showPayment(p);
