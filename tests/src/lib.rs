@@ -298,6 +298,20 @@ impl Drop for TauriDriver {
     }
 }
 
+/// The whole X screen of `display` as a person sees it, saved as
+/// `target/e2e-screenshots/<name>-x.png`, with its number of distinct colours (1: blank).
+pub fn x_screenshot(display: &str, name: &str) -> Result<(PathBuf, usize)> {
+    let path = screenshot_dir().join(format!("{name}-x.png"));
+    let out = x11(display, &["shot", &path.to_string_lossy()])?;
+    let colours = out
+        .trim()
+        .rsplit("colours=")
+        .next()
+        .and_then(|n| n.parse().ok())
+        .with_context(|| format!("x11.py shot said {out:?}"))?;
+    Ok((path, colours))
+}
+
 /// Run `tests/x11/x11.py` on `display` with Debian's Python (python3-xlib is a Debian
 /// package; another `python3` first on PATH would not have it).
 fn x11(display: &str, args: &[&str]) -> Result<String> {
@@ -698,15 +712,7 @@ impl AppSession {
     /// `target/e2e-screenshots/<name>-x.png`; with the number of distinct colours in it
     /// (1: the screen is blank).
     pub fn x_screenshot(&self, name: &str) -> Result<(PathBuf, usize)> {
-        let path = screenshot_dir().join(format!("{name}-x.png"));
-        let out = x11(&self.display, &["shot", &path.to_string_lossy()])?;
-        let colours = out
-            .trim()
-            .rsplit("colours=")
-            .next()
-            .and_then(|n| n.parse().ok())
-            .with_context(|| format!("x11.py shot said {out:?}"))?;
-        Ok((path, colours))
+        x_screenshot(&self.display, name)
     }
 
     /// Ends the WebDriver session (the app closes); `Drop` then makes sure it is gone.
