@@ -31,6 +31,8 @@
 //!   init` makes, or an environment variable).
 //! - [`lend`]: `POST /v1/terminals/{id}/bkash/token`: the shop's bKash token
 //!   lent to authenticated terminals ([`lend::LendConfig`], off by default).
+//! - [`office`]: the office dashboard under `/office/` (users, sessions,
+//!   CSRF, pages), over the same read functions as the read API.
 //! - [`store`]: the [`Store`](store::Store) trait and its SQLite and
 //!   PostgreSQL implementations, with their migrations in `migrations/`.
 //! - [`error`]: the library error and the JSON error answers.
@@ -53,6 +55,7 @@ pub mod days;
 pub mod error;
 pub mod ingest;
 pub mod lend;
+pub mod office;
 pub mod read;
 pub mod sealing;
 pub mod server;
