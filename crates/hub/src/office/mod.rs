@@ -40,6 +40,8 @@ pub mod sessions;
 mod templates;
 pub mod users;
 
+pub use pages::search::CSV_HEADER;
+
 use crate::server::Hub;
 use axum::extract::Request;
 use axum::http::{header, HeaderValue};
