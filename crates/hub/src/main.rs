@@ -440,9 +440,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&list)?);
         }
         Command::User(cmd) => {
-            let users = till_hub::office::users::Users::new(
-                open_store(&cli.database, &secret_key).await?,
-            );
+            let users =
+                till_hub::office::users::Users::new(open_store(&cli.database, &secret_key).await?);
             match cmd {
                 UserCmd::Add {
                     name,

@@ -25,8 +25,8 @@ pub fn new_password(username: &str, from_stdin: bool) -> anyhow::Result<String> 
     }
     let first = rpassword::prompt_password(format!("New password for {username}: "))
         .context("reading the password")?;
-    let again = rpassword::prompt_password("The same password again: ")
-        .context("reading the password")?;
+    let again =
+        rpassword::prompt_password("The same password again: ").context("reading the password")?;
     if first != again {
         bail!("the two passwords differ; nothing was changed");
     }

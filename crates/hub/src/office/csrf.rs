@@ -86,7 +86,8 @@ pub async fn guard(State(_hub): State<Hub>, req: Request, next: Next) -> Respons
         );
         return refuse(lang);
     }
-    next.run(Request::from_parts(parts, Body::from(bytes))).await
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
 }
 
 #[cfg(test)]

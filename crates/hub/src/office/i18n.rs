@@ -103,9 +103,7 @@ pub struct Words {
     pub settled: &'static str,
     pub refunded: &'static str,
     pub payments: &'static str,
-    pub payments_lc: &'static str,
     pub refunds: &'static str,
-    pub refunds_lc: &'static str,
     pub refund: &'static str,
     pub wallet: &'static str,
     pub currency: &'static str,
@@ -269,7 +267,10 @@ impl Words {
     }
 
     pub fn locked(&self, until: &str, minutes: i64) -> String {
-        fill(self.t_locked, &[("until", until), ("n", &minutes.to_string())])
+        fill(
+            self.t_locked,
+            &[("until", until), ("n", &minutes.to_string())],
+        )
     }
     pub fn minutes_ago(&self, n: i64) -> String {
         fill(self.t_minutes_ago, &[("n", &n.to_string())])
@@ -299,7 +300,10 @@ impl Words {
         fill(t, &[("n", &n.to_string())])
     }
     pub fn key_added(&self, terminal: &str, key_id: i64) -> String {
-        fill(self.t_key_added, &[("t", terminal), ("k", &key_id.to_string())])
+        fill(
+            self.t_key_added,
+            &[("t", terminal), ("k", &key_id.to_string())],
+        )
     }
     pub fn shown_once(&self, setting: &str) -> String {
         fill(self.t_shown_once, &[("setting", setting)])
@@ -350,9 +354,7 @@ pub static EN: Words = Words {
     settled: "Settled",
     refunded: "Refunded",
     payments: "Payments",
-    payments_lc: "payments",
     refunds: "Refunds",
-    refunds_lc: "refunds",
     refund: "Refund",
     wallet: "Wallet",
     currency: "Currency",
@@ -518,9 +520,7 @@ pub static BN: Words = Words {
     settled: "পরিশোধিত",
     refunded: "ফেরত",
     payments: "পরিশোধ",
-    payments_lc: "পরিশোধ",
-    refunds: "ফেরত",
-    refunds_lc: "ফেরত",
+    refunds: "ফেরতের সংখ্যা",
     refund: "ফেরত",
     wallet: "ওয়ালেট",
     currency: "মুদ্রা",
@@ -686,9 +686,7 @@ pub static KM: Words = Words {
     settled: "បានទូទាត់",
     refunded: "បានសងវិញ",
     payments: "ការទូទាត់",
-    payments_lc: "ការទូទាត់",
     refunds: "ការសងវិញ",
-    refunds_lc: "ការសងវិញ",
     refund: "សងវិញ",
     wallet: "កាបូប",
     currency: "រូបិយប័ណ្ណ",

@@ -229,10 +229,13 @@ impl FromRequestParts<Hub> for Signed {
             if let Some(next) = next_of(parts) {
                 to.push(sep);
                 to.push_str("next=");
-                to.push_str(&percent_encoding::utf8_percent_encode(
-                    &next,
-                    percent_encoding::NON_ALPHANUMERIC,
-                ).to_string());
+                to.push_str(
+                    &percent_encoding::utf8_percent_encode(
+                        &next,
+                        percent_encoding::NON_ALPHANUMERIC,
+                    )
+                    .to_string(),
+                );
             }
             return Err(Redirect::to(&to).into_response());
         };
@@ -308,7 +311,13 @@ mod tests {
         assert_ne!(csrf_token(&t), token_hash(&t));
         assert_ne!(csrf_token(&t), csrf_token(&new_token()));
         let c = set_cookie(SESSION_COOKIE, Some(&t));
-        for part in ["__Host-till-office=", "Path=/", "Secure", "HttpOnly", "SameSite=Strict"] {
+        for part in [
+            "__Host-till-office=",
+            "Path=/",
+            "Secure",
+            "HttpOnly",
+            "SameSite=Strict",
+        ] {
             assert!(c.contains(part), "{c}");
         }
         assert!(!c.contains("Max-Age"), "{c}");
@@ -318,7 +327,10 @@ mod tests {
     #[test]
     fn cookies_are_found_among_others() {
         let mut h = HeaderMap::new();
-        h.append(header::COOKIE, "a=1; __Host-till-office=tok".parse().unwrap());
+        h.append(
+            header::COOKIE,
+            "a=1; __Host-till-office=tok".parse().unwrap(),
+        );
         h.append(header::COOKIE, "b=2".parse().unwrap());
         assert_eq!(cookie_value(&h, SESSION_COOKIE).as_deref(), Some("tok"));
         assert_eq!(cookie_value(&h, "b").as_deref(), Some("2"));

@@ -77,7 +77,11 @@ pub(super) async fn users(store: &PgStore) -> Result<Vec<OfficeUser>> {
         .collect()
 }
 
-pub(super) async fn set_status(store: &PgStore, username: &str, status: UserStatus) -> Result<bool> {
+pub(super) async fn set_status(
+    store: &PgStore,
+    username: &str,
+    status: UserStatus,
+) -> Result<bool> {
     let mut client = store.client().await?;
     let tx = client.transaction().await?;
     let n = tx

@@ -2,8 +2,8 @@
 //! of the `office_*` methods of [`SqliteStore`]. Times are the same RFC 3339
 //! UTC text as elsewhere in this database, so they compare as text.
 
-use super::{parse_ts, ts, EVENT_COLUMNS};
 use super::{event_row, RawEventRow, SqliteStore};
+use super::{parse_ts, ts, EVENT_COLUMNS};
 use crate::office::model::{
     NewOfficeUser, NewSession, OfficeSearch, OfficeUser, Role, SessionRow, UserStatus,
 };
@@ -230,10 +230,7 @@ pub(super) async fn open_session(store: &SqliteStore, s: &NewSession) -> Result<
                  last_sign_in_at = ?2 WHERE id = ?1",
                 params![s.user_id, now],
             )?;
-            tx.execute(
-                "DELETE FROM office_sessions WHERE expires_at <= ?1",
-                [&now],
-            )?;
+            tx.execute("DELETE FROM office_sessions WHERE expires_at <= ?1", [&now])?;
             tx.execute(
                 "INSERT INTO office_sessions (token_sha256, user_id, created_at, expires_at, \
                  last_seen_at) VALUES (?1, ?2, ?3, ?4, ?3)",

@@ -130,7 +130,10 @@ impl Office {
 
 async fn users(hub: &TestHub) -> Users {
     let users = Users::new(hub.hub.store());
-    users.add("Rahim", ADMIN_PW, Role::Admin, None).await.unwrap();
+    users
+        .add("Rahim", ADMIN_PW, Role::Admin, None)
+        .await
+        .unwrap();
     users
         .add("karim", READER_PW, Role::Read, Some("bn"))
         .await
@@ -169,7 +172,10 @@ async fn sign_in_lockout_and_sessions(backend: Backend) {
     assert_eq!(p.status, 429, "{}", p.body);
     assert!(p.body.contains(r#"data-notice="locked""#), "{}", p.body);
     let p = o.sign_in("rahim", ADMIN_PW).await;
-    assert_eq!(p.status, 429, "a right password during the lockout is refused");
+    assert_eq!(
+        p.status, 429,
+        "a right password during the lockout is refused"
+    );
     assert!(o.session().is_none());
     assert!(users.list().await.unwrap()[1].locked_until.is_some());
     // Time unlocks.
@@ -195,7 +201,11 @@ async fn sign_in_lockout_and_sessions(backend: Backend) {
         .await
         .unwrap()
         .is_some());
-    assert!(store.office_session(&token, now, idle).await.unwrap().is_none());
+    assert!(store
+        .office_session(&token, now, idle)
+        .await
+        .unwrap()
+        .is_none());
     let me = users.list().await.unwrap();
     assert!(me[1].last_sign_in_at.is_some() && me[1].locked_until.is_none());
 
@@ -216,7 +226,10 @@ async fn sign_in_lockout_and_sessions(backend: Backend) {
     // A new password or disabling the user ends their sessions.
     o.cookies.clear();
     assert_eq!(o.sign_in("rahim", ADMIN_PW).await.status, 303);
-    users.set_password("rahim", "a new long password").await.unwrap();
+    users
+        .set_password("rahim", "a new long password")
+        .await
+        .unwrap();
     assert_eq!(o.get("/office/").await.status, 303);
     o.cookies.clear();
     assert_eq!(o.sign_in("rahim", ADMIN_PW).await.status, 401);
@@ -276,7 +289,11 @@ async fn forms_need_their_csrf_token_and_admin_pages_an_admin(backend: Backend) 
     let p = admin
         .post(
             "/office/signin",
-            &[("csrf", &csrf), ("username", "rahim"), ("password", ADMIN_PW)],
+            &[
+                ("csrf", &csrf),
+                ("username", "rahim"),
+                ("password", ADMIN_PW),
+            ],
         )
         .await;
     assert_eq!(p.status, 403);
@@ -295,7 +312,12 @@ async fn forms_need_their_csrf_token_and_admin_pages_an_admin(backend: Backend) 
     let p = admin
         .post(
             "/office/admin/terminals",
-            &[("csrf", &csrf), ("id", "till-02"), ("name", "Counter 2"), ("key", "ed25519")],
+            &[
+                ("csrf", &csrf),
+                ("id", "till-02"),
+                ("name", "Counter 2"),
+                ("key", "ed25519"),
+            ],
         )
         .await;
     assert_eq!(p.status, 200, "{}", p.body);
@@ -304,7 +326,11 @@ async fn forms_need_their_csrf_token_and_admin_pages_an_admin(backend: Backend) 
     assert!(secret.starts_with("whsk_"), "{secret}");
     let signer = till_sync_proto::Signer::new(vec![secret.parse().unwrap()]).unwrap();
     let sent = hub
-        .send(&signer, "evt_office_1", &crate::harness::settled("till-02", 1))
+        .send(
+            &signer,
+            "evt_office_1",
+            &crate::harness::settled("till-02", 1),
+        )
         .await;
     assert_eq!(sent.status, 200, "{}", sent.json);
     let p = admin.get("/office/admin/terminals").await;
@@ -344,12 +370,17 @@ async fn forms_need_their_csrf_token_and_admin_pages_an_admin(backend: Backend) 
         .await;
     assert_eq!(p.status, 403);
     assert_eq!(
-        hub.hub.store().terminals().await.unwrap()[0].status.as_str(),
+        hub.hub.store().terminals().await.unwrap()[0]
+            .status
+            .as_str(),
         "disabled"
     );
     // Their own language they may change.
     let p = reader
-        .post("/office/language", &[("csrf", &reader_csrf), ("language", "km")])
+        .post(
+            "/office/language",
+            &[("csrf", &reader_csrf), ("language", "km")],
+        )
         .await;
     assert_eq!(p.status, 303);
     assert!(reader.get("/office/").await.body.contains(r#"lang="km""#));
@@ -438,7 +469,14 @@ fn user_commands() {
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
     };
-    let add = ["user", "add", "Amina", "--role", "admin", "--password-stdin"];
+    let add = [
+        "user",
+        "add",
+        "Amina",
+        "--role",
+        "admin",
+        "--password-stdin",
+    ];
     let (ok, err) = with_stdin(&add, "too short\n");
     assert!(!ok);
     assert!(err.contains("at least 10 characters"), "{err}");
@@ -452,7 +490,16 @@ fn user_commands() {
     );
     assert!(!ok && err.contains("read or admin"), "{err}");
     let (ok, err) = with_stdin(
-        &["user", "add", "y", "--role", "read", "--language", "fr", "--password-stdin"],
+        &[
+            "user",
+            "add",
+            "y",
+            "--role",
+            "read",
+            "--language",
+            "fr",
+            "--password-stdin",
+        ],
         "a long enough password\n",
     );
     assert!(!ok && err.contains("en, bn or km"), "{err}");

@@ -109,6 +109,21 @@ fn key_choice(w: &Words, prefix: &str) -> Markup {
     }
 }
 
+/// The rotate form's key: a choice in one line.
+fn key_select(w: &Words, prefix: &str) -> Markup {
+    html! {
+        label.sr for=(format!("{prefix}-kind")) { (w.key) }
+        select id=(format!("{prefix}-kind")) name="key" {
+            option value="ed25519" selected { (w.key_generate) }
+            option value="public" { (w.key_public) }
+            option value="hmac" { (w.key_hmac) }
+        }
+        label.sr for=(format!("{prefix}-public-key")) { (w.public_key) }
+        input id=(format!("{prefix}-public-key")) name="public_key" placeholder="whpk_…"
+            autocapitalize="none" spellcheck="false";
+    }
+}
+
 fn terminal_block(w: &Words, csrf: &str, t: &TerminalInfo) -> Markup {
     let base = format!("/office/admin/terminals/{}", t.id);
     let active: Vec<_> = t.keys.iter().filter(|k| k.status == "active").collect();
@@ -138,18 +153,18 @@ fn terminal_block(w: &Words, csrf: &str, t: &TerminalInfo) -> Markup {
             div.actions {
                 form method="post" action=(format!("{base}/rotate")) class="rotate" {
                     (csrf_field(csrf))
-                    (key_choice(w, &format!("rotate-{}", t.id)))
+                    (key_select(w, &format!("rotate-{}", t.id)))
                     button type="submit" { (w.rotate) }
                 }
-                form method="post" action=(format!("{base}/retire")) class="retire" data-confirm=(w.confirm_retire) {
+                @if active.len() > 1 { form method="post" action=(format!("{base}/retire")) class="retire" data-confirm=(w.confirm_retire) {
                     (csrf_field(csrf))
                     label for=(format!("retire-{}", t.id)) { (w.retire_which) }
                     select id=(format!("retire-{}", t.id)) name="key_id" {
-                        @if active.len() > 1 { option value="" { (w.all_but_newest) } }
+                        option value="" { (w.all_but_newest) }
                         @for k in &active { option value=(k.key_id) { (w.key) " " (k.key_id) } }
                     }
                     button type="submit" { (w.retire) }
-                }
+                } }
                 @match t.status {
                     TerminalStatus::Active => {
                         form method="post" action=(format!("{base}/disable")) class="disable" data-confirm=(w.confirm_disable) {
@@ -298,7 +313,10 @@ pub async fn add(State(hub): State<Hub>, admin: Admin, Form(f): Form<AddForm>) -
     };
     let id = f.id.trim();
     let name = f.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
-    match crate::admin::Admin::new(hub.store.clone()).add_terminal(id, name, key).await {
+    match crate::admin::Admin::new(hub.store.clone())
+        .add_terminal(id, name, key)
+        .await
+    {
         Ok(added) => {
             tracing::info!(user = %admin.0.user.username, terminal = id, key_id = added.key_id, "office: terminal added");
             shown_once(&admin.0.ctx(), id, &added, false)

@@ -78,11 +78,17 @@ impl SearchParams {
             .map(|d| till_sync_proto::read::parse_day(d).map_err(|_| BadField::Day))
             .transpose()?;
         let terminal = given(&self.terminal).map(str::to_owned);
-        if terminal.as_deref().is_some_and(|t| !till_sync_proto::valid_id(t)) {
+        if terminal
+            .as_deref()
+            .is_some_and(|t| !till_sync_proto::valid_id(t))
+        {
             return Err(BadField::Terminal);
         }
         let provider = given(&self.provider).map(str::to_lowercase);
-        let nothing = text.is_none() && amount.is_none() && day.is_none() && terminal.is_none()
+        let nothing = text.is_none()
+            && amount.is_none()
+            && day.is_none()
+            && terminal.is_none()
             && provider.is_none();
         Ok(OfficeSearch {
             text,
@@ -134,7 +140,10 @@ impl Row {
             lookup: p.and_then(|p| p.references.lookup.clone()),
             transaction: p.and_then(|p| p.references.transaction.clone()),
             external: p.and_then(|p| p.references.external.clone()),
-            refund_id: parsed.as_ref().and_then(|e| e.refund.as_ref()).map(|r| r.id.clone()),
+            refund_id: parsed
+                .as_ref()
+                .and_then(|e| e.refund.as_ref())
+                .map(|r| r.id.clone()),
             ev,
         }
     }
@@ -328,7 +337,11 @@ fn csv_bytes(rows: &[Row]) -> Result<Vec<u8>, csv::Error> {
             opt(&e.provider),
             opt(&e.currency),
             dec(e.amount),
-            if r.is_refund() { dec(e.refund_amount) } else { String::new() },
+            if r.is_refund() {
+                dec(e.refund_amount)
+            } else {
+                String::new()
+            },
             opt(&e.payment_id),
             opt(&r.invoice),
             opt(&r.lookup),
@@ -342,12 +355,19 @@ fn csv_bytes(rows: &[Row]) -> Result<Vec<u8>, csv::Error> {
 }
 
 /// `GET /office/export.csv`
-pub async fn csv(State(hub): State<Hub>, signed: Signed, Query(p): Query<SearchParams>) -> Response {
+pub async fn csv(
+    State(hub): State<Hub>,
+    signed: Signed,
+    Query(p): Query<SearchParams>,
+) -> Response {
     let cfg = &hub.config.office;
     let mut f = match p.filters(cfg, till_sync_proto::read::MAX_LIMIT) {
         Ok(f) => f,
         Err(bad) => {
-            return (StatusCode::BAD_REQUEST, bad_field_text(signed.lang.words(), bad))
+            return (
+                StatusCode::BAD_REQUEST,
+                bad_field_text(signed.lang.words(), bad),
+            )
                 .into_response()
         }
     };
@@ -414,10 +434,34 @@ mod tests {
         let empty = SearchParams::default().filters(&cfg, 10).unwrap();
         assert_eq!(empty.day, Some(cfg.today()));
         for (bad, field) in [
-            (SearchParams { amount: Some("12,5x".into()), ..Default::default() }, BadField::Amount),
-            (SearchParams { day: Some("3.12.2026".into()), ..Default::default() }, BadField::Day),
-            (SearchParams { q: Some("a\nb".into()), ..Default::default() }, BadField::Text),
-            (SearchParams { terminal: Some("no such/thing".into()), ..Default::default() }, BadField::Terminal),
+            (
+                SearchParams {
+                    amount: Some("12,5x".into()),
+                    ..Default::default()
+                },
+                BadField::Amount,
+            ),
+            (
+                SearchParams {
+                    day: Some("3.12.2026".into()),
+                    ..Default::default()
+                },
+                BadField::Day,
+            ),
+            (
+                SearchParams {
+                    q: Some("a\nb".into()),
+                    ..Default::default()
+                },
+                BadField::Text,
+            ),
+            (
+                SearchParams {
+                    terminal: Some("no such/thing".into()),
+                    ..Default::default()
+                },
+                BadField::Terminal,
+            ),
         ] {
             assert_eq!(bad.filters(&cfg, 10).unwrap_err(), field);
         }

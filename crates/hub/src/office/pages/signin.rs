@@ -202,7 +202,9 @@ pub async fn sign_out(State(hub): State<Hub>, headers: HeaderMap) -> Response {
     let mut resp = Redirect::to("/office/signin?signed_out=1").into_response();
     resp.headers_mut().append(
         header::SET_COOKIE,
-        set_cookie(SESSION_COOKIE, None).parse().expect("cookie text"),
+        set_cookie(SESSION_COOKIE, None)
+            .parse()
+            .expect("cookie text"),
     );
     resp
 }

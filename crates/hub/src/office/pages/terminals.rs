@@ -122,7 +122,12 @@ fn last_z(w: &Words, cfg: &OfficeConfig, days: &[DayStatus]) -> Markup {
                 (if z.totals_match == Some(true) { w.closed_matches } else { w.closed_differs })
             }
             dl.facts {
-                @if let Some(at) = &z.closed_at { dt { (w.closed_at) } dd { (at) } }
+                @if let Some(at) = &z.closed_at {
+                    dt { (w.closed_at) }
+                    dd { (chrono::DateTime::parse_from_rfc3339(at)
+                        .map(|t| fmt::when(cfg, t.with_timezone(&chrono::Utc)))
+                        .unwrap_or_else(|_| at.clone())) }
+                }
                 @if let Some(by) = &z.closed_by { dt { (w.closed_by) } dd { (by) } }
                 @if let Some(at) = z.received_at { dt { (w.received) } dd { (fmt::when(cfg, at)) } }
                 @if let Some(sha) = &z.report_sha256 { dt { "SHA-256" } dd { code title=(sha) { (sha.get(..16).unwrap_or(sha)) "…" } } }
@@ -158,7 +163,12 @@ pub async fn one(State(hub): State<Hub>, signed: Signed, Path(id): Path<String>)
     let (t, gaps, recent, totals) = match gathered {
         Ok(Some(g)) => g,
         Ok(None) => {
-            return error_page(&ctx, StatusCode::NOT_FOUND, w.not_found_title, w.no_such_terminal)
+            return error_page(
+                &ctx,
+                StatusCode::NOT_FOUND,
+                w.not_found_title,
+                w.no_such_terminal,
+            )
         }
         Err(e) => return unavailable(signed.lang, e),
     };

@@ -84,7 +84,11 @@ pub async fn gaps_of(store: &dyn Store, t: &TerminalInfo) -> Result<Vec<[u64; 2]
     if t.max_sequence == t.highest_contiguous {
         return Ok(Vec::new());
     }
-    Ok(store.progress(&t.id).await?.map(|p| p.gaps).unwrap_or_default())
+    Ok(store
+        .progress(&t.id)
+        .await?
+        .map(|p| p.gaps)
+        .unwrap_or_default())
 }
 
 struct TerminalLine {
@@ -96,8 +100,15 @@ struct TerminalLine {
 async fn gather(
     hub: &Hub,
     day: NaiveDate,
-) -> Result<(Vec<TotalsRow>, Vec<crate::store::StoredEvent>, bool, Vec<TerminalLine>), StoreError>
-{
+) -> Result<
+    (
+        Vec<TotalsRow>,
+        Vec<crate::store::StoredEvent>,
+        bool,
+        Vec<TerminalLine>,
+    ),
+    StoreError,
+> {
     let store = &*hub.store;
     let totals = store
         .totals(&TotalsQuery {
@@ -165,9 +176,9 @@ pub async fn page(State(hub): State<Hub>, signed: Signed) -> Response {
                     h2 { (w.net) " · " (s.currency) }
                     p.big { (fmt::amount(s.net, Some(&format!("{}/net", s.currency)))) " " span.cur { (s.currency) } }
                     p.small {
-                        (s.count) " " (w.payments_lc) " · " (fmt::money(s.settled, &s.currency))
+                        (w.settled) " " (s.count) " · " (fmt::money(s.settled, &s.currency))
                         @if s.refund_count > 0 {
-                            br; (s.refund_count) " " (w.refunds_lc) " · −" (fmt::money(s.refunded, &s.currency))
+                            br; (w.refunded) " " (s.refund_count) " · −" (fmt::money(s.refunded, &s.currency))
                         }
                     }
                 }
@@ -181,8 +192,10 @@ pub async fn page(State(hub): State<Hub>, signed: Signed) -> Response {
             section.charts {
                 h2 { (w.per_hour) }
                 @if partial { p.notice.info { (w.chart_partial) } }
-                @for (currency, bars) in &hours {
-                    (chart::hourly(currency, &format!("{} · {}", w.per_hour, currency), bars))
+                div.grid {
+                    @for (currency, bars) in &hours {
+                        (chart::hourly(currency, &format!("{} · {}", w.per_hour, currency), bars))
+                    }
                 }
             }
         }

@@ -8,7 +8,7 @@ use maud::{html, Markup};
 use rust_decimal::Decimal;
 
 const WIDTH: i64 = 480;
-const HEIGHT: i64 = 160;
+const HEIGHT: i64 = 120;
 const LABELS: i64 = 18;
 const SLOT: i64 = WIDTH / 24;
 
@@ -27,7 +27,9 @@ pub fn hourly(currency: &str, label: &str, bars: &[HourBar]) -> Markup {
         .map(|b| b.net.abs())
         .max()
         .unwrap_or(Decimal::ZERO);
-    let any_negative = bars.iter().any(|b| b.net.is_sign_negative() && !b.net.is_zero());
+    let any_negative = bars
+        .iter()
+        .any(|b| b.net.is_sign_negative() && !b.net.is_zero());
     // With refunds outweighing sales in some hour, the baseline sits in the middle.
     let baseline = if any_negative { HEIGHT / 2 } else { HEIGHT };
     let room = Decimal::from(baseline);
@@ -81,9 +83,12 @@ mod tests {
             })
             .collect();
         let svg = hourly("BDT", "BDT", &bars).into_string();
-        assert!(svg.contains(r#"data-hour="10" data-value="100.00""#), "{svg}");
-        assert!(svg.contains(r#"height="160" data-hour="10""#), "{svg}");
-        assert!(svg.contains(r#"height="40" data-hour="11""#), "{svg}");
+        assert!(
+            svg.contains(r#"data-hour="10" data-value="100.00""#),
+            "{svg}"
+        );
+        assert!(svg.contains(r#"height="120" data-hour="10""#), "{svg}");
+        assert!(svg.contains(r#"height="30" data-hour="11""#), "{svg}");
         // A cent still shows.
         assert!(svg.contains(r#"height="1" data-hour="12""#), "{svg}");
         assert!(!svg.contains("style"), "{svg}");

@@ -131,7 +131,9 @@ fn language_buttons(ctx: &Ctx<'_>) -> Markup {
 /// A ✓ or ✗ (or — when there is nothing to compare), with words for screen readers.
 pub fn check(w: &Words, ok: Option<bool>) -> Markup {
     match ok {
-        Some(true) => html! { span.ok title=(w.matches) data-check="ok" { "✓" span.sr { (w.matches) } } },
+        Some(true) => {
+            html! { span.ok title=(w.matches) data-check="ok" { "✓" span.sr { (w.matches) } } }
+        }
         Some(false) => {
             html! { span.bad title=(w.differs) data-check="bad" { "✗" span.sr { (w.differs) } } }
         }
