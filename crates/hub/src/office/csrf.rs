@@ -43,6 +43,18 @@ fn refuse(lang: Lang) -> Response {
     )
 }
 
+/// A sign-in without the sign-in page's cookie: most often a browser that
+/// drops `Secure` cookies because the office is reached over plain HTTP.
+fn refuse_no_cookie(lang: Lang) -> Response {
+    let ctx = Ctx::anonymous(lang);
+    error_page(
+        &ctx,
+        StatusCode::FORBIDDEN,
+        ctx.w.csrf_title,
+        ctx.w.csrf_no_cookie,
+    )
+}
+
 /// The `csrf` field of a URL-encoded form.
 fn field(body: &[u8]) -> Option<String> {
     url::form_urlencoded::parse(body)
@@ -64,7 +76,8 @@ pub async fn guard(State(_hub): State<Hub>, req: Request, next: Next) -> Respons
         tracing::warn!(path = %req.uri().path(), "office: cross-site form refused");
         return refuse(lang);
     }
-    let expected = if req.uri().path() == SIGNIN_PATH {
+    let signing_in = req.uri().path() == SIGNIN_PATH;
+    let expected = if signing_in {
         cookie_value(req.headers(), SIGNIN_COOKIE)
     } else {
         cookie_value(req.headers(), SESSION_COOKIE).map(|t| csrf_token(&t))
@@ -78,6 +91,10 @@ pub async fn guard(State(_hub): State<Hub>, req: Request, next: Next) -> Respons
         (Some(e), Some(g)) => bool::from(e.as_bytes().ct_eq(g.as_bytes())),
         _ => false,
     };
+    if !ok && signing_in && expected.is_none() {
+        tracing::warn!("office: a sign-in came without the sign-in page's cookie (plain HTTP?)");
+        return refuse_no_cookie(lang);
+    }
     if !ok {
         tracing::warn!(
             path = %parts.uri.path(),

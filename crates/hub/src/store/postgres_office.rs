@@ -11,6 +11,10 @@ use chrono::{DateTime, Utc};
 const USER_COLUMNS: &str = "u.id, u.username, u.password_hash, u.role, u.language, u.status, \
      u.failures, u.locked_until, u.created_at, u.password_changed_at, u.last_sign_in_at";
 
+/// Every session of a user (by name) ends.
+const END_SESSIONS: &str =
+    "DELETE FROM office_sessions WHERE user_id = (SELECT id FROM office_users WHERE username = $1)";
+
 /// How often a session's last use is written (not at every page).
 const SEEN_GRANULARITY_SECS: i64 = 60;
 
@@ -91,12 +95,7 @@ pub(super) async fn set_status(
         )
         .await?;
     if status == UserStatus::Disabled {
-        tx.execute(
-            "DELETE FROM office_sessions WHERE user_id = \
-             (SELECT id FROM office_users WHERE username = $1)",
-            &[&username],
-        )
-        .await?;
+        tx.execute(END_SESSIONS, &[&username]).await?;
     }
     tx.commit().await?;
     Ok(n == 1)
@@ -117,12 +116,7 @@ pub(super) async fn set_password(
             &[&username, &hash, &now],
         )
         .await?;
-    tx.execute(
-        "DELETE FROM office_sessions WHERE user_id = \
-         (SELECT id FROM office_users WHERE username = $1)",
-        &[&username],
-    )
-    .await?;
+    tx.execute(END_SESSIONS, &[&username]).await?;
     tx.commit().await?;
     Ok(n == 1)
 }

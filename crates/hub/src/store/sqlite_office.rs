@@ -14,6 +14,10 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 const USER_COLUMNS: &str = "u.id, u.username, u.password_hash, u.role, u.language, u.status, \
      u.failures, u.locked_until, u.created_at, u.password_changed_at, u.last_sign_in_at";
 
+/// Every session of a user (by name) ends.
+const END_SESSIONS: &str =
+    "DELETE FROM office_sessions WHERE user_id = (SELECT id FROM office_users WHERE username = ?1)";
+
 /// How often a session's last use is written (not at every page).
 const SEEN_GRANULARITY_SECS: i64 = 60;
 
@@ -126,11 +130,7 @@ pub(super) async fn set_status(
                 params![username, status.as_str()],
             )?;
             if status == UserStatus::Disabled {
-                tx.execute(
-                    "DELETE FROM office_sessions WHERE user_id = \
-                     (SELECT id FROM office_users WHERE username = ?1)",
-                    [&username],
-                )?;
+                tx.execute(END_SESSIONS, [&username])?;
             }
             tx.commit()?;
             Ok(n == 1)
@@ -153,11 +153,7 @@ pub(super) async fn set_password(
                  failures = 0, locked_until = NULL WHERE username = ?1",
                 params![username, hash, ts(&now)],
             )?;
-            tx.execute(
-                "DELETE FROM office_sessions WHERE user_id = \
-                 (SELECT id FROM office_users WHERE username = ?1)",
-                [&username],
-            )?;
+            tx.execute(END_SESSIONS, [&username])?;
             tx.commit()?;
             Ok(n == 1)
         })

@@ -227,32 +227,17 @@ async fn the_office_in_a_real_browser() {
         0
     );
 
-    // The gap shows, on the list and on the terminal's page.
-    assert_eq!(
-        p.attr(r#"tr[data-terminal="till-02"] [data-gaps]"#, "data-gaps")
-            .await,
-        "1"
-    );
-    assert_eq!(
-        p.attr(r#"tr[data-terminal="till-02"] .gap"#, "data-gap")
-            .await,
-        "1-1"
-    );
-    assert_eq!(
-        p.attr(r#"tr[data-terminal="till-01"] [data-gaps]"#, "data-gaps")
-            .await,
-        "0"
-    );
-    assert_eq!(
-        p.attr(r#"tr[data-terminal="till-01"] [data-z]"#, "data-z")
-            .await,
-        "match"
-    );
-    assert_eq!(
-        p.attr(r#"tr[data-terminal="till-02"] [data-z]"#, "data-z")
-            .await,
-        "differs"
-    );
+    // The gap shows, on the list and on the terminal's page; so do the Z-reports.
+    for (terminal, what, attr, want) in [
+        ("till-02", "[data-gaps]", "data-gaps", "1"),
+        ("till-02", ".gap", "data-gap", "1-1"),
+        ("till-01", "[data-gaps]", "data-gaps", "0"),
+        ("till-01", "[data-z]", "data-z", "match"),
+        ("till-02", "[data-z]", "data-z", "differs"),
+    ] {
+        let css = format!(r#"tr[data-terminal="{terminal}"] {what}"#);
+        assert_eq!(p.attr(&css, attr).await, want, "{css}");
+    }
     shots.push(p.shot("04-terminals").await);
 
     // --- Today: every figure equals the read API's.

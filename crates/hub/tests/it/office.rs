@@ -297,6 +297,16 @@ async fn forms_need_their_csrf_token_and_admin_pages_an_admin(backend: Backend) 
         )
         .await;
     assert_eq!(p.status, 403);
+    // A browser that dropped the sign-in page's cookie is told why.
+    let mut cookieless = Office::new(&hub);
+    let p = cookieless
+        .post(
+            "/office/signin",
+            &[("csrf", "x"), ("username", "rahim"), ("password", ADMIN_PW)],
+        )
+        .await;
+    assert_eq!(p.status, 403);
+    assert!(p.body.contains("HTTPS"), "{}", p.body);
     let t = &hub.hub.store().terminals().await.unwrap()[0];
     assert_eq!(t.status.as_str(), "active");
 
