@@ -48,6 +48,8 @@
 //!   terminal's webhook id; a replay is answered, never stored twice.
 //! - Never believes a body before its signature has matched, and never tells
 //!   an unsigned caller which terminals exist.
+//! - The office dashboard shows what the read API's own functions compute
+//!   and changes nothing without its session's CSRF token ([`office`]).
 
 pub mod admin;
 pub mod config;
