@@ -16,9 +16,8 @@
 use super::i18n::Lang;
 use super::sessions::{cookie_value, csrf_token, SESSION_COOKIE};
 use super::templates::{error_page, Ctx};
-use crate::server::Hub;
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -63,7 +62,7 @@ fn field(body: &[u8]) -> Option<String> {
 }
 
 /// Middleware: see the module's documentation.
-pub async fn guard(State(_hub): State<Hub>, req: Request, next: Next) -> Response {
+pub async fn guard(req: Request, next: Next) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD) {
         return next.run(req).await;
     }

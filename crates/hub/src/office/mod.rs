@@ -62,7 +62,8 @@ pub struct OfficeConfig {
     pub day_cutoff: NaiveTime,
     /// A session ends this long after sign-in, whatever is done with it.
     pub session_lifetime: chrono::Duration,
-    /// …or after this long without a page.
+    /// …or after this long without a page (a session's last use is
+    /// written at most once a minute, so below a minute it ends anyway).
     pub session_idle: chrono::Duration,
     /// Wrong passwords in a row that lock a user…
     pub max_failures: u32,
@@ -87,7 +88,7 @@ impl Default for OfficeConfig {
 pub const BASE: &str = "/office";
 
 /// The office's routes (merged into the hub's router).
-pub fn routes(hub: &Hub) -> Router<Hub> {
+pub fn routes() -> Router<Hub> {
     let pages = Router::new()
         .route("/office/", get(pages::today::page))
         .route(
@@ -109,10 +110,7 @@ pub fn routes(hub: &Hub) -> Router<Hub> {
             "/office/admin/terminals/{id}/{action}",
             post(pages::admin::act),
         )
-        .layer(axum::middleware::from_fn_with_state(
-            hub.clone(),
-            csrf::guard,
-        ))
+        .layer(axum::middleware::from_fn(csrf::guard))
         .route("/office/static/{name}", get(pages::assets::file))
         .route("/office/{*rest}", get(pages::assets::not_found))
         .layer(axum::middleware::from_fn(security_headers));

@@ -129,12 +129,12 @@ impl Page<'_> {
         }
     }
 
-    /// The element, once it is there (5 s at most).
+    /// The element, once it is there (15 s at most: a loaded CI machine).
     pub async fn wait(&self, css: &str) -> fantoccini::elements::Element {
         match self
             .c
             .wait()
-            .at_most(Duration::from_secs(5))
+            .at_most(Duration::from_secs(15))
             .for_element(Locator::Css(css))
             .await
         {

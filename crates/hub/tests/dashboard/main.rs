@@ -27,6 +27,7 @@ const READ_TOKEN: &str = "dashboard-test-read-token";
 const ADMIN_PW: &str = "correct horse battery";
 const READER_PW: &str = "reader password 1";
 const VICTIM_PW: &str = "victim password 1";
+const LOCKOUT_SECS: i64 = 10;
 
 /// `till-hub --database DB user add NAME …`, the password on stdin.
 fn add_user(db: &str, name: &str, password: &str, extra: &[&str]) {
@@ -94,7 +95,9 @@ async fn the_office_in_a_real_browser() {
     config.office.timezone = Some(chrono_tz::Asia::Dhaka);
     config.office.day_cutoff = chrono::NaiveTime::from_hms_opt(4, 0, 0).unwrap();
     config.office.max_failures = 3;
-    config.office.lockout = chrono::Duration::seconds(3);
+    // Long enough that a loaded machine cannot reach the right password's
+    // attempt after it has passed; the end of the test waits out the rest.
+    config.office.lockout = chrono::Duration::seconds(LOCKOUT_SECS);
     let hub = till_hub::start(config).await.unwrap();
     let base = hub.base_url();
     add_user(&db, "rahim", ADMIN_PW, &["--role", "admin"]);
@@ -540,7 +543,7 @@ async fn the_office_in_a_real_browser() {
     client.set_window_size(1280, 1100).await.unwrap();
     p.click("#sign-out").await;
     p.wait("#signin").await;
-    let lockout = Duration::from_secs(3);
+    let lockout = Duration::from_secs(LOCKOUT_SECS as u64);
     if let Some(left) = lockout.checked_sub(locked_at.elapsed()) {
         tokio::time::sleep(left + Duration::from_millis(200)).await;
     }

@@ -144,7 +144,7 @@ async fn users(hub: &TestHub) -> Users {
 async fn sign_in_lockout_and_sessions(backend: Backend) {
     let hub = TestHub::start_with(backend, |c| {
         c.office.max_failures = 3;
-        c.office.lockout = chrono::Duration::seconds(2);
+        c.office.lockout = chrono::Duration::seconds(4);
     })
     .await;
     let users = users(&hub).await;
@@ -179,7 +179,7 @@ async fn sign_in_lockout_and_sessions(backend: Backend) {
     assert!(o.session().is_none());
     assert!(users.list().await.unwrap()[1].locked_until.is_some());
     // Time unlocks.
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    tokio::time::sleep(Duration::from_millis(4100)).await;
     let p = o.sign_in("Rahim", ADMIN_PW).await;
     assert_eq!(p.status, 303, "{}", p.body);
     assert_eq!(p.location.as_deref(), Some("/office/"));
@@ -248,14 +248,14 @@ both!(sign_in_lockout_and_sessions);
 
 async fn an_idle_session_ends(backend: Backend) {
     let hub = TestHub::start_with(backend, |c| {
-        c.office.session_idle = chrono::Duration::seconds(1);
+        c.office.session_idle = chrono::Duration::seconds(3);
     })
     .await;
     users(&hub).await;
     let mut o = Office::new(&hub);
     assert_eq!(o.sign_in("rahim", ADMIN_PW).await.status, 303);
     assert_eq!(o.get("/office/").await.status, 200);
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    tokio::time::sleep(Duration::from_millis(3200)).await;
     let p = o.get("/office/days").await;
     assert_eq!(p.status, 303);
     assert!(p.location.unwrap().starts_with("/office/signin?ended=1"));
