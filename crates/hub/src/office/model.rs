@@ -59,6 +59,15 @@ impl UserStatus {
     }
 }
 
+/// The columns an [`OfficeUser`] is read from (table alias `u`), in its
+/// fields' order; both stores read them so.
+pub(crate) const USER_COLUMNS: &str = "u.id, u.username, u.password_hash, u.role, u.language, \
+     u.status, u.failures, u.locked_until, u.created_at, u.password_changed_at, u.last_sign_in_at";
+
+/// How often a session's last use is written (at most once this many
+/// seconds, not at every page).
+pub(crate) const SESSION_SEEN_GRANULARITY_SECS: i64 = 60;
+
 /// A stored office user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OfficeUser {

@@ -4,19 +4,14 @@
 use super::{event_from_row, PgStore, EVENT_COLUMNS};
 use crate::office::model::{
     NewOfficeUser, NewSession, OfficeSearch, OfficeUser, Role, SessionRow, UserStatus,
+    SESSION_SEEN_GRANULARITY_SECS, USER_COLUMNS,
 };
 use crate::store::{Result, StoreError, StoredEvent};
 use chrono::{DateTime, Utc};
 
-const USER_COLUMNS: &str = "u.id, u.username, u.password_hash, u.role, u.language, u.status, \
-     u.failures, u.locked_until, u.created_at, u.password_changed_at, u.last_sign_in_at";
-
 /// Every session of a user (by name) ends.
 const END_SESSIONS: &str =
     "DELETE FROM office_sessions WHERE user_id = (SELECT id FROM office_users WHERE username = $1)";
-
-/// How often a session's last use is written (not at every page).
-const SEEN_GRANULARITY_SECS: i64 = 60;
 
 fn user_from_row(r: &tokio_postgres::Row, at: usize) -> Result<OfficeUser> {
     let role: String = r.try_get(at + 3)?;
@@ -221,7 +216,7 @@ pub(super) async fn session(
         last_seen_at: r.try_get(2)?,
     };
     let user = user_from_row(&r, 3)?;
-    if now - row.last_seen_at >= chrono::Duration::seconds(SEEN_GRANULARITY_SECS) {
+    if now - row.last_seen_at >= chrono::Duration::seconds(SESSION_SEEN_GRANULARITY_SECS) {
         client
             .execute(
                 "UPDATE office_sessions SET last_seen_at = $2 WHERE token_sha256 = $1",
