@@ -39,6 +39,8 @@ pub struct HubConfig {
     /// The shop's bKash merchant account, whose token the hub lends to its
     /// terminals (`crate::lend`); `None`: lending off.
     pub bkash: Option<crate::lend::LendConfig>,
+    /// Evidence from the providers (bKash IPN, Bakong checks); both off by default.
+    pub evidence: crate::evidence::EvidenceConfig,
 }
 
 impl HubConfig {
@@ -55,6 +57,7 @@ impl HubConfig {
             tls: None,
             secret_key: SecretKeySource::Auto,
             bkash: None,
+            evidence: Default::default(),
         }
     }
 }

@@ -31,6 +31,11 @@
 //!   init` makes, or an environment variable).
 //! - [`lend`]: `POST /v1/terminals/{id}/bkash/token`: the shop's bKash token
 //!   lent to authenticated terminals ([`lend::LendConfig`], off by default).
+//! - [`evidence`]: evidence from the providers themselves — bKash's IPN
+//!   (`POST /v1/ipn/bkash`, SNS signatures, certificates only from allowed
+//!   hosts), Bakong checks of the settled KHQR MD5s, and the day's findings
+//!   set beside the terminals' settlements (`GET /v1/evidence?day=`,
+//!   [`evidence::day_findings`], `till-hub evidence`).
 //! - [`store`]: the [`Store`](store::Store) trait and its SQLite and
 //!   PostgreSQL implementations, with their migrations in `migrations/`.
 //! - [`error`]: the library error and the JSON error answers.
@@ -51,6 +56,7 @@ pub mod admin;
 pub mod config;
 pub mod days;
 pub mod error;
+pub mod evidence;
 pub mod ingest;
 pub mod lend;
 pub mod read;
