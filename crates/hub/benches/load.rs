@@ -1,0 +1,495 @@
+//! Hub load test: 500 simulated terminals sync a business day's traffic
+//! into an in-process hub on PostgreSQL (a throwaway server, fsync on) over
+//! loopback HTTP, while readers use the read API and the evidence endpoint
+//! the whole time. Bounded: a fixed number of events, loopback only.
+//!
+//! Each terminal (an ed25519 key, as `till-hub terminal add` makes by
+//! default) sends its day — settlements over three wallets, some refunds,
+//! the Z-report last — in signed batches of 1 to 20 events, as a terminal's
+//! sync does after short outages; one batch in twenty is sent again (a lost
+//! answer), so the duplicate path is taken under load. Four readers cycle
+//! through `/v1/totals`, `/v1/settlements`, `/v1/days`, `/v1/terminals`,
+//! a terminal's gaps and `/v1/evidence` (the IPN side on, so the reference
+//! index is caught up while ingest runs).
+//!
+//! Prints the ingest rate, the request and read latencies (p50/p95), and
+//! checks afterwards: events stored = unique events sent, no duplicate, every
+//! terminal contiguous, the day's totals equal to what the terminals sent.
+//!
+//! `cargo bench -p till-hub --bench load` measures (500 terminals × 117
+//! events: 110 sales, 6 refunds, the Z-report); without `--bench` (as
+//! `cargo test --all-targets` runs it) it is a small smoke run (50 terminals
+//! × 10 events).
+
+#[path = "../tests/it/pg.rs"]
+#[allow(dead_code)]
+mod pg;
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use rand::{Rng, SeedableRng};
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use till_hub::evidence::bkash_ipn::IpnConfig;
+use till_hub::{HubConfig, HubHandle, NewKey};
+use till_sync_proto::{new_event_id, Batch, Event, Payment, References, Refund, Signer};
+
+const TOKEN: &str = "load-bench-read-token";
+const READERS: usize = 4;
+const PROVIDERS: [(&str, &str); 3] = [("bkash", "BDT"), ("bakong", "USD"), ("nagad", "BDT")];
+
+struct Scale {
+    terminals: usize,
+    /// Settlements per terminal (refunds and the Z-report come on top).
+    sales: u64,
+}
+
+/// Now, in Bangladesh time: the day is today's and every payment is recent
+/// (within the IPN grace period, so the evidence is "awaiting", not a list
+/// of tens of thousands of missing IPNs).
+fn base() -> DateTime<FixedOffset> {
+    static BASE: std::sync::OnceLock<DateTime<FixedOffset>> = std::sync::OnceLock::new();
+    *BASE.get_or_init(|| {
+        chrono::Utc::now().with_timezone(&FixedOffset::east_opt(6 * 3600).unwrap())
+    })
+}
+
+fn day() -> NaiveDate {
+    base().date_naive()
+}
+
+/// `n` seconds after [`base`] (order within the day).
+fn at(n: u64) -> DateTime<FixedOffset> {
+    base() + chrono::Duration::seconds(n as i64)
+}
+
+/// One terminal's day: its events in sequence order, and its totals.
+fn terminal_day(tid: &str, sales: u64, rng: &mut impl Rng) -> (Vec<(String, Event)>, Vec<Totals>) {
+    let mut events = Vec::new();
+    let mut totals: BTreeMap<(String, String), Totals> = BTreeMap::new();
+    let mut seq = 0;
+    for n in 0..sales {
+        // 60 % bKash, 30 % Bakong, 10 % Nagad.
+        let (provider, currency) = PROVIDERS[match n % 10 {
+            0..=5 => 0,
+            6..=8 => 1,
+            _ => 2,
+        }];
+        let cents: i64 = rng.random_range(100..500_000);
+        let amount = Decimal::new(cents, 2);
+        seq += 1;
+        let payment = Payment {
+            id: format!("{tid}-{n:06}"),
+            provider: provider.into(),
+            amount,
+            currency: currency.into(),
+            references: References {
+                lookup: Some(format!("L{tid}{n:06}")),
+                transaction: Some(format!("T{tid}{n:06}")),
+                external: None,
+            },
+            created_at: at(n * 4),
+            settled_at: at(n * 4),
+            payee: Some(format!("{provider}-merchant")),
+        };
+        let t = totals
+            .entry((provider.into(), currency.into()))
+            .or_insert_with(|| Totals::new(provider, currency));
+        t.count += 1;
+        t.settled += amount;
+        events.push((
+            new_event_id(),
+            Event::payment_settled(tid, seq, at(n * 4), day(), payment.clone()),
+        ));
+        if n % 20 == 7 {
+            seq += 1;
+            let part = (amount / Decimal::from(2)).round_dp(2);
+            t.refund_count += 1;
+            t.refunded += part;
+            events.push((
+                new_event_id(),
+                Event::payment_refunded(
+                    tid,
+                    seq,
+                    at(n * 4 + 1),
+                    day(),
+                    payment,
+                    Refund {
+                        id: format!("{tid}-r{n:06}"),
+                        amount: part,
+                        currency: currency.into(),
+                        provider_refund_id: Some(format!("R{tid}{n:06}")),
+                        refunded_at: at(n * 4 + 1),
+                        total_refunded: part,
+                    },
+                ),
+            ));
+        }
+    }
+    let totals: Vec<Totals> = totals.into_values().collect();
+    seq += 1;
+    let z = serde_json::json!({
+        "closed_at": at(sales * 4 + 10).to_rfc3339(),
+        "closed_by": "manager",
+        "report_sha256": "0".repeat(64),
+        "totals": totals.iter().map(Totals::json).collect::<Vec<_>>(),
+    });
+    events.push((
+        new_event_id(),
+        Event::day_closed(tid, seq, at(sales * 4 + 10), day(), z),
+    ));
+    (events, totals)
+}
+
+#[derive(Clone)]
+struct Totals {
+    provider: String,
+    currency: String,
+    count: u64,
+    settled: Decimal,
+    refund_count: u64,
+    refunded: Decimal,
+}
+
+impl Totals {
+    fn new(provider: &str, currency: &str) -> Totals {
+        Totals {
+            provider: provider.into(),
+            currency: currency.into(),
+            count: 0,
+            settled: Decimal::ZERO,
+            refund_count: 0,
+            refunded: Decimal::ZERO,
+        }
+    }
+    fn json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "provider": self.provider, "currency": self.currency, "count": self.count,
+            "settled": format!("{:.2}", self.settled), "refund_count": self.refund_count,
+            "refunded": format!("{:.2}", self.refunded),
+            "net": format!("{:.2}", self.settled - self.refunded),
+        })
+    }
+}
+
+struct Sent {
+    requests: Vec<Duration>,
+    events_sent: u64,
+    unique: u64,
+}
+
+async fn post(http: &reqwest::Client, url: &str, signer: &Signer, batch: &Batch) -> Duration {
+    let body = batch.to_json();
+    let h = signer.headers(
+        &batch.webhook_id().unwrap(),
+        chrono::Utc::now().timestamp(),
+        &body,
+    );
+    let started = Instant::now();
+    let mut req = http
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body);
+    for (k, v) in h.pairs() {
+        req = req.header(k, v);
+    }
+    let resp = req.send().await.expect("request");
+    let status = resp.status();
+    let text = resp.text().await.unwrap();
+    assert!(status.is_success(), "{status}: {text}");
+    started.elapsed()
+}
+
+/// One terminal syncs its day in batches of 1–20; one in twenty is re-sent.
+async fn sync_day(
+    http: reqwest::Client,
+    base: String,
+    tid: String,
+    signer: Signer,
+    events: Vec<(String, Event)>,
+    seed: u64,
+) -> Sent {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let url = format!("{base}/v1/terminals/{tid}/batch");
+    let mut sent = Sent {
+        requests: Vec::new(),
+        events_sent: 0,
+        unique: events.len() as u64,
+    };
+    let mut rest = &events[..];
+    while !rest.is_empty() {
+        let n = rng.random_range(1..=20usize).min(rest.len());
+        let batch = Batch::new(&tid, rest[..n].to_vec());
+        rest = &rest[n..];
+        let times = if rng.random_range(0..20) == 0 { 2 } else { 1 };
+        for _ in 0..times {
+            sent.requests.push(post(&http, &url, &signer, &batch).await);
+            sent.events_sent += n as u64;
+        }
+    }
+    sent
+}
+
+const ENDPOINTS: [&str; 6] = [
+    "totals",
+    "settlements",
+    "days",
+    "terminals",
+    "gaps",
+    "evidence",
+];
+
+fn read_path(kind: &str, terminal: &str) -> String {
+    let d = day();
+    match kind {
+        "totals" => format!("/v1/totals?day={d}"),
+        "settlements" => format!("/v1/settlements?day={d}&limit=100"),
+        "days" => format!("/v1/days?day={d}&limit=50"),
+        "terminals" => "/v1/terminals".into(),
+        "gaps" => format!("/v1/terminals/{terminal}/gaps"),
+        _ => format!("/v1/evidence?day={d}"),
+    }
+}
+
+/// Read until `done` (and at least one round of every endpoint), cycling
+/// through the endpoints; latencies per endpoint.
+async fn reader(
+    http: reqwest::Client,
+    base: String,
+    terminals: Arc<Vec<String>>,
+    done: Arc<AtomicBool>,
+    start: usize,
+) -> BTreeMap<&'static str, Vec<Duration>> {
+    let mut out: BTreeMap<&'static str, Vec<Duration>> = BTreeMap::new();
+    let mut i = start;
+    while !done.load(Ordering::Relaxed) || i < start + ENDPOINTS.len() {
+        let kind = ENDPOINTS[i % ENDPOINTS.len()];
+        let path = read_path(kind, &terminals[i % terminals.len()]);
+        let started = Instant::now();
+        let resp = http
+            .get(format!("{base}{path}"))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .expect("read");
+        let status = resp.status();
+        let body = resp.bytes().await.unwrap();
+        assert!(status.is_success(), "{path}: {status}");
+        out.entry(kind).or_default().push(started.elapsed());
+        assert!(!body.is_empty());
+        i += 1;
+    }
+    out
+}
+
+fn pct(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+async fn setup(database: String, n: usize) -> (HubHandle, Vec<(String, Signer)>) {
+    let mut config = HubConfig::new("127.0.0.1:0", database);
+    config.read_tokens = vec![TOKEN.into()];
+    // The IPN side on (nothing posts IPNs here): /v1/evidence then matches
+    // every bKash settlement, which keeps the reference index busy.
+    config.evidence.ipn = Some(IpnConfig::new(vec![
+        "arn:aws:sns:ap-southeast-1:000000000000:bpt_bench".into(),
+    ]));
+    let hub = till_hub::start(config).await.expect("hub starts");
+    let mut terminals = Vec::with_capacity(n);
+    for i in 0..n {
+        let id = format!("shop{:03}-till{}", i / 5, i % 5);
+        let key = hub
+            .admin()
+            .add_terminal(&id, None, NewKey::GenerateEd25519)
+            .await
+            .unwrap()
+            .secret
+            .unwrap();
+        terminals.push((id, Signer::new(vec![key]).unwrap()));
+    }
+    (hub, terminals)
+}
+
+fn main() {
+    let measuring = std::env::args().any(|a| a == "--bench");
+    let scale = if measuring {
+        Scale {
+            terminals: 500,
+            sales: 110,
+        }
+    } else {
+        Scale {
+            terminals: 50,
+            sales: 8,
+        }
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let pg = pg::PgServer::start(true);
+    rt.block_on(async {
+        let url = pg.fresh_database("load").await;
+        let setup_started = Instant::now();
+        let (hub, terminals) = setup(url, scale.terminals).await;
+        let setup_secs = setup_started.elapsed().as_secs_f64();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(42);
+        let mut days = Vec::new();
+        let mut expected: BTreeMap<(String, String), Totals> = BTreeMap::new();
+        for (tid, _) in &terminals {
+            let (events, totals) = terminal_day(tid, scale.sales, &mut rng);
+            for t in totals {
+                let e = expected
+                    .entry((t.provider.clone(), t.currency.clone()))
+                    .or_insert_with(|| Totals::new(&t.provider, &t.currency));
+                e.count += t.count;
+                e.settled += t.settled;
+                e.refund_count += t.refund_count;
+                e.refunded += t.refunded;
+            }
+            days.push(events);
+        }
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(scale.terminals + READERS)
+            .timeout(Duration::from_secs(120))
+            .build()
+            .unwrap();
+        let base = hub.base_url();
+        let names = Arc::new(terminals.iter().map(|(t, _)| t.clone()).collect::<Vec<_>>());
+        let done = Arc::new(AtomicBool::new(false));
+        let mut readers = tokio::task::JoinSet::new();
+        for r in 0..READERS {
+            readers.spawn(reader(
+                http.clone(),
+                base.clone(),
+                names.clone(),
+                done.clone(),
+                r,
+            ));
+        }
+        let started = Instant::now();
+        let mut syncs = tokio::task::JoinSet::new();
+        for (i, ((tid, signer), events)) in terminals.into_iter().zip(days).enumerate() {
+            syncs.spawn(sync_day(
+                http.clone(),
+                base.clone(),
+                tid,
+                signer,
+                events,
+                1000 + i as u64,
+            ));
+        }
+        let mut requests = Vec::new();
+        let (mut events_sent, mut unique) = (0u64, 0u64);
+        while let Some(r) = syncs.join_next().await {
+            let s = r.unwrap();
+            requests.extend(s.requests);
+            events_sent += s.events_sent;
+            unique += s.unique;
+        }
+        let elapsed = started.elapsed();
+        done.store(true, Ordering::Relaxed);
+        let mut reads: BTreeMap<&'static str, Vec<Duration>> = BTreeMap::new();
+        while let Some(r) = readers.join_next().await {
+            for (k, mut v) in r.unwrap() {
+                reads.entry(k).or_default().append(&mut v);
+            }
+        }
+
+        // What the hub holds.
+        let store = hub.store();
+        let stored = store.count_events(None).await.unwrap();
+        let terminals_now = store.terminals().await.unwrap();
+        let gaps = terminals_now
+            .iter()
+            .filter(|t| t.highest_contiguous != t.max_sequence)
+            .count();
+        let held = store
+            .totals(&till_hub::store::TotalsQuery {
+                terminal: None,
+                day: Some(day()),
+            })
+            .await
+            .unwrap();
+        let totals_ok = expected.values().all(|e| {
+            held.iter().any(|h| {
+                h.provider == e.provider
+                    && h.currency == e.currency
+                    && h.count == e.count
+                    && h.settled == e.settled
+                    && h.refund_count == e.refund_count
+                    && h.refunded == e.refunded
+            })
+        }) && held.len() == expected.len();
+        let evidence_started = Instant::now();
+        let f = till_hub::evidence::day_findings(
+            &*store,
+            &till_hub::evidence::EvidenceConfig {
+                ipn: Some(IpnConfig::new(vec!["arn:bench".into()])),
+                bakong: None,
+            },
+            day(),
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+        let evidence_secs = evidence_started.elapsed().as_secs_f64();
+        let ipn = f.ipn.unwrap();
+        hub.shutdown().await;
+
+        requests.sort();
+        let secs = elapsed.as_secs_f64();
+        println!(
+            "\nLoad test{}: {} terminals (ed25519) syncing a day into PostgreSQL (fsync on) \
+             over loopback HTTP, {READERS} readers at once; 2 cores shared\n",
+            if measuring { "" } else { " (smoke run)" },
+            scale.terminals
+        );
+        println!("| terminals | events sent (re-sent) | unique | stored | duplicates stored | gaps | totals match | ingest s | ingest events/s | batch requests | batch p50 ms | batch p95 ms |");
+        println!("| ---: | ---: | ---: | ---: | ---: | ---: | :---: | ---: | ---: | ---: | ---: | ---: |");
+        println!(
+            "| {} | {} ({}) | {} | {} | {} | {} | {} | {:.1} | {:.0} | {} | {:.1} | {:.1} |",
+            scale.terminals,
+            events_sent,
+            events_sent - unique,
+            unique,
+            stored,
+            stored as i64 - unique as i64,
+            gaps,
+            if totals_ok { "yes" } else { "NO" },
+            secs,
+            unique as f64 / secs,
+            requests.len(),
+            pct(&requests, 0.50),
+            pct(&requests, 0.95),
+        );
+        println!("\n| read (during ingest) | reads | p50 ms | p95 ms | max ms |");
+        println!("| --- | ---: | ---: | ---: | ---: |");
+        for (k, mut v) in reads {
+            v.sort();
+            println!(
+                "| {} | {} | {:.1} | {:.1} | {:.1} |",
+                read_path(k, "{id}"),
+                v.len(),
+                pct(&v, 0.50),
+                pct(&v, 0.95),
+                pct(&v, 1.0),
+            );
+        }
+        println!(
+            "\nsetup (register {} terminals): {setup_secs:.1} s; the day's evidence after ingest \
+             ({} bKash settlements set beside the IPNs held): {evidence_secs:.2} s",
+            scale.terminals, ipn.settlements
+        );
+        assert_eq!(stored, unique, "events stored = unique events sent");
+        assert_eq!(gaps, 0, "every terminal contiguous");
+        assert!(totals_ok, "the day's totals are what the terminals sent");
+    });
+    drop(pg);
+}
