@@ -87,6 +87,8 @@
 //! - Execute and refund are never retried by the transport (see the table
 //!   above): an unknown outcome is an error the caller resolves by status.
 //! - Credentials and tokens never reach a call record or a log line.
+//! - [`ipn`] does no I/O and trusts no URL: fetching the signing certificate,
+//!   and from which hosts, is the receiver's (the hub's) rule.
 
 pub mod callback;
 mod client;
