@@ -63,7 +63,9 @@ async fn catch_up_at(store: &dyn Store, now: DateTime<Utc>) -> Result<usize, Sto
     let mut after = store.refs_low_water().await?;
     let mut added = 0;
     loop {
-        let page = store.unindexed_settlements(after, PAGE).await?;
+        // Only what had arrived when the catch-up began: under a steady
+        // ingest it would otherwise chase the newest events without end.
+        let page = store.unindexed_settlements(after, now, PAGE).await?;
         let Some(last) = page.last() else { break };
         after = last.cursor;
         let refs: Vec<SettlementRef> = page.iter().map(reference_of).collect();

@@ -428,9 +428,15 @@ pub trait Store: Send + Sync + 'static {
     async fn put_ipn_subscription(&self, s: &SubscriptionRecord) -> Result<()>;
     /// Every subscription message, in arrival order.
     async fn ipn_subscriptions(&self) -> Result<Vec<SubscriptionRecord>>;
-    /// `payment.settled` events with a cursor above `after` that the
-    /// reference index does not hold, in cursor order, at most `limit`.
-    async fn unindexed_settlements(&self, after: i64, limit: u32) -> Result<Vec<StoredEvent>>;
+    /// `payment.settled` events with a cursor above `after`, received before
+    /// `received_before`, that the reference index does not hold, in cursor
+    /// order, at most `limit`.
+    async fn unindexed_settlements(
+        &self,
+        after: i64,
+        received_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>>;
     /// Add to the reference index (rows held are left as they are).
     async fn index_refs(&self, refs: &[SettlementRef]) -> Result<()>;
     /// The index's low-water mark: every settlement at or below it is indexed.

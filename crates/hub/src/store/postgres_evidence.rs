@@ -193,6 +193,7 @@ pub(super) async fn ipn_subscriptions(s: &PgStore) -> Result<Vec<SubscriptionRec
 pub(super) async fn unindexed_settlements(
     s: &PgStore,
     after: i64,
+    received_before: DateTime<Utc>,
     limit: u32,
 ) -> Result<Vec<StoredEvent>> {
     let client = s.client().await?;
@@ -200,11 +201,11 @@ pub(super) async fn unindexed_settlements(
         .query(
             &format!(
                 "SELECT {EVENT_COLUMNS} FROM events e WHERE e.row_no > $1 \
-                 AND e.type = 'payment.settled' \
+                 AND e.type = 'payment.settled' AND e.received_at < $2 \
                  AND NOT EXISTS (SELECT 1 FROM evidence_refs r WHERE r.event_id = e.id) \
-                 ORDER BY e.row_no LIMIT $2"
+                 ORDER BY e.row_no LIMIT $3"
             ),
-            &[&after, &i64::from(limit)],
+            &[&after, &received_before, &i64::from(limit)],
         )
         .await?
         .iter()

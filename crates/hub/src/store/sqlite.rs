@@ -1047,8 +1047,13 @@ impl Store for SqliteStore {
     async fn ipn_subscriptions(&self) -> Result<Vec<SubscriptionRecord>> {
         evidence::ipn_subscriptions(self).await
     }
-    async fn unindexed_settlements(&self, after: i64, limit: u32) -> Result<Vec<StoredEvent>> {
-        evidence::unindexed_settlements(self, after, limit).await
+    async fn unindexed_settlements(
+        &self,
+        after: i64,
+        received_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>> {
+        evidence::unindexed_settlements(self, after, received_before, limit).await
     }
     async fn index_refs(&self, refs: &[SettlementRef]) -> Result<()> {
         evidence::index_refs(self, refs).await

@@ -254,16 +254,18 @@ pub(super) async fn ipn_subscriptions(s: &SqliteStore) -> Result<Vec<Subscriptio
 pub(super) async fn unindexed_settlements(
     s: &SqliteStore,
     after: i64,
+    received_before: DateTime<Utc>,
     limit: u32,
 ) -> Result<Vec<StoredEvent>> {
     s.with(move |conn| {
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {EVENT_COLUMNS} FROM events WHERE rowid > ?1 AND type = 'payment.settled' \
+             AND received_at < ?2 \
              AND NOT EXISTS (SELECT 1 FROM evidence_refs r WHERE r.event_id = events.id) \
-             ORDER BY rowid LIMIT ?2"
+             ORDER BY rowid LIMIT ?3"
         ))?;
         let mut out = Vec::new();
-        for r in stmt.query_map(params![after, limit], event_row)? {
+        for r in stmt.query_map(params![after, ts(&received_before), limit], event_row)? {
             out.push(r?.finish()?);
         }
         Ok(out)
