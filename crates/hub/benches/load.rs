@@ -13,7 +13,12 @@
 //! IPN side on, so the reference index is caught up while ingest runs) — as
 //! an office dashboard would.
 //!
-//! Prints the ingest rate, the request and read latencies (p50/p95), and
+//! The first half of the day is sent as fast as it goes (every terminal
+//! back online at once), the second at a steady pace (500 events/s for the
+//! whole shop together, each terminal a batch every ~10 s).
+//!
+//! Prints the ingest rate, the request and read latencies (p50/p95) of each
+//! phase, and
 //! checks afterwards: events stored = unique events sent, no duplicate, every
 //! terminal contiguous, the day's totals equal to what the terminals sent.
 //!
@@ -30,7 +35,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use rand::{Rng, SeedableRng};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use till_hub::evidence::bkash_ipn::IpnConfig;
@@ -44,6 +49,8 @@ struct Scale {
     terminals: usize,
     /// Settlements per terminal (refunds and the Z-report come on top).
     sales: u64,
+    /// Events per second all terminals together send in the steady phase.
+    steady_rate: f64,
 }
 
 /// Now, in Bangladesh time: the day is today's and every payment is recent
@@ -202,13 +209,16 @@ async fn post(http: &reqwest::Client, url: &str, signer: &Signer, batch: &Batch)
     started.elapsed()
 }
 
-/// One terminal syncs its day in batches of 1–20; one in twenty is re-sent.
-async fn sync_day(
+/// One terminal syncs `events` in batches of 1–20; one in twenty is re-sent.
+/// `pace`: the mean time between its batches (`None`: as fast as it can,
+/// like a terminal coming back after an outage).
+async fn sync(
     http: reqwest::Client,
     base: String,
     tid: String,
-    signer: Signer,
+    signer: Arc<Signer>,
     events: Vec<(String, Event)>,
+    pace: Option<Duration>,
     seed: u64,
 ) -> Sent {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
@@ -218,6 +228,10 @@ async fn sync_day(
         events_sent: 0,
         unique: events.len() as u64,
     };
+    if let Some(p) = pace {
+        // Terminals do not start in step.
+        tokio::time::sleep(p.mul_f64(rng.random_range(0.0..1.0))).await;
+    }
     let mut rest = &events[..];
     while !rest.is_empty() {
         let n = rng.random_range(1..=20usize).min(rest.len());
@@ -228,8 +242,59 @@ async fn sync_day(
             sent.requests.push(post(&http, &url, &signer, &batch).await);
             sent.events_sent += n as u64;
         }
+        if let (Some(p), false) = (pace, rest.is_empty()) {
+            tokio::time::sleep(p.mul_f64(rng.random_range(0.5..1.5))).await;
+        }
     }
     sent
+}
+
+/// One phase of the day: every terminal sends its part.
+struct PhaseResult {
+    name: &'static str,
+    elapsed: Duration,
+    requests: Vec<Duration>,
+    events_sent: u64,
+    unique: u64,
+}
+
+async fn phase(
+    name: &'static str,
+    http: &reqwest::Client,
+    base: &str,
+    parts: Vec<(String, Arc<Signer>, Vec<(String, Event)>)>,
+    pace: Option<Duration>,
+    seed: u64,
+) -> PhaseResult {
+    let started = Instant::now();
+    let mut set = tokio::task::JoinSet::new();
+    for (i, (tid, signer, events)) in parts.into_iter().enumerate() {
+        set.spawn(sync(
+            http.clone(),
+            base.to_owned(),
+            tid,
+            signer,
+            events,
+            pace,
+            seed + i as u64,
+        ));
+    }
+    let mut r = PhaseResult {
+        name,
+        elapsed: Duration::ZERO,
+        requests: Vec::new(),
+        events_sent: 0,
+        unique: 0,
+    };
+    while let Some(s) = set.join_next().await {
+        let s = s.unwrap();
+        r.requests.extend(s.requests);
+        r.events_sent += s.events_sent;
+        r.unique += s.unique;
+    }
+    r.elapsed = started.elapsed();
+    r.requests.sort();
+    r
 }
 
 const ENDPOINTS: [&str; 6] = [
@@ -253,17 +318,23 @@ fn read_path(kind: &str, terminal: &str) -> String {
     }
 }
 
-/// Read one route until `done` (at least once); its latencies.
+/// Read one route until `phase` is [`DONE`] (at least once); its latencies
+/// by the phase they started in.
 async fn reader(
     http: reqwest::Client,
     base: String,
     terminals: Arc<Vec<String>>,
-    done: Arc<AtomicBool>,
+    phase: Arc<AtomicU8>,
     kind: &'static str,
-) -> (&'static str, Vec<Duration>) {
-    let mut out = Vec::new();
+) -> (&'static str, [Vec<Duration>; 2]) {
+    let mut out: [Vec<Duration>; 2] = Default::default();
     let mut i = 0;
-    while !done.load(Ordering::Relaxed) || out.is_empty() {
+    loop {
+        let now = phase.load(Ordering::Relaxed);
+        if now == DONE && !out[1].is_empty() {
+            break;
+        }
+        let slot = if now == BURST { 0 } else { 1 };
         let path = read_path(kind, &terminals[i * 7 % terminals.len()]);
         let started = Instant::now();
         let resp = http
@@ -275,12 +346,17 @@ async fn reader(
         let status = resp.status();
         let body = resp.bytes().await.unwrap();
         assert!(status.is_success(), "{path}: {status}");
-        out.push(started.elapsed());
         assert!(!body.is_empty());
+        out[slot].push(started.elapsed());
         i += 1;
     }
     (kind, out)
 }
+
+const BURST: u8 = 0;
+const STEADY: u8 = 1;
+const DONE: u8 = 2;
+const _: () = assert!(STEADY == BURST + 1);
 
 fn pct(sorted: &[Duration], p: f64) -> f64 {
     if sorted.is_empty() {
@@ -320,11 +396,13 @@ fn main() {
         Scale {
             terminals: 500,
             sales: 110,
+            steady_rate: 500.0,
         }
     } else {
         Scale {
             terminals: 50,
             sales: 8,
+            steady_rate: 2000.0,
         }
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -338,10 +416,11 @@ fn main() {
         let (hub, terminals) = setup(url, scale.terminals).await;
         let setup_secs = setup_started.elapsed().as_secs_f64();
         let mut rng = rand::rngs::StdRng::seed_from_u64(42);
-        let mut days = Vec::new();
         let mut expected: BTreeMap<(String, String), Totals> = BTreeMap::new();
-        for (tid, _) in &terminals {
-            let (events, totals) = terminal_day(tid, scale.sales, &mut rng);
+        let mut first = Vec::new();
+        let mut second = Vec::new();
+        for (tid, signer) in terminals {
+            let (mut events, totals) = terminal_day(&tid, scale.sales, &mut rng);
             for t in totals {
                 let e = expected
                     .entry((t.provider.clone(), t.currency.clone()))
@@ -351,49 +430,46 @@ fn main() {
                 e.refund_count += t.refund_count;
                 e.refunded += t.refunded;
             }
-            days.push(events);
+            let rest = events.split_off(events.len() / 2);
+            let signer = Arc::new(signer);
+            first.push((tid.clone(), signer.clone(), events));
+            second.push((tid, signer, rest));
         }
         let http = reqwest::Client::builder()
             .pool_max_idle_per_host(scale.terminals + ENDPOINTS.len())
-            .timeout(Duration::from_secs(120))
+            .timeout(Duration::from_secs(300))
             .build()
             .unwrap();
         let base = hub.base_url();
-        let names = Arc::new(terminals.iter().map(|(t, _)| t.clone()).collect::<Vec<_>>());
-        let done = Arc::new(AtomicBool::new(false));
+        let names = Arc::new(first.iter().map(|(t, _, _)| t.clone()).collect::<Vec<_>>());
+        let phase_now = Arc::new(AtomicU8::new(BURST));
         let mut readers = tokio::task::JoinSet::new();
         for kind in ENDPOINTS {
             readers.spawn(reader(
                 http.clone(),
                 base.clone(),
                 names.clone(),
-                done.clone(),
+                phase_now.clone(),
                 kind,
             ));
         }
-        let started = Instant::now();
-        let mut syncs = tokio::task::JoinSet::new();
-        for (i, ((tid, signer), events)) in terminals.into_iter().zip(days).enumerate() {
-            syncs.spawn(sync_day(
-                http.clone(),
-                base.clone(),
-                tid,
-                signer,
-                events,
-                1000 + i as u64,
-            ));
-        }
-        let mut requests = Vec::new();
-        let (mut events_sent, mut unique) = (0u64, 0u64);
-        while let Some(r) = syncs.join_next().await {
-            let s = r.unwrap();
-            requests.extend(s.requests);
-            events_sent += s.events_sent;
-            unique += s.unique;
-        }
-        let elapsed = started.elapsed();
-        done.store(true, Ordering::Relaxed);
-        let mut reads: BTreeMap<&'static str, Vec<Duration>> = BTreeMap::new();
+        // The first half of the day as fast as it goes (every terminal back
+        // online at once), the second at a steady pace.
+        let burst = phase("burst: as fast as it goes", &http, &base, first, None, 1000).await;
+        phase_now.store(STEADY, Ordering::Relaxed);
+        let avg_batch = 10.5;
+        let pace = Duration::from_secs_f64(scale.terminals as f64 * avg_batch / scale.steady_rate);
+        let steady = phase(
+            "steady: each terminal a batch every ~{pace}",
+            &http,
+            &base,
+            second,
+            Some(pace),
+            5000,
+        )
+        .await;
+        phase_now.store(DONE, Ordering::Relaxed);
+        let mut reads: BTreeMap<&'static str, [Vec<Duration>; 2]> = BTreeMap::new();
         while let Some(r) = readers.join_next().await {
             let (k, v) = r.unwrap();
             reads.insert(k, v);
@@ -440,43 +516,53 @@ fn main() {
         let ipn = f.ipn.unwrap();
         hub.shutdown().await;
 
-        requests.sort();
-        let secs = elapsed.as_secs_f64();
         println!(
-            "\nLoad test{}: {} terminals (ed25519) syncing a day into PostgreSQL (fsync on) \
-             over loopback HTTP, one reader per read route at once; 2 cores shared\n",
+            "\nLoad test{}: {} terminals (ed25519) syncing a day ({} events each) into PostgreSQL \
+             (fsync on) over loopback HTTP, one reader per read route the whole time; 2 cores shared\n",
             if measuring { "" } else { " (smoke run)" },
-            scale.terminals
-        );
-        println!("| terminals | events sent (re-sent) | unique | stored | duplicates stored | gaps | totals match | ingest s | ingest events/s | batch requests | batch p50 ms | batch p95 ms |");
-        println!("| ---: | ---: | ---: | ---: | ---: | ---: | :---: | ---: | ---: | ---: | ---: | ---: |");
-        println!(
-            "| {} | {} ({}) | {} | {} | {} | {} | {} | {:.1} | {:.0} | {} | {:.1} | {:.1} |",
             scale.terminals,
-            events_sent,
-            events_sent - unique,
-            unique,
-            stored,
-            stored as i64 - unique as i64,
-            gaps,
-            if totals_ok { "yes" } else { "NO" },
-            secs,
-            unique as f64 / secs,
-            requests.len(),
-            pct(&requests, 0.50),
-            pct(&requests, 0.95),
+            (burst.unique + steady.unique) / scale.terminals as u64,
         );
-        println!("\n| read (during ingest) | reads | p50 ms | p95 ms | max ms |");
-        println!("| --- | ---: | ---: | ---: | ---: |");
-        for (k, mut v) in reads {
-            v.sort();
+        println!("| phase | events sent (re-sent) | unique | s | ingest events/s | batch requests | batch p50 ms | batch p95 ms |");
+        println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        for r in [&burst, &steady] {
+            let secs = r.elapsed.as_secs_f64();
             println!(
-                "| {} | {} | {:.1} | {:.1} | {:.1} |",
+                "| {} | {} ({}) | {} | {:.1} | {:.0} | {} | {:.1} | {:.1} |",
+                r.name.replace("{pace}", &format!("{:.1} s", pace.as_secs_f64())),
+                r.events_sent,
+                r.events_sent - r.unique,
+                r.unique,
+                secs,
+                r.unique as f64 / secs,
+                r.requests.len(),
+                pct(&r.requests, 0.50),
+                pct(&r.requests, 0.95),
+            );
+        }
+        let unique = burst.unique + steady.unique;
+        println!("\n| unique events sent | stored | duplicates stored | terminals with gaps | day's totals match |");
+        println!("| ---: | ---: | ---: | ---: | :---: |");
+        println!(
+            "| {unique} | {stored} | {} | {gaps} | {} |",
+            stored as i64 - unique as i64,
+            if totals_ok { "yes" } else { "NO" },
+        );
+        println!("\n| read route | burst: reads | p50 ms | p95 ms | steady: reads | p50 ms | p95 ms |");
+        println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+        for (k, mut v) in reads {
+            for x in &mut v {
+                x.sort();
+            }
+            println!(
+                "| {} | {} | {:.1} | {:.1} | {} | {:.1} | {:.1} |",
                 read_path(k, "{id}"),
-                v.len(),
-                pct(&v, 0.50),
-                pct(&v, 0.95),
-                pct(&v, 1.0),
+                v[0].len(),
+                pct(&v[0], 0.50),
+                pct(&v[0], 0.95),
+                v[1].len(),
+                pct(&v[1], 0.50),
+                pct(&v[1], 0.95),
             );
         }
         println!(

@@ -214,38 +214,49 @@ pub(super) async fn unindexed_settlements(
 }
 
 pub(super) async fn index_refs(s: &PgStore, refs: &[SettlementRef]) -> Result<()> {
-    let mut client = s.client().await?;
-    let tx = client.transaction().await?;
-    let insert = tx
-        .prepare(
+    // One statement per call (arrays unnested), not one round trip per row:
+    // a catch-up of 55 000 settlements took 20 s row by row.
+    let client = s.client().await?;
+    let col = |f: fn(&SettlementRef) -> Option<String>| refs.iter().map(f).collect::<Vec<_>>();
+    let event_ids: Vec<String> = refs.iter().map(|r| r.event_id.clone()).collect();
+    let cursors: Vec<i64> = refs.iter().map(|r| r.cursor).collect();
+    let terminals: Vec<String> = refs.iter().map(|r| r.terminal_id.clone()).collect();
+    let payment_ids = col(|r| r.payment_id.clone());
+    let providers: Vec<String> = refs.iter().map(|r| r.provider.clone()).collect();
+    let days: Vec<NaiveDate> = refs.iter().map(|r| r.business_day).collect();
+    let amounts: Vec<Option<Decimal>> = refs.iter().map(|r| r.amount).collect();
+    let currencies = col(|r| r.currency.clone());
+    let lookups = col(|r| r.lookup_ref.clone());
+    let transactions = col(|r| r.transaction_ref.clone());
+    let payees = col(|r| r.payee.clone());
+    let settled: Vec<DateTime<Utc>> = refs.iter().map(|r| r.settled_at).collect();
+    let received: Vec<DateTime<Utc>> = refs.iter().map(|r| r.received_at).collect();
+    client
+        .execute(
             "INSERT INTO evidence_refs (event_id, event_cursor, terminal_id, payment_id, provider, \
              business_day, amount, currency, lookup_ref, transaction_ref, payee, settled_at, \
-             received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+             received_at) \
+             SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], \
+             $6::date[], $7::numeric[], $8::text[], $9::text[], $10::text[], $11::text[], \
+             $12::timestamptz[], $13::timestamptz[]) \
              ON CONFLICT (event_id) DO NOTHING",
-        )
-        .await?;
-    for r in refs {
-        tx.execute(
-            &insert,
             &[
-                &r.event_id,
-                &r.cursor,
-                &r.terminal_id,
-                &r.payment_id,
-                &r.provider,
-                &r.business_day,
-                &r.amount,
-                &r.currency,
-                &r.lookup_ref,
-                &r.transaction_ref,
-                &r.payee,
-                &r.settled_at,
-                &r.received_at,
+                &event_ids,
+                &cursors,
+                &terminals,
+                &payment_ids,
+                &providers,
+                &days,
+                &amounts,
+                &currencies,
+                &lookups,
+                &transactions,
+                &payees,
+                &settled,
+                &received,
             ],
         )
         .await?;
-    }
-    tx.commit().await?;
     Ok(())
 }
 
