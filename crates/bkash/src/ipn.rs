@@ -344,9 +344,14 @@ impl PaymentNotice {
 
     /// `dateTime` read as Bangladesh time.
     pub fn paid_at(&self) -> Result<DateTime<FixedOffset>, IpnError> {
-        let bad = || IpnError::Notice(format!("dateTime {:?} is not yyyyMMddHHmmss", self.date_time));
-        let naive =
-            NaiveDateTime::parse_from_str(self.date_time.trim(), "%Y%m%d%H%M%S").map_err(|_| bad())?;
+        let bad = || {
+            IpnError::Notice(format!(
+                "dateTime {:?} is not yyyyMMddHHmmss",
+                self.date_time
+            ))
+        };
+        let naive = NaiveDateTime::parse_from_str(self.date_time.trim(), "%Y%m%d%H%M%S")
+            .map_err(|_| bad())?;
         bangladesh_time()
             .from_local_datetime(&naive)
             .single()
@@ -470,7 +475,10 @@ mod tests {
             env.verify(&cert, &["1".into()]),
             Err(IpnError::BadSignature)
         );
-        assert!(SigningCertificate::from_pem(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n").is_err());
+        assert!(SigningCertificate::from_pem(
+            b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"
+        )
+        .is_err());
         assert!(Envelope::parse(b"{}").is_err());
         let mut odd = env;
         odd.kind = "Other".into();

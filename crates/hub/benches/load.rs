@@ -58,9 +58,8 @@ struct Scale {
 /// of tens of thousands of missing IPNs).
 fn base() -> DateTime<FixedOffset> {
     static BASE: std::sync::OnceLock<DateTime<FixedOffset>> = std::sync::OnceLock::new();
-    *BASE.get_or_init(|| {
-        chrono::Utc::now().with_timezone(&FixedOffset::east_opt(6 * 3600).unwrap())
-    })
+    *BASE
+        .get_or_init(|| chrono::Utc::now().with_timezone(&FixedOffset::east_opt(6 * 3600).unwrap()))
 }
 
 fn day() -> NaiveDate {

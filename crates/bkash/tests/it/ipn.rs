@@ -44,8 +44,7 @@ async fn sandbox_notifications_verify_in_both_versions() {
         cfg.bkash.ipn.send_subscription_confirmation = true;
         let env = start_with(cfg, |_| {}).await;
         let cert =
-            SigningCertificate::from_pem(env.sb.ipn_certificate_pem().unwrap().as_bytes())
-                .unwrap();
+            SigningCertificate::from_pem(env.sb.ipn_certificate_pem().unwrap().as_bytes()).unwrap();
         assert!(cert.valid_at(SystemTime::now()));
         let (_, executed) = env.paid("125.50", &format!("IPN-V{version}")).await;
 
@@ -58,7 +57,8 @@ async fn sandbox_notifications_verify_in_both_versions() {
         let note = next(&mut rx).await;
         assert_eq!(note.message_kind().unwrap(), MessageKind::Notification);
         assert_eq!(note.signature_version, version);
-        note.verify(&cert, &versions).expect("notification verifies");
+        note.verify(&cert, &versions)
+            .expect("notification verifies");
         let notice = note.notice().unwrap();
         assert_eq!(notice.trx_id, executed.trx_id);
         assert_eq!(notice.sale_total().unwrap(), dec("125.5"));

@@ -495,11 +495,7 @@ fn judge(r: &SettlementRef, check: Option<&BakongCheck>, accounts: &[String]) ->
                 Some(_) => {}
                 None => payee_unknown = true,
             }
-            if !accounts.is_empty()
-                && !c
-                    .to_account
-                    .as_ref()
-                    .is_some_and(|a| accounts.contains(a))
+            if !accounts.is_empty() && !c.to_account.as_ref().is_some_and(|a| accounts.contains(a))
             {
                 found.push(with(FindingCode::BakongNotShopAccount));
             }
@@ -578,15 +574,27 @@ mod tests {
         ));
         assert!(matches!(judge(&s, None, &shop), Judged::Unchecked));
         assert_eq!(
-            codes(judge(&s, Some(&paid("2.51", "usd", "shop@bank", "hash")), &shop)),
+            codes(judge(
+                &s,
+                Some(&paid("2.51", "usd", "shop@bank", "hash")),
+                &shop
+            )),
             [FindingCode::BakongAmountDiffers]
         );
         assert_eq!(
-            codes(judge(&s, Some(&paid("2.5", "KHR", "shop@bank", "hash")), &[])),
+            codes(judge(
+                &s,
+                Some(&paid("2.5", "KHR", "shop@bank", "hash")),
+                &[]
+            )),
             [FindingCode::BakongCurrencyDiffers]
         );
         assert_eq!(
-            codes(judge(&s, Some(&paid("2.5", "USD", "thief@bank", "h2")), &shop)),
+            codes(judge(
+                &s,
+                Some(&paid("2.5", "USD", "thief@bank", "h2")),
+                &shop
+            )),
             [
                 FindingCode::BakongAccountDiffers,
                 FindingCode::BakongNotShopAccount,
@@ -598,7 +606,11 @@ mod tests {
         let mut own = settlement();
         own.payee = Some("thief@bank".into());
         assert_eq!(
-            codes(judge(&own, Some(&paid("2.5", "USD", "thief@bank", "hash")), &shop)),
+            codes(judge(
+                &own,
+                Some(&paid("2.5", "USD", "thief@bank", "hash")),
+                &shop
+            )),
             [FindingCode::BakongNotShopAccount]
         );
         let mut old = settlement();
@@ -611,7 +623,10 @@ mod tests {
         ));
         let mut nf = paid("2.5", "USD", "shop@bank", "hash");
         nf.outcome = CheckedOutcome::NotFound;
-        assert_eq!(codes(judge(&s, Some(&nf), &[])), [FindingCode::BakongNotFound]);
+        assert_eq!(
+            codes(judge(&s, Some(&nf), &[])),
+            [FindingCode::BakongNotFound]
+        );
         let mut none = settlement();
         none.lookup_ref = None;
         assert_eq!(codes(judge(&none, None, &[])), [FindingCode::NoReference]);
@@ -622,7 +637,9 @@ mod tests {
         let get = |pairs: Vec<(&'static str, String)>| {
             move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())
         };
-        assert!(BakongCheckConfig::from_lookup(&get(vec![])).unwrap().is_none());
+        assert!(BakongCheckConfig::from_lookup(&get(vec![]))
+            .unwrap()
+            .is_none());
         let c = BakongCheckConfig::from_lookup(&get(vec![
             (ENV_TOKEN, "tok".into()),
             (ENV_ACCOUNTS, "a@b, c@d".into()),
@@ -637,10 +654,16 @@ mod tests {
         for bad in [
             vec![(ENV_TOKEN, "t".to_string()), (ENV_BULK_SIZE, "51".into())],
             vec![(ENV_TOKEN, "t".to_string()), (ENV_TOKEN_FILE, "/x".into())],
-            vec![(ENV_TOKEN, "t".to_string()), (ENV_BASE_URL, "ftp://x".into())],
+            vec![
+                (ENV_TOKEN, "t".to_string()),
+                (ENV_BASE_URL, "ftp://x".into()),
+            ],
             vec![(ENV_TOKEN_FILE, "/nonexistent/token".to_string())],
         ] {
-            assert!(BakongCheckConfig::from_lookup(&get(bad.clone())).is_err(), "{bad:?}");
+            assert!(
+                BakongCheckConfig::from_lookup(&get(bad.clone())).is_err(),
+                "{bad:?}"
+            );
         }
         // A token file others can read is refused.
         let dir = tempfile::tempdir().unwrap();
@@ -654,7 +677,9 @@ mod tests {
             Err(EvidenceConfigError::Readable { .. })
         ));
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-        let c = BakongCheckConfig::from_lookup(&get(file())).unwrap().unwrap();
+        let c = BakongCheckConfig::from_lookup(&get(file()))
+            .unwrap()
+            .unwrap();
         assert_eq!(c.token, "secret-token");
     }
 }

@@ -315,11 +315,7 @@ impl Receiver {
             return Err(format!("GET {url}: HTTP {}", resp.status()));
         }
         let mut body = Vec::new();
-        while let Some(chunk) = resp
-            .chunk()
-            .await
-            .map_err(|e| format!("GET {url}: {e}"))?
-        {
+        while let Some(chunk) = resp.chunk().await.map_err(|e| format!("GET {url}: {e}"))? {
             if body.len() + chunk.len() > limit {
                 return Err(format!("GET {url}: more than {limit} bytes"));
             }
@@ -382,7 +378,13 @@ async fn receive(
     let received_at = Utc::now();
     let env = match Envelope::parse(&body) {
         Ok(e) => e,
-        Err(e) => return refuse(StatusCode::BAD_REQUEST, ErrorCode::MalformedJson, e.to_string()),
+        Err(e) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::MalformedJson,
+                e.to_string(),
+            )
+        }
     };
     let kind = match env.message_kind() {
         Ok(k) => k,
@@ -445,7 +447,11 @@ async fn receive(
         );
     }
     if let Err(e) = env.verify(&cert, &rx.cfg.signature_versions) {
-        return refuse(StatusCode::UNAUTHORIZED, ErrorCode::BadSignature, e.to_string());
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::BadSignature,
+            e.to_string(),
+        );
     }
     let envelope = String::from_utf8_lossy(&body).into_owned();
     let stored = match kind {
@@ -708,7 +714,10 @@ pub async fn findings(
     summary.notices = notified.len() as u64;
     let candidates: Vec<String> = unclaimed.keys().cloned().collect();
     // Claimed by a settlement booked on another day: listed there.
-    for s in store.refs_by_transaction(&cfg.provider, &candidates).await? {
+    for s in store
+        .refs_by_transaction(&cfg.provider, &candidates)
+        .await?
+    {
         if let Some(t) = &s.transaction_ref {
             unclaimed.remove(t);
         }
@@ -740,7 +749,13 @@ mod tests {
         let sns = vec![Regex::new(&anchored(SNS_HOST_PATTERN)).unwrap()];
         let ok = "https://sns.ap-southeast-1.amazonaws.com/SimpleNotificationService-1.pem";
         assert!(url_allowed(&sns, false, ok, true).is_ok());
-        assert!(url_allowed(&sns, false, "https://sns.cn-north-1.amazonaws.com.cn/a.pem", true).is_ok());
+        assert!(url_allowed(
+            &sns,
+            false,
+            "https://sns.cn-north-1.amazonaws.com.cn/a.pem",
+            true
+        )
+        .is_ok());
         for bad in [
             "http://sns.ap-southeast-1.amazonaws.com/a.pem",
             "https://sns.ap-southeast-1.amazonaws.com.evil.test/a.pem",

@@ -319,8 +319,8 @@ async fn evidence(
         .day
         .as_deref()
         .ok_or_else(|| ApiError::bad_request("day=YYYY-MM-DD is required"))?;
-    let day = till_sync_proto::read::parse_day(day)
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let day =
+        till_sync_proto::read::parse_day(day).map_err(|e| ApiError::bad_request(e.to_string()))?;
     state.catch_up.run(&*hub.store).await?;
     let f = compute(&*hub.store, &hub.config.evidence, day, Utc::now()).await?;
     Ok(Json(f).into_response())
@@ -380,5 +380,8 @@ pub(crate) fn private_file(path: &std::path::Path) -> Result<String, EvidenceCon
             });
         }
     }
-    Ok(std::fs::read_to_string(path).map_err(read)?.trim().to_owned())
+    Ok(std::fs::read_to_string(path)
+        .map_err(read)?
+        .trim()
+        .to_owned())
 }

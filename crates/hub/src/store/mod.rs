@@ -29,9 +29,7 @@ use till_sync_proto::{
 /// `till-sync-proto`): a stored event as listed, a line of the totals.
 pub use till_sync_proto::read::{StoredEvent, TotalsRow};
 
-use crate::evidence::records::{
-    BakongCheck, IpnMessage, SettlementRef, SubscriptionRecord,
-};
+use crate::evidence::records::{BakongCheck, IpnMessage, SettlementRef, SubscriptionRecord};
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]

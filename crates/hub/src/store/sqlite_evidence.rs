@@ -62,7 +62,10 @@ fn ipn_finish(c: [Option<String>; 14]) -> Result<IpnMessage> {
 fn ref_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, [Option<String>; 12])> {
     let cursor: i64 = r.get(1)?;
     let mut out: [Option<String>; 12] = Default::default();
-    for (slot, i) in out.iter_mut().zip([0usize, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]) {
+    for (slot, i) in out
+        .iter_mut()
+        .zip([0usize, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12])
+    {
         *slot = r.get(i)?;
     }
     Ok((cursor, out))
@@ -451,7 +454,10 @@ pub(super) async fn put_bakong_checks(s: &SqliteStore, checks: &[BakongCheck]) -
     .await
 }
 
-pub(super) async fn bakong_checks(s: &SqliteStore, event_ids: &[String]) -> Result<Vec<BakongCheck>> {
+pub(super) async fn bakong_checks(
+    s: &SqliteStore,
+    event_ids: &[String],
+) -> Result<Vec<BakongCheck>> {
     let ids = event_ids.to_vec();
     s.with(move |conn| {
         let mut out = Vec::new();

@@ -61,7 +61,13 @@ async fn bakong_env(backend: Backend, periodic: Option<Duration>) -> BakongEnv {
 
 impl BakongEnv {
     /// A dynamic KHQR for `account`.
-    fn code(&self, account: &str, currency: khqr::Currency, amount: &str, bill: &str) -> khqr::Khqr {
+    fn code(
+        &self,
+        account: &str,
+        currency: khqr::Currency,
+        amount: &str,
+        bill: &str,
+    ) -> khqr::Khqr {
         let now = self.sb.clock().now_ms();
         let mut req = khqr::KhqrRequest::individual(account, "Till Demo", "Phnom Penh");
         req.currency = currency;
@@ -155,14 +161,23 @@ async fn confirmed_and_flagged(backend: Backend) {
     let wrong_currency = env.code(SHOP, Usd, "9", "B-CUR");
     env.pay(&wrong_currency, None).await;
 
-    let e_ok = env.settle(&ok, "2.50", "USD", Some(SHOP), Some(&ok_hash)).await;
+    let e_ok = env
+        .settle(&ok, "2.50", "USD", Some(SHOP), Some(&ok_hash))
+        .await;
     let e_nf = env.settle(&unpaid, "3.00", "USD", Some(SHOP), None).await;
     env.settle(&short, "40000", "KHR", Some(SHOP), None).await;
-    env.settle(&elsewhere, "5", "USD", Some("sokha_chan@aclb"), Some(&elsewhere_hash))
-        .await;
+    env.settle(
+        &elsewhere,
+        "5",
+        "USD",
+        Some("sokha_chan@aclb"),
+        Some(&elsewhere_hash),
+    )
+    .await;
     env.settle(&own, "7", "USD", Some("dara_kim@wing"), Some(&own_hash))
         .await;
-    env.settle(&wrong_currency, "9", "KHR", Some(SHOP), None).await;
+    env.settle(&wrong_currency, "9", "KHR", Some(SHOP), None)
+        .await;
 
     let store = env.hub.hub.store();
     let before = day_findings(&*store, &env.evidence(), env.day, Utc::now())
@@ -183,7 +198,10 @@ async fn confirmed_and_flagged(backend: Backend) {
         .await
         .unwrap();
     let b = f.bakong.clone().unwrap();
-    assert_eq!((b.settlements, b.unchecked, b.confirmed, b.flagged), (6, 0, 1, 5));
+    assert_eq!(
+        (b.settlements, b.unchecked, b.confirmed, b.flagged),
+        (6, 0, 1, 5)
+    );
     let got: Vec<(FindingCode, String)> = f
         .findings
         .iter()
@@ -194,7 +212,10 @@ async fn confirmed_and_flagged(backend: Backend) {
         (FindingCode::BakongAmountDiffers, short.md5.clone()),
         (FindingCode::BakongAccountDiffers, elsewhere.md5.clone()),
         (FindingCode::BakongNotShopAccount, own.md5.clone()),
-        (FindingCode::BakongCurrencyDiffers, wrong_currency.md5.clone()),
+        (
+            FindingCode::BakongCurrencyDiffers,
+            wrong_currency.md5.clone(),
+        ),
     ];
     want.sort();
     let mut sorted = got.clone();
@@ -207,10 +228,22 @@ async fn confirmed_and_flagged(backend: Backend) {
         .unwrap();
     assert_eq!(amt.held.as_ref().unwrap().amount, Some(dec("40000")));
     assert_eq!(amt.provider.as_ref().unwrap().amount, Some(dec("30000")));
-    assert_eq!(amt.provider.as_ref().unwrap().account.as_deref(), Some(SHOP));
-    assert!(f.findings.iter().all(|x| x.terminal.as_deref() == Some("till-k")));
-    assert!(f.findings.iter().all(|x| x.event_id.as_deref() != Some(e_ok.as_str())));
-    assert!(f.findings.iter().any(|x| x.event_id.as_deref() == Some(e_nf.as_str())));
+    assert_eq!(
+        amt.provider.as_ref().unwrap().account.as_deref(),
+        Some(SHOP)
+    );
+    assert!(f
+        .findings
+        .iter()
+        .all(|x| x.terminal.as_deref() == Some("till-k")));
+    assert!(f
+        .findings
+        .iter()
+        .all(|x| x.event_id.as_deref() != Some(e_ok.as_str())));
+    assert!(f
+        .findings
+        .iter()
+        .any(|x| x.event_id.as_deref() == Some(e_nf.as_str())));
 
     // The same, through the read API.
     let v = env.hub.read(&format!("/v1/evidence?day={}", env.day)).await;
@@ -219,7 +252,11 @@ async fn confirmed_and_flagged(backend: Backend) {
     // Paid later: the next check confirms it.
     env.pay(&unpaid, None).await;
     let report = checker.check_pending(&*store, Utc::now()).await.unwrap();
-    assert_eq!((report.md5s, report.paid), (1, 1), "only the unanswered one");
+    assert_eq!(
+        (report.md5s, report.paid),
+        (1, 1),
+        "only the unanswered one"
+    );
     let f = day_findings(&*store, &env.evidence(), env.day, Utc::now())
         .await
         .unwrap();
@@ -233,7 +270,12 @@ async fn more_than_fifty_in_batches_from_the_command_line() {
     let mut env = bakong_env(Backend::Sqlite, None).await;
     let mut paid = 0;
     for n in 0..60 {
-        let code = env.code(SHOP, khqr::Currency::Usd, &format!("1.{n:02}"), &format!("L-{n}"));
+        let code = env.code(
+            SHOP,
+            khqr::Currency::Usd,
+            &format!("1.{n:02}"),
+            &format!("L-{n}"),
+        );
         if n % 4 == 0 {
             env.pay(&code, None).await;
             paid += 1;

@@ -117,7 +117,10 @@ impl IpnEnv {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("no IPN for {trx} at the hub; sandbox: {}", self.sim_ipn().await);
+        panic!(
+            "no IPN for {trx} at the hub; sandbox: {}",
+            self.sim_ipn().await
+        );
     }
 
     pub async fn sim_ipn(&self) -> Value {
@@ -191,7 +194,10 @@ impl IpnEnv {
         let r = req.send().await.unwrap();
         let status = r.status().as_u16();
         let text = r.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     pub async fn count_ipns(&self) -> u64 {
@@ -246,7 +252,10 @@ async fn matched_missing_and_orphan(backend: Backend) {
     // Within the grace period: D and C are awaited, not flagged.
     let path = format!("/v1/evidence?day={day}");
     assert_eq!(env.hub.get(&path, None).await.status, 401);
-    assert_eq!(env.hub.get("/v1/evidence", Some(READ_TOKEN)).await.status, 400);
+    assert_eq!(
+        env.hub.get("/v1/evidence", Some(READ_TOKEN)).await.status,
+        400
+    );
     let now = env.hub.read(&path).await;
     let ipn = &now["ipn"];
     assert_eq!(ipn["settlements"], 3, "{now}");
@@ -265,8 +274,11 @@ async fn matched_missing_and_orphan(backend: Backend) {
     assert_eq!(f["provider"]["amount"], "80");
 
     // Past the grace period: D is missing, C an orphan.
-    let later = Utc::now() + chrono::Duration::from_std(GRACE).unwrap() + chrono::Duration::minutes(1);
-    let f = day_findings(&*store, &env.evidence, day, later).await.unwrap();
+    let later =
+        Utc::now() + chrono::Duration::from_std(GRACE).unwrap() + chrono::Duration::minutes(1);
+    let f = day_findings(&*store, &env.evidence, day, later)
+        .await
+        .unwrap();
     let ipn = f.ipn.clone().unwrap();
     assert_eq!((ipn.matched, ipn.awaiting_ipn, ipn.orphans), (1, 0, 1));
     assert_eq!(
@@ -288,10 +300,14 @@ async fn matched_missing_and_orphan(backend: Backend) {
     // this day, and matched on that one.
     let next = day.succ_opt().unwrap();
     env.settle(4, &c, "40", next).await;
-    let f = day_findings(&*store, &env.evidence, day, later).await.unwrap();
+    let f = day_findings(&*store, &env.evidence, day, later)
+        .await
+        .unwrap();
     assert_eq!(f.ipn.as_ref().unwrap().orphans, 0);
     assert_eq!(f.findings.len(), 2);
-    let n = day_findings(&*store, &env.evidence, next, later).await.unwrap();
+    let n = day_findings(&*store, &env.evidence, next, later)
+        .await
+        .unwrap();
     assert_eq!(n.ipn.as_ref().unwrap().matched, 1);
     assert!(n.findings.is_empty(), "{:?}", n.findings);
     env.stop().await;
@@ -334,7 +350,9 @@ async fn tampered_and_replayed_messages(backend: Backend) {
     t["Type"] = "Telegram".into();
     assert_eq!(env.post_ipn(&t.to_string(), None).await.0, 400);
     assert_eq!(
-        env.post_ipn(&text, Some("SubscriptionConfirmation")).await.0,
+        env.post_ipn(&text, Some("SubscriptionConfirmation"))
+            .await
+            .0,
         400,
         "the header must say the body's type"
     );
@@ -349,7 +367,13 @@ async fn tampered_and_replayed_messages(backend: Backend) {
 
     // Nothing of it was stored; the genuine message still reads as before.
     assert_eq!(env.count_ipns().await, 1);
-    let held = env.hub.hub.store().ipns_by_trx(&[trx.clone()]).await.unwrap();
+    let held = env
+        .hub
+        .hub
+        .store()
+        .ipns_by_trx(&[trx.clone()])
+        .await
+        .unwrap();
     assert_eq!(held.len(), 1);
     assert_eq!(held[0].amount, Some(dec("250")));
     assert_eq!(held[0].envelope, text);

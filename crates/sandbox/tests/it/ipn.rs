@@ -141,7 +141,11 @@ async fn subscribe_url_confirms_only_an_issued_token() {
     assert!(r.text().await.unwrap().contains("InvalidParameter"));
     let r = sb.http.get(&url).send().await.unwrap();
     assert_eq!(r.status(), 200);
-    assert!(r.text().await.unwrap().contains("<SubscriptionArn>arn:aws:sns:"));
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("<SubscriptionArn>arn:aws:sns:"));
     let v: Value = sb
         .http
         .get(sb.url("/sim/bkash/ipn"))
