@@ -248,6 +248,9 @@ async fn sync(
     sent
 }
 
+/// A terminal's part of a phase: its id, its signer, its events.
+type Part = (String, Arc<Signer>, Vec<(String, Event)>);
+
 /// One phase of the day: every terminal sends its part.
 struct PhaseResult {
     name: &'static str,
@@ -261,7 +264,7 @@ async fn phase(
     name: &'static str,
     http: &reqwest::Client,
     base: &str,
-    parts: Vec<(String, Arc<Signer>, Vec<(String, Event)>)>,
+    parts: Vec<Part>,
     pace: Option<Duration>,
     seed: u64,
 ) -> PhaseResult {

@@ -405,7 +405,7 @@ async fn receive(
             );
         }
     }
-    if !rx.cfg.topic_arns.iter().any(|t| *t == env.topic_arn) {
+    if !rx.cfg.topic_arns.contains(&env.topic_arn) {
         return refuse(
             StatusCode::FORBIDDEN,
             ErrorCode::BadRequest,

@@ -345,7 +345,10 @@ async fn the_hub_checks_by_itself() {
     let store = env.hub.hub.store();
     let mut answered = Vec::new();
     for _ in 0..100 {
-        answered = store.bakong_checks(&[event.clone()]).await.unwrap();
+        answered = store
+            .bakong_checks(std::slice::from_ref(&event))
+            .await
+            .unwrap();
         if !answered.is_empty() {
             break;
         }

@@ -371,7 +371,7 @@ async fn tampered_and_replayed_messages(backend: Backend) {
         .hub
         .hub
         .store()
-        .ipns_by_trx(&[trx.clone()])
+        .ipns_by_trx(std::slice::from_ref(&trx))
         .await
         .unwrap();
     assert_eq!(held.len(), 1);
