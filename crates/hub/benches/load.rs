@@ -30,6 +30,7 @@
 #[path = "../tests/it/pg.rs"]
 #[allow(dead_code)]
 mod pg;
+mod support;
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use rand::{Rng, SeedableRng};
@@ -38,6 +39,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use support::{pct, post};
 use till_hub::evidence::bkash_ipn::IpnConfig;
 use till_hub::{HubConfig, HubHandle, NewKey};
 use till_sync_proto::{new_event_id, Batch, Event, Payment, References, Refund, Signer};
@@ -186,26 +188,16 @@ struct Sent {
     unique: u64,
 }
 
-async fn post(http: &reqwest::Client, url: &str, signer: &Signer, batch: &Batch) -> Duration {
-    let body = batch.to_json();
-    let h = signer.headers(
+/// Post a batch, signed by the terminal.
+async fn post_batch(http: &reqwest::Client, url: &str, signer: &Signer, batch: &Batch) -> Duration {
+    post(
+        http,
+        url,
+        signer,
         &batch.webhook_id().unwrap(),
-        chrono::Utc::now().timestamp(),
-        &body,
-    );
-    let started = Instant::now();
-    let mut req = http
-        .post(url)
-        .header("content-type", "application/json")
-        .body(body);
-    for (k, v) in h.pairs() {
-        req = req.header(k, v);
-    }
-    let resp = req.send().await.expect("request");
-    let status = resp.status();
-    let text = resp.text().await.unwrap();
-    assert!(status.is_success(), "{status}: {text}");
-    started.elapsed()
+        batch.to_json(),
+    )
+    .await
 }
 
 /// One terminal syncs `events` in batches of 1–20; one in twenty is re-sent.
@@ -238,7 +230,8 @@ async fn sync(
         rest = &rest[n..];
         let times = if rng.random_range(0..20) == 0 { 2 } else { 1 };
         for _ in 0..times {
-            sent.requests.push(post(&http, &url, &signer, &batch).await);
+            sent.requests
+                .push(post_batch(&http, &url, &signer, &batch).await);
             sent.events_sent += n as u64;
         }
         if let (Some(p), false) = (pace, rest.is_empty()) {
@@ -359,14 +352,6 @@ const BURST: u8 = 0;
 const STEADY: u8 = 1;
 const DONE: u8 = 2;
 const _: () = assert!(STEADY == BURST + 1);
-
-fn pct(sorted: &[Duration], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1000.0
-}
 
 async fn setup(database: String, n: usize) -> (HubHandle, Vec<(String, Signer)>) {
     let mut config = HubConfig::new("127.0.0.1:0", database);

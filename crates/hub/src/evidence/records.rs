@@ -130,3 +130,20 @@ pub struct BakongCheck {
     pub detail: Option<String>,
     pub checked_at: DateTime<Utc>,
 }
+
+/// The column lists both stores read and write these with (one place).
+pub(crate) mod columns {
+    pub const LOW_WATER: &str = "refs_low_water";
+
+    pub const IPN: &str = "message_id, topic_arn, trx_id, transaction_status, amount, \
+         sale_amount, currency, invoice, paid_at, paid_on, sns_timestamp, problem, received_at, \
+         envelope";
+
+    /// Of `evidence_refs` as `r`.
+    pub const REFS: &str = "r.event_id, r.event_cursor, r.terminal_id, r.payment_id, r.provider, \
+         r.business_day, r.amount, r.currency, r.lookup_ref, r.transaction_ref, r.payee, \
+         r.settled_at, r.received_at";
+
+    pub const CHECKS: &str =
+        "event_id, md5, outcome, hash, amount, currency, to_account, detail, checked_at";
+}

@@ -11,17 +11,9 @@ use rusqlite::params_from_iter;
 /// Items per `IN (…)` list.
 const CHUNK: usize = 500;
 
-const LOW_WATER: &str = "refs_low_water";
-
-const IPN_COLUMNS: &str = "message_id, topic_arn, trx_id, transaction_status, amount, \
-     sale_amount, currency, invoice, paid_at, paid_on, sns_timestamp, problem, received_at, envelope";
-
-const REF_COLUMNS: &str = "r.event_id, r.event_cursor, r.terminal_id, r.payment_id, r.provider, \
-     r.business_day, r.amount, r.currency, r.lookup_ref, r.transaction_ref, r.payee, \
-     r.settled_at, r.received_at";
-
-const CHECK_COLUMNS: &str =
-    "event_id, md5, outcome, hash, amount, currency, to_account, detail, checked_at";
+use crate::evidence::records::columns::{
+    CHECKS as CHECK_COLUMNS, IPN as IPN_COLUMNS, LOW_WATER, REFS as REF_COLUMNS,
+};
 
 fn placeholders(n: usize) -> String {
     vec!["?"; n].join(", ")

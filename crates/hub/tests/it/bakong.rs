@@ -132,6 +132,24 @@ impl BakongEnv {
         id
     }
 
+    /// `till-hub --database <this hub's> ARGS` with these variables.
+    async fn cli(&self, args: &[&str], vars: &[(&str, &str)]) -> (bool, String, String) {
+        let db = self.hub.database().to_string();
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let vars: Vec<(&str, &str)> =
+                vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            hub_cli_env(&db, &args, &vars)
+        })
+        .await
+        .unwrap()
+    }
+
     fn evidence(&self) -> EvidenceConfig {
         EvidenceConfig {
             ipn: None,
@@ -283,21 +301,16 @@ async fn more_than_fifty_in_batches_from_the_command_line() {
         env.settle(&code, &format!("1.{n:02}"), "USD", Some(SHOP), None)
             .await;
     }
-    let db = env.hub.database().to_string();
     let day = env.day.to_string();
     let token = env.sb.bakong_token();
     let base = env.sb.bakong_base_url();
-    let (ok, out, err) = tokio::task::spawn_blocking(move || {
-        let vars = [
-            ("TILL_HUB_BAKONG_TOKEN", token.as_str()),
-            ("TILL_HUB_BAKONG_BASE_URL", base.as_str()),
-            ("TILL_HUB_BAKONG_ACCOUNTS", SHOP),
-            ("TILL_HUB_BAKONG_REQUEST_GAP_MS", "50"),
-        ];
-        hub_cli_env(&db, &["evidence", "check", "--day", &day], &vars)
-    })
-    .await
-    .unwrap();
+    let vars = [
+        ("TILL_HUB_BAKONG_TOKEN", token.as_str()),
+        ("TILL_HUB_BAKONG_BASE_URL", base.as_str()),
+        ("TILL_HUB_BAKONG_ACCOUNTS", SHOP),
+        ("TILL_HUB_BAKONG_REQUEST_GAP_MS", "50"),
+    ];
+    let (ok, out, err) = env.cli(&["evidence", "check", "--day", &day], &vars).await;
     assert!(ok, "{err}");
     let report: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(report["md5s"], 60, "{report}");
@@ -305,19 +318,9 @@ async fn more_than_fifty_in_batches_from_the_command_line() {
     assert_eq!(report["paid"], paid);
     assert_eq!(report["not_found"], 60 - paid);
 
-    let db = env.hub.database().to_string();
-    let day = env.day.to_string();
-    let token = env.sb.bakong_token();
-    let base = env.sb.bakong_base_url();
-    let (ok, out, err) = tokio::task::spawn_blocking(move || {
-        let vars = [
-            ("TILL_HUB_BAKONG_TOKEN", token.as_str()),
-            ("TILL_HUB_BAKONG_BASE_URL", base.as_str()),
-        ];
-        hub_cli_env(&db, &["evidence", "show", "--day", &day], &vars)
-    })
-    .await
-    .unwrap();
+    let (ok, out, err) = env
+        .cli(&["evidence", "show", "--day", &day], &vars[..2])
+        .await;
     assert!(ok, "{err}");
     let f: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(f["bakong"]["confirmed"], paid, "{f}");
@@ -325,12 +328,9 @@ async fn more_than_fifty_in_batches_from_the_command_line() {
     assert!(f["ipn"].is_null());
 
     // Without a token the check says what is missing.
-    let db = env.hub.database().to_string();
-    let (ok, _, err) = tokio::task::spawn_blocking(move || {
-        hub_cli_env(&db, &["evidence", "check", "--day", "2026-11-22"], &[])
-    })
-    .await
-    .unwrap();
+    let (ok, _, err) = env
+        .cli(&["evidence", "check", "--day", "2026-11-22"], &[])
+        .await;
     assert!(!ok);
     assert!(err.contains("TILL_HUB_BAKONG_TOKEN"), "{err}");
     env.stop().await;

@@ -10,9 +10,13 @@ use std::time::Duration;
 use till_sandbox::Config;
 use x509_cert::der::{DecodePem, Encode};
 
-#[tokio::test]
-async fn notification_signature_verifies_with_the_served_certificate() {
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+/// A merchant's listener on loopback: every body posted to `/ipn`.
+async fn receiver() -> (
+    std::net::SocketAddr,
+    tokio::sync::mpsc::UnboundedReceiver<String>,
+    tokio::task::JoinHandle<()>,
+) {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<String>();
     let app = axum::Router::new().route(
         "/ipn",
         axum::routing::post(move |body: String| {
@@ -26,6 +30,12 @@ async fn notification_signature_verifies_with_the_served_certificate() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (addr, rx, server)
+}
+
+#[tokio::test]
+async fn notification_signature_verifies_with_the_served_certificate() {
+    let (addr, mut rx, server) = receiver().await;
     let mut cfg = Config::default();
     cfg.bkash.ipn.url = Some(format!("http://{addr}/ipn"));
     let sb = start_with(cfg).await;
@@ -103,20 +113,7 @@ async fn notification_signature_verifies_with_the_served_certificate() {
 
 #[tokio::test]
 async fn subscribe_url_confirms_only_an_issued_token() {
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
-    let app = axum::Router::new().route(
-        "/ipn",
-        axum::routing::post(move |body: String| {
-            let tx = tx.clone();
-            async move {
-                let _ = tx.send(body);
-                "ok"
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let (addr, mut rx, server) = receiver().await;
     let mut cfg = Config::default();
     cfg.bkash.ipn.url = Some(format!("http://{addr}/ipn"));
     cfg.bkash.ipn.send_subscription_confirmation = true;
