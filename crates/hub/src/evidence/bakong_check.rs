@@ -153,7 +153,11 @@ impl BakongCheckConfig {
             c.provider = p.trim().to_owned();
         }
         c.check().map_err(|reason| EvidenceConfigError::Invalid {
-            var: ENV_BULK_SIZE,
+            var: if c.token.is_empty() {
+                ENV_TOKEN
+            } else {
+                ENV_BULK_SIZE
+            },
             reason,
         })?;
         Ok(Some(c))
