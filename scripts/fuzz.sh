@@ -57,6 +57,11 @@ seed_from_tests() {
         i=$((i + 1)); printf '%s' "$s" > "$corpus/redirect-$i"
       done < <(grep -o '"https\?://[^"]*"' tests/data/bkash-fixtures/callback/redirects.json | tr -d '"')
       ;;
+    bkash_ipn)
+      for f in tests/data/bkash-fixtures/ipn/sns-*.json; do
+        cp "$f" "$corpus/fixture-$(basename "$f")"
+      done
+      ;;
     bkash_answer)
       for f in tests/data/bkash-fixtures/*/*.json; do
         cp "$f" "$corpus/fixture-$(basename "$(dirname "$f")")-$(basename "$f")"

@@ -19,6 +19,7 @@
 //! | `client` | [`BkashClient`], [`BkashSettings`], [`BkashCredentials`]: what bKash's envelopes mean, its auth (raw `id_token` + `X-APP-Key`, renewed once under the token cache), the operations; the request loop is [`till_provider_http::Transport`]'s |
 //! | [`callback`] | [`parse_callback`] / [`is_callback`] for the hosted page's browser redirect |
 //! | [`error`] | [`BkashError`] and [`Resolution`] (what a failed execute/refund means) |
+//! | [`ipn`] | the IPN: SNS envelope, its canonical text and signature check (RSA, SHA-1/SHA-256, the key from a PEM certificate), the inner payment notice; no I/O (fetching the certificate, and from where, is the receiver's) |
 //!
 //! # Retries and outcomes
 //!
@@ -86,11 +87,14 @@
 //! - Execute and refund are never retried by the transport (see the table
 //!   above): an unknown outcome is an error the caller resolves by status.
 //! - Credentials and tokens never reach a call record or a log line.
+//! - [`ipn`] does no I/O and trusts no URL: fetching the signing certificate,
+//!   and from which hosts, is the receiver's (the hub's) rule.
 
 pub mod callback;
 mod client;
 pub mod codes;
 pub mod error;
+pub mod ipn;
 pub mod status;
 mod token;
 pub mod types;

@@ -11,11 +11,13 @@
 #[path = "../tests/it/pg.rs"]
 #[allow(dead_code)]
 mod pg;
+mod support;
 
 use chrono::{DateTime, NaiveDate};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use support::{pct, post};
 use till_hub::{HubConfig, HubHandle, NewKey};
 use till_sync_proto::{new_event_id, Batch, Event, Payment, References, Signer};
 
@@ -82,29 +84,6 @@ async fn setup(database: String) -> (HubHandle, Vec<(String, Arc<Signer>)>) {
     (hub, terminals)
 }
 
-async fn post(
-    http: &reqwest::Client,
-    url: String,
-    signer: &Signer,
-    id: &str,
-    body: Vec<u8>,
-) -> Duration {
-    let h = signer.headers(id, chrono::Utc::now().timestamp(), &body);
-    let started = Instant::now();
-    let mut req = http
-        .post(url)
-        .header("content-type", "application/json")
-        .body(body);
-    for (k, v) in h.pairs() {
-        req = req.header(k, v);
-    }
-    let resp = req.send().await.expect("request");
-    let status = resp.status();
-    let text = resp.text().await.unwrap();
-    assert!(status.is_success(), "{status}: {text}");
-    started.elapsed()
-}
-
 /// Each terminal sends `n` events one per request, and re-sends every tenth.
 async fn run_single(
     storage: &'static str,
@@ -125,10 +104,10 @@ async fn run_single(
             for seq in 1..=n {
                 let id = new_event_id();
                 let body = event(&tid, seq).to_json();
-                lat.push(post(&http, url.clone(), &signer, &id, body.clone()).await);
+                lat.push(post(&http, &url, &signer, &id, body.clone()).await);
                 sent += 1;
                 if seq % 10 == 0 {
-                    lat.push(post(&http, url.clone(), &signer, &id, body).await);
+                    lat.push(post(&http, &url, &signer, &id, body).await);
                     sent += 1;
                 }
             }
@@ -190,7 +169,7 @@ async fn run_batch(
                 sent += items.len() as u64;
                 let batch = Batch::new(&tid, items);
                 let id = batch.webhook_id().unwrap();
-                lat.push(post(&http, url.clone(), &signer, &id, batch.to_json()).await);
+                lat.push(post(&http, &url, &signer, &id, batch.to_json()).await);
             }
             (lat, sent, next - first_seq)
         });
@@ -216,14 +195,6 @@ async fn run_batch(
         latencies,
         duplicates_stored: stored as i64 - unique as i64,
     }
-}
-
-fn pct(sorted: &[Duration], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1000.0
 }
 
 async fn bench(storage: &'static str, database: String, scale: &Scale) -> Vec<Row> {

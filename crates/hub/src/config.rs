@@ -41,6 +41,8 @@ pub struct HubConfig {
     pub bkash: Option<crate::lend::LendConfig>,
     /// The office dashboard's day, sessions and lockout.
     pub office: crate::office::OfficeConfig,
+    /// Evidence from the providers (bKash IPN, Bakong checks); both off by default.
+    pub evidence: crate::evidence::EvidenceConfig,
 }
 
 impl HubConfig {
@@ -58,6 +60,7 @@ impl HubConfig {
             secret_key: SecretKeySource::Auto,
             bkash: None,
             office: crate::office::OfficeConfig::default(),
+            evidence: Default::default(),
         }
     }
 }

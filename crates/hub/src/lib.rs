@@ -33,6 +33,11 @@
 //!   lent to authenticated terminals ([`lend::LendConfig`], off by default).
 //! - [`office`]: the office dashboard under `/office/` (users, sessions,
 //!   CSRF, pages), over the same read functions as the read API.
+//! - [`evidence`]: evidence from the providers themselves — bKash's IPN
+//!   (`POST /v1/ipn/bkash`, SNS signatures, certificates only from allowed
+//!   hosts), Bakong checks of the settled KHQR MD5s, and the day's findings
+//!   set beside the terminals' settlements (`GET /v1/evidence?day=`,
+//!   [`evidence::day_findings`], `till-hub evidence`).
 //! - [`store`]: the [`Store`](store::Store) trait and its SQLite and
 //!   PostgreSQL implementations, with their migrations in `migrations/`.
 //! - [`error`]: the library error and the JSON error answers.
@@ -55,6 +60,7 @@ pub mod admin;
 pub mod config;
 pub mod days;
 pub mod error;
+pub mod evidence;
 pub mod ingest;
 pub mod lend;
 pub mod office;

@@ -107,6 +107,28 @@ enum Command {
         #[arg(long, default_value_t = 100)]
         limit: u32,
     },
+    /// Evidence from the providers: bKash IPN and Bakong checks (settings
+    /// from the environment: TILL_HUB_IPN_*, TILL_HUB_BAKONG_*).
+    #[command(subcommand)]
+    Evidence(EvidenceCmd),
+}
+
+#[derive(Subcommand)]
+enum EvidenceCmd {
+    /// Check every KHQR settlement of a business day with Bakong now (needs
+    /// TILL_HUB_BAKONG_TOKEN or TILL_HUB_BAKONG_TOKEN_FILE); prints what was
+    /// asked and answered (JSON).
+    Check {
+        /// YYYY-MM-DD
+        #[arg(long)]
+        day: chrono::NaiveDate,
+    },
+    /// The findings of a business day (JSON), as GET /v1/evidence?day= gives them.
+    Show {
+        /// YYYY-MM-DD
+        #[arg(long)]
+        day: chrono::NaiveDate,
+    },
 }
 
 #[derive(Subcommand)]
@@ -384,6 +406,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             config.batch_body_limit = max_batch_bytes;
             config.tolerance_secs = tolerance;
             config.bkash = till_hub::lend::LendConfig::from_env()?;
+            config.evidence = till_hub::evidence::EvidenceConfig::from_env()?;
             let hub = till_hub::start(config).await?;
             eprintln!("till-hub listening on {}", hub.base_url());
             tokio::signal::ctrl_c().await?;
@@ -459,6 +482,33 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     name,
                     password_stdin,
                 } => cli::user_passwd::run(&users, &name, password_stdin).await?,
+            }
+        }
+        Command::Evidence(cmd) => {
+            let evidence = till_hub::evidence::EvidenceConfig::from_env()?;
+            let store = open_store(&cli.database, &secret_key).await?;
+            match cmd {
+                EvidenceCmd::Check { day } => {
+                    let cfg = evidence.bakong.context(
+                        "no Bakong token: set TILL_HUB_BAKONG_TOKEN or TILL_HUB_BAKONG_TOKEN_FILE",
+                    )?;
+                    let checker = till_hub::evidence::bakong_check::Checker::new(cfg)?;
+                    let report = checker.check_day(&*store, day).await?;
+                    println!("{}", serde_json::to_string_pretty(&report)?);
+                    if let Some(e) = report.error {
+                        anyhow::bail!("the Bakong check stopped early: {e}");
+                    }
+                }
+                EvidenceCmd::Show { day } => {
+                    let f = till_hub::evidence::day_findings(
+                        &*store,
+                        &evidence,
+                        day,
+                        chrono::Utc::now(),
+                    )
+                    .await?;
+                    println!("{}", serde_json::to_string_pretty(&f)?);
+                }
             }
         }
         Command::Token(cmd) => {

@@ -55,6 +55,7 @@ pub fn router(hub: Hub) -> Router {
         .merge(reads)
         .merge(crate::lend::routes(&hub))
         .merge(crate::office::routes())
+        .merge(crate::evidence::routes(&hub))
         .route("/healthz", get(read::healthz))
         .fallback(read::fallback)
         .with_state(hub)
@@ -142,6 +143,7 @@ pub async fn start_with_store(
     };
     let app = router(hub.clone());
     let (stop, mut stopped) = watch::channel(false);
+    crate::evidence::spawn(&hub, stopped.clone());
     let task = match hub.config.tls.clone() {
         None => tokio::spawn(async move {
             let shutdown = async move {

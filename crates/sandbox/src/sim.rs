@@ -9,7 +9,8 @@
 //! | `GET/POST /sim/clock` | read, or advance (`{"advance_secs": N}`) the sandbox clock |
 //! | `GET /sim/info` | base URLs, credentials, test wallets, a Bakong token, Nagad's merchant id and public key (and the TEST ONLY merchant key when it is the default) |
 //! | `POST /sim/bakong/token` | a fresh Bakong token for the first registered e-mail |
-//! | `GET /sim/bkash/ipn`, `GET /sim/bkash/ipn/cert.pem` | IPN deliveries and the signing certificate |
+//! | `GET /sim/bkash/ipn`, `GET /sim/bkash/ipn/cert.pem` | IPN deliveries and what the receiver did with the subscription; the signing certificate |
+//! | `GET /sim/bkash/ipn/unsubscribe?Action=ConfirmSubscription&Token=…` (or `Action=Unsubscribe`) | the `SubscribeURL` / `UnsubscribeURL` of the IPN's messages, answered like SNS |
 //! | `POST /sim/bkash/checkout/{paymentID}`, `POST /sim/bakong/pay`, `POST /sim/nagad/checkout/{paymentRefId}` | customer actions (in the provider modules) |
 
 use crate::faults::FaultRule;
@@ -38,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         .route("/sim/bakong/token", post(bakong_token_handler))
         .route("/sim/bkash/ipn", get(ipn_deliveries))
         .route("/sim/bkash/ipn/cert.pem", get(ipn_cert))
+        .route("/sim/bkash/ipn/unsubscribe", get(ipn_subscription))
 }
 
 /// The ledger as JSON (also used by [`crate::SandboxHandle::ledger`]).
@@ -325,7 +327,41 @@ async fn ipn_deliveries(State(app): State<AppState>) -> Json<Value> {
         .as_ref()
         .map(|i| serde_json::to_value(&*i.deliveries.lock().expect("ipn log")).unwrap_or_default())
         .unwrap_or_else(|| json!([]));
-    Json(json!({"deliveries": list}))
+    let subscription = app
+        .ipn
+        .as_ref()
+        .map(|i| {
+            serde_json::to_value(&*i.subscription.lock().expect("ipn subscription"))
+                .unwrap_or_default()
+        })
+        .unwrap_or(Value::Null);
+    Json(json!({"deliveries": list, "subscription": subscription}))
+}
+
+#[derive(Deserialize)]
+struct SubscriptionQuery {
+    #[serde(rename = "Action")]
+    action: String,
+    #[serde(rename = "Token")]
+    token: Option<String>,
+}
+
+async fn ipn_subscription(
+    State(app): State<AppState>,
+    axum::extract::Query(q): axum::extract::Query<SubscriptionQuery>,
+) -> Response {
+    match &app.ipn {
+        Some(ipn) => {
+            let (status, xml) = ipn.subscription_action(&q.action, q.token.as_deref());
+            (
+                StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+                [(header::CONTENT_TYPE, "text/xml")],
+                xml,
+            )
+                .into_response()
+        }
+        None => (StatusCode::NOT_FOUND, "IPN is not configured").into_response(),
+    }
 }
 
 async fn ipn_cert(State(app): State<AppState>) -> Response {

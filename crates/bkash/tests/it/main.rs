@@ -4,6 +4,7 @@
 mod callback;
 mod checkout;
 mod faults;
+mod ipn;
 mod lent;
 mod refunds;
 mod secrets;

@@ -32,6 +32,8 @@ use till_sync_proto::{
 /// `till-sync-proto`): a stored event as listed, a line of the totals.
 pub use till_sync_proto::read::{StoredEvent, TotalsRow};
 
+use crate::evidence::records::{BakongCheck, IpnMessage, SettlementRef, SubscriptionRecord};
+
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -457,6 +459,60 @@ pub trait Store: Send + Sync + 'static {
     async fn office_close_session(&self, token_sha256: &str) -> Result<()>;
     /// Payment events matching every given filter, in arrival order.
     async fn office_search(&self, q: &OfficeSearch) -> Result<Vec<StoredEvent>>;
+
+    // ---- Evidence from the providers (`crate::evidence`); the bodies are
+    // in `sqlite_evidence.rs` and `postgres_evidence.rs`. ----
+
+    /// Store an IPN message unless its `MessageId` is held; `true` when
+    /// stored now (a replay stores nothing).
+    async fn put_ipn(&self, m: &IpnMessage) -> Result<bool>;
+    /// The IPN messages naming any of these trxIDs.
+    async fn ipns_by_trx(&self, trx_ids: &[String]) -> Result<Vec<IpnMessage>>;
+    /// The IPN messages listed under a Bangladesh date (`paid_on`).
+    async fn ipns_of_day(&self, day: NaiveDate) -> Result<Vec<IpnMessage>>;
+    /// Number of IPN messages held.
+    async fn count_ipns(&self) -> Result<u64>;
+    /// Record a subscription message and what was done with it (one row per
+    /// `MessageId`, the latest attempt's).
+    async fn put_ipn_subscription(&self, s: &SubscriptionRecord) -> Result<()>;
+    /// Every subscription message, in arrival order.
+    async fn ipn_subscriptions(&self) -> Result<Vec<SubscriptionRecord>>;
+    /// `payment.settled` events with a cursor above `after`, received before
+    /// `received_before`, that the reference index does not hold, in cursor
+    /// order, at most `limit`.
+    async fn unindexed_settlements(
+        &self,
+        after: i64,
+        received_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>>;
+    /// Add to the reference index (rows held are left as they are).
+    async fn index_refs(&self, refs: &[SettlementRef]) -> Result<()>;
+    /// The index's low-water mark: every settlement at or below it is indexed.
+    async fn refs_low_water(&self) -> Result<i64>;
+    /// Raise the low-water mark to the highest cursor indexed among events
+    /// received before `cutoff`; returns the mark.
+    async fn raise_refs_low_water(&self, cutoff: DateTime<Utc>) -> Result<i64>;
+    /// Indexed settlements of `provider` whose transaction reference is one of `refs`.
+    async fn refs_by_transaction(
+        &self,
+        provider: &str,
+        refs: &[String],
+    ) -> Result<Vec<SettlementRef>>;
+    /// Indexed settlements of `provider` booked on a business day, in cursor order.
+    async fn refs_of_day(&self, provider: &str, day: NaiveDate) -> Result<Vec<SettlementRef>>;
+    /// Indexed settlements of `provider` received since `since` that Bakong
+    /// has not answered for good (no check yet, or `not_found`), oldest first.
+    async fn refs_to_check(
+        &self,
+        provider: &str,
+        since: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<SettlementRef>>;
+    /// Keep these answers (one per event, the latest replaces the held one).
+    async fn put_bakong_checks(&self, checks: &[BakongCheck]) -> Result<()>;
+    /// The held answers about these events.
+    async fn bakong_checks(&self, event_ids: &[String]) -> Result<Vec<BakongCheck>>;
 }
 
 /// Open (and migrate) the store a URL names, with the secret key of

@@ -952,4 +952,69 @@ impl Store for PgStore {
     async fn office_search(&self, q: &OfficeSearch) -> Result<Vec<StoredEvent>> {
         office::search(self, q).await
     }
+
+    // ---- Evidence (`postgres_evidence.rs`) ----
+
+    async fn put_ipn(&self, m: &IpnMessage) -> Result<bool> {
+        evidence::put_ipn(self, m).await
+    }
+    async fn ipns_by_trx(&self, trx_ids: &[String]) -> Result<Vec<IpnMessage>> {
+        evidence::ipns_by_trx(self, trx_ids).await
+    }
+    async fn ipns_of_day(&self, day: NaiveDate) -> Result<Vec<IpnMessage>> {
+        evidence::ipns_of_day(self, day).await
+    }
+    async fn count_ipns(&self) -> Result<u64> {
+        evidence::count_ipns(self).await
+    }
+    async fn put_ipn_subscription(&self, s: &SubscriptionRecord) -> Result<()> {
+        evidence::put_ipn_subscription(self, s).await
+    }
+    async fn ipn_subscriptions(&self) -> Result<Vec<SubscriptionRecord>> {
+        evidence::ipn_subscriptions(self).await
+    }
+    async fn unindexed_settlements(
+        &self,
+        after: i64,
+        received_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>> {
+        evidence::unindexed_settlements(self, after, received_before, limit).await
+    }
+    async fn index_refs(&self, refs: &[SettlementRef]) -> Result<()> {
+        evidence::index_refs(self, refs).await
+    }
+    async fn refs_low_water(&self) -> Result<i64> {
+        evidence::refs_low_water(self).await
+    }
+    async fn raise_refs_low_water(&self, cutoff: DateTime<Utc>) -> Result<i64> {
+        evidence::raise_refs_low_water(self, cutoff).await
+    }
+    async fn refs_by_transaction(
+        &self,
+        provider: &str,
+        refs: &[String],
+    ) -> Result<Vec<SettlementRef>> {
+        evidence::refs_by_transaction(self, provider, refs).await
+    }
+    async fn refs_of_day(&self, provider: &str, day: NaiveDate) -> Result<Vec<SettlementRef>> {
+        evidence::refs_of_day(self, provider, day).await
+    }
+    async fn refs_to_check(
+        &self,
+        provider: &str,
+        since: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<SettlementRef>> {
+        evidence::refs_to_check(self, provider, since, limit).await
+    }
+    async fn put_bakong_checks(&self, checks: &[BakongCheck]) -> Result<()> {
+        evidence::put_bakong_checks(self, checks).await
+    }
+    async fn bakong_checks(&self, event_ids: &[String]) -> Result<Vec<BakongCheck>> {
+        evidence::bakong_checks(self, event_ids).await
+    }
 }
+
+#[path = "postgres_evidence.rs"]
+mod evidence;

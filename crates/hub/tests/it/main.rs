@@ -6,9 +6,11 @@
 mod harness;
 mod pg;
 
+mod bakong;
 mod chain;
 mod cli;
 mod ingest;
+mod ipn;
 mod keys;
 mod office;
 mod payee;

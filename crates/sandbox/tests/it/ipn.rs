@@ -10,9 +10,13 @@ use std::time::Duration;
 use till_sandbox::Config;
 use x509_cert::der::{DecodePem, Encode};
 
-#[tokio::test]
-async fn notification_signature_verifies_with_the_served_certificate() {
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+/// A merchant's listener on loopback: every body posted to `/ipn`.
+async fn receiver() -> (
+    std::net::SocketAddr,
+    tokio::sync::mpsc::UnboundedReceiver<String>,
+    tokio::task::JoinHandle<()>,
+) {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<String>();
     let app = axum::Router::new().route(
         "/ipn",
         axum::routing::post(move |body: String| {
@@ -26,6 +30,12 @@ async fn notification_signature_verifies_with_the_served_certificate() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (addr, rx, server)
+}
+
+#[tokio::test]
+async fn notification_signature_verifies_with_the_served_certificate() {
+    let (addr, mut rx, server) = receiver().await;
     let mut cfg = Config::default();
     cfg.bkash.ipn.url = Some(format!("http://{addr}/ipn"));
     let sb = start_with(cfg).await;
@@ -97,6 +107,54 @@ async fn notification_signature_verifies_with_the_served_certificate() {
         .unwrap();
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert!(deliveries["deliveries"].as_array().is_some());
+    sb.h.shutdown().await;
+    server.abort();
+}
+
+#[tokio::test]
+async fn subscribe_url_confirms_only_an_issued_token() {
+    let (addr, mut rx, server) = receiver().await;
+    let mut cfg = Config::default();
+    cfg.bkash.ipn.url = Some(format!("http://{addr}/ipn"));
+    cfg.bkash.ipn.send_subscription_confirmation = true;
+    let sb = start_with(cfg).await;
+    let token = sb.grant().await;
+    sb.paid_checkout(&token, "10", "SUB-1", "01770618575").await;
+    let mut subscribe_url = None;
+    for _ in 0..2 {
+        let body = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        let env: Value = serde_json::from_str(&body).unwrap();
+        if env["Type"] == "SubscriptionConfirmation" {
+            subscribe_url = env["SubscribeURL"].as_str().map(String::from);
+        }
+    }
+    let url = subscribe_url.expect("a SubscriptionConfirmation");
+    let forged = format!("{}Z", url);
+    let r = sb.http.get(&forged).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("InvalidParameter"));
+    let r = sb.http.get(&url).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("<SubscriptionArn>arn:aws:sns:"));
+    let v: Value = sb
+        .http
+        .get(sb.url("/sim/bkash/ipn"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["subscription"]["tokens_issued"], 1, "{v}");
+    assert_eq!(v["subscription"]["confirmations"], 1);
+    assert_eq!(v["subscription"]["refused"], 1);
     sb.h.shutdown().await;
     server.abort();
 }
