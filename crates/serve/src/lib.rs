@@ -39,7 +39,9 @@ pub fn spawn(
             let shutdown = async move {
                 let _ = stop.wait_for(|s| *s).await;
             };
-            if let Err(e) = axum::serve(listener, app)
+            // With the peer's address (`ConnectInfo`), for what a server logs.
+            let service = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+            if let Err(e) = axum::serve(listener, service)
                 .with_graceful_shutdown(shutdown)
                 .await
             {
@@ -58,7 +60,8 @@ pub fn spawn(
                 stopper.graceful_shutdown(Some(GRACE));
             });
             tokio::spawn(async move {
-                if let Err(e) = server.handle(handle).serve(app.into_make_service()).await {
+                let service = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+                if let Err(e) = server.handle(handle).serve(service).await {
                     tracing::error!(error = %e, server = name, "server failed");
                 }
             })

@@ -254,11 +254,31 @@ impl Engine {
             Err(EngineError::Journal(JournalError::OriginTaken { id })) => {
                 replay(self.payment(&id)?)
             }
+            // The wallet refused or did not answer the start: the payment was
+            // written (failed, with its reason); that is the POS's answer.
+            Err(e @ EngineError::Provider(_)) => {
+                match self.with_journal(|j| j.payment_of_origin(&pos.id, reference))? {
+                    Some(payment) => Ok(PosCharge {
+                        payment,
+                        replayed: false,
+                    }),
+                    None => Err(e),
+                }
+            }
             Err(e) => Err(e),
         }
     }
 
-    /// One of this POS's payments (by our id, or by its reference).
+    /// The payment this POS made with `reference`, if any.
+    pub fn pos_reference(
+        &self,
+        pos: &PosKey,
+        reference: &str,
+    ) -> Result<Option<Payment>, EngineError> {
+        Ok(self.with_journal(|j| j.payment_of_origin(&pos.id, reference))?)
+    }
+
+    /// One of this POS's payments, by our id.
     pub fn pos_payment(&self, pos: &PosKey, id: &str) -> Result<Payment, EngineError> {
         let by_id = self.with_journal(|j| match j.payment(id) {
             Ok(p) => Ok(Some(p)),
