@@ -385,6 +385,14 @@ impl Journal {
                 req.state.as_str()
             )));
         }
+        // The approval first, then the refund it begins: the history reads in that order.
+        append_marked_event(
+            &tx,
+            &get_tx(&tx, &req.payment_id)?,
+            KIND_APPROVED,
+            &format!("refund request {id} approved by {actor} (refund {refund_id})"),
+            at,
+        )?;
         super::payments::begin_refund_tx(
             &tx,
             &req.payment_id,
@@ -400,13 +408,6 @@ impl Journal {
         )
         .ctx("approving a refund request")?;
         let p = get_tx(&tx, &req.payment_id)?;
-        append_marked_event(
-            &tx,
-            &p,
-            KIND_APPROVED,
-            &format!("refund request {id} approved by {actor} (refund {refund_id})"),
-            at,
-        )?;
         append_audit(
             &tx,
             at,
