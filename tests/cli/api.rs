@@ -24,9 +24,14 @@ fn a_pos_is_paired_served_and_revoked_from_the_command_line() {
     let listed = cli.json_lines(&["api", "key", "list", "--json"]);
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0]["name"], "Counter POS");
-    assert!(!listed[0].to_string().contains(key.split_once('.').unwrap().1));
+    assert!(!listed[0]
+        .to_string()
+        .contains(key.split_once('.').unwrap().1));
     // Without the PIN, no key is made.
-    let (code, _, err) = cli.run_fd3(&["api", "key", "add", "--name", "X", "--pin-fd", "3"], &["000000"]);
+    let (code, _, err) = cli.run_fd3(
+        &["api", "key", "add", "--name", "X", "--pin-fd", "3"],
+        &["000000"],
+    );
     assert_ne!(code, 0, "{err}");
 
     let mut serve = cli
@@ -37,7 +42,10 @@ fn a_pos_is_paired_served_and_revoked_from_the_command_line() {
         .unwrap();
     let mut lines = BufReader::new(serve.stdout.take().unwrap()).lines();
     let base = loop {
-        let l = lines.next().expect("till api serve says where it listens").unwrap();
+        let l = lines
+            .next()
+            .expect("till api serve says where it listens")
+            .unwrap();
         if let Some(url) = l.strip_prefix("till api listening on ") {
             break url.to_owned();
         }
@@ -70,24 +78,42 @@ fn a_pos_is_paired_served_and_revoked_from_the_command_line() {
     let wait = |status: &str| {
         let start = Instant::now();
         while get()["status"] != status {
-            assert!(start.elapsed() < Duration::from_secs(20), "never {status}: {}", get());
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "never {status}: {}",
+                get()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     };
     wait("paid");
-    let (s, r) = post(&format!("/v1/charges/{}/refund-requests", c["id"].as_str().unwrap()), &key, json!({}));
+    let (s, r) = post(
+        &format!("/v1/charges/{}/refund-requests", c["id"].as_str().unwrap()),
+        &key,
+        json!({}),
+    );
     assert_eq!(s, 201, "{r}");
     // The manager, in another process, while `serve` holds the till's background work.
     let waiting = cli.json_lines(&["api", "requests", "--json"]);
     assert_eq!(waiting.len(), 1);
     assert_eq!(waiting[0]["pos_name"], "Counter POS");
     let (code, out, err) = cli.run_fd3(
-        &["api", "requests", "approve", r["id"].as_str().unwrap(), "--pin-fd", "3"],
+        &[
+            "api",
+            "requests",
+            "approve",
+            r["id"].as_str().unwrap(),
+            "--pin-fd",
+            "3",
+        ],
         &[PIN],
     );
     assert_eq!(code, 0, "{out}\n{err}");
     wait("refunded");
-    assert!(cli.json_lines(&["api", "requests", "--json"]).is_empty(), "none waits now");
+    assert!(
+        cli.json_lines(&["api", "requests", "--json"]).is_empty(),
+        "none waits now"
+    );
     let shown = cli.json_lines(&["status", c["id"].as_str().unwrap(), "--json"]);
     assert_eq!(shown[0]["origin"]["pos_name"], "Counter POS");
     assert_eq!(shown[0]["origin"]["reference"], "CLI-1");
@@ -101,7 +127,9 @@ fn a_pos_is_paired_served_and_revoked_from_the_command_line() {
     );
     assert_eq!((s, v["error"]["code"].as_str()), (401, Some("key_revoked")));
     // SIGTERM ends the server cleanly.
-    let _ = std::process::Command::new("kill").arg(serve.id().to_string()).status();
+    let _ = std::process::Command::new("kill")
+        .arg(serve.id().to_string())
+        .status();
     let status = serve.wait().unwrap();
     assert!(status.success(), "{status}");
     let audit = cli.json_lines(&["audit", "verify", "--json"]);

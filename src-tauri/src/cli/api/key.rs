@@ -49,7 +49,10 @@ pub async fn run(a: Args, home: &std::path::Path) -> anyhow::Result<i32> {
                     serde_json::json!({"id": made.key.id, "name": made.key.name, "key": made.token})
                 );
             } else {
-                println!("Paired {} ({}). Its key, shown this once:", made.key.name, made.key.id);
+                println!(
+                    "Paired {} ({}). Its key, shown this once:",
+                    made.key.name, made.key.id
+                );
                 println!("{}", made.token);
                 println!("Give it to the POS as `Authorization: Bearer <key>`; revoke it with `till api key revoke {}`.", made.key.id);
             }

@@ -72,7 +72,12 @@ pub async fn run(a: Args, home: &std::path::Path) -> anyhow::Result<i32> {
             engine.shutdown().await;
             let (p, r) = out?;
             println!("{}", output::line(&p));
-            println!("  refund {} of {}: {}", r.id, r.amount.display(), r.state.as_str());
+            println!(
+                "  refund {} of {}: {}",
+                r.id,
+                r.amount.display(),
+                r.state.as_str()
+            );
             Ok(match r.state {
                 till_core::payment::RefundState::Failed => 1,
                 _ => 0,
@@ -84,7 +89,12 @@ pub async fn run(a: Args, home: &std::path::Path) -> anyhow::Result<i32> {
             let out = engine.decline_refund_request(&id, session.actor(), why.as_deref());
             engine.shutdown().await;
             let r = out?;
-            println!("Declined {} ({} from {}).", r.id, r.amount.display(), r.pos_name);
+            println!(
+                "Declined {} ({} from {}).",
+                r.id,
+                r.amount.display(),
+                r.pos_name
+            );
             Ok(0)
         }
     }

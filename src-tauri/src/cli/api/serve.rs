@@ -36,7 +36,9 @@ pub async fn run(a: Args, home: &std::path::Path) -> anyhow::Result<i32> {
         }
     };
     if !api.enabled {
-        eprintln!("note: [api] enabled is false; the app will not serve the API (this command does).");
+        eprintln!(
+            "note: [api] enabled is false; the app will not serve the API (this command does)."
+        );
     }
     // One line a script can wait for.
     println!("till api listening on {}", handle.base_url());
