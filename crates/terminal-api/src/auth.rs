@@ -18,10 +18,14 @@ const AUDIT_EVERY: Duration = Duration::from_secs(60);
 /// The POS a request comes from.
 pub struct Pos(pub PosKey);
 
-/// Refusals not audited yet, per (key id, code).
+/// Which key (the id it named, if any) was refused for which code.
+type Refused = (Option<String>, &'static str);
+
+/// Refusals not audited yet, per key and code: when the last row was
+/// written, and how many came since.
 #[derive(Default)]
 pub(crate) struct Refusals {
-    seen: std::collections::HashMap<(Option<String>, &'static str), (Option<Instant>, u32)>,
+    seen: std::collections::HashMap<Refused, (Option<Instant>, u32)>,
 }
 
 impl ApiState {

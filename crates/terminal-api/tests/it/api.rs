@@ -506,15 +506,12 @@ async fn a_busy_till_refuses_new_charges_but_answers_replays_and_tls_works() {
     assert_eq!(s, 200, "a replay is answered while busy");
     // Plain HTTP to the TLS port gets no answer.
     let plain = format!("http://{}/v1/wallets", till.api.as_ref().unwrap().addr());
-    assert!(
-        reqwest::Client::new()
-            .get(plain)
-            .send()
-            .await
-            .map(|r| r.status().is_success())
-            .unwrap_or(false)
-            == false
-    );
+    let answered = reqwest::Client::new()
+        .get(plain)
+        .send()
+        .await
+        .is_ok_and(|r| r.status().is_success());
+    assert!(!answered, "plain HTTP was served on the TLS port");
     till.stop().await;
 }
 
