@@ -95,17 +95,17 @@ fn corrupt(what: &str) -> JournalError {
     JournalError::Corrupt(what.to_owned())
 }
 
+/// The first `N` columns of a row, as text.
+fn texts<const N: usize>(r: &Row<'_>) -> rusqlite::Result<[Option<String>; N]> {
+    let mut out: [Option<String>; N] = std::array::from_fn(|_| None);
+    for (i, slot) in out.iter_mut().enumerate() {
+        *slot = r.get(i)?;
+    }
+    Ok(out)
+}
+
 fn key_of(r: &Row<'_>) -> rusqlite::Result<[Option<String>; 8]> {
-    Ok([
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-        r.get(7)?,
-    ])
+    texts(r)
 }
 
 fn into_key(c: [Option<String>; 8]) -> Result<PosKey, JournalError> {
@@ -128,11 +128,7 @@ const REQUEST_COLUMNS: &str =
      r.refund_id, r.decided_by, r.decided_at, r.created_at";
 
 fn request_of(r: &Row<'_>) -> rusqlite::Result<[Option<String>; 12]> {
-    let mut out: [Option<String>; 12] = Default::default();
-    for (i, slot) in out.iter_mut().enumerate() {
-        *slot = r.get(i)?;
-    }
-    Ok(out)
+    texts(r)
 }
 
 fn into_request(c: [Option<String>; 12]) -> Result<RefundRequest, JournalError> {

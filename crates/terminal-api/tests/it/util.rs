@@ -4,34 +4,12 @@
 //! and the terminal API on an ephemeral loopback port.
 
 use serde_json::Value;
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use till_core::secrets::{names, Secret, SecretError, SecretStore};
+use till_core::secrets::{names, MemoryStore, Secret, SecretStore};
 use till_core::{Clock, Config, Engine, EngineOptions};
 use till_terminal_api::{ApiHandle, ApiOptions, Busy};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-/// Secrets held by the test process only.
-#[derive(Default)]
-pub struct Memory(Mutex<HashMap<String, String>>);
-
-impl SecretStore for Memory {
-    fn get(&self, name: &str) -> Result<Option<Secret>, SecretError> {
-        Ok(self.0.lock().unwrap().get(name).cloned().map(Secret::new))
-    }
-    fn set(&self, name: &str, value: &Secret) -> Result<(), SecretError> {
-        self.0
-            .lock()
-            .unwrap()
-            .insert(name.into(), value.expose().into());
-        Ok(())
-    }
-    fn delete(&self, name: &str) -> Result<(), SecretError> {
-        self.0.lock().unwrap().remove(name);
-        Ok(())
-    }
-}
 
 /// A receipt printer on loopback: says "ready" to `DLE EOT 4` and keeps
 /// what each connection sent after it.
@@ -109,7 +87,7 @@ impl Till {
         let sandbox = till_sandbox::start(till_sandbox::Config::default())
             .await
             .expect("sandbox starts");
-        let secrets = Arc::new(Memory::default());
+        let secrets = Arc::new(MemoryStore::default());
         let bk = &sandbox.config().bkash;
         for (n, v) in [
             (names::BKASH_USERNAME, bk.username.clone()),
