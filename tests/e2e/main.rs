@@ -12,6 +12,7 @@
 //! 5. [`offline`]: providers and hub stopped and back.
 //! 6. [`dayclose`]: X-report, a disagreement resolved, the day closed, the Z-report as PDF.
 //! 7. [`nagad`]: the third wallet through the same checkout webview, paid and declined.
+//! 8. [`pos`]: the shop's POS through the local API: paired, its charge shown and cancelled at the till, a refund approved.
 
 mod bkash;
 mod dayclose;
@@ -19,4 +20,5 @@ mod khqr;
 mod manager;
 mod nagad;
 mod offline;
+mod pos;
 mod util;

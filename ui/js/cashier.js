@@ -437,9 +437,12 @@
       current = p;
       showPayment(p);
     } else if (p.origin && isOpen(p) && !(current && isOpen(current))) {
-      // The POS started a charge: it is the cashier's current one (Esc cancels it).
+      // The POS started a charge: it is the cashier's current one (Esc cancels it),
+      // its amount and wallet shown as if keyed.
       current = p;
-      value = "";
+      value = p.amount;
+      if (CURRENCIES[p.currency]) currency = p.currency;
+      lastWallet = p.provider;
       showPayment(p);
     } else if (p.flag && /^paid_after_/.test(p.flag) && !(current && isOpen(current))) {
       // A customer paid a code the till had given up: say so now, not at day close.

@@ -441,6 +441,10 @@
   // ---------------------------------------------------------------- POS (local API)
   async function loadPos() {
     const v = await call("manager_pos");
+    // A new key is shown once: gone when the tab is drawn again.
+    el("pos-token-note").hidden = true;
+    el("pos-token").hidden = true;
+    el("pos-token").textContent = "";
     el("pos-state").textContent = v.enabled ? t("m_pos_on", { listen: v.listen }) : t("m_pos_off");
     const when = (at) => (at ? new Date(at).toLocaleString() : "");
     el("pos-keys").replaceChildren(
@@ -466,12 +470,12 @@
     try {
       const made = await call("manager_pos_pair", { name });
       el("pos-name").value = "";
+      await loadPos();
       // The key exists only here now: shown once, never again.
       el("pos-token-note").textContent = t("m_pos_token", { name: made.key.name });
       el("pos-token").textContent = made.token;
       el("pos-token-note").hidden = false;
       el("pos-token").hidden = false;
-      await loadPos();
     } catch (e) {
       flash(errorText(e), "error");
     }
