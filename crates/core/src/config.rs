@@ -1175,6 +1175,52 @@ mod tests {
     }
 
     #[test]
+    fn the_api_is_off_on_loopback_and_needs_tls_on_the_lan() {
+        let with = |pairs: &[(&str, &str)]| Config::from_layers(DEFAULTS_TOML, None, env(pairs));
+        let c = with(&[]).unwrap();
+        assert!(!c.api.enabled);
+        assert!(c.api.listen_addr().unwrap().ip().is_loopback());
+        let on = with(&[("TILL__API__ENABLED", "true")]).unwrap();
+        assert_eq!(on.api.listen_addr().unwrap().port(), 8417);
+        let lan = [
+            ("TILL__API__ENABLED", "true"),
+            ("TILL__API__LISTEN", "192.168.1.20:8417"),
+        ];
+        for (pairs, key) in [
+            (&lan[..], "api.listen"),
+            (
+                &[
+                    ("TILL__API__ENABLED", "true"),
+                    ("TILL__API__LISTEN", "till.local:80"),
+                ][..],
+                "api.listen",
+            ),
+            (
+                &[
+                    ("TILL__API__ENABLED", "true"),
+                    ("TILL__API__TLS_CERT", "/c.pem"),
+                ][..],
+                "api.tls_key",
+            ),
+        ] {
+            match with(pairs) {
+                Err(ConfigError::Invalid { key: k, .. }) => assert_eq!(k, key, "{pairs:?}"),
+                other => panic!("{pairs:?} accepted: {other:?}"),
+            }
+        }
+        // Said outright: a LAN address in clear, or with TLS.
+        let plain = [lan[0], lan[1], ("TILL__API__PLAIN_HTTP_ON_LAN", "true")];
+        assert!(with(&plain).is_ok());
+        let tls = [
+            lan[0],
+            lan[1],
+            ("TILL__API__TLS_CERT", "/c.pem"),
+            ("TILL__API__TLS_KEY", "/k.pem"),
+        ];
+        assert!(with(&tls).is_ok());
+    }
+
+    #[test]
     fn printer_targets_and_widths() {
         let with = |pairs: &[(&str, &str)]| Config::from_layers(DEFAULTS_TOML, None, env(pairs));
         let c = with(&[]).unwrap();

@@ -541,3 +541,106 @@ fn append_marked_event(
         at,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::payments::{Change, NewPayment};
+    use crate::journal::test_context;
+    use crate::payment::ProviderKind;
+
+    fn key(j: &mut Journal, id: &str) -> PosKey {
+        let k = PosKey {
+            id: id.into(),
+            name: format!("POS {id}"),
+            hint: "abcd".into(),
+            created_at: Utc::now(),
+            created_by: "manager".into(),
+            revoked_at: None,
+            revoked_by: None,
+            last_used_at: None,
+        };
+        j.add_pos_key(&k, "hash").unwrap();
+        k
+    }
+
+    fn charge(j: &mut Journal, pos: &str, reference: &str) -> Result<Payment, JournalError> {
+        j.create_payment(
+            NewPayment {
+                id: ulid::Ulid::new().to_string(),
+                provider: ProviderKind::Demo,
+                amount: Amount::parse("10", Currency::Bdt).unwrap(),
+                operator: "pos".into(),
+                at: Utc::now(),
+                origin: Some((pos.into(), reference.into())),
+            },
+            |_, _| Ok::<_, JournalError>(Change::default()),
+        )
+        .and_then(|r| r)
+    }
+
+    /// One payment per POS and reference: refused before anything is written
+    /// (no invoice number spent), and the unique index refuses one written past the check.
+    #[test]
+    fn a_reference_is_one_payment_per_pos() {
+        let mut j = Journal::open_in_memory(test_context()).unwrap();
+        key(&mut j, "pos_a");
+        key(&mut j, "pos_b");
+        let first = charge(&mut j, "pos_a", "R1").unwrap();
+        assert_eq!(first.origin.as_ref().unwrap().pos_name, "POS pos_a");
+        match charge(&mut j, "pos_a", "R1") {
+            Err(JournalError::OriginTaken { id }) => assert_eq!(id, first.id),
+            other => panic!("a second payment for R1: {other:?}"),
+        }
+        let other = charge(&mut j, "pos_b", "R1").unwrap();
+        assert_eq!(
+            other.invoice, "t1-000002",
+            "the refused one took no invoice number"
+        );
+        let forced = j.conn.execute(
+            "UPDATE payments SET origin_pos = 'pos_a' WHERE id = ?1",
+            [&other.id],
+        );
+        assert!(forced.is_err(), "the unique index stands behind the check");
+        assert_eq!(
+            j.payment_of_origin("pos_a", "R1").unwrap().unwrap().id,
+            first.id
+        );
+        // A refund request, and a second one while it waits: the index refuses it.
+        j.conn
+            .execute(
+                "UPDATE payments SET state = 'settled' WHERE id = ?1",
+                [&first.id],
+            )
+            .unwrap();
+        let pos = j.pos_key("pos_a").unwrap().unwrap().0;
+        let amount = Amount::parse("4", Currency::Bdt).unwrap();
+        let r = j
+            .add_refund_request("rr_1", &first.id, &pos, amount, None, Utc::now())
+            .unwrap();
+        assert_eq!(r.state, RefundRequestState::Pending);
+        assert!(j
+            .add_refund_request("rr_2", &first.id, &pos, amount, None, Utc::now())
+            .is_err());
+        let declined = j
+            .decline_refund_request("rr_1", "manager", Some("no"), Utc::now())
+            .unwrap();
+        assert_eq!(declined.state, RefundRequestState::Declined);
+        assert!(j
+            .decline_refund_request("rr_1", "manager", None, Utc::now())
+            .is_err());
+        // Its history rows say what they were, for the API's stream.
+        let kinds: Vec<_> = j
+            .pos_events("pos_a", 0, 100)
+            .unwrap()
+            .into_iter()
+            .filter_map(|e| e.kind)
+            .collect();
+        assert_eq!(kinds, [KIND_REQUESTED, KIND_DECLINED]);
+        assert!(j
+            .pos_events("pos_b", 0, 100)
+            .unwrap()
+            .iter()
+            .all(|e| e.payment_id == other.id));
+    }
+}
