@@ -142,6 +142,8 @@ reason_codes! {
     RefundRequestWaiting = "refund_request_waiting",
     /// The refund request is `state` already.
     RefundRequestDecided = "refund_request_decided",
+    /// The route exists, but not with this HTTP method.
+    MethodNotAllowed = "method_not_allowed",
     /// Till could not do it for a reason of its own (see its log).
     Internal = "internal",
 }
@@ -292,6 +294,7 @@ impl fmt::Display for Reason {
             RefundOver => write!(f, "at most {} is left to refund", self.p("left")),
             RefundRequestWaiting => write!(f, "refund request {} waits for a manager already", self.p("id")),
             RefundRequestDecided => write!(f, "the refund request is {} already", self.p("state")),
+            MethodNotAllowed => f.write_str("this route does not take that HTTP method"),
             Internal => f.write_str("Till could not do this (its log says why)"),
             Other => write!(f, "{}", self.p("text")),
         }

@@ -70,6 +70,7 @@ fn status_of(code: ReasonCode) -> StatusCode {
     match code {
         KeyMissing | KeyInvalid | KeyRevoked => StatusCode::UNAUTHORIZED,
         NotFound => StatusCode::NOT_FOUND,
+        MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         MalformedJson | InvalidField | AmountInvalid | AmountNotPositive | AmountDecimals
         | AmountTooLarge | CurrencyUnknown | WalletUnknown | ReferenceInvalid => {
             StatusCode::BAD_REQUEST

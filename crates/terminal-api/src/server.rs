@@ -148,11 +148,15 @@ pub async fn start(engine: Engine, opts: ApiOptions) -> anyhow::Result<ApiHandle
                 async move { axum::Json(doc.as_ref().clone()) }
             }),
         )
+        // Unknown routes and methods answer in the one error shape too.
         .fallback(|| async {
             crate::error::ApiError::new(
                 till_core::reason::Reason::new(till_core::reason::ReasonCode::NotFound)
                     .with("id", "route"),
             )
+        })
+        .method_not_allowed_fallback(|| async {
+            crate::error::ApiError::code(till_core::reason::ReasonCode::MethodNotAllowed)
         })
         .with_state(state);
     let tls = opts.tls.is_some();

@@ -254,6 +254,8 @@ async fn bad_input_and_bad_keys_get_one_error_shape() {
     assert_eq!(s, 404);
     let (s, v) = till.get(&key, "/v2/nothing").await;
     assert_eq!((s, code(&v)), (404, "not_found"));
+    let (s, v) = till.get(&key, "/v1/charges").await;
+    assert_eq!((s, code(&v)), (405, "method_not_allowed"));
     till.stop().await;
 }
 
