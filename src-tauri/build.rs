@@ -23,6 +23,7 @@ fn main() {
             "demo_pay",
             "print_receipt",
             "open_manager",
+            "close_till",
             "customer_state",
             "manager_pin_state",
             "manager_set_pin",

@@ -14,6 +14,8 @@ pub const PAYMENT: &str = "till://payment";
 pub const STATUS: &str = "till://status";
 /// Something the cashier should read (a refused callback): a sentence.
 pub const NOTICE: &str = "till://notice";
+/// Someone tried to close the cashier's window at a kiosk: ask for the manager PIN.
+pub const CLOSE_REQUESTED: &str = "till://close-requested";
 
 pub fn forward(app: AppHandle, terminal: Shared, engine: Engine, mut stop: watch::Receiver<bool>) {
     let mut rx = engine.subscribe();

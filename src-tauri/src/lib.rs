@@ -43,7 +43,7 @@ pub mod views;
 pub mod windows;
 
 use std::path::PathBuf;
-use tauri::Manager;
+use tauri::{Emitter, Manager};
 
 /// Start the app on `home` (default: `$TILL_HOME` or `~/.local/share/till`).
 pub fn run(home: Option<PathBuf>) {
@@ -74,6 +74,7 @@ pub fn run(home: Option<PathBuf>) {
             commands::cashier::demo_pay,
             commands::cashier::print_receipt,
             commands::cashier::open_manager,
+            commands::cashier::close_till,
             commands::customer::customer_state,
             commands::manager::manager_pin_state,
             commands::manager::manager_set_pin,
@@ -113,7 +114,7 @@ pub fn run(home: Option<PathBuf>) {
             let kiosk = tauri::async_runtime::block_on(terminal.engine())
                 .map(|e| e.config().display.kiosk)
                 .unwrap_or(false);
-            windows::place_customer_display(app.handle(), kiosk);
+            windows::open_customer_display(app.handle(), kiosk);
             if let Some(w) = app.get_webview_window(windows::CASHIER) {
                 let _ = w.set_focus();
             }
@@ -121,6 +122,21 @@ pub fn run(home: Option<PathBuf>) {
             Ok(())
         })
         .on_window_event(|window, event| {
+            // At a kiosk the counter's windows do not close by accident: closing the
+            // cashier's asks for the manager PIN (`commands::cashier::close_till`), the
+            // customer display's is refused.
+            if let tauri::WindowEvent::CloseRequested { api, .. } = event {
+                let label = window.label();
+                let kiosk = window
+                    .try_state::<terminal::Shared>()
+                    .is_some_and(|t| t.kiosk());
+                if kiosk && (label == windows::CASHIER || label == windows::CUSTOMER) {
+                    api.prevent_close();
+                    if label == windows::CASHIER {
+                        let _ = window.emit_to(windows::CASHIER, events::CLOSE_REQUESTED, ());
+                    }
+                }
+            }
             if let tauri::WindowEvent::Destroyed = event {
                 if window.label() == windows::MANAGER {
                     if let Some(t) = window.try_state::<terminal::Shared>() {

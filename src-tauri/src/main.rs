@@ -8,5 +8,7 @@ fn main() {
     if cli.command.is_some() {
         std::process::exit(till_app::cli::run(cli));
     }
+    // Before any thread or WebKit starts: the environment is read once, by WebKit.
+    till_app::windows::choose_compositing();
     till_app::run(cli.home);
 }

@@ -7,6 +7,7 @@ use crate::display::{self, DisplayState};
 use crate::pin::ManagerPin;
 use crate::views::TerminalStatus;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use tauri::{AppHandle, Emitter};
 use till_core::secrets::{SessionOverlay, SharedSecrets};
@@ -51,6 +52,9 @@ pub struct Terminal {
     running: RwLock<Running>,
     /// Shared with the API's busy check (a POS's charge waits for a free display).
     display: Arc<Mutex<DisplayState>>,
+    /// `display.kiosk` of the engine last opened, read where no await is possible (a
+    /// window's close request).
+    kiosk: AtomicBool,
 }
 
 pub type Shared = Arc<Terminal>;
@@ -114,6 +118,7 @@ impl Terminal {
             home,
             running: RwLock::new(running),
             display,
+            kiosk: AtomicBool::new(false),
         })
     }
 
@@ -176,6 +181,11 @@ impl Terminal {
     pub async fn attach(self: &Arc<Self>, app: &AppHandle) {
         let mut running = self.running.write().await;
         running.stop_forwarding();
+        let kiosk = running
+            .engine
+            .as_ref()
+            .is_ok_and(|e| e.config().display.kiosk);
+        self.kiosk.store(kiosk, Ordering::Relaxed);
         if let Ok(engine) = &running.engine {
             let (tx, rx) = watch::channel(false);
             crate::events::forward(app.clone(), self.clone(), engine.clone(), rx);
@@ -193,6 +203,11 @@ impl Terminal {
         self.attach(app).await;
         let status = self.status().await;
         let _ = app.emit(crate::events::STATUS, status);
+    }
+
+    /// Whether this till runs as a kiosk (`display.kiosk`).
+    pub fn kiosk(&self) -> bool {
+        self.kiosk.load(Ordering::Relaxed)
     }
 
     pub async fn shutdown(&self) {

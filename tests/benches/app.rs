@@ -1,26 +1,27 @@
 //! The desktop app, measured (not asserted): the real binary under Xvfb,
 //! driven through tauri-driver like the end-to-end tests.
 //!
-//! - cold start → cashier interactive (process start to the page's ready mark);
+//! - cold start → cashier interactive (the wrapper starting the app to the page's
+//!   ready mark), median of 5, a fresh home each time;
 //! - charge → QR visible on the customer display (Enter on the cashier to the
 //!   first frame painted with the code), p50/p95 over 50 charges;
-//! - memory (RSS) of all the app's processes (the app and its WebKit
-//!   processes) after 100 payments.
+//! - memory: PSS (`/proc/PID/smaps_rollup`) of every process of the app (the app,
+//!   its WebKit web and network processes) with the cashier and the customer display
+//!   open, after start, after 100 and after 1,000 payments;
+//! - the levers of issue 17 side by side (one web process for all our windows or one
+//!   each; WebKit's compositing off or on), each checked on what a person sees: a capture
+//!   of the X screen (`tests/x11/x11.py`), which must not be blank.
 //!
-//! `cargo bench -p till-tests --bench app` prints the table. Without `--bench`
-//! it does a smoke run (1 start, 5 charges, 10 payments) so CI keeps it working.
+//! `cargo bench -p till-tests --bench app` prints the tables; build the app in release
+//! first and point `TILL_APP_BIN` at it to measure what a shop runs
+//! (`cargo build --release -p till-app`, `TILL_APP_BIN=target/release/till`). Without
+//! `--bench` it does a smoke run (1 start, 5 charges, 10 payments, no lever table) so CI
+//! keeps it working.
 
 use anyhow::{bail, Context, Result};
 use fantoccini::{key::Key, Locator};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 use till_tests::{AppOptions, AppSession};
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64
-}
 
 async fn wait<T, F, Fut>(what: &str, within: Duration, mut f: F) -> Result<T>
 where
@@ -60,10 +61,19 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
-/// RSS (KiB) of `root` and all its descendants, and how many processes.
-fn tree_rss(root: u32) -> (u64, usize) {
+/// One process of the app: its name (`comm`) and memory in KiB.
+#[derive(Debug, Clone)]
+struct Proc {
+    name: String,
+    pss: u64,
+    rss: u64,
+}
+
+/// Every process of `root`'s tree (the app and the WebKit processes it starts, through
+/// bubblewrap where WebKit sandboxes them), with PSS: shared pages counted once across the
+/// tree, which RSS counts in every process that maps them.
+fn census(root: u32) -> Vec<Proc> {
     let mut parent = std::collections::HashMap::new();
-    let mut rss = std::collections::HashMap::new();
     for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
         let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
             continue;
@@ -71,17 +81,9 @@ fn tree_rss(root: u32) -> (u64, usize) {
         let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
             continue;
         };
-        let field = |name: &str| {
-            status
-                .lines()
-                .find(|l| l.starts_with(name))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse::<u64>().ok())
-        };
-        if let Some(pp) = field("PPid:") {
+        if let Some(pp) = field(&status, "PPid:") {
             parent.insert(pid, pp as u32);
         }
-        rss.insert(pid, field("VmRSS:").unwrap_or(0));
     }
     let in_tree = |mut p: u32| loop {
         if p == root {
@@ -92,8 +94,50 @@ fn tree_rss(root: u32) -> (u64, usize) {
             _ => return false,
         }
     };
-    let members: Vec<u32> = rss.keys().copied().filter(|p| in_tree(*p)).collect();
-    (members.iter().map(|p| rss[p]).sum(), members.len())
+    let mut out = Vec::new();
+    for &pid in parent.keys().filter(|p| in_tree(**p)) {
+        let name = std::fs::read_to_string(format!("/proc/{pid}/comm"))
+            .unwrap_or_default()
+            .trim()
+            .to_owned();
+        let rollup =
+            std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+        let (Some(pss), Some(rss)) = (field(&rollup, "Pss:"), field(&rollup, "Rss:")) else {
+            continue; // a kernel thread or a process gone meanwhile
+        };
+        out.push(Proc { name, pss, rss });
+    }
+    out.sort_by(|a, b| b.pss.cmp(&a.pss));
+    out
+}
+
+fn field(text: &str, name: &str) -> Option<u64> {
+    text.lines()
+        .find(|l| l.starts_with(name))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+}
+
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+/// "till 92.1 + WebKitWebProces 88.0 + …" (PSS, MiB).
+fn breakdown(procs: &[Proc]) -> String {
+    procs
+        .iter()
+        .filter(|p| p.pss >= 1024)
+        .map(|p| format!("{} {:.1}", p.name, mib(p.pss)))
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
+fn total_pss(procs: &[Proc]) -> u64 {
+    procs.iter().map(|p| p.pss).sum()
+}
+
+fn total_rss(procs: &[Proc]) -> u64 {
+    procs.iter().map(|p| p.rss).sum()
 }
 
 /// The app's pid: the `till` process whose TILL_HOME is this session's.
@@ -114,53 +158,18 @@ fn app_pid(app: &AppSession) -> Result<u32> {
     bail!("no till process with {want}")
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() -> Result<()> {
-    let full = std::env::args().any(|a| a == "--bench");
-    let (starts, charges, payments) = if full { (5, 50, 100) } else { (1, 5, 10) };
-    let mode = if full {
-        "full"
-    } else {
-        "smoke (run with `cargo bench` for the full run)"
-    };
-
-    // Cold start: a fresh data directory each time (demo mode: the in-process
-    // sandbox and hub start too).
-    let mut cold = Vec::new();
-    for i in 0..starts {
-        let t0 = now_ms();
-        let app =
-            AppSession::start_with(&format!("bench-start-{i}"), AppOptions::default()).await?;
-        let ready: u64 = wait(
-            "the cashier's ready mark",
-            Duration::from_secs(60),
-            || async {
-                let body = app.client.find(Locator::Css("body")).await?;
-                Ok(body
-                    .attr("data-ready-at")
-                    .await?
-                    .and_then(|v| v.parse().ok()))
-            },
-        )
-        .await?;
-        cold.push((ready - t0) as f64);
-        app.close().await?;
-    }
-
-    // Charge → QR visible, then the 100-payment memory run, in one session.
-    let app = AppSession::start_with(
-        "bench-run",
-        AppOptions {
-            env: vec![("TILL__DEMO__SETTLE_AFTER_MS".into(), "20".into())],
-            till_toml: None,
-        },
-    )
+/// The cashier's and the customer display's window handles, found by title.
+async fn two_windows(
+    app: &AppSession,
+) -> Result<(fantoccini::wd::WindowHandle, fantoccini::wd::WindowHandle)> {
+    // The customer display is made after the cashier's window, beside it: wait for it.
+    wait("two windows", Duration::from_secs(30), || async {
+        Ok((app.client.windows().await?.len() >= 2).then_some(()))
+    })
     .await?;
-    app.switch_to_window_titled("Cashier").await?;
-    let handles = app.client.windows().await?;
     let mut cashier = None;
     let mut customer = None;
-    for h in handles {
+    for h in app.client.windows().await? {
         app.client.switch_to_window(h.clone()).await?;
         let t = app.client.title().await?;
         if t.contains("Cashier") {
@@ -174,6 +183,183 @@ async fn main() -> Result<()> {
         customer.context("customer window")?,
     );
     app.client.switch_to_window(cashier.clone()).await?;
+    Ok((cashier, customer))
+}
+
+/// Cold start: the wrapper starting the app to the cashier's ready mark.
+async fn cold_start(name: &str, env: &[(&str, &str)]) -> Result<(f64, AppSession)> {
+    let app = AppSession::start_with(
+        name,
+        AppOptions {
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            till_toml: None,
+        },
+    )
+    .await?;
+    let ready: u64 = wait(
+        "the cashier's ready mark",
+        Duration::from_secs(60),
+        || async {
+            let body = app.client.find(Locator::Css("body")).await?;
+            Ok(body
+                .attr("data-ready-at")
+                .await?
+                .and_then(|v| v.parse().ok()))
+        },
+    )
+    .await?;
+    let started = app
+        .logs
+        .app_started_at_ms()
+        .context("the wrapper's start time")?;
+    Ok((ready.saturating_sub(started) as f64, app))
+}
+
+/// Settled demo payments, keyed on the cashier (F3: the demo wallet).
+async fn pay(app: &AppSession, n: usize) -> Result<f64> {
+    let t = Instant::now();
+    let mut last = attr(app, "status", "data-payment-id")
+        .await?
+        .unwrap_or_default();
+    for i in 0..n {
+        keys(app, &format!("{}", 10 + i % 900)).await?;
+        keys(app, &Key::F3.to_string()).await?;
+        // This payment's "settled", not the one before's (the status shows it until the
+        // next charge).
+        let paid = wait("the demo payment paid", Duration::from_secs(15), || async {
+            let s = app.client.find(Locator::Id("status")).await?;
+            let id = s.attr("data-payment-id").await?.unwrap_or_default();
+            let settled = s.attr("data-payment-state").await?.as_deref() == Some("settled");
+            Ok((settled && id != last).then_some(id))
+        })
+        .await;
+        last = match paid {
+            Ok(id) => id,
+            Err(e) => {
+                let status = app.client.find(Locator::Id("status")).await?.text().await?;
+                let amount = attr(app, "amount", "data-value").await?;
+                let shot = app.screenshot("bench-pay-failed").await?;
+                bail!(
+                    "payment {} of {n}: {e}; the cashier says {status:?}, amount {amount:?}; {}",
+                    i + 1,
+                    shot.display()
+                );
+            }
+        };
+    }
+    Ok(t.elapsed().as_secs_f64() * 1000.0 / n as f64)
+}
+
+/// One lever setting, started fresh as a person starts the app (no WebDriver: automation
+/// adds its own memory): PSS once both windows are up and idle, and whether the X screen
+/// shows them (distinct colours in a capture of the X display).
+struct LeverRow {
+    name: &'static str,
+    procs: Vec<Proc>,
+    colours: usize,
+    shot: std::path::PathBuf,
+}
+
+async fn lever(name: &'static str, tag: &str, env: &[(&str, &str)]) -> Result<LeverRow> {
+    let x = till_tests::Xvfb::start(1920, 1080)?;
+    let home = tempfile::tempdir()?;
+    let till_home = home.path().join("till");
+    let mut cmd = std::process::Command::new(till_tests::app_binary()?);
+    cmd.env("DISPLAY", &x.display)
+        .env_remove("WAYLAND_DISPLAY")
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path().join(".config"))
+        .env("XDG_DATA_HOME", home.path().join(".local/share"))
+        .env("TILL_HOME", &till_home)
+        .env("NO_AT_BRIDGE", "1")
+        .env("LIBGL_ALWAYS_SOFTWARE", "1")
+        // The harness's own choice for WebDriver sessions is not the app's: let the app
+        // decide unless the lever says.
+        .env_remove("WEBKIT_DISABLE_COMPOSITING_MODE")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn()?;
+    let log = till_home.join("logs/till.log");
+    wait("the app set up", Duration::from_secs(60), || async {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        Ok(text.contains("\"app set up\"").then_some(()))
+    })
+    .await?;
+    // Both pages loaded and painted, fonts in: then count.
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let procs = census(child.id());
+    let shot = till_tests::x_screenshot(&x.display, &format!("bench-lever-{tag}"));
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let gone = Instant::now();
+    while child.try_wait()?.is_none() && gone.elapsed() < Duration::from_secs(15) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let (shot, colours) = shot?;
+    Ok(LeverRow {
+        name,
+        procs,
+        colours,
+        shot,
+    })
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Result<()> {
+    let full = std::env::args().any(|a| a == "--bench");
+    let (starts, charges, payments, long_run) = if full {
+        (5, 50, 100, 1000)
+    } else {
+        (1, 5, 10, 0)
+    };
+    let mode = if full {
+        "full"
+    } else {
+        "smoke (run with `cargo bench` for the full run)"
+    };
+    let build = match std::env::var("TILL_APP_BIN") {
+        Ok(p) if p.contains("release") => "release build",
+        Ok(_) => "build from TILL_APP_BIN",
+        Err(_) => "debug build",
+    };
+
+    // Cold start: a fresh data directory each time (demo mode: the in-process
+    // sandbox and hub start too).
+    let mut cold = Vec::new();
+    for i in 0..starts {
+        let (ms, app) = cold_start(&format!("bench-start-{i}"), &[]).await?;
+        cold.push(ms);
+        app.close().await?;
+    }
+
+    // Charge → QR visible, then the payment runs, in one session.
+    let app = AppSession::start_with(
+        "bench-run",
+        AppOptions {
+            env: vec![("TILL__DEMO__SETTLE_AFTER_MS".into(), "20".into())],
+            till_toml: None,
+        },
+    )
+    .await?;
+    let (cashier, customer) = two_windows(&app).await?;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let pid = app_pid(&app)?;
+    let at_start = census(pid);
+    let (start_shot, start_colours) = app.x_screenshot("bench-run-start")?;
+    assert!(
+        start_colours > 1,
+        "the X screen is blank: {}",
+        start_shot.display()
+    );
     app.client
         .find(Locator::Css(".cur[data-currency='KHR']"))
         .await?
@@ -218,26 +404,55 @@ async fn main() -> Result<()> {
         .await?;
     }
 
-    let pid = app_pid(&app)?;
-    let (rss_before, procs_before) = tree_rss(pid);
-    let t = Instant::now();
-    for i in 0..payments {
-        keys(&app, &format!("{}", 10 + i)).await?;
-        keys(&app, &Key::F3.to_string()).await?;
-        wait("the demo payment paid", Duration::from_secs(15), || async {
-            let s = app.client.find(Locator::Id("status")).await?;
-            Ok((s.attr("data-payment-state").await?.as_deref() == Some("settled")).then_some(()))
-        })
-        .await?;
-    }
-    let per_payment = t.elapsed().as_secs_f64() * 1000.0 / payments as f64;
+    let per_payment = pay(&app, payments).await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let (rss_after, procs_after) = tree_rss(pid);
+    let after_first = census(pid);
+    let after_long = if long_run > payments {
+        pay(&app, long_run - payments).await?;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        Some(census(pid))
+    } else {
+        None
+    };
     app.close().await?;
+
+    // The levers, each from a fresh start (full run only), one at a time: PSS counts a
+    // shared library's pages among the processes mapping it, so nothing else of ours runs.
+    let mut levers = Vec::new();
+    if full {
+        let runs: [(&'static str, &str, &[(&str, &str)]); 4] = [
+            (
+                "as shipped: one web process, compositing as the app chooses (off: no GPU here)",
+                "shipped",
+                &[],
+            ),
+            (
+                "one web process per window",
+                "per-window",
+                &[("TILL_WEB_PROCESS_PER_WINDOW", "1")],
+            ),
+            (
+                "compositing on (software GL), one web process",
+                "compositing",
+                &[("WEBKIT_DISABLE_COMPOSITING_MODE", "0")],
+            ),
+            (
+                "compositing on, one web process per window (before issue 17)",
+                "before",
+                &[
+                    ("WEBKIT_DISABLE_COMPOSITING_MODE", "0"),
+                    ("TILL_WEB_PROCESS_PER_WINDOW", "1"),
+                ],
+            ),
+        ];
+        for (name, tag, env) in runs {
+            levers.push(lever(name, tag, env).await?);
+        }
+    }
 
     cold.sort_by(|a, b| a.partial_cmp(b).unwrap());
     visible.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    println!("\nTill desktop app benchmark — {mode}; debug build under Xvfb, demo mode");
+    println!("\nTill desktop app benchmark — {mode}; {build} under Xvfb 1920×1080, demo mode");
     println!("| measure | value |");
     println!("| --- | --- |");
     println!(
@@ -253,19 +468,51 @@ async fn main() -> Result<()> {
         percentile(&visible, 95.0),
         visible.last().copied().unwrap_or(f64::NAN)
     );
-    println!(
-        "| RSS of the app's processes before the payment run | {:.1} MiB in {} processes |",
-        rss_before as f64 / 1024.0,
-        procs_before
-    );
-    println!(
-        "| RSS after {} more payments (demo wallet, keyboard-driven) | {:.1} MiB in {} processes |",
-        payments,
-        rss_after as f64 / 1024.0,
-        procs_after
-    );
+    let row = |when: &str, procs: &[Proc]| {
+        println!(
+            "| PSS {when} | **{:.1} MiB** in {} processes ({}); RSS {:.1} MiB |",
+            mib(total_pss(procs)),
+            procs.len(),
+            breakdown(procs),
+            mib(total_rss(procs))
+        );
+    };
+    row("after start, cashier + customer display open", &at_start);
+    row(&format!("after {payments} payments"), &after_first);
+    if let Some(long) = &after_long {
+        row(&format!("after {long_run} payments"), long);
+        println!(
+            "| PSS growth from {payments} to {long_run} payments | {:+.1} MiB |",
+            mib(total_pss(long)) as f64 - mib(total_pss(&after_first))
+        );
+    }
     println!(
         "| keyboard-to-paid per demo payment (incl. WebDriver round trips) | {per_payment:.0} ms |"
     );
+    println!(
+        "| X screen after start | {} colours: {} |",
+        start_colours,
+        start_shot.display()
+    );
+    if !levers.is_empty() {
+        println!("\nLevers (each a fresh start without WebDriver, both windows open, idle 8 s)");
+        println!("| lever | PSS total | processes | X screen |");
+        println!("| --- | --- | --- | --- |");
+        for l in &levers {
+            println!(
+                "| {} | {:.1} MiB | {} | {} ({} colours) |",
+                l.name,
+                mib(total_pss(&l.procs)),
+                breakdown(&l.procs),
+                if l.colours > 1 {
+                    "shows the windows"
+                } else {
+                    "BLANK"
+                },
+                l.colours
+            );
+            println!("|  |  |  | {} |", l.shot.display());
+        }
+    }
     Ok(())
 }

@@ -12,11 +12,15 @@
 //! 5. [`offline`]: providers and hub stopped and back.
 //! 6. [`dayclose`]: X-report, a disagreement resolved, the day closed, the Z-report as PDF.
 //! 7. [`nagad`]: the third wallet through the same checkout webview, paid and declined.
-//! 8. [`pos`]: the shop's POS through the local API: paired, its charge shown and cancelled at the till, a refund approved.
+//! 8. [`kiosk`]: at a kiosk, closing the window asks for the manager PIN.
+//! 9. [`fast`]: a wallet that pays before the charge's answer reaches the window.
+//! 10. [`pos`]: the shop's POS through the local API: paired, its charge shown and cancelled at the till, a refund approved.
 
 mod bkash;
 mod dayclose;
+mod fast;
 mod khqr;
+mod kiosk;
 mod manager;
 mod nagad;
 mod offline;

@@ -1,4 +1,4 @@
-//! Scenario 8: the shop's POS through the local API (issue 16 §4), in the real app: the
+//! Scenario 10: the shop's POS through the local API (issue 16 §4), in the real app: the
 //! manager pairs "POS 1" in the POS tab (the key shown once); the POS starts a KHQR charge
 //! over HTTP; the cashier's screen says it comes from POS 1 with its order, the customer
 //! display shows its code, and the cashier's Esc cancels it — the POS reads `cancelled`. A

@@ -298,6 +298,45 @@ impl Drop for TauriDriver {
     }
 }
 
+/// The whole X screen of `display` as a person sees it, saved as
+/// `target/e2e-screenshots/<name>-x.png`, with its number of distinct colours (1: blank).
+pub fn x_screenshot(display: &str, name: &str) -> Result<(PathBuf, usize)> {
+    let path = screenshot_dir().join(format!("{name}-x.png"));
+    let out = x11(display, &["shot", &path.to_string_lossy()])?;
+    let colours = out
+        .trim()
+        .rsplit("colours=")
+        .next()
+        .and_then(|n| n.parse().ok())
+        .with_context(|| format!("x11.py shot said {out:?}"))?;
+    Ok((path, colours))
+}
+
+/// Run `tests/x11/x11.py` on `display` with Debian's Python (python3-xlib is a Debian
+/// package; another `python3` first on PATH would not have it).
+fn x11(display: &str, args: &[&str]) -> Result<String> {
+    let python = ["/usr/bin/python3"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+        .unwrap_or_else(|| PathBuf::from("python3"));
+    let script = workspace_root().join("tests/x11/x11.py");
+    let out = Command::new(&python)
+        .arg(&script)
+        .arg(display)
+        .args(args)
+        .output()
+        .with_context(|| format!("run {} {}", python.display(), script.display()))?;
+    if !out.status.success() {
+        bail!(
+            "x11.py {args:?} on {display}: {}: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
 /// The D-Bus name `tauri-plugin-single-instance` holds for the app (its identifier +
 /// `.SingleInstance`): while another process owns it, a new app hands its arguments to that
 /// one and exits at once.
@@ -376,6 +415,15 @@ impl ScenarioLogs {
             .ok()
     }
 
+    /// When the wrapper started the app (ms since the epoch).
+    pub fn app_started_at_ms(&self) -> Option<u64> {
+        std::fs::read_to_string(self.dir.join("app-started-at"))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    }
+
     /// The app's exit status, if it ended by itself.
     pub fn app_exit_status(&self) -> Option<String> {
         std::fs::read_to_string(self.dir.join("app-exit-status"))
@@ -415,6 +463,8 @@ impl ScenarioLogs {
             r#"#!/usr/bin/env bash
 # Written by till_tests::ScenarioLogs: runs the app under test, keeping its evidence.
 logs={logs:?}
+# When the app was started (ms since the epoch), for the benchmark's cold start.
+date +%s%3N > "$logs/app-started-at"
 {app:?} "$@" 2>>"$logs/app-stderr.log" &
 pid=$!
 echo "$pid" > "$logs/app.pid"
@@ -649,6 +699,20 @@ impl AppSession {
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
+    }
+
+    /// Ask the window titled `title` to close as a window manager's close button does
+    /// (`WM_DELETE_WINDOW` from the X server; WebDriver cannot do that).
+    pub fn x_close(&self, title: &str) -> Result<()> {
+        x11(&self.display, &["close", title]).map(|_| ())
+    }
+
+    /// The whole X screen as a person sees it (from the X server, not WebKit: WebDriver's
+    /// screenshots looked fine where X showed blank windows), saved as
+    /// `target/e2e-screenshots/<name>-x.png`; with the number of distinct colours in it
+    /// (1: the screen is blank).
+    pub fn x_screenshot(&self, name: &str) -> Result<(PathBuf, usize)> {
+        x_screenshot(&self.display, name)
     }
 
     /// Ends the WebDriver session (the app closes); `Drop` then makes sure it is gone.

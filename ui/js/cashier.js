@@ -158,6 +158,10 @@
     return w ? w.provider : null;
   }
 
+  // Payment events heard while a charge's answer is on its way (see charge()).
+  const early = new Map();
+  let charging = false;
+
   async function charge(provider) {
     if (current && isOpen(current)) {
       setStatus("waiting", "busy");
@@ -176,9 +180,14 @@
     const amount = el("amount");
     amount.dataset.chargedAt = String(Date.now());
     setStatus("working", "starting", { wallet: t(provider) });
+    early.clear();
+    charging = true;
     try {
       const r = await invoke("charge", { provider, amount: value, currency });
-      current = r.payment;
+      // A wallet may have settled (and said so) before this answer came: an event that
+      // ended the payment beats the answer's open state (a payment never opens again).
+      const news = early.get(r.payment.id);
+      current = news && isOpen(r.payment) && !isOpen(news) ? news : r.payment;
       amount.dataset.paymentId = current.id;
       amount.dataset.codeReference = r.code_reference || "";
       showPayment(current);
@@ -189,6 +198,9 @@
       el("status").textContent = errorText(e);
       statusState = "failed";
       statusKey = null;
+    } finally {
+      charging = false;
+      early.clear();
     }
     render();
   }
@@ -377,6 +389,8 @@
   }
 
   document.addEventListener("keydown", (e) => {
+    // The PIN dialog's keys are its own (Escape closes it, natively).
+    if (el("close-dialog").open) return;
     if (e.target === el("search")) {
       if (e.key === "Escape") { el("search").value = ""; el("amount").focus(); refreshRecent(); e.preventDefault(); }
       return;
@@ -433,6 +447,7 @@
 
   listen("till://payment", (e) => {
     const p = e.payload;
+    if (charging) early.set(p.id, p);
     if (current && p.id === current.id) {
       current = p;
       showPayment(p);
@@ -475,6 +490,31 @@
   listen("till://notice", (e) => {
     el("status").textContent = String(e.payload);
     el("status").dataset.state = "failed";
+  });
+
+  // At a kiosk the shell refuses to close this window and asks here for the manager PIN.
+  listen("till://close-requested", () => {
+    const d = el("close-dialog");
+    if (d.open) return;
+    el("close-pin").value = "";
+    el("close-error").textContent = "";
+    d.showModal();
+    el("close-pin").focus();
+  });
+  el("close-keep").addEventListener("click", () => el("close-dialog").close());
+  el("close-dialog").addEventListener("close", () => el("amount").focus());
+  el("close-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    el("close-confirm").disabled = true;
+    try {
+      await invoke("close_till", { pin: el("close-pin").value });
+    } catch (err) {
+      el("close-error").textContent = errorText(err);
+      el("close-pin").value = "";
+      el("close-pin").focus();
+    } finally {
+      el("close-confirm").disabled = false;
+    }
   });
 
   async function start() {

@@ -58,6 +58,7 @@ fn event(terminal: &str, seq: u64) -> Event {
             created_at: at,
             settled_at: at,
             payee: Some("merchant-0123456789abcdef".into()),
+            invoice: None,
         },
     )
 }

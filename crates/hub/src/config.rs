@@ -39,6 +39,8 @@ pub struct HubConfig {
     /// The shop's bKash merchant account, whose token the hub lends to its
     /// terminals (`crate::lend`); `None`: lending off.
     pub bkash: Option<crate::lend::LendConfig>,
+    /// The office dashboard's day, sessions and lockout.
+    pub office: crate::office::OfficeConfig,
 }
 
 impl HubConfig {
@@ -55,6 +57,7 @@ impl HubConfig {
             tls: None,
             secret_key: SecretKeySource::Auto,
             bkash: None,
+            office: crate::office::OfficeConfig::default(),
         }
     }
 }

@@ -42,6 +42,69 @@ fn same(a: Decimal, b: Decimal) -> bool {
     a.normalize() == b.normalize()
 }
 
+/// One provider × currency of a day, as the Z-report has it and as the hub
+/// holds it (a side without the line counts as zero).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    pub provider: String,
+    pub currency: String,
+    pub reported: TotalsRow,
+    pub held: TotalsRow,
+    /// Counts and sums equal (whatever their number of decimals).
+    pub matches: bool,
+}
+
+impl Line {
+    /// What the Z-report has more than the hub (negative: less), net.
+    pub fn net_difference(&self) -> Decimal {
+        self.reported.net - self.held.net
+    }
+}
+
+/// The lines of both sides, by provider and currency: what [`compare`]
+/// judges a day by, and what the office's day view shows.
+pub fn lines(reported: &[TotalsRow], held: &[TotalsRow]) -> Vec<Line> {
+    let keys: BTreeSet<(String, String)> = reported
+        .iter()
+        .chain(held.iter())
+        .map(|r| (r.provider.clone(), r.currency.clone()))
+        .collect();
+    let side = |rows: &[TotalsRow], provider: &str, currency: &str| {
+        rows.iter()
+            .find(|r| r.provider == provider && r.currency == currency)
+            .cloned()
+            .unwrap_or_else(|| {
+                TotalsRow {
+                    provider: provider.to_owned(),
+                    currency: currency.to_owned(),
+                    count: 0,
+                    settled: Decimal::ZERO,
+                    refund_count: 0,
+                    refunded: Decimal::ZERO,
+                    net: Decimal::ZERO,
+                }
+                .finish()
+            })
+    };
+    keys.into_iter()
+        .map(|(provider, currency)| {
+            let r = side(reported, &provider, &currency);
+            let h = side(held, &provider, &currency);
+            let matches = r.count == h.count
+                && same(r.settled, h.settled)
+                && r.refund_count == h.refund_count
+                && same(r.refunded, h.refunded);
+            Line {
+                provider,
+                currency,
+                reported: r,
+                held: h,
+                matches,
+            }
+        })
+        .collect()
+}
+
 /// Compares the latest Z-report of a day with the hub's totals.
 pub fn compare(
     terminal: &str,
@@ -59,33 +122,13 @@ pub fn compare(
         .unwrap_or_default();
     let mut differences = Vec::new();
     if latest.is_some() {
-        let keys: BTreeSet<(String, String)> = reported
-            .iter()
-            .map(|r| (r.provider.clone(), r.currency.clone()))
-            .chain(
-                held.iter()
-                    .map(|h| (h.provider.clone(), h.currency.clone())),
-            )
-            .collect();
-        for (provider, currency) in keys {
-            let r = reported
-                .iter()
-                .find(|r| r.provider == provider && r.currency == currency);
-            let h = held
-                .iter()
-                .find(|h| h.provider == provider && h.currency == currency);
-            let z = Decimal::ZERO;
-            let (rc, rs, rrc, rr) = r
-                .map(|r| (r.count, r.settled, r.refund_count, r.refunded))
-                .unwrap_or((0, z, 0, z));
-            let (hc, hs, hrc, hr) = h
-                .map(|h| (h.count, h.settled, h.refund_count, h.refunded))
-                .unwrap_or((0, z, 0, z));
-            if rc != hc || !same(rs, hs) || rrc != hrc || !same(rr, hr) {
-                differences.push(format!(
-                    "{provider} {currency}: the Z-report has {rc} settled ({rs}) and {rrc} refunds ({rr}), the hub holds {hc} settled ({hs}) and {hrc} refunds ({hr})"
-                ));
-            }
+        for l in lines(&reported, &held).iter().filter(|l| !l.matches) {
+            let (r, h) = (&l.reported, &l.held);
+            differences.push(format!(
+                "{} {}: the Z-report has {} settled ({}) and {} refunds ({}), the hub holds {} settled ({}) and {} refunds ({})",
+                l.provider, l.currency, r.count, r.settled, r.refund_count, r.refunded,
+                h.count, h.settled, h.refund_count, h.refunded
+            ));
         }
     }
     DayStatus {

@@ -31,6 +31,8 @@
 //!   init` makes, or an environment variable).
 //! - [`lend`]: `POST /v1/terminals/{id}/bkash/token`: the shop's bKash token
 //!   lent to authenticated terminals ([`lend::LendConfig`], off by default).
+//! - [`office`]: the office dashboard under `/office/` (users, sessions,
+//!   CSRF, pages), over the same read functions as the read API.
 //! - [`store`]: the [`Store`](store::Store) trait and its SQLite and
 //!   PostgreSQL implementations, with their migrations in `migrations/`.
 //! - [`error`]: the library error and the JSON error answers.
@@ -47,6 +49,8 @@
 //!   terminal's webhook id; a replay is answered, never stored twice.
 //! - Never believes a body before its signature has matched, and never tells
 //!   an unsigned caller which terminals exist.
+//! - The office dashboard shows what the read API's own functions compute
+//!   and changes nothing without its session's CSRF token ([`office`]).
 
 pub mod admin;
 pub mod config;
@@ -54,6 +58,7 @@ pub mod days;
 pub mod error;
 pub mod ingest;
 pub mod lend;
+pub mod office;
 pub mod read;
 pub mod sealing;
 pub mod server;

@@ -1,6 +1,8 @@
 //! `till-hub`: the command line. Definitions and glue only; everything it
 //! does is a library function of `till_hub`.
 
+mod cli;
+
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
@@ -77,6 +79,14 @@ enum Command {
         /// The PEM private key of --tls-cert.
         #[arg(long, env = "TILL_HUB_TLS_KEY", requires = "tls_cert")]
         tls_key: Option<std::path::PathBuf>,
+        /// The shop's time zone for the office dashboard's "today" and its
+        /// hours (IANA name, e.g. Asia/Dhaka); default: this machine's.
+        #[arg(long, env = "TILL_HUB_OFFICE_TIMEZONE")]
+        office_timezone: Option<chrono_tz::Tz>,
+        /// When the shop's business day starts (HH:MM), as the terminals'
+        /// [business_day] cutoff.
+        #[arg(long, env = "TILL_HUB_OFFICE_DAY_CUTOFF", default_value = "00:00", value_parser = parse_cutoff)]
+        office_day_cutoff: chrono::NaiveTime,
     },
     /// Manage terminals and their keys.
     #[command(subcommand)]
@@ -84,6 +94,9 @@ enum Command {
     /// Manage read-API tokens.
     #[command(subcommand)]
     Token(TokenCmd),
+    /// Manage the office dashboard's users (/office/ on the hub).
+    #[command(subcommand)]
+    User(UserCmd),
     /// Per terminal and business day: did a Z-report arrive, do its totals match (JSON).
     Days {
         #[arg(long)]
@@ -150,6 +163,43 @@ enum TokenCmd {
     List,
     /// Refuse a stored token from the next request on.
     Revoke { id: i64 },
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// Add an office user; asks for the password (or reads it from stdin).
+    Add {
+        name: String,
+        /// `read` (every page, no changes) or `admin` (also terminals and keys).
+        #[arg(long, value_parser = parse_role)]
+        role: till_hub::office::model::Role,
+        /// The office's language for them: en, bn or km (default: the browser's).
+        #[arg(long)]
+        language: Option<String>,
+        /// Read the password from the first line of stdin instead of asking.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List the office users (JSON; never their password hashes).
+    List,
+    /// Refuse the user's sign-ins from now on and end their sessions.
+    Disable { name: String },
+    /// Let a disabled user sign in again.
+    Enable { name: String },
+    /// Set a new password (lifts a lockout, ends the user's sessions).
+    Passwd {
+        name: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+fn parse_role(s: &str) -> Result<till_hub::office::model::Role, String> {
+    till_hub::office::model::Role::parse(s).ok_or_else(|| format!("{s:?}: use read or admin"))
+}
+
+fn parse_cutoff(s: &str) -> Result<chrono::NaiveTime, String> {
+    chrono::NaiveTime::parse_from_str(s, "%H:%M").map_err(|_| format!("{s:?}: use HH:MM"))
 }
 
 fn new_key(public_key: Option<String>, hmac: bool) -> anyhow::Result<NewKey> {
@@ -318,8 +368,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             tolerance,
             tls_cert,
             tls_key,
+            office_timezone,
+            office_day_cutoff,
         } => {
             let mut config = HubConfig::new(listen, cli.database);
+            config.office.timezone = office_timezone;
+            config.office.day_cutoff = office_day_cutoff;
             config.secret_key = secret_key;
             tracing::info!(secret_key = %key_origin, "secret key");
             if let (Some(cert), Some(key)) = (tls_cert, tls_key) {
@@ -384,6 +438,28 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = open_store(&cli.database, &secret_key).await?;
             let list = till_hub::days::days(&*store, terminal.as_deref(), day, limit).await?;
             println!("{}", serde_json::to_string_pretty(&list)?);
+        }
+        Command::User(cmd) => {
+            let users =
+                till_hub::office::users::Users::new(open_store(&cli.database, &secret_key).await?);
+            match cmd {
+                UserCmd::Add {
+                    name,
+                    role,
+                    language,
+                    password_stdin,
+                } => {
+                    cli::user_add::run(&users, &name, role, language.as_deref(), password_stdin)
+                        .await?
+                }
+                UserCmd::List => cli::user_list::run(&users).await?,
+                UserCmd::Disable { name } => cli::user_disable::run(&users, &name, false).await?,
+                UserCmd::Enable { name } => cli::user_disable::run(&users, &name, true).await?,
+                UserCmd::Passwd {
+                    name,
+                    password_stdin,
+                } => cli::user_passwd::run(&users, &name, password_stdin).await?,
+            }
         }
         Command::Token(cmd) => {
             let admin = Admin::new(open_store(&cli.database, &secret_key).await?);

@@ -54,6 +54,7 @@ pub fn router(hub: Hub) -> Router {
         )
         .merge(reads)
         .merge(crate::lend::routes(&hub))
+        .merge(crate::office::routes())
         .route("/healthz", get(read::healthz))
         .fallback(read::fallback)
         .with_state(hub)

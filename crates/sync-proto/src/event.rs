@@ -141,6 +141,12 @@ pub struct Payment {
     /// and every version 1 event.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payee: Option<String>,
+    /// The terminal's invoice number (`<terminal>-<counter>`), the number
+    /// on the receipt and the provider's order or bill number, so the office
+    /// can find a payment by it. Absent from events written before it was
+    /// sent (an addition readers that do not know it ignore).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice: Option<String>,
 }
 
 /// A refund of a payment.
@@ -292,6 +298,9 @@ impl Payment {
         check_currency("payment.currency", &self.currency)?;
         if let Some(p) = &self.payee {
             check_text("payment.payee", p)?;
+        }
+        if let Some(i) = &self.invoice {
+            check_text("payment.invoice", i)?;
         }
         Ok(())
     }
@@ -492,6 +501,7 @@ mod tests {
             created_at: DateTime::parse_from_rfc3339("2026-11-22T10:14:00+06:00").unwrap(),
             settled_at: DateTime::parse_from_rfc3339("2026-11-22T10:15:00+06:00").unwrap(),
             payee: Some("merchant-0123456789abcdef".into()),
+            invoice: Some("shop1-till1-000042".into()),
         }
     }
 

@@ -132,6 +132,7 @@ fn constructed_events_validate() {
         created_at: DateTime::parse_from_rfc3339("2026-11-22T09:00:00+07:00").unwrap(),
         settled_at: DateTime::parse_from_rfc3339("2026-11-22T09:01:00+07:00").unwrap(),
         payee: Some("pp_shop@aclb".into()),
+        invoice: Some("till-01-000007".into()),
     };
     let at = DateTime::parse_from_rfc3339("2026-11-22T09:01:00+07:00").unwrap();
     let day = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();

@@ -5,7 +5,8 @@
 //! `$XDG_CONFIG_HOME/autostart/till.desktop` (else `~/.config/autostart/`),
 //! which the desktop session runs at login: `till --home HOME kiosk run`.
 //! `run` is the supervisor: it starts the app and starts it again whenever it
-//! exits (a small loop in Till itself rather than a `systemd --user` unit:
+//! ends by accident; a close the manager confirmed with the PIN (the app's exit
+//! status 0: at a kiosk the cashier's window asks for it) ends the loop (a small loop in Till itself rather than a `systemd --user` unit:
 //! the app needs the graphical session's environment, which an autostart
 //! entry has and a user unit may not). `disable` removes the entry and sets
 //! `kiosk = false`.
@@ -27,7 +28,8 @@ pub enum Action {
     Enable,
     /// Stop starting Till at login (`[display] kiosk = false`).
     Disable,
-    /// Run the app and start it again whenever it exits (what the autostart entry runs).
+    /// Run the app and start it again whenever it ends by accident (what the autostart
+    /// entry runs); a close confirmed with the manager PIN ends it.
     Run,
 }
 
@@ -87,9 +89,10 @@ fn set_kiosk(home: &Path, on: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Starts the app, and again whenever it exits: after a second when it had
+/// Starts the app, and again whenever it ends by accident: after a second when it had
 /// run a while, after up to 30 s when it keeps exiting at once (a broken
-/// configuration must not spin the CPU). Never returns but on an error.
+/// configuration must not spin the CPU). Returns when the app exits with status 0 (closed
+/// by the manager, or handed over to a till already running).
 fn supervise(home: &Path) -> anyhow::Result<()> {
     let exe = std::env::current_exe().context("cannot find the till binary")?;
     let mut pause = Duration::from_secs(1);
@@ -100,6 +103,12 @@ fn supervise(home: &Path) -> anyhow::Result<()> {
             .arg(home)
             .status()
             .with_context(|| format!("cannot start {}", exe.display()))?;
+        // Status 0 is a close the manager confirmed with the PIN (`close_till`): the
+        // kiosk stops. A crash, a kill or any other status is an accident: start again.
+        if status.success() {
+            tracing::info!("the app was closed by the manager: the kiosk stops");
+            return Ok(());
+        }
         pause = if started.elapsed() > Duration::from_secs(30) {
             Duration::from_secs(1)
         } else {

@@ -154,3 +154,27 @@ pub async fn demo_pay(terminal: State<'_, Shared>, id: String) -> Result<(), UiE
 pub async fn open_manager(app: AppHandle) -> Result<(), UiError> {
     crate::windows::open_manager(&app).map_err(UiError::from)
 }
+
+/// Close the till at a kiosk: the manager's PIN, then the app exits with status 0, which
+/// `till kiosk run` takes for "closed on purpose" (it restarts the app after any other
+/// end). Each try is in the audit log. Off a kiosk the window closes without asking, and
+/// this command is not called.
+#[tauri::command]
+pub async fn close_till(
+    app: AppHandle,
+    terminal: State<'_, Shared>,
+    pin: String,
+) -> Result<(), crate::commands::manager::PinUiError> {
+    let result = terminal.pin.authenticate(&pin);
+    if let Ok(engine) = terminal.engine().await {
+        let (actor, action) = match &result {
+            Ok(session) => (session.actor(), "kiosk.close"),
+            Err(_) => ("manager", "kiosk.close.refused"),
+        };
+        let _ = engine.audit(actor, action, None, None);
+    }
+    result?;
+    tracing::info!("closed by the manager at the kiosk");
+    app.exit(0);
+    Ok(())
+}

@@ -136,6 +136,7 @@ fn wire_event(
         created_at: local(payment.created_at),
         settled_at: local(settled_at),
         payee: payment.payee.clone(),
+        invoice: Some(payment.invoice.clone()),
     };
     let sequence = sequence as u64;
     match (kind, refund) {

@@ -13,6 +13,9 @@ pub mod pg_tls;
 pub mod postgres;
 pub mod sqlite;
 
+use crate::office::model::{
+    NewOfficeUser, NewSession, OfficeSearch, OfficeUser, SessionRow, UserStatus,
+};
 use crate::sealing::{SecretKeyError, SecretKeySource};
 use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
@@ -406,6 +409,54 @@ pub trait Store: Send + Sync + 'static {
         day: Option<NaiveDate>,
         limit: u32,
     ) -> Result<Vec<(String, NaiveDate)>>;
+
+    // The office dashboard (`crate::office`): users, sessions, the search.
+    // Bodies in `sqlite_office.rs` and `postgres_office.rs`.
+
+    /// Add an office user; `None` when the name is taken.
+    async fn office_add_user(&self, user: &NewOfficeUser) -> Result<Option<i64>>;
+    /// The user of that (lower-case) name.
+    async fn office_user(&self, username: &str) -> Result<Option<OfficeUser>>;
+    /// Every user, by name.
+    async fn office_users(&self) -> Result<Vec<OfficeUser>>;
+    /// Enable or disable a user; disabling ends their sessions. `false`: no such user.
+    async fn office_set_status(&self, username: &str, status: UserStatus) -> Result<bool>;
+    /// A new password hash: wrong-password count and lockout cleared, every
+    /// session of the user ended. `false`: no such user.
+    async fn office_set_password(
+        &self,
+        username: &str,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool>;
+    /// The user's language (`None`: the browser's).
+    async fn office_set_language(&self, user_id: i64, language: Option<&str>) -> Result<()>;
+    /// Count a wrong password (a lockout that has ended first starts the
+    /// count afresh); at `max_failures` the user is locked until `now +
+    /// lock_for` and the count restarts. Returns the lock's end if locked now.
+    async fn office_sign_in_failed(
+        &self,
+        user_id: i64,
+        now: DateTime<Utc>,
+        max_failures: u32,
+        lock_for: chrono::Duration,
+    ) -> Result<Option<DateTime<Utc>>>;
+    /// A right password: the count cleared, the sign-in time kept, the
+    /// session stored (and sessions past their end deleted).
+    async fn office_open_session(&self, session: &NewSession) -> Result<()>;
+    /// The session of that token hash and its user, when neither has ended:
+    /// before its absolute end, seen within `idle`, the user active. Its
+    /// last use becomes `now` (at most one write a minute).
+    async fn office_session(
+        &self,
+        token_sha256: &str,
+        now: DateTime<Utc>,
+        idle: chrono::Duration,
+    ) -> Result<Option<(SessionRow, OfficeUser)>>;
+    /// Sign-out: the session is deleted.
+    async fn office_close_session(&self, token_sha256: &str) -> Result<()>;
+    /// Payment events matching every given filter, in arrival order.
+    async fn office_search(&self, q: &OfficeSearch) -> Result<Vec<StoredEvent>>;
 }
 
 /// Open (and migrate) the store a URL names, with the secret key of

@@ -13,6 +13,9 @@ mod migrations {
     refinery::embed_migrations!("migrations/sqlite");
 }
 
+#[path = "sqlite_office.rs"]
+mod office;
+
 /// A SQLite-backed store.
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
@@ -1025,5 +1028,65 @@ impl Store for SqliteStore {
             Ok(out)
         })
         .await
+    }
+
+    async fn office_add_user(&self, user: &NewOfficeUser) -> Result<Option<i64>> {
+        office::add_user(self, user).await
+    }
+
+    async fn office_user(&self, username: &str) -> Result<Option<OfficeUser>> {
+        office::user(self, username).await
+    }
+
+    async fn office_users(&self) -> Result<Vec<OfficeUser>> {
+        office::users(self).await
+    }
+
+    async fn office_set_status(&self, username: &str, status: UserStatus) -> Result<bool> {
+        office::set_status(self, username, status).await
+    }
+
+    async fn office_set_password(
+        &self,
+        username: &str,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        office::set_password(self, username, password_hash, now).await
+    }
+
+    async fn office_set_language(&self, user_id: i64, language: Option<&str>) -> Result<()> {
+        office::set_language(self, user_id, language).await
+    }
+
+    async fn office_sign_in_failed(
+        &self,
+        user_id: i64,
+        now: DateTime<Utc>,
+        max_failures: u32,
+        lock_for: chrono::Duration,
+    ) -> Result<Option<DateTime<Utc>>> {
+        office::sign_in_failed(self, user_id, now, max_failures, lock_for).await
+    }
+
+    async fn office_open_session(&self, session: &NewSession) -> Result<()> {
+        office::open_session(self, session).await
+    }
+
+    async fn office_session(
+        &self,
+        token_sha256: &str,
+        now: DateTime<Utc>,
+        idle: chrono::Duration,
+    ) -> Result<Option<(SessionRow, OfficeUser)>> {
+        office::session(self, token_sha256, now, idle).await
+    }
+
+    async fn office_close_session(&self, token_sha256: &str) -> Result<()> {
+        office::close_session(self, token_sha256).await
+    }
+
+    async fn office_search(&self, q: &OfficeSearch) -> Result<Vec<StoredEvent>> {
+        office::search(self, q).await
     }
 }

@@ -319,6 +319,7 @@ pub fn payment(id: &str, provider: &str, amount: &str, currency: &str) -> Paymen
         created_at: DateTime::parse_from_rfc3339("2026-11-22T10:14:00+06:00").unwrap(),
         settled_at: DateTime::parse_from_rfc3339("2026-11-22T10:15:00+06:00").unwrap(),
         payee: None,
+        invoice: Some(format!("till-{id}")),
     }
 }
 

@@ -10,6 +10,7 @@ mod chain;
 mod cli;
 mod ingest;
 mod keys;
+mod office;
 mod payee;
 mod read;
 mod secrets;
