@@ -16,10 +16,11 @@ APP_PACKAGES=(build-essential pkg-config curl file libssl-dev libwebkit2gtk-4.1-
 # third-party decoder (npm npos).
 # python3-xlib: tests/x11/x11.py closes a window as a window manager would and captures the
 # X screen as a person sees it (what WebDriver cannot do).
+# python3-requests: crates/terminal-api's test POS (tests/pos_client.py) is a Python client.
 # chromium + chromium-driver: the hub's office dashboard is tested in headless Chromium over
 # WebDriver (crates/hub/tests/dashboard).
 TEST_PACKAGES=(xvfb webkit2gtk-driver zbar-tools gnome-keyring libsecret-tools dbus-x11 dbus-bin libsecret-1-dev
-  poppler-utils python3 python3-venv python3-pip python3-xlib postgresql e2fsprogs mount nodejs chromium chromium-driver)
+  poppler-utils python3 python3-venv python3-pip python3-xlib python3-requests postgresql e2fsprogs mount nodejs chromium chromium-driver)
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 

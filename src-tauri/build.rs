@@ -49,6 +49,11 @@ fn main() {
             "manager_close_day",
             "manager_z_report",
             "manager_export",
+            "manager_pos",
+            "manager_pos_pair",
+            "manager_pos_revoke",
+            "manager_pos_approve",
+            "manager_pos_decline",
         ]),
     ))
     .expect("tauri-build failed");

@@ -53,9 +53,43 @@ pub fn forward(app: AppHandle, terminal: Shared, engine: Engine, mut stop: watch
     });
 }
 
+/// A charge the shop's POS started (the local API) reached the customer:
+/// the customer display shows it as the cashier's own charge would, and a
+/// page wallet's page opens over it. The API refuses a new charge while the
+/// display shows an open one, so nothing on it is pushed aside.
+fn on_pos_charge(app: &AppHandle, terminal: &Shared, engine: &Engine, p: &till_core::Payment) {
+    if p.origin.is_none()
+        || p.state != till_core::PaymentState::AwaitingCustomer
+        || terminal.displayed_payment().as_deref() == Some(p.id.as_str())
+    {
+        return;
+    }
+    let busy = terminal
+        .displayed_payment()
+        .and_then(|id| engine.payment(&id).ok())
+        .is_some_and(|shown| shown.state.is_open());
+    if busy {
+        return;
+    }
+    match crate::display::waiting(p, engine) {
+        Ok(screen) => terminal.set_display(app, screen),
+        Err(e) => {
+            tracing::warn!(error = %e, payment = %p.id, "a POS charge cannot be shown");
+            return;
+        }
+    }
+    if let Some(page) = &p.customer_page {
+        if let Err(message) = crate::checkout::open(app, engine.clone(), p.provider, page) {
+            tracing::warn!(%message, payment = %p.id, "a POS charge's wallet page did not open");
+            let _ = app.emit_to(crate::windows::CASHIER, NOTICE, message);
+        }
+    }
+}
+
 /// The payment on the customer display ended: show the result, close the
 /// wallet's page if it is still open.
 pub fn on_payment(app: &AppHandle, terminal: &Shared, engine: &Engine, p: &till_core::Payment) {
+    on_pos_charge(app, terminal, engine, p);
     if terminal.displayed_payment().as_deref() != Some(p.id.as_str()) {
         return;
     }

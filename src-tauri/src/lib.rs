@@ -100,6 +100,11 @@ pub fn run(home: Option<PathBuf>) {
             commands::manager::manager_close_day,
             commands::manager::manager_z_report,
             commands::manager::manager_export,
+            commands::pos::manager_pos,
+            commands::pos::manager_pos_pair,
+            commands::pos::manager_pos_revoke,
+            commands::pos::manager_pos_approve,
+            commands::pos::manager_pos_decline,
         ])
         .setup(move |app| {
             let terminal = tauri::async_runtime::block_on(terminal::Terminal::open(home));

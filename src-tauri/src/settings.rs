@@ -45,6 +45,8 @@ pub const EDITABLE: &[&str] = &[
     "printer.target",
     "printer.width_mm",
     "printer.auto_print",
+    "api.enabled",
+    "api.listen",
     "hub.url",
 ];
 

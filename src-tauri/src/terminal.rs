@@ -17,6 +17,8 @@ use tokio::sync::{watch, RwLock};
 struct Running {
     engine: Result<Engine, String>,
     demo: Option<Demo>,
+    /// The local terminal API, while `[api] enabled` (its error is logged and shown in status).
+    api: Option<till_terminal_api::ApiHandle>,
     /// Stops this engine's event forwarder.
     forwarder: Option<watch::Sender<bool>>,
 }
@@ -31,6 +33,10 @@ impl Running {
     /// Stops the event forwarder, the engine and the demo servers.
     async fn stop(&mut self) {
         self.stop_forwarding();
+        // The POS stops being served before the engine it asks goes away.
+        if let Some(api) = self.api.take() {
+            api.shutdown().await;
+        }
         if let Ok(e) = &self.engine {
             e.shutdown().await;
         }
@@ -44,7 +50,8 @@ pub struct Terminal {
     pub home: PathBuf,
     pub pin: ManagerPin,
     running: RwLock<Running>,
-    display: Mutex<DisplayState>,
+    /// Shared with the API's busy check (a POS's charge waits for a free display).
+    display: Arc<Mutex<DisplayState>>,
     /// `display.kiosk` of the engine last opened, read where no await is possible (a
     /// window's close request).
     kiosk: AtomicBool,
@@ -104,12 +111,13 @@ pub fn now_ms() -> i64 {
 impl Terminal {
     /// Opens the engine on `home` (starting the demo servers when configured).
     pub async fn open(home: PathBuf) -> Shared {
-        let running = start(&home).await;
+        let display = Arc::new(Mutex::new(DisplayState::Idle));
+        let running = start(&home, &display).await;
         Arc::new(Terminal {
             pin: ManagerPin::new(&home),
             home,
             running: RwLock::new(running),
-            display: Mutex::new(DisplayState::Idle),
+            display,
             kiosk: AtomicBool::new(false),
         })
     }
@@ -190,7 +198,7 @@ impl Terminal {
         {
             let mut running = self.running.write().await;
             running.stop().await;
-            *running = start(&self.home).await;
+            *running = start(&self.home, &self.display).await;
         }
         self.attach(app).await;
         let status = self.status().await;
@@ -249,9 +257,10 @@ pub fn keyring() -> SharedSecrets {
     crate::cli::secrets()
 }
 
-async fn start(home: &std::path::Path) -> Running {
+async fn start(home: &std::path::Path, display: &Arc<Mutex<DisplayState>>) -> Running {
     match try_start(home).await {
         Ok((engine, demo)) => Running {
+            api: serve_api(&engine, display).await,
             engine: Ok(engine),
             demo,
             forwarder: None,
@@ -262,8 +271,45 @@ async fn start(home: &std::path::Path) -> Running {
             Running {
                 engine: Err(message),
                 demo: None,
+                api: None,
                 forwarder: None,
             }
+        }
+    }
+}
+
+/// Serves the local terminal API when `[api] enabled`. A new POS charge waits
+/// while the customer display shows an open payment (the till has one
+/// display); a failure to listen leaves the till working without it.
+async fn serve_api(
+    engine: &Engine,
+    display: &Arc<Mutex<DisplayState>>,
+) -> Option<till_terminal_api::ApiHandle> {
+    let api = &engine.config().api;
+    if !api.enabled {
+        return None;
+    }
+    let mut opts = match till_terminal_api::ApiOptions::from_config(api) {
+        Ok(o) => o,
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "the terminal API is not served");
+            return None;
+        }
+    };
+    let (shown, looked_up) = (display.clone(), engine.clone());
+    opts.busy = Some(Arc::new(move || {
+        let id = shown.lock().ok()?.at(now_ms()).payment_id()?.to_owned();
+        looked_up
+            .payment(&id)
+            .ok()
+            .filter(|p| p.state.is_open())
+            .map(|p| p.id)
+    }));
+    match till_terminal_api::start(engine.clone(), opts).await {
+        Ok(h) => Some(h),
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "the terminal API is not served");
+            None
         }
     }
 }

@@ -47,6 +47,8 @@ pub struct PaymentView {
     pub refunds_by_api: bool,
     /// The latest receipt print: printed, failed (with why), or None (never asked).
     pub print: Option<till_core::engine::PrintRecord>,
+    /// The paired POS that asked for it (the local API) and its order reference.
+    pub origin: Option<till_core::payment::Origin>,
 }
 
 /// One provider reference: "trxID" "BFM1XYZ", "MD5" "d41d…".
@@ -114,6 +116,7 @@ impl PaymentView {
             step: None,
             refunds_by_api: false,
             print: None,
+            origin: p.origin.clone(),
         }
     }
 }

@@ -107,7 +107,7 @@ fn census(root: u32) -> Vec<Proc> {
         };
         out.push(Proc { name, pss, rss });
     }
-    out.sort_by(|a, b| b.pss.cmp(&a.pss));
+    out.sort_by_key(|p| std::cmp::Reverse(p.pss));
     out
 }
 
@@ -420,7 +420,9 @@ async fn main() -> Result<()> {
     // shared library's pages among the processes mapping it, so nothing else of ours runs.
     let mut levers = Vec::new();
     if full {
-        let runs: [(&'static str, &str, &[(&str, &str)]); 4] = [
+        // (what it is, its name, its environment)
+        type Lever<'a> = (&'static str, &'a str, &'a [(&'a str, &'a str)]);
+        let runs: [Lever; 4] = [
             (
                 "as shipped: one web process, compositing as the app chooses (off: no GPU here)",
                 "shipped",
@@ -483,7 +485,7 @@ async fn main() -> Result<()> {
         row(&format!("after {long_run} payments"), long);
         println!(
             "| PSS growth from {payments} to {long_run} payments | {:+.1} MiB |",
-            mib(total_pss(long)) as f64 - mib(total_pss(&after_first))
+            mib(total_pss(long)) - mib(total_pss(&after_first))
         );
     }
     println!(

@@ -9,6 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 use till_tests::{app_binary, assert_no_secret_under, free_port};
 
+mod api;
 mod kiosk;
 mod manager_pin;
 mod tls;

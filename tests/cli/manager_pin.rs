@@ -12,7 +12,7 @@ use till_tests::app_binary;
 
 pub(crate) const PIN: &str = "135790";
 
-fn demo_cli(tag: &str) -> Cli {
+pub(crate) fn demo_cli(tag: &str) -> Cli {
     Cli {
         home: tempfile::tempdir().unwrap(),
         vars: vec![

@@ -14,6 +14,7 @@
 //! 7. [`nagad`]: the third wallet through the same checkout webview, paid and declined.
 //! 8. [`kiosk`]: at a kiosk, closing the window asks for the manager PIN.
 //! 9. [`fast`]: a wallet that pays before the charge's answer reaches the window.
+//! 10. [`pos`]: the shop's POS through the local API: paired, its charge shown and cancelled at the till, a refund approved.
 
 mod bkash;
 mod dayclose;
@@ -23,4 +24,5 @@ mod kiosk;
 mod manager;
 mod nagad;
 mod offline;
+mod pos;
 mod util;

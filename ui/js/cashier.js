@@ -220,6 +220,9 @@
 
   function showPayment(p) {
     stopTimer();
+    // A charge the shop's POS started: say which POS and its order.
+    el("origin").hidden = !p.origin;
+    el("origin").textContent = p.origin ? t("from_pos", { pos: p.origin.pos_name, reference: p.origin.reference }) : "";
     // Demo mode: the sandbox's bank app can pay a code shown on the display.
     el("demo-pay").hidden = !(info && info.demo && p.step === "code" && p.state === "awaiting_customer");
     showPrint(p);
@@ -327,7 +330,7 @@
       h("span", { class: `tag ${p.provider}`, text: t(p.provider) }),
       h("span", { class: "amt", text: p.amount_display }),
       h("span", { class: "st", text: t(`st_${p.state}`) }),
-      h("span", { class: "ref", text: p.reference || p.invoice }))));
+      h("span", { class: "ref", text: p.origin ? `${p.origin.pos_name} #${p.origin.reference}` : (p.reference || p.invoice) }))));
   }
 
   // ---------------------------------------------------------------- banner
@@ -447,6 +450,14 @@
     if (charging) early.set(p.id, p);
     if (current && p.id === current.id) {
       current = p;
+      showPayment(p);
+    } else if (p.origin && isOpen(p) && !(current && isOpen(current))) {
+      // The POS started a charge: it is the cashier's current one (Esc cancels it),
+      // its amount and wallet shown as if keyed.
+      current = p;
+      value = p.amount;
+      if (CURRENCIES[p.currency]) currency = p.currency;
+      lastWallet = p.provider;
       showPayment(p);
     } else if (p.flag && /^paid_after_/.test(p.flag) && !(current && isOpen(current))) {
       // A customer paid a code the till had given up: say so now, not at day close.

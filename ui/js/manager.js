@@ -155,7 +155,7 @@
     document.querySelectorAll(".tabs button").forEach((b) => b.setAttribute("aria-selected", String(b.dataset.tab === name)));
     document.querySelectorAll(".tab").forEach((d) => { d.hidden = d.id !== `tab-${name}`; });
     document.body.dataset.tab = name;
-    ({ today: loadToday, payments: loadPayments, day: loadDay, sync: loadSync, settings: loadSettings, audit: loadAudit }[name])()
+    ({ today: loadToday, payments: loadPayments, day: loadDay, sync: loadSync, settings: loadSettings, pos: loadPos, audit: loadAudit }[name])()
       .catch((e) => flash(errorText(e), "error"));
   }
 
@@ -438,6 +438,68 @@
     }
   }
 
+  // ---------------------------------------------------------------- POS (local API)
+  async function loadPos() {
+    const v = await call("manager_pos");
+    // A new key is shown once: gone when the tab is drawn again.
+    el("pos-token-note").hidden = true;
+    el("pos-token").hidden = true;
+    el("pos-token").textContent = "";
+    el("pos-state").textContent = v.enabled ? t("m_pos_on", { listen: v.listen }) : t("m_pos_off");
+    const when = (at) => (at ? new Date(at).toLocaleString() : "");
+    el("pos-keys").replaceChildren(
+      h("thead", {}, h("tr", {}, ...["m_pos_name", "m_target", "m_when", ""].map((k) => h("th", { text: k ? t(k) : "" })))),
+      h("tbody", {}, ...(v.keys.length ? v.keys.map((k) => h("tr", { "data-id": k.id, class: k.revoked_at ? "revoked" : "" },
+        h("td", { text: k.name }), h("td", { class: "mono", text: `${k.id} …${k.hint}` }),
+        h("td", { text: k.revoked_at ? `${t("m_pos_revoked")} ${when(k.revoked_at)}` : (k.last_used_at ? when(k.last_used_at) : t("m_pos_never")) }),
+        h("td", {}, k.revoked_at ? null : h("button", { type: "button", text: t("m_pos_revoke"), onclick: () => posRevoke(k) }))))
+        : [h("tr", {}, h("td", { colspan: 4, text: t("m_pos_none") }))])));
+    el("pos-requests").replaceChildren(
+      h("thead", {}, h("tr", {}, ...["m_when", "m_pos_name", "m_amount", "m_target", "m_detail_col", ""].map((k) => h("th", { text: k ? t(k) : "" })))),
+      h("tbody", {}, ...(v.requests.length ? v.requests.map((r) => h("tr", { "data-id": r.id, "data-state": r.state },
+        h("td", { text: r.time }), h("td", { text: r.pos_name }), h("td", { text: r.amount_display }),
+        h("td", { class: "mono", text: r.payment_id }), h("td", { text: r.reason || "" }),
+        h("td", {}, r.state !== "pending" ? t(`rr_${r.state}`) : h("span", {},
+          h("button", { type: "button", class: "primary pos-approve", text: t("m_pos_approve"), onclick: () => posDecide("manager_pos_approve", r) }),
+          h("button", { type: "button", class: "pos-decline", text: t("m_pos_decline"), onclick: () => posDecide("manager_pos_decline", r) })))))
+        : [h("tr", {}, h("td", { colspan: 6, text: t("m_pos_none") }))])));
+  }
+
+  async function posPair() {
+    const name = el("pos-name").value.trim();
+    try {
+      const made = await call("manager_pos_pair", { name });
+      el("pos-name").value = "";
+      await loadPos();
+      // The key exists only here now: shown once, never again.
+      el("pos-token-note").textContent = t("m_pos_token", { name: made.key.name });
+      el("pos-token").textContent = made.token;
+      el("pos-token-note").hidden = false;
+      el("pos-token").hidden = false;
+    } catch (e) {
+      flash(errorText(e), "error");
+    }
+  }
+
+  async function posRevoke(k) {
+    try {
+      await call("manager_pos_revoke", { id: k.id });
+      await loadPos();
+    } catch (e) {
+      flash(errorText(e), "error");
+    }
+  }
+
+  async function posDecide(cmd, r) {
+    try {
+      await call(cmd, { id: r.id });
+      await loadPos();
+    } catch (e) {
+      flash(errorText(e), "error");
+      await loadPos().catch(() => {});
+    }
+  }
+
   // ---------------------------------------------------------------- audit
   async function loadAudit() {
     const entries = await call("manager_audit_log", { limit: 300 });
@@ -500,13 +562,14 @@
     }
   });
   el("pin-change").addEventListener("click", changePin);
+  el("pos-pair").addEventListener("click", posPair);
 
   let refreshTimer = null;
   listen("till://payment", () => {
     if (el("area").hidden) return;
     clearTimeout(refreshTimer);
     refreshTimer = setTimeout(() => {
-      if (tab === "today" || tab === "payments" || tab === "sync") openTab(tab);
+      if (tab === "today" || tab === "payments" || tab === "sync" || tab === "pos") openTab(tab);
     }, 300);
   });
   listen("till://status", () => { if (!el("area").hidden && tab === "sync") loadSync().catch(() => {}); });

@@ -43,6 +43,7 @@ fn transitions(n: usize) -> Vec<(String, String)> {
                     amount: Amount::parse(&format!("{}.25", i + 1), Currency::Bdt).unwrap(),
                     operator: "bench".into(),
                     at: Utc::now(),
+                    origin: None,
                 },
                 |_, _| Ok(Change::default()),
             )

@@ -75,6 +75,9 @@ pub struct Config {
     /// The receipt printer (off unless configured).
     #[serde(default)]
     pub printer: PrinterSection,
+    /// The local terminal API for the shop's POS (`till-terminal-api`, off unless enabled).
+    #[serde(default)]
+    pub api: ApiSection,
     /// Where the configuration came from (for logs and screens).
     #[serde(skip)]
     pub source: String,
@@ -460,6 +463,57 @@ impl Default for PrinterSection {
             width_mm: 80,
             auto_print: false,
         }
+    }
+}
+
+/// `[api]`: the local terminal API the shop's own POS starts charges through
+/// (`till-terminal-api`), see `defaults.toml`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApiSection {
+    pub enabled: bool,
+    /// `IP:port`; loopback unless the POS is another machine on the shop's network.
+    pub listen: String,
+    /// PEM certificate chain and key: the API speaks HTTPS with them.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// A LAN address without TLS sends the POS's key in clear: refused unless this is true.
+    pub plain_http_on_lan: bool,
+}
+
+impl Default for ApiSection {
+    fn default() -> Self {
+        ApiSection {
+            enabled: false,
+            listen: "127.0.0.1:8417".into(),
+            tls_cert: None,
+            tls_key: None,
+            plain_http_on_lan: false,
+        }
+    }
+}
+
+impl ApiSection {
+    /// The address to bind; `Err` names what is wrong with `[api]`.
+    pub fn listen_addr(&self) -> Result<std::net::SocketAddr, ConfigError> {
+        let addr: std::net::SocketAddr = self.listen.trim().parse().map_err(|_| {
+            invalid(
+                "api.listen",
+                "<IP address>:<port>, e.g. 127.0.0.1:8417 or 192.168.1.20:8417",
+            )
+        })?;
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(_), None) => return Err(invalid("api.tls_key", "needed with api.tls_cert")),
+            (None, Some(_)) => return Err(invalid("api.tls_cert", "needed with api.tls_key")),
+            (None, None) if !addr.ip().is_loopback() && !self.plain_http_on_lan => {
+                return Err(invalid(
+                    "api.listen",
+                    "a LAN address needs api.tls_cert and api.tls_key (or api.plain_http_on_lan = true): the POS's key would cross the network in clear",
+                ))
+            }
+            _ => {}
+        }
+        Ok(addr)
     }
 }
 
@@ -874,6 +928,9 @@ impl Config {
         if !matches!(self.printer.width_mm, 58 | 80) {
             return Err(invalid("printer.width_mm", "58 or 80"));
         }
+        if self.api.enabled {
+            self.api.listen_addr()?;
+        }
         // An empty target is allowed while the printer is off, so a shop can
         // turn it on and off without retyping the address.
         if self.printer.enabled || !self.printer.target.trim().is_empty() {
@@ -1115,6 +1172,52 @@ mod tests {
         );
         assert_eq!(c.timezone().unwrap(), chrono_tz::Asia::Dhaka);
         assert_eq!(c.khqr.default_currency, Currency::Khr);
+    }
+
+    #[test]
+    fn the_api_is_off_on_loopback_and_needs_tls_on_the_lan() {
+        let with = |pairs: &[(&str, &str)]| Config::from_layers(DEFAULTS_TOML, None, env(pairs));
+        let c = with(&[]).unwrap();
+        assert!(!c.api.enabled);
+        assert!(c.api.listen_addr().unwrap().ip().is_loopback());
+        let on = with(&[("TILL__API__ENABLED", "true")]).unwrap();
+        assert_eq!(on.api.listen_addr().unwrap().port(), 8417);
+        let lan = [
+            ("TILL__API__ENABLED", "true"),
+            ("TILL__API__LISTEN", "192.168.1.20:8417"),
+        ];
+        for (pairs, key) in [
+            (&lan[..], "api.listen"),
+            (
+                &[
+                    ("TILL__API__ENABLED", "true"),
+                    ("TILL__API__LISTEN", "till.local:80"),
+                ][..],
+                "api.listen",
+            ),
+            (
+                &[
+                    ("TILL__API__ENABLED", "true"),
+                    ("TILL__API__TLS_CERT", "/c.pem"),
+                ][..],
+                "api.tls_key",
+            ),
+        ] {
+            match with(pairs) {
+                Err(ConfigError::Invalid { key: k, .. }) => assert_eq!(k, key, "{pairs:?}"),
+                other => panic!("{pairs:?} accepted: {other:?}"),
+            }
+        }
+        // Said outright: a LAN address in clear, or with TLS.
+        let plain = [lan[0], lan[1], ("TILL__API__PLAIN_HTTP_ON_LAN", "true")];
+        assert!(with(&plain).is_ok());
+        let tls = [
+            lan[0],
+            lan[1],
+            ("TILL__API__TLS_CERT", "/c.pem"),
+            ("TILL__API__TLS_KEY", "/k.pem"),
+        ];
+        assert!(with(&tls).is_ok());
     }
 
     #[test]

@@ -92,6 +92,32 @@ pub enum MoneyError {
     CurrencyMismatch(Currency, Currency),
 }
 
+impl MoneyError {
+    /// The reason a screen or the local API says it with (`field`: which
+    /// input was read).
+    pub fn reason(&self, field: &str) -> crate::reason::Reason {
+        use crate::reason::{Reason, ReasonCode};
+        match self {
+            MoneyError::Empty | MoneyError::NotANumber(_) => {
+                Reason::new(ReasonCode::AmountInvalid).with("field", field)
+            }
+            MoneyError::NotPositive => Reason::new(ReasonCode::AmountNotPositive),
+            MoneyError::TooManyDecimals { currency, max } => {
+                Reason::new(ReasonCode::AmountDecimals)
+                    .with("currency", currency)
+                    .with("max", max)
+            }
+            MoneyError::TooLarge => Reason::new(ReasonCode::AmountTooLarge),
+            MoneyError::UnknownCurrency(c) => {
+                Reason::new(ReasonCode::CurrencyUnknown).with("currency", c)
+            }
+            MoneyError::CurrencyMismatch(a, b) => Reason::new(ReasonCode::InvalidField)
+                .with("field", field)
+                .with("why", format!("{b}, not {a}")),
+        }
+    }
+}
+
 /// An exact amount of one currency, always at the currency's exponent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Amount {

@@ -124,6 +124,20 @@ pub struct Payment {
     /// merchant credentials). `None`: unknown (made before Till recorded it).
     #[serde(default)]
     pub payee: Option<String>,
+    /// The paired POS that asked for this payment through the local API, and
+    /// its order reference (`None`: keyed at the till).
+    #[serde(default)]
+    pub origin: Option<Origin>,
+}
+
+/// A payment's POS: which paired key asked for it, by what name the cashier
+/// knows that POS, and the POS's own reference for the sale (its idempotency
+/// key: one payment per POS and reference).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Origin {
+    pub pos_id: String,
+    pub pos_name: String,
+    pub reference: String,
 }
 
 impl Payment {
@@ -147,6 +161,10 @@ pub struct PaymentEvent {
     pub from_state: Option<PaymentState>,
     pub to_state: PaymentState,
     pub detail: Option<String>,
+    /// What a row that kept the state was, when the local API tells it
+    /// (`refund_request.created`, …); `None` for every other row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
 }
 
 /// A refund of (part of) a payment.

@@ -103,6 +103,49 @@ reason_codes! {
     PrinterOff = "printer_off",
     /// A payment that is `state` has no receipt to print.
     NothingToPrint = "nothing_to_print",
+    // Why the local terminal API refused a POS's request (nothing was written).
+    /// No `Authorization: Bearer` key came with the request.
+    KeyMissing = "key_missing",
+    /// The key is not one this till paired (or its secret is wrong).
+    KeyInvalid = "key_invalid",
+    /// The key was revoked by a manager (`key`).
+    KeyRevoked = "key_revoked",
+    /// The body is not the JSON this request takes (`why`).
+    MalformedJson = "malformed_json",
+    /// `field` is missing or not what it should be (`why`).
+    InvalidField = "invalid_field",
+    /// `field` is not an amount (a decimal string such as "120.50").
+    AmountInvalid = "amount_invalid",
+    AmountNotPositive = "amount_not_positive",
+    /// `currency` takes at most `max` decimal places.
+    AmountDecimals = "amount_decimals",
+    AmountTooLarge = "amount_too_large",
+    /// `currency` is not one Till knows (BDT, KHR, USD).
+    CurrencyUnknown = "currency_unknown",
+    /// `wallet` is not a wallet Till knows.
+    WalletUnknown = "wallet_unknown",
+    /// No `wallet` was named and several take `currency`: `takes`.
+    WalletNeeded = "wallet_needed",
+    /// The reference must be 1–`max` printable characters.
+    ReferenceInvalid = "reference_invalid",
+    /// `reference` is charge `charge` already, for another amount, currency or wallet.
+    ReferenceConflict = "reference_conflict",
+    /// No charge (or refund request) `id` of this POS.
+    NotFound = "not_found",
+    /// The till's customer display is busy with charge `charge`.
+    TillBusy = "till_busy",
+    /// A payment that is `state` cannot be refunded.
+    NotRefundable = "not_refundable",
+    /// At most `left` is left to refund.
+    RefundOver = "refund_over",
+    /// Refund request `id` of this payment waits for a manager already.
+    RefundRequestWaiting = "refund_request_waiting",
+    /// The refund request is `state` already.
+    RefundRequestDecided = "refund_request_decided",
+    /// The route exists, but not with this HTTP method.
+    MethodNotAllowed = "method_not_allowed",
+    /// Till could not do it for a reason of its own (see its log).
+    Internal = "internal",
 }
 
 impl Serialize for ReasonCode {
@@ -226,6 +269,33 @@ impl fmt::Display for Reason {
             PrinterIo => f.write_str("the printer's connection broke while printing"),
             PrinterOff => f.write_str("no printer is set up (Settings: printer.enabled, printer.target)"),
             NothingToPrint => write!(f, "a payment that is {} has no receipt to print", self.p("state")),
+            KeyMissing => f.write_str("send the POS's key as Authorization: Bearer <key>"),
+            KeyInvalid => f.write_str("this key is not one the till paired"),
+            KeyRevoked => write!(f, "the key {} was revoked by a manager", self.p("key")),
+            MalformedJson => write!(f, "the body is not the JSON this request takes: {}", self.p("why")),
+            InvalidField => write!(f, "{}: {}", self.p("field"), self.p("why")),
+            AmountInvalid => write!(f, "{} is not an amount (a decimal such as \"120.50\")", self.p("field")),
+            AmountNotPositive => f.write_str("the amount must be more than zero"),
+            AmountDecimals => write!(f, "{} takes at most {} decimal places", self.p("currency"), self.p("max")),
+            AmountTooLarge => f.write_str("that amount is too large"),
+            CurrencyUnknown => write!(f, "unknown currency {} (BDT, KHR or USD)", self.p("currency")),
+            WalletUnknown => write!(f, "unknown wallet {}", self.p("wallet")),
+            WalletNeeded => write!(f, "name the wallet: {} take {}", self.p("takes"), self.p("currency")),
+            ReferenceInvalid => write!(f, "the reference must be 1 to {} printable characters", self.p("max")),
+            ReferenceConflict => write!(
+                f,
+                "reference {} is charge {} already, with another amount, currency or wallet",
+                self.p("reference"),
+                self.p("charge")
+            ),
+            NotFound => write!(f, "no {} of this POS", self.p("id")),
+            TillBusy => write!(f, "the till is busy with charge {}", self.p("charge")),
+            NotRefundable => write!(f, "a payment that is {} cannot be refunded", self.p("state")),
+            RefundOver => write!(f, "at most {} is left to refund", self.p("left")),
+            RefundRequestWaiting => write!(f, "refund request {} waits for a manager already", self.p("id")),
+            RefundRequestDecided => write!(f, "the refund request is {} already", self.p("state")),
+            MethodNotAllowed => f.write_str("this route does not take that HTTP method"),
+            Internal => f.write_str("Till could not do this (its log says why)"),
             Other => write!(f, "{}", self.p("text")),
         }
     }

@@ -237,27 +237,35 @@ impl SecretStore for SessionOverlay {
     }
 }
 
-/// In-memory store for unit tests only.
-#[cfg(test)]
+/// Secrets in this process's memory only, never persisted: tests (here and
+/// in other crates' test rigs, which then need no keyring).
 #[derive(Default)]
 pub struct MemoryStore(std::sync::Mutex<std::collections::HashMap<String, String>>);
 
-#[cfg(test)]
 impl SecretStore for MemoryStore {
     fn get(&self, name: &str) -> Result<Option<Secret>, SecretError> {
         check_name(name)?;
-        Ok(self.0.lock().unwrap().get(name).cloned().map(Secret))
+        Ok(self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(name)
+            .cloned()
+            .map(Secret))
     }
     fn set(&self, name: &str, value: &Secret) -> Result<(), SecretError> {
         check_name(name)?;
         self.0
             .lock()
-            .unwrap()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(name.into(), value.expose().into());
         Ok(())
     }
     fn delete(&self, name: &str) -> Result<(), SecretError> {
-        self.0.lock().unwrap().remove(name);
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(name);
         Ok(())
     }
 }

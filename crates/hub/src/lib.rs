@@ -41,8 +41,9 @@
 //! - [`store`]: the [`Store`](store::Store) trait and its SQLite and
 //!   PostgreSQL implementations, with their migrations in `migrations/`.
 //! - [`error`]: the library error and the JSON error answers.
-//! - [`tls`]: the server's own TLS ([`ServerTls`], `serve --tls-cert --tls-key`);
-//!   PostgreSQL's client TLS (`sslmode`) is in `store/pg_tls.rs`.
+//! - [`tls`]: the server's own TLS ([`ServerTls`], `serve --tls-cert --tls-key`),
+//!   `till-serve`'s (shared with the terminal's local API); PostgreSQL's client
+//!   TLS (`sslmode`) is in `store/pg_tls.rs`.
 //! - `main.rs`: the command line (definition and glue only).
 //!
 //! # Invariants
@@ -68,7 +69,8 @@ pub mod read;
 pub mod sealing;
 pub mod server;
 pub mod store;
-pub mod tls;
+/// The server's TLS, shared with Till's other servers (`till-serve`).
+pub use till_serve::tls;
 
 pub use admin::{AddedKey, Admin, AdminError, NewKey};
 pub use config::HubConfig;

@@ -142,48 +142,13 @@ pub async fn start_with_store(
         decoy_keys: Arc::new([till_sync_proto::generate_hmac_secret().verifying_key()]),
     };
     let app = router(hub.clone());
-    let (stop, mut stopped) = watch::channel(false);
+    let (stop, stopped) = watch::channel(false);
     crate::evidence::spawn(&hub, stopped.clone());
-    let task = match hub.config.tls.clone() {
-        None => tokio::spawn(async move {
-            let shutdown = async move {
-                let _ = stopped.wait_for(|s| *s).await;
-            };
-            if let Err(e) = axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown)
-                .await
-            {
-                tracing::error!(error = %e, "hub server failed");
-            }
-        }),
-        Some(tls) => {
-            // axum-server does the TLS handshakes (each in its connection's
-            // task, with a timeout) and the graceful shutdown.
-            let std_listener = listener.into_std().map_err(|source| Error::Bind {
-                addr: hub.config.listen.clone(),
-                source,
-            })?;
-            let server = axum_server::from_tcp_rustls(
-                std_listener,
-                axum_server::tls_rustls::RustlsConfig::from_config(tls.config()),
-            )
-            .map_err(|source| Error::Bind {
-                addr: hub.config.listen.clone(),
-                source,
-            })?;
-            let handle = axum_server::Handle::new();
-            let stopper = handle.clone();
-            tokio::spawn(async move {
-                let _ = stopped.wait_for(|s| *s).await;
-                stopper.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
-            });
-            tokio::spawn(async move {
-                if let Err(e) = server.handle(handle).serve(app.into_make_service()).await {
-                    tracing::error!(error = %e, "hub server failed");
-                }
-            })
-        }
-    };
+    let task = till_serve::spawn("till-hub", listener, app, hub.config.tls.clone(), stopped)
+        .map_err(|source| Error::Bind {
+            addr: hub.config.listen.clone(),
+            source,
+        })?;
     tracing::info!(%addr, tls = hub.config.tls.is_some(), "till-hub listening");
     Ok(HubHandle {
         addr,

@@ -1,15 +1,15 @@
 //! `till charge`: take one payment and follow it to its end.
 //!
 //! A page wallet without a window: Till listens on each page wallet's
-//! configured callback URL (a loopback address) so a kiosk browser on the
-//! same machine can finish the hosted page; the redirect arrives here and
-//! the engine takes it from there (`Engine::callback`).
+//! configured callback URL (a loopback address, `till_terminal_api::callbacks`)
+//! so a kiosk browser on the same machine can finish the hosted page; the
+//! redirect arrives there and the engine takes it from there (`Engine::callback`).
 
 use super::output;
 use serde_json::json;
 use std::time::Duration;
 use till_core::provider::StepKind;
-use till_core::{CustomerStep, Engine, ProviderKind};
+use till_core::{CustomerStep, ProviderKind};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -35,10 +35,14 @@ pub struct Args {
 pub async fn run(a: Args, home: &std::path::Path) -> anyhow::Result<i32> {
     let engine = super::open_engine(home, true).await?;
     let amount = super::amount_for(&engine, a.provider, &a.amount, a.currency.as_deref())?;
+    // A page wallet's redirect comes back to its callback URL: served here.
     let listener = if engine.capabilities_of(a.provider).map(|c| c.step) == Some(StepKind::Page) {
-        Some(callback_listener(&engine, a.provider).await?)
+        if engine.callback_url(a.provider).is_none() {
+            anyhow::bail!("{} has no callback URL", engine.label_of(a.provider));
+        }
+        till_terminal_api::callbacks::listen(&engine, &[a.provider]).await?
     } else {
-        None
+        Vec::new()
     };
     let mut events = engine.subscribe();
     let charge = match engine.charge(a.provider, amount, &a.operator).await {
@@ -130,7 +134,7 @@ pub async fn run(a: Args, home: &std::path::Path) -> anyhow::Result<i32> {
             }
         }
     };
-    if let Some(l) = listener {
+    for l in listener {
         l.abort();
     }
     engine.shutdown().await;
@@ -142,52 +146,4 @@ pub async fn run(a: Args, home: &std::path::Path) -> anyhow::Result<i32> {
         println!("{}", output::line(&final_payment));
     }
     Ok(if final_payment.state.is_paid() { 0 } else { 1 })
-}
-
-/// Serves the provider's callback URL on loopback and hands each redirect to the engine.
-async fn callback_listener(
-    engine: &Engine,
-    provider: ProviderKind,
-) -> anyhow::Result<tokio::task::JoinHandle<()>> {
-    let label = engine.label_of(provider);
-    let url = engine
-        .callback_url(provider)
-        .ok_or_else(|| anyhow::anyhow!("{label} has no callback URL"))?;
-    let host = url.host_str().unwrap_or("127.0.0.1").to_owned();
-    let port = url.port_or_known_default().unwrap_or(80);
-    let listener = tokio::net::TcpListener::bind((host.as_str(), port))
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on the {label} callback URL {url}: {e}"))?;
-    let engine = engine.clone();
-    let base = url.clone();
-    let app = axum::Router::new().fallback(move |uri: axum::http::Uri| {
-        let engine = engine.clone();
-        let base = base.clone();
-        async move {
-            let mut full = base.clone();
-            full.set_path(uri.path());
-            full.set_query(uri.query());
-            let page = |title: &str, body: &str| {
-                axum::response::Html(format!(
-                    "<!doctype html><meta charset=utf-8><title>{title}</title><h1>{title}</h1><p>{body}</p>"
-                ))
-            };
-            if !engine.is_callback(&full) {
-                return (axum::http::StatusCode::NOT_FOUND, page("Not found", "This is Till's payment callback."));
-            }
-            match engine.callback(&full).await {
-                Ok(p) if p.state.is_paid() => (axum::http::StatusCode::OK, page("Paid", "Thank you. You can close this page.")),
-                Ok(p) => (
-                    axum::http::StatusCode::OK,
-                    page("Payment not completed", &p.failure_reason.unwrap_or_else(|| format!("State: {}", p.state))),
-                ),
-                Err(e) => (axum::http::StatusCode::BAD_REQUEST, page("Not accepted", &e.to_string())),
-            }
-        }
-    });
-    Ok(tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app).await {
-            tracing::error!(error = %e, "callback listener stopped");
-        }
-    }))
 }

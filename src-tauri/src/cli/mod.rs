@@ -2,6 +2,7 @@
 //! never opens a window: it opens the same journal and engine the desktop
 //! app uses, does one thing and exits. One file per command.
 
+mod api;
 mod audit;
 mod auth;
 mod cancel;
@@ -64,6 +65,8 @@ pub enum Command {
     Audit(audit::Args),
     /// Start Till at login as a kiosk, restarted whenever it exits (`enable`, `disable`).
     Kiosk(kiosk::Args),
+    /// The local terminal API for the shop's POS: `key add|list|revoke`, `requests`, `serve`.
+    Api(api::Args),
 }
 
 /// Exit codes: 0 done, 1 refused/failed, 2 bad usage or configuration.
@@ -99,6 +102,7 @@ pub fn run(cli: Cli) -> i32 {
             Command::Connect(a) => connect::run(a, &home).await,
             Command::Audit(a) => audit::run(a, &home).await,
             Command::Kiosk(a) => kiosk::run(a, &home).await,
+            Command::Api(a) => api::run(a, &home).await,
         }
     });
     match result {

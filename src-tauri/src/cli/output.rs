@@ -22,6 +22,8 @@ pub fn payment_json(p: &Payment) -> Value {
         "business_day": p.business_day.to_string(),
         "created_at": p.created_at,
         "updated_at": p.updated_at,
+        // The paired POS that asked for it (`till api`), with its order reference.
+        "origin": p.origin,
     })
 }
 
@@ -37,6 +39,9 @@ pub fn line(p: &Payment) -> String {
     if let Some(t) = p.refs.transaction.as_deref() {
         s.push_str("  ");
         s.push_str(t);
+    }
+    if let Some(o) = &p.origin {
+        s.push_str(&format!("  from {} #{}", o.pos_name, o.reference));
     }
     if let Some(r) = &p.failure_reason {
         if !p.state.is_paid() {

@@ -15,7 +15,7 @@ use till_core::report::{Report, Resolution, ResolutionEntry, ZReport};
 use till_core::secrets::{env_name, names, Secret};
 use till_core::{Amount, ListFilter, PaymentState, ProviderKind};
 
-fn require(terminal: &Shared) -> Result<Session, UiError> {
+pub(crate) fn require(terminal: &Shared) -> Result<Session, UiError> {
     terminal.pin.require().map_err(UiError::from)
 }
 

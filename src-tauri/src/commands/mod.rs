@@ -6,6 +6,7 @@
 pub mod cashier;
 pub mod customer;
 pub mod manager;
+pub mod pos;
 
 use crate::terminal::{Shared, UiError};
 use serde::Serialize;

@@ -8,6 +8,7 @@
 //! | --- | --- |
 //! | (here) | opening and stopping, configuration, the journal handle, events |
 //! | [`payments`] | charge, cancel, refund, status, list, waiting for an end |
+//! | [`pos`] | the shop's POS (local API): keys, charges by the POS's reference, refund requests a manager decides |
 //! | [`settle`] | turning a provider's verdict into a state change |
 //! | [`hosted`] | page wallets: callback (routed by URL) → completion call once → resolution by status |
 //! | [`desk`] | what a provider's background task may do with the engine |
@@ -30,6 +31,8 @@ mod health;
 pub use health::{Health, PollStats};
 mod hosted;
 mod payments;
+mod pos;
+pub use pos::{NewPosKey, PosAuthError, PosCharge};
 mod print;
 pub use crate::journal::prints::{PrintKind, PrintRecord};
 pub use print::{receipt_of, PrintFailure, PrintOutcome};

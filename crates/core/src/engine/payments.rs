@@ -23,6 +23,19 @@ impl Engine {
         amount: Amount,
         operator: &str,
     ) -> Result<Charge, EngineError> {
+        self.charge_from(provider, amount, operator, None).await
+    }
+
+    /// [`Engine::charge`] for a paired POS (`origin`: its key id and its
+    /// reference). A reference the POS used before is refused before
+    /// anything is written (`JournalError::OriginTaken`).
+    pub(crate) async fn charge_from(
+        &self,
+        provider: ProviderKind,
+        amount: Amount,
+        operator: &str,
+        origin: Option<(String, String)>,
+    ) -> Result<Charge, EngineError> {
         let p = self.inner.registry.get(provider)?.clone();
         if !p.currencies().contains(&amount.currency()) {
             return Err(EngineError::Refusal(
@@ -60,6 +73,7 @@ impl Engine {
                         amount,
                         operator: operator.to_owned(),
                         at: now,
+                        origin,
                     },
                     cap,
                     |invoice, _| {

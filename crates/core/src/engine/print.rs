@@ -347,6 +347,7 @@ mod tests {
             created_at: at,
             updated_at: at,
             payee: None,
+            origin: None,
         }
     }
 

@@ -535,6 +535,7 @@ mod tests {
                     amount: Amount::parse("10", Currency::Bdt).unwrap(),
                     operator: "c".into(),
                     at,
+                    origin: None,
                 },
                 |_, _| Ok(Change::default()),
             )

@@ -249,6 +249,7 @@ mod tests {
                     amount: Amount::parse("100", Currency::Khr).unwrap(),
                     operator: "cashier".into(),
                     at,
+                    origin: None,
                 },
                 |_, _| {
                     Ok(Change {

@@ -16,6 +16,7 @@
 //! | [`sync`] | the sync's view of `outbox`, `sync_endpoint` |
 //! | [`days`] | business days: what a day holds, booking days, `day_closes`, `resolutions` |
 //! | [`prints`] | `prints` (each receipt print asked for, and how it went) |
+//! | [`pos`] | `pos_keys` (paired POS, keys hashed), `refund_requests`, the API's event feed over `payment_events` |
 //! | [`payees`] | the payee settings last seen (`meta`), audited when they change |
 
 pub mod chain;
@@ -25,6 +26,7 @@ pub mod log;
 pub mod outbox;
 pub mod payees;
 pub mod payments;
+pub mod pos;
 pub mod prints;
 pub mod sync;
 pub mod token_calls;
@@ -47,6 +49,7 @@ const MIGRATIONS: &[&str] = &[
     REFS_MIGRATION,
     include_str!("../../migrations/0010_failure_reason.sql"),
     include_str!("../../migrations/0011_prints.sql"),
+    include_str!("../../migrations/0012_pos.sql"),
 ];
 
 /// The migration that starts the audit chain (rows before it are chained
@@ -81,6 +84,9 @@ pub enum JournalError {
     Migration(String),
     #[error("no payment {0}")]
     NotFound(String),
+    /// A paired POS asked again with a reference it used before: that is payment `id`.
+    #[error("this POS's reference is payment {id} already")]
+    OriginTaken { id: String },
     #[error(transparent)]
     Transition(#[from] crate::state::TransitionError),
     #[error("the journal holds a value it cannot read back ({0})")]

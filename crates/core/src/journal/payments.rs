@@ -36,6 +36,9 @@ pub struct NewPayment {
     pub amount: Amount,
     pub operator: String,
     pub at: DateTime<Utc>,
+    /// The paired POS (its key id) and its reference, for a charge the local
+    /// API asked for; one payment per pair (`JournalError::OriginTaken`).
+    pub origin: Option<(String, String)>,
 }
 
 /// The day's cap on unverified money a new offline payment must stay under.
@@ -92,10 +95,11 @@ pub struct ListFilter {
 
 pub(super) const COLUMNS: &str = "id, provider, amount, currency, state, invoice, provider_ref, transaction_ref, external_ref, customer_code, \
     customer_page, callback_url, expires_at, completion_sent_at, offline, refunded, flag, failure_code, failure_reason, \
-    operator, business_day, created_at, updated_at, payee, failure";
+    operator, business_day, created_at, updated_at, payee, failure, \
+    origin_pos, (SELECT name FROM pos_keys WHERE pos_keys.id = payments.origin_pos), origin_reference";
 
 /// How many columns [`COLUMNS`] names (a query may select more after them).
-pub(super) const COLUMN_COUNT: usize = 25;
+pub(super) const COLUMN_COUNT: usize = 28;
 
 /// Where `offline` (the one integer) is in [`COLUMNS`].
 const OFFLINE: usize = 14;
@@ -167,6 +171,14 @@ impl RawPayment {
             // Unreadable (written by a newer Till in another shape): shown
             // from the state alone, as rows from before it was kept.
             failure: c[24].as_deref().and_then(|f| serde_json::from_str(f).ok()),
+            origin: match (&c[25], &c[26], &c[27]) {
+                (Some(pos_id), Some(pos_name), Some(reference)) => Some(crate::payment::Origin {
+                    pos_id: pos_id.clone(),
+                    pos_name: pos_name.clone(),
+                    reference: reference.clone(),
+                }),
+                _ => None,
+            },
         })
     }
 }
@@ -233,6 +245,57 @@ fn apply_change(
     Ok(())
 }
 
+/// The columns [`read_events`] reads, in its order.
+pub(super) const EVENT_COLUMNS: &str = "seq, payment_id, at, from_state, to_state, detail, kind";
+
+/// History rows selected by `sql` (its columns: [`EVENT_COLUMNS`]).
+pub(super) fn read_events(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<PaymentEvent>, JournalError> {
+    let mut stmt = conn.prepare_cached(sql).ctx("preparing events")?;
+    type Row = (
+        i64,
+        String,
+        String,
+        Option<String>,
+        String,
+        Option<String>,
+        Option<String>,
+    );
+    let rows = stmt
+        .query_map(params, |r| {
+            Ok::<Row, _>((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ))
+        })
+        .ctx("reading events")?
+        .collect::<Result<Vec<_>, _>>()
+        .ctx("reading events")?;
+    rows.into_iter()
+        .map(|(seq, payment_id, at, from, to, detail, kind)| {
+            Ok(PaymentEvent {
+                seq,
+                payment_id,
+                at: parse_ts(&at)?,
+                from_state: from
+                    .map(|s| s.parse().map_err(|_| corrupt("from_state")))
+                    .transpose()?,
+                to_state: to.parse().map_err(|_| corrupt("to_state"))?,
+                detail,
+                kind,
+            })
+        })
+        .collect()
+}
+
 fn append_event(
     tx: &Transaction<'_>,
     id: &str,
@@ -241,9 +304,22 @@ fn append_event(
     detail: Option<&str>,
     at: DateTime<Utc>,
 ) -> Result<(), JournalError> {
+    append_event_of_kind(tx, id, from, to, detail, None, at)
+}
+
+/// [`append_event`] with the row's `kind` (what a row that keeps the state was).
+pub(super) fn append_event_of_kind(
+    tx: &Transaction<'_>,
+    id: &str,
+    from: Option<PaymentState>,
+    to: PaymentState,
+    detail: Option<&str>,
+    kind: Option<&str>,
+    at: DateTime<Utc>,
+) -> Result<(), JournalError> {
     tx.execute(
-        "INSERT INTO payment_events(payment_id, at, from_state, to_state, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![id, ts(at), from.map(|s| s.as_str()), to.as_str(), detail],
+        "INSERT INTO payment_events(payment_id, at, from_state, to_state, detail, kind) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![id, ts(at), from.map(|s| s.as_str()), to.as_str(), detail, kind],
     )
     .ctx("appending a payment event")?;
     Ok(())
@@ -290,6 +366,21 @@ impl Journal {
                 });
             }
         }
+        if let Some((pos, reference)) = &new.origin {
+            // Under the write lock (immediate): no second payment can slip in
+            // between this look and the insert; the unique index is the backstop.
+            let taken: Option<String> = tx
+                .query_row(
+                    "SELECT id FROM payments WHERE origin_pos = ?1 AND origin_reference = ?2",
+                    params![pos, reference],
+                    |r| r.get(0),
+                )
+                .optional()
+                .ctx("looking up a POS reference")?;
+            if let Some(id) = taken {
+                return Err(JournalError::OriginTaken { id });
+            }
+        }
         let counter: i64 = tx
             .query_row(
                 "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'invoice_counter' RETURNING CAST(value AS INTEGER)",
@@ -303,8 +394,8 @@ impl Journal {
             Err(e) => return Ok(Err(e)),
         };
         tx.execute(
-            "INSERT INTO payments(id, provider, amount, currency, state, invoice, operator, business_day, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, 'created', ?5, ?6, ?7, ?8, ?8)",
+            "INSERT INTO payments(id, provider, amount, currency, state, invoice, operator, business_day, created_at, updated_at, origin_pos, origin_reference)
+             VALUES (?1, ?2, ?3, ?4, 'created', ?5, ?6, ?7, ?8, ?8, ?9, ?10)",
             params![
                 new.id,
                 new.provider.as_str(),
@@ -314,6 +405,8 @@ impl Journal {
                 new.operator,
                 day.to_string(),
                 ts(new.at),
+                new.origin.as_ref().map(|o| &o.0),
+                new.origin.as_ref().map(|o| &o.1),
             ],
         )
         .ctx("writing a new payment")?;
@@ -490,40 +583,13 @@ impl Journal {
 
     /// A payment's history, oldest first.
     pub fn events(&self, id: &str) -> Result<Vec<PaymentEvent>, JournalError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT seq, payment_id, at, from_state, to_state, detail FROM payment_events WHERE payment_id = ?1 ORDER BY seq",
-            )
-            .ctx("preparing events")?;
-        let rows = stmt
-            .query_map([id], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, Option<String>>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, Option<String>>(5)?,
-                ))
-            })
-            .ctx("reading events")?
-            .collect::<Result<Vec<_>, _>>()
-            .ctx("reading events")?;
-        rows.into_iter()
-            .map(|(seq, payment_id, at, from, to, detail)| {
-                Ok(PaymentEvent {
-                    seq,
-                    payment_id,
-                    at: parse_ts(&at)?,
-                    from_state: from
-                        .map(|s| s.parse().map_err(|_| corrupt("from_state")))
-                        .transpose()?,
-                    to_state: to.parse().map_err(|_| corrupt("to_state"))?,
-                    detail,
-                })
-            })
-            .collect()
+        read_events(
+            &self.conn,
+            &format!(
+                "SELECT {EVENT_COLUMNS} FROM payment_events WHERE payment_id = ?1 ORDER BY seq"
+            ),
+            rusqlite::params![id],
+        )
     }
 
     /// Sum of money shown offline and not verified by Bakong on a business
@@ -673,7 +739,7 @@ impl Journal {
     }
 }
 
-fn refund_tx(tx: &Transaction<'_>, id: &str) -> Result<Refund, JournalError> {
+pub(super) fn refund_tx(tx: &Transaction<'_>, id: &str) -> Result<Refund, JournalError> {
     let row = tx
         .query_row(
             "SELECT id, payment_id, amount, currency, state, reason, requested_by, provider_refund_id, failure_reason, sent_at, created_at, updated_at FROM refunds WHERE id = ?1",
@@ -707,7 +773,7 @@ fn refund_tx(tx: &Transaction<'_>, id: &str) -> Result<Refund, JournalError> {
 }
 
 /// The refund request of [`Journal::begin_refund`], inside `tx`.
-fn begin_refund_tx(
+pub(super) fn begin_refund_tx(
     tx: &Transaction<'_>,
     payment_id: &str,
     refund_id: &str,
@@ -851,6 +917,7 @@ mod tests {
                 amount: Amount::parse(amount, Currency::Bdt).unwrap(),
                 operator: "cashier".into(),
                 at: Utc::now(),
+                origin: None,
             },
             |_, _| Ok(Change::default()),
         )
@@ -884,6 +951,7 @@ mod tests {
                     amount: Amount::parse(amount, Currency::Usd).unwrap(),
                     operator: "cashier".into(),
                     at,
+                    origin: None,
                 },
                 Some(cap),
                 |_, _| {

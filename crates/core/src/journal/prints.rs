@@ -147,6 +147,7 @@ mod tests {
                 amount: Amount::parse("10", Currency::Bdt).unwrap(),
                 operator: "c".into(),
                 at,
+                origin: None,
             },
             |_, _| Ok(Default::default()),
         )

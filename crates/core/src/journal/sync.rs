@@ -437,6 +437,7 @@ impl Journal {
                     created_at: at,
                     updated_at: at,
                     payee: Some("demo".into()),
+                    origin: None,
                 };
                 super::outbox::enqueue(
                     &tx,

@@ -532,6 +532,7 @@ mod journal_tests {
                 amount: Amount::parse(amount, c).unwrap(),
                 operator: "c".into(),
                 at,
+                origin: None,
             },
             |_, _| Ok(Change::default()),
         )

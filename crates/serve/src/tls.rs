@@ -1,5 +1,5 @@
-//! TLS of the hub's own HTTP server (`till-hub serve --tls-cert --tls-key`):
-//! a rustls server configuration from PEM files. Without it the hub speaks
+//! TLS of Till's own HTTP servers (`till-hub serve --tls-cert --tls-key`, `[api] tls_cert`):
+//! a rustls server configuration from PEM files. Without it a server speaks
 //! plain HTTP, for running behind a reverse proxy that terminates TLS.
 
 use rustls::pki_types::pem::PemObject;
@@ -106,7 +106,7 @@ impl ServerTls {
                 key: key_name.into(),
                 message: e.to_string(),
             })?;
-        // The hub serves HTTP/1.1 (what terminals speak).
+        // HTTP/1.1: what terminals and shops' POS clients speak (and SSE needs no more).
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         Ok(ServerTls {
             config: Arc::new(config),
