@@ -553,3 +553,44 @@ fn user_commands() {
         "another long password"
     ));
 }
+
+/// The day view sets the providers' own word beside the terminals': a bKash sale whose IPN
+/// (from the real sandbox, signed and verified) says another amount than the terminal's
+/// settlement is listed under "Provider evidence" with its trxID and the terminal's
+/// amount; a hub without evidence checks says it has none.
+async fn the_day_view_shows_the_providers_evidence(backend: Backend) {
+    let env = crate::ipn::ipn_env(backend).await;
+    let trx = env.pay("80", "INV-E").await;
+    let day = env.notified(&trx).await;
+    env.settle(1, &trx, "85.00", day).await;
+    users(&env.hub).await;
+    let mut o = Office::new(&env.hub);
+    assert_eq!(o.sign_in("rahim", ADMIN_PW).await.status, 303);
+    let page = o.get(&format!("/office/days?day={day}")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let section = &page.body[page
+        .body
+        .find(r#"id="provider-evidence""#)
+        .expect("a Provider evidence section")..];
+    assert!(section.contains(r#"data-provider="bkash""#), "{section}");
+    assert!(section.contains(&trx), "the trxID is listed: {section}");
+    assert!(
+        section.contains("85.00"),
+        "the terminal's amount: {section}"
+    );
+    assert!(!section.contains(r#"data-evidence="none""#), "{section}");
+    env.stop().await;
+
+    // Without evidence settings: the section says there is none.
+    let hub = TestHub::start(backend).await;
+    users(&hub).await;
+    let mut o = Office::new(&hub);
+    assert_eq!(o.sign_in("rahim", ADMIN_PW).await.status, 303);
+    let page = o.get(&format!("/office/days?day={day}")).await;
+    assert!(
+        page.body.contains(r#"data-evidence="none""#),
+        "{}",
+        page.body
+    );
+}
+both!(the_day_view_shows_the_providers_evidence);
