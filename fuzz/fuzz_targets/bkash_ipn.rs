@@ -66,8 +66,29 @@ fuzz_target!(|data: &[u8]| {
             Some(s) => assert_eq!(total, s),
             None => assert_eq!(total, amount),
         }
-        assert_eq!(amount.to_string(), n.amount.trim().trim_start_matches('+'));
+        // Exact: every digit kept, none invented ("028.50" is 28.50, never 28.5).
+        assert_eq!(amount.to_string(), canonical(&n.amount));
         let at = n.paid_at().expect("checked by parse");
         assert_eq!(at.offset().local_minus_utc(), 6 * 3600);
     }
 });
+
+/// The amount's text as a decimal prints it: no sign '+', no leading zeros (one before the
+/// point), the fraction as written.
+fn canonical(text: &str) -> String {
+    let raw = text.trim();
+    let (sign, raw) = match raw.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", raw.strip_prefix('+').unwrap_or(raw)),
+    };
+    let (int, frac) = match raw.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (raw, None),
+    };
+    let int = int.trim_start_matches('0');
+    let int = if int.is_empty() { "0" } else { int };
+    match frac {
+        Some(f) => format!("{sign}{int}.{f}"),
+        None => format!("{sign}{int}"),
+    }
+}
