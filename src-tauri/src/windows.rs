@@ -62,13 +62,14 @@ pub fn open_customer_display(app: &AppHandle, kiosk: bool) {
     });
 }
 
-/// Open the manager window, or bring it forward.
-pub fn open_manager(app: &AppHandle) -> Result<(), String> {
+/// Open the manager window, or bring it forward. It is built on the main thread, later: a
+/// failure to build it is logged there.
+pub fn open_manager(app: &AppHandle) {
     if let Some(w) = app.get_webview_window(MANAGER) {
         let _ = w.unminimize();
         let _ = w.show();
         let _ = w.set_focus();
-        return Ok(());
+        return;
     }
     beside_cashier(app, MANAGER, |builder| {
         let built = builder
@@ -81,7 +82,6 @@ pub fn open_manager(app: &AppHandle) -> Result<(), String> {
             tracing::error!(error = %e, "cannot open the manager window");
         }
     });
-    Ok(())
 }
 
 type Builder<'a> = WebviewWindowBuilder<'a, tauri::Wry, AppHandle>;

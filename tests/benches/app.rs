@@ -270,10 +270,7 @@ async fn lever(name: &'static str, tag: &str, env: &[(&str, &str)]) -> Result<Le
     let mut cmd = std::process::Command::new(till_tests::app_binary()?);
     cmd.env("DISPLAY", &x.display)
         .env_remove("WAYLAND_DISPLAY")
-        .env("HOME", home.path())
-        .env("XDG_CONFIG_HOME", home.path().join(".config"))
-        .env("XDG_DATA_HOME", home.path().join(".local/share"))
-        .env("TILL_HOME", &till_home)
+        .envs(till_tests::home_env(home.path(), &till_home))
         .env("NO_AT_BRIDGE", "1")
         .env("LIBGL_ALWAYS_SOFTWARE", "1")
         // The harness's own choice for WebDriver sessions is not the app's: let the app

@@ -179,10 +179,7 @@ async fn run(app: &AppSession) -> Result<()> {
     let started = Instant::now();
     let mut second = std::process::Command::new(till_tests::app_binary()?)
         .env("DISPLAY", &app.display)
-        .env("HOME", &app.home)
-        .env("XDG_CONFIG_HOME", app.home.join(".config"))
-        .env("XDG_DATA_HOME", app.home.join(".local/share"))
-        .env("TILL_HOME", &app.till_home)
+        .envs(till_tests::home_env(&app.home, &app.till_home))
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()?;

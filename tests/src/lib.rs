@@ -337,6 +337,17 @@ fn x11(display: &str, args: &[&str]) -> Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// The environment of an app in its own fresh home: `HOME`, the XDG config and data
+/// directories under it (no user configuration leaks in), and `TILL_HOME`.
+pub fn home_env(home: &Path, till_home: &Path) -> Vec<(String, PathBuf)> {
+    vec![
+        ("HOME".into(), home.to_path_buf()),
+        ("XDG_CONFIG_HOME".into(), home.join(".config")),
+        ("XDG_DATA_HOME".into(), home.join(".local/share")),
+        ("TILL_HOME".into(), till_home.to_path_buf()),
+    ]
+}
+
 /// The D-Bus name `tauri-plugin-single-instance` holds for the app (its identifier +
 /// `.SingleInstance`): while another process owns it, a new app hands its arguments to that
 /// one and exits at once.
@@ -578,14 +589,7 @@ impl AppSession {
         wait_single_instance_free(&logs, Duration::from_secs(20))?;
         let wrapper = logs.write_wrapper(&app)?;
         let xvfb = Xvfb::start(1920, 1080)?;
-        let xdg_config = home.join(".config");
-        let xdg_data = home.join(".local/share");
-        let mut env: Vec<(String, PathBuf)> = vec![
-            ("HOME".into(), home.clone()),
-            ("XDG_CONFIG_HOME".into(), xdg_config),
-            ("XDG_DATA_HOME".into(), xdg_data),
-            ("TILL_HOME".into(), till_home.clone()),
-        ];
+        let mut env = home_env(&home, &till_home);
         env.extend(
             options
                 .env

@@ -180,7 +180,6 @@
     const amount = el("amount");
     amount.dataset.chargedAt = String(Date.now());
     setStatus("working", "starting", { wallet: t(provider) });
-    early.clear();
     charging = true;
     try {
       const r = await invoke("charge", { provider, amount: value, currency });

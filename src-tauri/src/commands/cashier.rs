@@ -151,8 +151,8 @@ pub async fn demo_pay(terminal: State<'_, Shared>, id: String) -> Result<(), UiE
 
 /// Open (or bring forward) the manager window.
 #[tauri::command]
-pub async fn open_manager(app: AppHandle) -> Result<(), UiError> {
-    crate::windows::open_manager(&app).map_err(UiError::from)
+pub async fn open_manager(app: AppHandle) {
+    crate::windows::open_manager(&app);
 }
 
 /// Close the till at a kiosk: the manager's PIN, then the app exits with status 0, which
