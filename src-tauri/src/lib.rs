@@ -107,14 +107,11 @@ pub fn run(home: Option<PathBuf>) {
             commands::pos::manager_pos_decline,
         ])
         .setup(move |app| {
-            let terminal = tauri::async_runtime::block_on(terminal::Terminal::open(home));
+            // Not waited for here: the main thread serves the pages their files, so
+            // the windows load while the engine opens.
+            let terminal = terminal::Terminal::open_in_background(home, app.handle());
             app.manage(terminal.clone());
-            let handle = app.handle().clone();
-            tauri::async_runtime::block_on(terminal.attach(&handle));
-            let kiosk = tauri::async_runtime::block_on(terminal.engine())
-                .map(|e| e.config().display.kiosk)
-                .unwrap_or(false);
-            windows::open_customer_display(app.handle(), kiosk);
+            windows::open_customer_display(app.handle(), terminal.kiosk());
             if let Some(w) = app.get_webview_window(windows::CASHIER) {
                 let _ = w.set_focus();
             }

@@ -24,6 +24,16 @@ struct Running {
 }
 
 impl Running {
+    /// Before the engine is open (nobody reads it then: the opener holds the lock).
+    fn opening() -> Running {
+        Running {
+            engine: Err("Till is still starting.".into()),
+            demo: None,
+            api: None,
+            forwarder: None,
+        }
+    }
+
     fn stop_forwarding(&mut self) {
         if let Some(stop) = self.forwarder.take() {
             let _ = stop.send(true);
@@ -49,7 +59,8 @@ impl Running {
 pub struct Terminal {
     pub home: PathBuf,
     pub pin: ManagerPin,
-    running: RwLock<Running>,
+    /// Shared with its opener, which holds it while the engine opens.
+    running: Arc<RwLock<Running>>,
     /// Shared with the API's busy check (a POS's charge waits for a free display).
     display: Arc<Mutex<DisplayState>>,
     /// `display.kiosk` of the engine last opened, read where no await is possible (a
@@ -109,17 +120,40 @@ pub fn now_ms() -> i64 {
 }
 
 impl Terminal {
-    /// Opens the engine on `home` (starting the demo servers when configured).
-    pub async fn open(home: PathBuf) -> Shared {
+    /// The terminal at once, its engine on `home` (and the demo servers, when configured)
+    /// opened in the background, its events then forwarded to `app`'s windows. The opener
+    /// holds the engine's write lock from the first moment, so whatever asks for the engine
+    /// meanwhile waits until it is open; the windows load in parallel (opening it on the
+    /// main thread held their pages back: issue 17's cold start).
+    pub fn open_in_background(home: PathBuf, app: &AppHandle) -> Shared {
         let display = Arc::new(Mutex::new(DisplayState::Idle));
-        let running = start(&home, &display).await;
-        Arc::new(Terminal {
+        let running = Arc::new(RwLock::new(Running::opening()));
+        let mut opener = running
+            .clone()
+            .try_write_owned()
+            .expect("nobody else holds a lock made a line above");
+        // The windows are placed before the engine is open: `display.kiosk` from the file
+        // (demo mode does not change it); the engine's own config sets it again.
+        let kiosk = Config::load(&home).is_ok_and(|c| c.display.kiosk);
+        let terminal = Arc::new(Terminal {
             pin: ManagerPin::new(&home),
             home,
-            running: RwLock::new(running),
+            running,
             display,
-            kiosk: AtomicBool::new(false),
-        })
+            kiosk: AtomicBool::new(kiosk),
+        });
+        let (t, app) = (terminal.clone(), app.clone());
+        tauri::async_runtime::spawn(async move {
+            let started = std::time::Instant::now();
+            *opener = start(&t.home, &t.display).await;
+            // Attached before the lock is let go: no charge can start unforwarded.
+            t.attach_to(&mut opener, &app);
+            drop(opener);
+            tracing::info!(ms = started.elapsed().as_millis() as u64, "terminal open");
+            let status = t.status().await;
+            let _ = app.emit(crate::events::STATUS, status);
+        });
+        terminal
     }
 
     /// The engine, or why there is none.
@@ -180,6 +214,10 @@ impl Terminal {
     /// Starts forwarding the current engine's events to the windows.
     pub async fn attach(self: &Arc<Self>, app: &AppHandle) {
         let mut running = self.running.write().await;
+        self.attach_to(&mut running, app);
+    }
+
+    fn attach_to(self: &Arc<Self>, running: &mut Running, app: &AppHandle) {
         running.stop_forwarding();
         let kiosk = running
             .engine

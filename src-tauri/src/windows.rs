@@ -129,16 +129,22 @@ fn own_process_per_window() -> bool {
 /// node: a counter PC on its CPU's basic graphics, a VM, Xvfb) WebKit composits with
 /// Mesa's software GL: the benchmark measured 370 MiB PSS for the app with it and 239 MiB
 /// without (release, cashier + customer display open; issue 17), with the same screen on
-/// the X display. A setting the user made (`WEBKIT_DISABLE_COMPOSITING_MODE` set at all) is
-/// left alone. Call before any thread starts: it writes the process environment.
+/// the X display. With compositing off, GTK's own OpenGL is off too (`GDK_GL=disable`):
+/// GDK probes GLX as it opens the X display (Mesa's driver, LLVM and all, loaded on the
+/// main thread before the first window), and windows drawn without compositing never use
+/// it. A setting the user made (either variable set at all) is left alone; WebKit reads
+/// any value but `0` as "off". Call before any thread starts: it writes the environment.
 pub fn choose_compositing() {
-    const VAR: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
-    if std::env::var_os(VAR).is_some() || has_render_node() {
-        return;
-    }
+    const COMPOSITING: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
     // Single-threaded here (the first thing `main` does for the app), so no other thread
     // reads the environment while it changes.
-    std::env::set_var(VAR, "1");
+    if std::env::var_os(COMPOSITING).is_none() && !has_render_node() {
+        std::env::set_var(COMPOSITING, "1");
+    }
+    let off = std::env::var(COMPOSITING).is_ok_and(|v| v != "0");
+    if off && std::env::var_os("GDK_GL").is_none() {
+        std::env::set_var("GDK_GL", "disable");
+    }
 }
 
 /// Whether a GPU's DRM render node (`/dev/dri/renderD*`) is there.

@@ -7,7 +7,8 @@
 //!   first frame painted with the code), p50/p95 over 50 charges;
 //! - memory: PSS (`/proc/PID/smaps_rollup`) of every process of the app (the app,
 //!   its WebKit web and network processes) with the cashier and the customer display
-//!   open, after start, after 100 and after 1,000 payments;
+//!   open, after start, after 100 and after 1,000 payments: once under WebDriver, once
+//!   as a shop runs it (no WebDriver; the payments keyed on the X keyboard);
 //! - the levers of issue 17 side by side (one web process for all our windows or one
 //!   each; WebKit's compositing off or on), each checked on what a person sees: a capture
 //!   of the X screen (`tests/x11/x11.py`), which must not be blank.
@@ -16,7 +17,7 @@
 //! first and point `TILL_APP_BIN` at it to measure what a shop runs
 //! (`cargo build --release -p till-app`, `TILL_APP_BIN=target/release/till`). Without
 //! `--bench` it does a smoke run (1 start, 5 charges, 10 payments, no lever table) so CI
-//! keeps it working.
+//! keeps it working. `TILL_BENCH_PARTS=start,driven,typed,levers` runs only the parts named.
 
 use anyhow::{bail, Context, Result};
 use fantoccini::{key::Key, Locator};
@@ -253,9 +254,73 @@ async fn pay(app: &AppSession, n: usize) -> Result<f64> {
     Ok(t.elapsed().as_secs_f64() * 1000.0 / n as f64)
 }
 
-/// One lever setting, started fresh as a person starts the app (no WebDriver: automation
-/// adds its own memory): PSS once both windows are up and idle, and whether the X screen
-/// shows them (distinct colours in a capture of the X display).
+/// The app started as a person starts it: no WebDriver (automation adds memory of its own:
+/// every element it looks up stays referenced in the page), its own X display and home.
+struct PlainApp {
+    x: till_tests::Xvfb,
+    _home: tempfile::TempDir,
+    till_home: std::path::PathBuf,
+    child: std::process::Child,
+}
+
+impl PlainApp {
+    /// Started, its engine open ("app set up" in its log).
+    async fn start(env: &[(&str, &str)]) -> Result<PlainApp> {
+        let x = till_tests::Xvfb::start(1920, 1080)?;
+        let home = tempfile::tempdir()?;
+        let till_home = home.path().join("till");
+        let mut cmd = std::process::Command::new(till_tests::app_binary()?);
+        cmd.env("DISPLAY", &x.display)
+            .env_remove("WAYLAND_DISPLAY")
+            .envs(till_tests::home_env(home.path(), &till_home))
+            .env("NO_AT_BRIDGE", "1")
+            .env("LIBGL_ALWAYS_SOFTWARE", "1")
+            // The harness's own choice for WebDriver sessions is not the app's: let the app
+            // decide unless told.
+            .env_remove("WEBKIT_DISABLE_COMPOSITING_MODE")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn()?;
+        let app = PlainApp {
+            x,
+            _home: home,
+            till_home,
+            child,
+        };
+        let log = app.till_home.join("logs/till.log");
+        wait("the app set up", Duration::from_secs(60), || async {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            Ok(text.contains("\"app set up\"").then_some(()))
+        })
+        .await?;
+        Ok(app)
+    }
+
+    fn census(&self) -> Vec<Proc> {
+        census(self.child.id())
+    }
+
+    /// Asks it to quit (SIGTERM), then makes sure it is gone.
+    async fn stop(mut self) -> Result<()> {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let gone = Instant::now();
+        while self.child.try_wait()?.is_none() && gone.elapsed() < Duration::from_secs(15) {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        Ok(())
+    }
+}
+
+/// One lever setting, started fresh as a person starts the app: PSS once both windows are
+/// up and idle, and whether the X screen shows them (distinct colours in a capture of the X
+/// display).
 struct LeverRow {
     name: &'static str,
     procs: Vec<Proc>,
@@ -264,43 +329,12 @@ struct LeverRow {
 }
 
 async fn lever(name: &'static str, tag: &str, env: &[(&str, &str)]) -> Result<LeverRow> {
-    let x = till_tests::Xvfb::start(1920, 1080)?;
-    let home = tempfile::tempdir()?;
-    let till_home = home.path().join("till");
-    let mut cmd = std::process::Command::new(till_tests::app_binary()?);
-    cmd.env("DISPLAY", &x.display)
-        .env_remove("WAYLAND_DISPLAY")
-        .envs(till_tests::home_env(home.path(), &till_home))
-        .env("NO_AT_BRIDGE", "1")
-        .env("LIBGL_ALWAYS_SOFTWARE", "1")
-        // The harness's own choice for WebDriver sessions is not the app's: let the app
-        // decide unless the lever says.
-        .env_remove("WEBKIT_DISABLE_COMPOSITING_MODE")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn()?;
-    let log = till_home.join("logs/till.log");
-    wait("the app set up", Duration::from_secs(60), || async {
-        let text = std::fs::read_to_string(&log).unwrap_or_default();
-        Ok(text.contains("\"app set up\"").then_some(()))
-    })
-    .await?;
+    let app = PlainApp::start(env).await?;
     // Both pages loaded and painted, fonts in: then count.
     tokio::time::sleep(Duration::from_secs(8)).await;
-    let procs = census(child.id());
-    let shot = till_tests::x_screenshot(&x.display, &format!("bench-lever-{tag}"));
-    let _ = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let gone = Instant::now();
-    while child.try_wait()?.is_none() && gone.elapsed() < Duration::from_secs(15) {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
+    let procs = app.census();
+    let shot = till_tests::x_screenshot(&app.x.display, &format!("bench-lever-{tag}"));
+    app.stop().await?;
     let (shot, colours) = shot?;
     Ok(LeverRow {
         name,
@@ -310,35 +344,68 @@ async fn lever(name: &'static str, tag: &str, env: &[(&str, &str)]) -> Result<Le
     })
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() -> Result<()> {
-    let full = std::env::args().any(|a| a == "--bench");
-    let (starts, charges, payments, long_run) = if full {
-        (5, 50, 100, 1000)
-    } else {
-        (1, 5, 10, 0)
+/// Memory as a shop's till runs: a plain start (no WebDriver), demo payments keyed on the X
+/// keyboard (the amount's digits, then F3: the demo wallet), each waited for in the journal
+/// (read-only: the app keeps writing it). PSS after start (idle 8 s, as the levers) and
+/// after each checkpoint's number of payments (idle 2 s).
+async fn typed_payments(checkpoints: &[usize]) -> Result<Vec<(usize, Vec<Proc>)>> {
+    let app = PlainApp::start(&[("TILL__DEMO__SETTLE_AFTER_MS", "20")]).await?;
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let mut out = vec![(0, app.census())];
+    let mut keyboard = till_tests::XKeyboard::open(&app.x.display)?;
+    let journal = rusqlite::Connection::open_with_flags(
+        app.till_home.join("demo/journal.db"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .context("the demo journal")?;
+    let settled = || -> Result<usize> {
+        Ok(journal.query_row(
+            "SELECT count(*) FROM payments WHERE state = 'settled'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )? as usize)
     };
-    let mode = if full {
-        "full"
-    } else {
-        "smoke (run with `cargo bench` for the full run)"
-    };
-    let build = match std::env::var("TILL_APP_BIN") {
-        Ok(p) if p.contains("release") => "release build",
-        Ok(_) => "build from TILL_APP_BIN",
-        Err(_) => "debug build",
-    };
-
-    // Cold start: a fresh data directory each time (demo mode: the in-process
-    // sandbox and hub start too).
-    let mut cold = Vec::new();
-    for i in 0..starts {
-        let (ms, app) = cold_start(&format!("bench-start-{i}"), &[]).await?;
-        cold.push(ms);
-        app.close().await?;
+    let mut done = 0;
+    for &upto in checkpoints {
+        while done < upto {
+            let amount = format!("{}", 10 + done % 900);
+            let mut keys: Vec<String> = amount.chars().map(String::from).collect();
+            keys.push("F3".into());
+            let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+            keyboard.press("Cashier", &keys)?;
+            let want = done + 1;
+            wait(
+                &format!("typed payment {want} settled"),
+                Duration::from_secs(15),
+                || async { Ok((settled()? >= want).then_some(())) },
+            )
+            .await?;
+            done = want;
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        out.push((done, app.census()));
     }
+    let (shot, colours) = till_tests::x_screenshot(&app.x.display, "bench-typed-end")?;
+    app.stop().await?;
+    if colours <= 1 {
+        bail!("the X screen is blank after the typed payments: {}", shot.display());
+    }
+    Ok(out)
+}
 
-    // Charge → QR visible, then the payment runs, in one session.
+/// What the WebDriver session measured: charge → QR times, memory at each point.
+struct Driven {
+    visible: Vec<f64>,
+    at_start: Vec<Proc>,
+    after_first: Vec<Proc>,
+    after_long: Option<Vec<Proc>>,
+    per_payment: f64,
+    start_shot: std::path::PathBuf,
+    start_colours: usize,
+}
+
+/// Charge → QR visible, then the payments, in one WebDriver session.
+async fn driven(charges: usize, payments: usize, long_run: usize) -> Result<Driven> {
     let app = AppSession::start_with(
         "bench-run",
         AppOptions {
@@ -352,11 +419,9 @@ async fn main() -> Result<()> {
     let pid = app_pid(&app)?;
     let at_start = census(pid);
     let (start_shot, start_colours) = app.x_screenshot("bench-run-start")?;
-    assert!(
-        start_colours > 1,
-        "the X screen is blank: {}",
-        start_shot.display()
-    );
+    if start_colours <= 1 {
+        bail!("the X screen is blank: {}", start_shot.display());
+    }
     app.client
         .find(Locator::Css(".cur[data-currency='KHR']"))
         .await?
@@ -412,11 +477,76 @@ async fn main() -> Result<()> {
         None
     };
     app.close().await?;
+    visible.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    Ok(Driven {
+        visible,
+        at_start,
+        after_first,
+        after_long,
+        per_payment,
+        start_shot,
+        start_colours,
+    })
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Result<()> {
+    let full = std::env::args().any(|a| a == "--bench");
+    let (starts, charges, payments, long_run) = if full {
+        (5, 50, 100, 1000)
+    } else {
+        (1, 5, 10, 0)
+    };
+    let mode = if full {
+        "full"
+    } else {
+        "smoke (run with `cargo bench` for the full run)"
+    };
+    let build = match std::env::var("TILL_APP_BIN") {
+        Ok(p) if p.contains("release") => "release build",
+        Ok(_) => "build from TILL_APP_BIN",
+        Err(_) => "debug build",
+    };
+    // `TILL_BENCH_PARTS=start,driven,typed,levers` (any of them) runs only those; all by
+    // default.
+    let parts = std::env::var("TILL_BENCH_PARTS").ok();
+    let part = |name: &str| {
+        parts
+            .as_deref()
+            .is_none_or(|p| p.split(',').any(|x| x.trim() == name))
+    };
+
+    // Cold start: a fresh data directory each time (demo mode: the in-process
+    // sandbox and hub start too).
+    let mut cold = Vec::new();
+    if part("start") {
+        for i in 0..starts {
+            let (ms, app) = cold_start(&format!("bench-start-{i}"), &[]).await?;
+            cold.push(ms);
+            app.close().await?;
+        }
+    }
+    let run = if part("driven") {
+        Some(driven(charges, payments, long_run).await?)
+    } else {
+        None
+    };
+    // The same payments keyed as a person keys them, without WebDriver.
+    let typed = if part("typed") {
+        typed_payments(&if full {
+            vec![payments, long_run]
+        } else {
+            vec![payments]
+        })
+        .await?
+    } else {
+        Vec::new()
+    };
 
     // The levers, each from a fresh start (full run only), one at a time: PSS counts a
     // shared library's pages among the processes mapping it, so nothing else of ours runs.
     let mut levers = Vec::new();
-    if full {
+    if full && part("levers") {
         // (what it is, its name, its environment)
         type Lever<'a> = (&'static str, &'a str, &'a [(&'a str, &'a str)]);
         let runs: [Lever; 4] = [
@@ -450,23 +580,17 @@ async fn main() -> Result<()> {
     }
 
     cold.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    visible.sort_by(|a, b| a.partial_cmp(b).unwrap());
     println!("\nTill desktop app benchmark — {mode}; {build} under Xvfb 1920×1080, demo mode");
     println!("| measure | value |");
     println!("| --- | --- |");
-    println!(
-        "| cold start → cashier interactive (n={}) | median {:.0} ms, max {:.0} ms |",
-        cold.len(),
-        percentile(&cold, 50.0),
-        cold.last().copied().unwrap_or(f64::NAN)
-    );
-    println!(
-        "| charge → QR visible on customer display (n={}) | p50 {:.0} ms, p95 {:.0} ms, max {:.0} ms |",
-        visible.len(),
-        percentile(&visible, 50.0),
-        percentile(&visible, 95.0),
-        visible.last().copied().unwrap_or(f64::NAN)
-    );
+    if !cold.is_empty() {
+        println!(
+            "| cold start → cashier interactive (n={}) | median {:.0} ms, max {:.0} ms |",
+            cold.len(),
+            percentile(&cold, 50.0),
+            cold.last().copied().unwrap_or(f64::NAN)
+        );
+    }
     let row = |when: &str, procs: &[Proc]| {
         println!(
             "| PSS {when} | **{:.1} MiB** in {} processes ({}); RSS {:.1} MiB |",
@@ -476,23 +600,53 @@ async fn main() -> Result<()> {
             mib(total_rss(procs))
         );
     };
-    row("after start, cashier + customer display open", &at_start);
-    row(&format!("after {payments} payments"), &after_first);
-    if let Some(long) = &after_long {
-        row(&format!("after {long_run} payments"), long);
+    if let Some(run) = &run {
+        let visible = &run.visible;
         println!(
-            "| PSS growth from {payments} to {long_run} payments | {:+.1} MiB |",
-            mib(total_pss(long)) - mib(total_pss(&after_first))
+            "| charge → QR visible on customer display (n={}) | p50 {:.0} ms, p95 {:.0} ms, max {:.0} ms |",
+            visible.len(),
+            percentile(visible, 50.0),
+            percentile(visible, 95.0),
+            visible.last().copied().unwrap_or(f64::NAN)
+        );
+        row(
+            "under WebDriver after start, cashier + customer display open",
+            &run.at_start,
+        );
+        row(
+            &format!("under WebDriver after {charges} charges and {payments} payments"),
+            &run.after_first,
+        );
+        if let Some(long) = &run.after_long {
+            row(&format!("under WebDriver after {long_run} payments"), long);
+            println!(
+                "| PSS growth under WebDriver from {payments} to {long_run} payments | {:+.1} MiB |",
+                mib(total_pss(long)) - mib(total_pss(&run.after_first))
+            );
+        }
+        println!(
+            "| keyboard-to-paid per demo payment (incl. WebDriver round trips) | {:.0} ms |",
+            run.per_payment
+        );
+        println!(
+            "| X screen after start | {} colours: {} |",
+            run.start_colours,
+            run.start_shot.display()
         );
     }
-    println!(
-        "| keyboard-to-paid per demo payment (incl. WebDriver round trips) | {per_payment:.0} ms |"
-    );
-    println!(
-        "| X screen after start | {} colours: {} |",
-        start_colours,
-        start_shot.display()
-    );
+    // Without WebDriver: what a shop's till holds.
+    for (n, procs) in &typed {
+        row(
+            &format!("keyed on the X keyboard, no WebDriver, after {n} payments"),
+            procs,
+        );
+    }
+    if let (Some((_, first)), Some((n, last))) = (typed.first(), typed.last()) {
+        println!(
+            "| PSS growth keyed, no WebDriver, start to {n} payments | {:+.1} MiB |",
+            mib(total_pss(last)) - mib(total_pss(first))
+        );
+    }
     if !levers.is_empty() {
         println!("\nLevers (each a fresh start without WebDriver, both windows open, idle 8 s)");
         println!("| lever | PSS total | processes | X screen |");

@@ -312,15 +312,74 @@ pub fn x_screenshot(display: &str, name: &str) -> Result<(PathBuf, usize)> {
     Ok((path, colours))
 }
 
-/// Run `tests/x11/x11.py` on `display` with Debian's Python (python3-xlib is a Debian
-/// package; another `python3` first on PATH would not have it).
-fn x11(display: &str, args: &[&str]) -> Result<String> {
+/// The X keyboard of a display, as a person at the counter uses it (XTEST through
+/// `tests/x11/x11.py keys`): no WebDriver in the app, so nothing of automation's own is
+/// measured with it.
+pub struct XKeyboard {
+    child: Child,
+    input: std::process::ChildStdin,
+    answers: std::io::BufReader<std::process::ChildStdout>,
+}
+
+impl XKeyboard {
+    pub fn open(display: &str) -> Result<Self> {
+        let (python, script) = x11_script();
+        let mut child = Command::new(&python)
+            .arg(&script)
+            .arg(display)
+            .arg("keys")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("run {} {} keys", python.display(), script.display()))?;
+        let input = child.stdin.take().context("x11.py's stdin")?;
+        let answers = std::io::BufReader::new(child.stdout.take().context("x11.py's stdout")?);
+        Ok(XKeyboard {
+            child,
+            input,
+            answers,
+        })
+    }
+
+    /// Give the window whose title contains `title` the focus and press `keys` (X keysym
+    /// names: `1`, `period`, `F3`, `Escape`) one after the other.
+    pub fn press(&mut self, title: &str, keys: &[&str]) -> Result<()> {
+        use std::io::{BufRead, Write};
+        writeln!(self.input, "{title}\t{}", keys.join(" ")).context("write to x11.py")?;
+        self.input.flush().context("write to x11.py")?;
+        let mut answer = String::new();
+        self.answers
+            .read_line(&mut answer)
+            .context("read x11.py's answer")?;
+        match answer.trim() {
+            "ok" => Ok(()),
+            "" => bail!("x11.py keys ended"),
+            other => bail!("x11.py keys: {other}"),
+        }
+    }
+}
+
+impl Drop for XKeyboard {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Debian's Python (python3-xlib is a Debian package; another `python3` first on PATH would
+/// not have it) and `tests/x11/x11.py`.
+fn x11_script() -> (PathBuf, PathBuf) {
     let python = ["/usr/bin/python3"]
         .into_iter()
         .map(PathBuf::from)
         .find(|p| p.exists())
         .unwrap_or_else(|| PathBuf::from("python3"));
-    let script = workspace_root().join("tests/x11/x11.py");
+    (python, workspace_root().join("tests/x11/x11.py"))
+}
+
+/// Run `tests/x11/x11.py` on `display`.
+fn x11(display: &str, args: &[&str]) -> Result<String> {
+    let (python, script) = x11_script();
     let out = Command::new(&python)
         .arg(&script)
         .arg(display)

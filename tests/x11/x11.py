@@ -8,6 +8,11 @@
                                WebKit, as WebDriver's screenshots are) into a PNG; prints
                                "WIDTHxHEIGHT colours=N" (N = distinct colours, capped at 4096:
                                1 means the screen is blank)
+  x11.py DISPLAY keys          type on the X keyboard (XTEST), as a person at the counter
+                               does: reads lines "TITLE<TAB>KEY KEY ..." from stdin (KEY an X
+                               keysym name: 1, period, F3, Return, Escape), gives the window
+                               whose title contains TITLE the input focus, presses and releases
+                               each key, answers "ok" (or "no window ...") per line
 
 Needs python3-xlib (Debian), which the test setup installs.
 """
@@ -15,7 +20,8 @@ import struct
 import sys
 import zlib
 
-from Xlib import X, display
+from Xlib import X, XK, display
+from Xlib.ext import xtest
 from Xlib.protocol import event
 
 
@@ -51,6 +57,34 @@ def close(d, title):
     return 3
 
 
+def find(d, title):
+    for w in windows(d.screen().root):
+        if title in title_of(d, w):
+            return w
+    return None
+
+
+def keys(d):
+    for line in sys.stdin:
+        title, _, names = line.rstrip("\n").partition("\t")
+        w = find(d, title)
+        if w is None:
+            print(f"no window titled {title!r}", flush=True)
+            continue
+        w.set_input_focus(X.RevertToParent, X.CurrentTime)
+        for name in names.split():
+            code = d.keysym_to_keycode(XK.string_to_keysym(name))
+            if code == 0:
+                print(f"no key {name!r}", flush=True)
+                break
+            xtest.fake_input(d, X.KeyPress, code)
+            xtest.fake_input(d, X.KeyRelease, code)
+        else:
+            d.sync()
+            print("ok", flush=True)
+    return 0
+
+
 def png(path, width, height, rows):
     def chunk(kind, data):
         c = kind + data
@@ -83,6 +117,8 @@ def shot(d, out):
 
 
 def main():
+    if len(sys.argv) == 3 and sys.argv[2] == "keys":
+        return keys(display.Display(sys.argv[1]))
     if len(sys.argv) != 4 or sys.argv[2] not in ("close", "shot"):
         print(__doc__, file=sys.stderr)
         return 2
