@@ -56,7 +56,10 @@ pub fn open_customer_display(app: &AppHandle, kiosk: bool) {
             .focused(false)
             .build();
         match built {
-            Ok(_) => place_customer_display(&handle, kiosk),
+            Ok(_) => {
+                tracing::info!("customer display made");
+                place_customer_display(&handle, kiosk)
+            }
             Err(e) => tracing::error!(error = %e, "cannot open the customer display"),
         }
     });

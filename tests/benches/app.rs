@@ -187,8 +187,39 @@ async fn two_windows(
     Ok((cashier, customer))
 }
 
+/// Where a cold start's time went, each mark in ms from the wrapper starting the app: the
+/// app set up (its log: windows made), the engine open (its log), the cashier page's
+/// navigation started, its DOM loaded, the page ready.
+#[derive(Debug, Clone, Copy)]
+struct StartMarks {
+    set_up: f64,
+    engine_open: f64,
+    /// The customer display's window made (its log; on the main thread, as the cashier's
+    /// page asks for its first things).
+    customer: f64,
+    navigation: f64,
+    dom_loaded: f64,
+    /// The cashier's script starts, has the terminal's status, has its wallets (User Timing
+    /// marks `till:*` in `ui/js/cashier.js`).
+    script: f64,
+    status: f64,
+    info: f64,
+    ready: f64,
+}
+
+/// The time of the first log line of `till_home`'s app with `message`, in ms since the epoch.
+fn log_mark(till_home: &std::path::Path, message: &str) -> Option<f64> {
+    let text = std::fs::read_to_string(till_home.join("logs/till.log")).ok()?;
+    let line = text
+        .lines()
+        .find(|l| l.contains(&format!("\"message\":\"{message}\"")))?;
+    let v: serde_json::Value = serde_json::from_str(line).ok()?;
+    let at = chrono::DateTime::parse_from_rfc3339(v["timestamp"].as_str()?).ok()?;
+    Some(at.timestamp_millis() as f64)
+}
+
 /// Cold start: the wrapper starting the app to the cashier's ready mark.
-async fn cold_start(name: &str, env: &[(&str, &str)]) -> Result<(f64, AppSession)> {
+async fn cold_start(name: &str, env: &[(&str, &str)]) -> Result<(StartMarks, AppSession)> {
     let app = AppSession::start_with(
         name,
         AppOptions {
@@ -215,8 +246,34 @@ async fn cold_start(name: &str, env: &[(&str, &str)]) -> Result<(f64, AppSession
     let started = app
         .logs
         .app_started_at_ms()
-        .context("the wrapper's start time")?;
-    Ok((ready.saturating_sub(started) as f64, app))
+        .context("the wrapper's start time")? as f64;
+    // Navigation Timing: the page's own clock, from its navigation's start.
+    let nav = app
+        .client
+        .execute(
+            "const n = performance.getEntriesByType('navigation')[0];
+             const m = (name) => { const e = performance.getEntriesByName(name)[0]; return e ? e.startTime : null; };
+             return [performance.timeOrigin, n ? n.domContentLoadedEventEnd : 0,
+                     m('till:start'), m('till:status'), m('till:info')];",
+            vec![],
+        )
+        .await?;
+    let origin = nav[0].as_f64().unwrap_or(f64::NAN);
+    let dom = nav[1].as_f64().unwrap_or(f64::NAN);
+    let mark = |m: &str| log_mark(&app.till_home, m).map_or(f64::NAN, |t| t - started);
+    let page = |i: usize| nav[i].as_f64().map_or(f64::NAN, |t| origin + t - started);
+    let marks = StartMarks {
+        set_up: mark("app set up"),
+        engine_open: mark("terminal open"),
+        customer: mark("customer display made"),
+        navigation: origin - started,
+        dom_loaded: origin + dom - started,
+        script: page(2),
+        status: page(3),
+        info: page(4),
+        ready: ready as f64 - started,
+    };
+    Ok((marks, app))
 }
 
 /// Settled demo payments, keyed on the cashier (F3: the demo wallet).
@@ -519,10 +576,26 @@ async fn main() -> Result<()> {
     // Cold start: a fresh data directory each time (demo mode: the in-process
     // sandbox and hub start too).
     let mut cold = Vec::new();
+    let mut marks = Vec::new();
+    let start_env_text = std::env::var("TILL_BENCH_START_ENV").unwrap_or_default();
+    let start_env: Vec<(&str, &str)> = start_env_text
+        .split_whitespace()
+        .filter_map(|kv| kv.split_once('='))
+        .collect();
     if part("start") {
         for i in 0..starts {
-            let (ms, app) = cold_start(&format!("bench-start-{i}"), &[]).await?;
-            cold.push(ms);
+            let (m, app) = cold_start(&format!("bench-start-{i}"), &start_env).await?;
+            eprintln!("cold start {i}: {m:?}");
+            if std::env::var("TILL_BENCH_IPC").is_ok() {
+                let r = app.client.execute_async(
+                    "const done = arguments[arguments.length - 1]; const out = [];
+                     for (const e of performance.getEntries()) out.push(`${e.entryType} ${e.name.slice(-40)} start ${e.startTime.toFixed(0)} dur ${e.duration.toFixed(0)} ` + (e.responseEnd ? `reqStart ${e.requestStart.toFixed(0)} respEnd ${e.responseEnd.toFixed(0)}` : ''));
+                     (async () => { for (const c of ['terminal_status','terminal_status','terminal_info','terminal_status']) { const t = performance.now(); await window.__TAURI__.core.invoke(c); out.push(c + ' ' + (performance.now() - t).toFixed(1)); } done(out); })();",
+                    vec![]).await?;
+                eprintln!("ipc: {r}");
+            }
+            cold.push(m.ready);
+            marks.push(m);
             app.close().await?;
         }
     }
@@ -585,10 +658,32 @@ async fn main() -> Result<()> {
     println!("| --- | --- |");
     if !cold.is_empty() {
         println!(
-            "| cold start → cashier interactive (n={}) | median {:.0} ms, max {:.0} ms |",
+            "| cold start → cashier interactive (n={}) | median {:.0} ms, max {:.0} ms (each: {}) |",
             cold.len(),
             percentile(&cold, 50.0),
-            cold.last().copied().unwrap_or(f64::NAN)
+            cold.last().copied().unwrap_or(f64::NAN),
+            marks
+                .iter()
+                .map(|m| format!("{:.0}", m.ready))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let median = |f: fn(&StartMarks) -> f64| {
+            let mut v: Vec<f64> = marks.iter().map(f).filter(|x| x.is_finite()).collect();
+            v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+            percentile(&v, 50.0)
+        };
+        println!(
+            "| cold start's marks (medians, ms after the wrapper started the app) | windows made (app set up) {:.0}; engine + demo servers open {:.0}; customer display made {:.0}; page navigation starts {:.0}; script starts {:.0}; DOM loaded {:.0}; status {:.0}; wallets {:.0}; ready {:.0} |",
+            median(|m| m.set_up),
+            median(|m| m.engine_open),
+            median(|m| m.customer),
+            median(|m| m.navigation),
+            median(|m| m.script),
+            median(|m| m.dom_loaded),
+            median(|m| m.status),
+            median(|m| m.info),
+            median(|m| m.ready),
         );
     }
     let row = |when: &str, procs: &[Proc]| {
