@@ -9,6 +9,6 @@ fn main() {
         std::process::exit(till_app::cli::run(cli));
     }
     // Before any thread or WebKit starts: the environment is read once, by WebKit.
-    till_app::windows::choose_compositing();
+    till_app::windows::tune_webkit();
     till_app::run(cli.home);
 }

@@ -136,8 +136,29 @@ fn own_process_per_window() -> bool {
 /// GDK probes GLX as it opens the X display (Mesa's driver, LLVM and all, loaded on the
 /// main thread before the first window), and windows drawn without compositing never use
 /// it. A setting the user made (either variable set at all) is left alone; WebKit reads
-/// any value but `0` as "off". Call before any thread starts: it writes the environment.
-pub fn choose_compositing() {
+/// any value but `0` as "off".
+/// WebKit's settings of the app's own choosing, before WebKit starts: [`choose_compositing`]
+/// and [`choose_script_tiers`]. Call before any thread starts: they write the environment.
+pub fn tune_webkit() {
+    choose_compositing();
+    choose_script_tiers();
+}
+
+/// JavaScriptCore without its optimizing tiers (DFG, and FTL above it): our pages run a few
+/// functions per charge, which the baseline JIT runs well; the optimizing compilers paged
+/// ~5 MiB more of the JavaScriptCore library into the web process over the first 100
+/// payments, with no charge → QR time gained (issue 17's benchmark: p95 45 ms with them
+/// off, 46 ms on). The wallets' checkout pages run under the same setting. Set
+/// `JSC_useDFGJIT` yourself to choose otherwise.
+fn choose_script_tiers() {
+    const DFG: &str = "JSC_useDFGJIT";
+    if std::env::var_os(DFG).is_none() {
+        // Single-threaded here, as in `choose_compositing`.
+        std::env::set_var(DFG, "false");
+    }
+}
+
+fn choose_compositing() {
     const COMPOSITING: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
     // Single-threaded here (the first thing `main` does for the app), so no other thread
     // reads the environment while it changes.

@@ -17,7 +17,11 @@
 //! first and point `TILL_APP_BIN` at it to measure what a shop runs
 //! (`cargo build --release -p till-app`, `TILL_APP_BIN=target/release/till`). Without
 //! `--bench` it does a smoke run (1 start, 5 charges, 10 payments, no lever table) so CI
-//! keeps it working. `TILL_BENCH_PARTS=start,driven,typed,levers` runs only the parts named.
+//! keeps it working. To look closer: `TILL_BENCH_PARTS=start,driven,typed,levers` runs only
+//! the parts named; `TILL_BENCH_START_ENV="K=V …"` starts the apps of the start, driven and keyed parts with
+//! that environment (a lever, a setting such as `TILL__SOUND__ENABLED=false`);
+//! `TILL_BENCH_TYPED_AT=1,5,100` counts the keyed run's memory after those payments;
+//! `TILL_BENCH_PAYMENTS=100,1000` sets the WebDriver run's two counts.
 
 use anyhow::{bail, Context, Result};
 use fantoccini::{key::Key, Locator};
@@ -405,8 +409,13 @@ async fn lever(name: &'static str, tag: &str, env: &[(&str, &str)]) -> Result<Le
 /// keyboard (the amount's digits, then F3: the demo wallet), each waited for in the journal
 /// (read-only: the app keeps writing it). PSS after start (idle 8 s, as the levers) and
 /// after each checkpoint's number of payments (idle 2 s).
-async fn typed_payments(checkpoints: &[usize]) -> Result<Vec<(usize, Vec<Proc>)>> {
-    let app = PlainApp::start(&[("TILL__DEMO__SETTLE_AFTER_MS", "20")]).await?;
+async fn typed_payments(
+    checkpoints: &[usize],
+    extra_env: &[(&str, &str)],
+) -> Result<Vec<(usize, Vec<Proc>)>> {
+    let mut env = vec![("TILL__DEMO__SETTLE_AFTER_MS", "20")];
+    env.extend_from_slice(extra_env);
+    let app = PlainApp::start(&env).await?;
     tokio::time::sleep(Duration::from_secs(8)).await;
     let mut out = vec![(0, app.census())];
     let mut keyboard = till_tests::XKeyboard::open(&app.x.display)?;
@@ -445,7 +454,10 @@ async fn typed_payments(checkpoints: &[usize]) -> Result<Vec<(usize, Vec<Proc>)>
     let (shot, colours) = till_tests::x_screenshot(&app.x.display, "bench-typed-end")?;
     app.stop().await?;
     if colours <= 1 {
-        bail!("the X screen is blank after the typed payments: {}", shot.display());
+        bail!(
+            "the X screen is blank after the typed payments: {}",
+            shot.display()
+        );
     }
     Ok(out)
 }
@@ -462,11 +474,22 @@ struct Driven {
 }
 
 /// Charge → QR visible, then the payments, in one WebDriver session.
-async fn driven(charges: usize, payments: usize, long_run: usize) -> Result<Driven> {
+async fn driven(
+    charges: usize,
+    payments: usize,
+    long_run: usize,
+    extra_env: &[(&str, &str)],
+) -> Result<Driven> {
+    let mut env = vec![("TILL__DEMO__SETTLE_AFTER_MS".into(), "20".into())];
+    env.extend(
+        extra_env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
     let app = AppSession::start_with(
         "bench-run",
         AppOptions {
-            env: vec![("TILL__DEMO__SETTLE_AFTER_MS".into(), "20".into())],
+            env,
             till_toml: None,
         },
     )
@@ -549,11 +572,16 @@ async fn driven(charges: usize, payments: usize, long_run: usize) -> Result<Driv
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<()> {
     let full = std::env::args().any(|a| a == "--bench");
-    let (starts, charges, payments, long_run) = if full {
+    let (starts, charges, mut payments, mut long_run) = if full {
         (5, 50, 100, 1000)
     } else {
         (1, 5, 10, 0)
     };
+    if let Ok(list) = std::env::var("TILL_BENCH_PAYMENTS") {
+        let mut n = list.split(',').map(|n| n.trim().parse::<usize>());
+        payments = n.next().transpose()?.unwrap_or(payments);
+        long_run = n.next().transpose()?.unwrap_or(0);
+    }
     let mode = if full {
         "full"
     } else {
@@ -585,33 +613,28 @@ async fn main() -> Result<()> {
     if part("start") {
         for i in 0..starts {
             let (m, app) = cold_start(&format!("bench-start-{i}"), &start_env).await?;
-            eprintln!("cold start {i}: {m:?}");
-            if std::env::var("TILL_BENCH_IPC").is_ok() {
-                let r = app.client.execute_async(
-                    "const done = arguments[arguments.length - 1]; const out = [];
-                     for (const e of performance.getEntries()) out.push(`${e.entryType} ${e.name.slice(-40)} start ${e.startTime.toFixed(0)} dur ${e.duration.toFixed(0)} ` + (e.responseEnd ? `reqStart ${e.requestStart.toFixed(0)} respEnd ${e.responseEnd.toFixed(0)}` : ''));
-                     (async () => { for (const c of ['terminal_status','terminal_status','terminal_info','terminal_status']) { const t = performance.now(); await window.__TAURI__.core.invoke(c); out.push(c + ' ' + (performance.now() - t).toFixed(1)); } done(out); })();",
-                    vec![]).await?;
-                eprintln!("ipc: {r}");
-            }
             cold.push(m.ready);
             marks.push(m);
             app.close().await?;
         }
     }
     let run = if part("driven") {
-        Some(driven(charges, payments, long_run).await?)
+        Some(driven(charges, payments, long_run, &start_env).await?)
     } else {
         None
     };
     // The same payments keyed as a person keys them, without WebDriver.
     let typed = if part("typed") {
-        typed_payments(&if full {
-            vec![payments, long_run]
-        } else {
-            vec![payments]
-        })
-        .await?
+        let checkpoints = match std::env::var("TILL_BENCH_TYPED_AT") {
+            Ok(list) => list
+                .split(',')
+                .map(|n| n.trim().parse())
+                .collect::<Result<Vec<usize>, _>>()
+                .context("TILL_BENCH_TYPED_AT: payment counts, comma-separated")?,
+            Err(_) if full => vec![payments, long_run],
+            Err(_) => vec![payments],
+        };
+        typed_payments(&checkpoints, &start_env).await?
     } else {
         Vec::new()
     };

@@ -3,7 +3,7 @@
 //! pays it; the cashier says "Paid" within 2 s.
 
 use crate::util::*;
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use fantoccini::{key::Key, Locator};
 use rust_decimal::Decimal;
 use std::str::FromStr;
@@ -154,13 +154,20 @@ async fn run(app: &AppSession) -> Result<()> {
         Some("cancelled")
     );
 
-    // The recent list holds both, newest first.
+    // The recent list holds both, newest first (read a moment after a payment changes).
     app.switch_to_window_titled("Cashier").await?;
-    let recent = text(app, "recent-list").await?;
-    assert!(
-        recent.contains("៛ 40,000") && recent.contains("$ 12.50"),
-        "{recent}"
-    );
+    let listed = wait_for(
+        "both in the recent list",
+        Duration::from_secs(5),
+        || async {
+            let recent = text(app, "recent-list").await?;
+            Ok((recent.contains("៛ 40,000") && recent.contains("$ 12.50")).then_some(()))
+        },
+    )
+    .await;
+    if let Err(e) = listed {
+        bail!("{e}: {}", text(app, "recent-list").await?);
+    }
 
     // One sound for the paid code, none for the cashier's own cancel.
     let heard = sounds_heard(app).await?;

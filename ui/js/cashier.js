@@ -190,7 +190,7 @@
       amount.dataset.paymentId = current.id;
       amount.dataset.codeReference = r.code_reference || "";
       showPayment(current);
-      refreshRecent();
+      scheduleRecent();
     } catch (e) {
       current = null;
       el("status").dataset.state = "failed";
@@ -311,6 +311,14 @@
 
   // ---------------------------------------------------------------- recent
   let searchTimer = null;
+  // A charge brings its answer and two payment events within a few milliseconds, as the
+  // customer display draws the code in this same web process: the list is read once, a
+  // moment later, instead of three times at once.
+  let recentTimer = null;
+  function scheduleRecent() {
+    if (recentTimer) return;
+    recentTimer = setTimeout(() => { recentTimer = null; refreshRecent(); }, 150);
+  }
   async function refreshRecent() {
     const search = el("search").value;
     let list = [];
@@ -463,7 +471,7 @@
       current = p;
       showPayment(p);
     }
-    refreshRecent();
+    scheduleRecent();
   });
   listen("till://status", (e) => {
     status = e.payload;
@@ -533,9 +541,13 @@
     // User Timing marks (`till:*`): the benchmark reads where a cold start's time goes.
     performance.mark("till:start");
     window.Till.setLang(window.Till.lang());
+    // The engine opens while this page loads; the first answer waits for it. Should that
+    // take a while (a keyring to unlock), say so rather than show an empty screen.
+    const opening = setTimeout(() => setStatus("working", "opening_till"), 1000);
     try {
       status = await invoke("terminal_status");
     } catch (_) { /* shown by the banner once it arrives */ }
+    clearTimeout(opening);
     performance.mark("till:status");
     try {
       info = await invoke("terminal_info");

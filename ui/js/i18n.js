@@ -7,6 +7,7 @@ window.TillText = {
   en: {
     // cashier
     ready: "Ready — key an amount",
+    opening_till: "Opening the till…",
     enter_amount: "Enter an amount first",
     starting: "Starting {wallet}…",
     waiting_khqr: "Waiting for customer to scan… QR expires in {left}",
@@ -285,6 +286,7 @@ window.TillText = {
   },
   bn: {
     ready: "প্রস্তুত — পরিমাণ লিখুন",
+    opening_till: "টিল চালু হচ্ছে…",
     enter_amount: "আগে পরিমাণ লিখুন",
     starting: "{wallet} শুরু হচ্ছে…",
     waiting_khqr: "গ্রাহকের স্ক্যানের অপেক্ষা… QR-এর মেয়াদ {left}",
