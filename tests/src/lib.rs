@@ -1,6 +1,7 @@
 //! Shared helpers for Till's end-to-end tests.
 //!
-//! - [`Xvfb`]: a private X server for tests that need a display (killed on drop).
+//! - [`Xvfb`]: a private X server for tests that need a display (killed on drop);
+//!   [`x_screenshot`] captures it as a person sees it, [`XKeyboard`] types on it (XTEST).
 //! - [`TauriDriver`]: `tauri-driver` (which runs `WebKitWebDriver`) on a free loopback port.
 //! - [`AppSession`]: the real Till binary started through WebDriver, with its own data and
 //!   config directories, plus screenshot helpers. It starts only once no other Till holds the
