@@ -128,31 +128,31 @@ impl Terminal {
     pub fn open_in_background(home: PathBuf, app: &AppHandle) -> Shared {
         let display = Arc::new(Mutex::new(DisplayState::Idle));
         let running = Arc::new(RwLock::new(Running::opening()));
-        let mut opener = running
-            .clone()
-            .try_write_owned()
-            .expect("nobody else holds a lock made a line above");
         // The windows are placed before the engine is open: `display.kiosk` from the file
         // (demo mode does not change it); the engine's own config sets it again.
         let kiosk = Config::load(&home).is_ok_and(|c| c.display.kiosk);
         let terminal = Arc::new(Terminal {
             pin: ManagerPin::new(&home),
             home,
-            running,
+            running: running.clone(),
             display,
             kiosk: AtomicBool::new(kiosk),
         });
         let (t, app) = (terminal.clone(), app.clone());
-        tauri::async_runtime::spawn(async move {
-            let started = std::time::Instant::now();
-            *opener = start(&t.home, &t.display).await;
+        let started = std::time::Instant::now();
+        let (home, shown) = (t.home.clone(), t.display.clone());
+        let (t_attach, app_attach) = (t.clone(), app.clone());
+        fill_in_background(
+            running,
+            async move { start(&home, &shown).await },
             // Attached before the lock is let go: no charge can start unforwarded.
-            t.attach_to(&mut opener, &app);
-            drop(opener);
-            tracing::info!(ms = started.elapsed().as_millis() as u64, "terminal open");
-            let status = t.status().await;
-            let _ = app.emit(crate::events::STATUS, status);
-        });
+            move |opened| t_attach.attach_to(opened, &app_attach),
+            async move {
+                tracing::info!(ms = started.elapsed().as_millis() as u64, "terminal open");
+                let status = t.status().await;
+                let _ = app.emit(crate::events::STATUS, status);
+            },
+        );
         terminal
     }
 
@@ -290,6 +290,28 @@ impl Terminal {
     }
 }
 
+/// Takes `slot`'s write lock now, before returning, then in the background puts what `open`
+/// makes in it, runs `attach` on it with the lock still held, lets the lock go and runs
+/// `after`. Whoever reads `slot` once this returns waits for the opened value: never the
+/// placeholder it held before.
+fn fill_in_background<T, O, A, F>(slot: Arc<RwLock<T>>, open: O, attach: A, after: F)
+where
+    T: Send + Sync + 'static,
+    O: std::future::Future<Output = T> + Send + 'static,
+    A: FnOnce(&mut T) + Send + 'static,
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    let mut held = slot
+        .try_write_owned()
+        .expect("nobody else holds a lock made a moment ago");
+    tauri::async_runtime::spawn(async move {
+        *held = open.await;
+        attach(&mut held);
+        drop(held);
+        after.await;
+    });
+}
+
 /// The keyring (with the `TILL_SECRET_*` overlay) the app writes to.
 pub fn keyring() -> SharedSecrets {
     crate::cli::secrets()
@@ -388,6 +410,31 @@ async fn try_start(home: &std::path::Path) -> anyhow::Result<(Engine, Option<Dem
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 17: the engine opens while the windows load. A window's first question comes
+    /// at once; it must wait for the engine (and its event forwarder), not find the
+    /// placeholder "still starting".
+    #[tokio::test]
+    async fn a_reader_waits_for_what_opens_in_the_background() {
+        let slot = Arc::new(RwLock::new("placeholder".to_string()));
+        let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+        fill_in_background(
+            slot.clone(),
+            async {
+                tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+                "opened".to_string()
+            },
+            |v: &mut String| v.push_str(", attached"),
+            async move {
+                let _ = done_tx.send(());
+            },
+        );
+        // Held from the moment the call returns (a lock taken inside the task would be free
+        // here until the task first ran).
+        assert!(slot.try_read().is_err(), "the lock is not held yet");
+        assert_eq!(*slot.read().await, "opened, attached");
+        done_rx.await.expect("`after` ran");
+    }
 
     /// L2: a full disk reaches the window with its code (shown as `e_disk_full` in the
     /// cashier's language), whether the check before the payment refused it or SQLite did;
