@@ -56,7 +56,7 @@ async fn bkash_checkout_in_the_customer_webview() -> Result<()> {
 
 async fn run(app: &AppSession) -> Result<()> {
     {
-        let sandbox = demo_endpoints(app)?["sandbox_url"]
+        let sandbox = demo_endpoints(app).await?["sandbox_url"]
             .as_str()
             .context("sandbox_url")?
             .trim_end_matches('/')

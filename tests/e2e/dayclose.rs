@@ -41,7 +41,7 @@ async fn open_disagreements(app: &AppSession) -> Result<Vec<(String, String)>> {
 }
 
 async fn run(app: &AppSession) -> Result<()> {
-    let sandbox = demo_endpoints(app)?["sandbox_url"]
+    let sandbox = demo_endpoints(app).await?["sandbox_url"]
         .as_str()
         .context("sandbox_url")?
         .to_string();

@@ -38,7 +38,7 @@ async fn run(app: &AppSession) -> Result<()> {
     .await?;
     let pill = text(app, "demo-note").await?;
     assert!(pill.contains("DEMO"), "demo pill says {pill:?}");
-    let sandbox = demo_endpoints(app)?["sandbox_url"]
+    let sandbox = demo_endpoints(app).await?["sandbox_url"]
         .as_str()
         .context("sandbox_url")?
         .to_string();

@@ -232,7 +232,7 @@ async fn run(app: &AppSession) -> Result<()> {
         )
         .await?;
     let connect_shot = app.screenshot("manager-connect").await?;
-    let sandbox = demo_endpoints(app)?["sandbox_url"]
+    let sandbox = demo_endpoints(app).await?["sandbox_url"]
         .as_str()
         .unwrap_or_default()
         .trim_end_matches('/')

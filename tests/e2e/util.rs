@@ -224,8 +224,10 @@ pub async fn switch_to_url(app: &AppSession, prefix: &str, within: Duration) -> 
     .await
 }
 
-/// The in-process sandbox and hub of demo mode, as the app wrote them down.
-pub fn demo_endpoints(app: &AppSession) -> Result<Value> {
+/// The in-process sandbox and hub of demo mode, as the app wrote them down. They start
+/// while the windows load: once the engine is open the file of this run is there.
+pub async fn demo_endpoints(app: &AppSession) -> Result<Value> {
+    app.engine_opened(Duration::from_secs(30)).await?;
     let path = app.till_home.join("demo").join("endpoints.json");
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("demo mode wrote no {}", path.display()))?;

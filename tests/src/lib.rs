@@ -771,6 +771,26 @@ impl AppSession {
         x11(&self.display, &["close", title]).map(|_| ())
     }
 
+    /// Waits until the app has opened its engine (and, in demo mode, started the sandbox and
+    /// hub), which it does while its windows load: its log's "terminal open".
+    pub async fn engine_opened(&self, within: Duration) -> Result<()> {
+        let log = self.till_home.join("logs/till.log");
+        let deadline = Instant::now() + within;
+        loop {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            if text.contains("\"message\":\"terminal open\"") {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "the app did not open its engine within {within:?} ({})",
+                    log.display()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// The whole X screen as a person sees it (from the X server, not WebKit: WebDriver's
     /// screenshots looked fine where X showed blank windows), saved as
     /// `target/e2e-screenshots/<name>-x.png`; with the number of distinct colours in it

@@ -447,14 +447,22 @@
     el("pos-token").textContent = "";
     el("pos-state").textContent = v.enabled ? t("m_pos_on", { listen: v.listen }) : t("m_pos_off");
     const when = (at) => (at ? new Date(at).toLocaleString() : "");
-    el("pos-keys").replaceChildren(
+    // Drawn again only when what they show changed: a payment event reloads this tab, and a
+    // list replaced under the manager's pointer loses the click (the button it was on is gone).
+    const unchanged = (node, data) => {
+      const drawn = JSON.stringify([window.Till.lang(), data]);
+      if (node.dataset.drawn === drawn) return true;
+      node.dataset.drawn = drawn;
+      return false;
+    };
+    if (!unchanged(el("pos-keys"), v.keys)) el("pos-keys").replaceChildren(
       h("thead", {}, h("tr", {}, ...["m_pos_name", "m_target", "m_when", ""].map((k) => h("th", { text: k ? t(k) : "" })))),
       h("tbody", {}, ...(v.keys.length ? v.keys.map((k) => h("tr", { "data-id": k.id, class: k.revoked_at ? "revoked" : "" },
         h("td", { text: k.name }), h("td", { class: "mono", text: `${k.id} …${k.hint}` }),
         h("td", { text: k.revoked_at ? `${t("m_pos_revoked")} ${when(k.revoked_at)}` : (k.last_used_at ? when(k.last_used_at) : t("m_pos_never")) }),
         h("td", {}, k.revoked_at ? null : h("button", { type: "button", text: t("m_pos_revoke"), onclick: () => posRevoke(k) }))))
         : [h("tr", {}, h("td", { colspan: 4, text: t("m_pos_none") }))])));
-    el("pos-requests").replaceChildren(
+    if (!unchanged(el("pos-requests"), v.requests)) el("pos-requests").replaceChildren(
       h("thead", {}, h("tr", {}, ...["m_when", "m_pos_name", "m_amount", "m_target", "m_detail_col", ""].map((k) => h("th", { text: k ? t(k) : "" })))),
       h("tbody", {}, ...(v.requests.length ? v.requests.map((r) => h("tr", { "data-id": r.id, "data-state": r.state },
         h("td", { text: r.time }), h("td", { text: r.pos_name }), h("td", { text: r.amount_display }),
