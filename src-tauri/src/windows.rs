@@ -128,15 +128,6 @@ fn own_process_per_window() -> bool {
     std::env::var("TILL_WEB_PROCESS_PER_WINDOW").is_ok_and(|v| v == "1")
 }
 
-/// WebKit's accelerated compositing only where a GPU can do it. Without one (no DRM render
-/// node: a counter PC on its CPU's basic graphics, a VM, Xvfb) WebKit composits with
-/// Mesa's software GL: the benchmark measured 370 MiB PSS for the app with it and 239 MiB
-/// without (release, cashier + customer display open; issue 17), with the same screen on
-/// the X display. With compositing off, GTK's own OpenGL is off too (`GDK_GL=disable`):
-/// GDK probes GLX as it opens the X display (Mesa's driver, LLVM and all, loaded on the
-/// main thread before the first window), and windows drawn without compositing never use
-/// it. A setting the user made (either variable set at all) is left alone; WebKit reads
-/// any value but `0` as "off".
 /// WebKit's settings of the app's own choosing, before WebKit starts: [`choose_compositing`]
 /// and [`choose_script_tiers`]. Call before any thread starts: they write the environment.
 pub fn tune_webkit() {
@@ -158,6 +149,15 @@ fn choose_script_tiers() {
     }
 }
 
+/// WebKit's accelerated compositing only where a GPU can do it. Without one (no DRM render
+/// node: a counter PC on its CPU's basic graphics, a VM, Xvfb) WebKit composits with
+/// Mesa's software GL: the benchmark measured 370 MiB PSS for the app with it and 239 MiB
+/// without (release, cashier + customer display open; issue 17), with the same screen on
+/// the X display. With compositing off, GTK's own OpenGL is off too (`GDK_GL=disable`):
+/// GDK probes GLX as it opens the X display (Mesa's driver, LLVM and all, loaded on the
+/// main thread before the first window), and windows drawn without compositing never use
+/// it. A setting the user made (either variable set at all) is left alone; WebKit reads
+/// any value but `0` as "off".
 fn choose_compositing() {
     const COMPOSITING: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
     // Single-threaded here (the first thing `main` does for the app), so no other thread

@@ -432,6 +432,7 @@ async fn typed_payments(
         )? as usize)
     };
     let mut done = 0;
+    let began = Instant::now();
     for &upto in checkpoints {
         while done < upto {
             let amount = format!("{}", 10 + done % 900);
@@ -447,6 +448,15 @@ async fn typed_payments(
             )
             .await?;
             done = want;
+            // `cargo bench` passes `--bench`, the full run: 1,000 payments take minutes, and
+            // a run that prints nothing until its table looked hung.
+            if done % 100 == 0 {
+                eprintln!(
+                    "[bench] keyed: {done} of {} payments settled, {:.0} s",
+                    checkpoints.last().copied().unwrap_or(done),
+                    began.elapsed().as_secs_f64()
+                );
+            }
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
         out.push((done, app.census()));

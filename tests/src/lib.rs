@@ -319,7 +319,10 @@ pub fn x_screenshot(display: &str, name: &str) -> Result<(PathBuf, usize)> {
 pub struct XKeyboard {
     child: Child,
     input: std::process::ChildStdin,
-    answers: std::io::BufReader<std::process::ChildStdout>,
+    /// x11.py's answer lines, read on a thread of their own so that a script that never
+    /// answers (an X server gone, a window that will not take focus) fails the run within
+    /// [`XKeyboard::ANSWER_WITHIN`] instead of holding it until CI's limit.
+    answers: std::sync::mpsc::Receiver<String>,
 }
 
 impl XKeyboard {
@@ -334,7 +337,17 @@ impl XKeyboard {
             .spawn()
             .with_context(|| format!("run {} {} keys", python.display(), script.display()))?;
         let input = child.stdin.take().context("x11.py's stdin")?;
-        let answers = std::io::BufReader::new(child.stdout.take().context("x11.py's stdout")?);
+        let stdout = child.stdout.take().context("x11.py's stdout")?;
+        let (tx, answers) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
         Ok(XKeyboard {
             child,
             input,
@@ -342,20 +355,25 @@ impl XKeyboard {
         })
     }
 
+    /// How long one line of keys may take to be typed and answered.
+    pub const ANSWER_WITHIN: Duration = Duration::from_secs(10);
+
     /// Give the window whose title contains `title` the focus and press `keys` (X keysym
     /// names: `1`, `period`, `F3`, `Escape`) one after the other.
     pub fn press(&mut self, title: &str, keys: &[&str]) -> Result<()> {
-        use std::io::{BufRead, Write};
+        use std::io::Write;
+        use std::sync::mpsc::RecvTimeoutError;
         writeln!(self.input, "{title}\t{}", keys.join(" ")).context("write to x11.py")?;
         self.input.flush().context("write to x11.py")?;
-        let mut answer = String::new();
-        self.answers
-            .read_line(&mut answer)
-            .context("read x11.py's answer")?;
-        match answer.trim() {
-            "ok" => Ok(()),
-            "" => bail!("x11.py keys ended"),
-            other => bail!("x11.py keys: {other}"),
+        match self.answers.recv_timeout(Self::ANSWER_WITHIN) {
+            Ok(answer) if answer.trim() == "ok" => Ok(()),
+            Ok(other) => bail!("x11.py keys: {}", other.trim()),
+            Err(RecvTimeoutError::Disconnected) => bail!("x11.py keys ended"),
+            Err(RecvTimeoutError::Timeout) => bail!(
+                "x11.py keys did not answer within {:?} ({title:?}: {})",
+                Self::ANSWER_WITHIN,
+                keys.join(" ")
+            ),
         }
     }
 }
