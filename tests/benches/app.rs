@@ -211,17 +211,6 @@ struct StartMarks {
     ready: f64,
 }
 
-/// The time of the first log line of `till_home`'s app with `message`, in ms since the epoch.
-fn log_mark(till_home: &std::path::Path, message: &str) -> Option<f64> {
-    let text = std::fs::read_to_string(till_home.join("logs/till.log")).ok()?;
-    let line = text
-        .lines()
-        .find(|l| l.contains(&format!("\"message\":\"{message}\"")))?;
-    let v: serde_json::Value = serde_json::from_str(line).ok()?;
-    let at = chrono::DateTime::parse_from_rfc3339(v["timestamp"].as_str()?).ok()?;
-    Some(at.timestamp_millis() as f64)
-}
-
 /// Cold start: the wrapper starting the app to the cashier's ready mark.
 async fn cold_start(name: &str, env: &[(&str, &str)]) -> Result<(StartMarks, AppSession)> {
     let app = AppSession::start_with(
@@ -264,7 +253,8 @@ async fn cold_start(name: &str, env: &[(&str, &str)]) -> Result<(StartMarks, App
         .await?;
     let origin = nav[0].as_f64().unwrap_or(f64::NAN);
     let dom = nav[1].as_f64().unwrap_or(f64::NAN);
-    let mark = |m: &str| log_mark(&app.till_home, m).map_or(f64::NAN, |t| t - started);
+    let log = till_tests::AppLog::of(&app.till_home);
+    let mark = |m: &str| log.mark(m).map_or(f64::NAN, |t| t - started);
     let page = |i: usize| nav[i].as_f64().map_or(f64::NAN, |t| origin + t - started);
     let marks = StartMarks {
         set_up: mark("app set up"),
@@ -325,7 +315,7 @@ struct PlainApp {
 }
 
 impl PlainApp {
-    /// Started, its engine open ("app set up" in its log).
+    /// Started, its engine open ("terminal open" in its log).
     async fn start(env: &[(&str, &str)]) -> Result<PlainApp> {
         let x = till_tests::Xvfb::start(1920, 1080)?;
         let home = tempfile::tempdir()?;
@@ -351,12 +341,9 @@ impl PlainApp {
             till_home,
             child,
         };
-        let log = app.till_home.join("logs/till.log");
-        wait("the app set up", Duration::from_secs(60), || async {
-            let text = std::fs::read_to_string(&log).unwrap_or_default();
-            Ok(text.contains("\"app set up\"").then_some(()))
-        })
-        .await?;
+        till_tests::AppLog::of(&app.till_home)
+            .wait_for(till_tests::AppLog::ENGINE_OPEN, Duration::from_secs(60))
+            .await?;
         Ok(app)
     }
 
@@ -409,10 +396,13 @@ async fn lever(name: &'static str, tag: &str, env: &[(&str, &str)]) -> Result<Le
 /// keyboard (the amount's digits, then F3: the demo wallet), each waited for in the journal
 /// (read-only: the app keeps writing it). PSS after start (idle 8 s, as the levers) and
 /// after each checkpoint's number of payments (idle 2 s).
+/// With `idle`, PSS once more that long after the last payment: a till between customers
+/// (WebKit gives back part of what a burst of payments took, over a minute or two).
 async fn typed_payments(
     checkpoints: &[usize],
+    idle: Option<Duration>,
     extra_env: &[(&str, &str)],
-) -> Result<Vec<(usize, Vec<Proc>)>> {
+) -> Result<Typed> {
     let mut env = vec![("TILL__DEMO__SETTLE_AFTER_MS", "20")];
     env.extend_from_slice(extra_env);
     let app = PlainApp::start(&env).await?;
@@ -462,6 +452,13 @@ async fn typed_payments(
         out.push((done, app.census()));
     }
     let (shot, colours) = till_tests::x_screenshot(&app.x.display, "bench-typed-end")?;
+    let idle = match idle {
+        Some(wait) => {
+            tokio::time::sleep(wait).await;
+            Some((wait, app.census()))
+        }
+        None => None,
+    };
     app.stop().await?;
     if colours <= 1 {
         bail!(
@@ -469,7 +466,15 @@ async fn typed_payments(
             shot.display()
         );
     }
-    Ok(out)
+    Ok(Typed { points: out, idle })
+}
+
+/// What the keyed run measured: PSS after each checkpoint's payments (0: after start), and
+/// after the idle wait that followed the last.
+#[derive(Default)]
+struct Typed {
+    points: Vec<(usize, Vec<Proc>)>,
+    idle: Option<(Duration, Vec<Proc>)>,
 }
 
 /// What the WebDriver session measured: charge → QR times, memory at each point.
@@ -644,9 +649,10 @@ async fn main() -> Result<()> {
             Err(_) if full => vec![payments, long_run],
             Err(_) => vec![payments],
         };
-        typed_payments(&checkpoints, &start_env).await?
+        let idle = full.then_some(Duration::from_secs(60));
+        typed_payments(&checkpoints, idle, &start_env).await?
     } else {
-        Vec::new()
+        Typed::default()
     };
 
     // The levers, each from a fresh start (full run only), one at a time: PSS counts a
@@ -763,16 +769,37 @@ async fn main() -> Result<()> {
         );
     }
     // Without WebDriver: what a shop's till holds.
-    for (n, procs) in &typed {
+    for (n, procs) in &typed.points {
         row(
             &format!("keyed on the X keyboard, no WebDriver, after {n} payments"),
             procs,
         );
     }
-    if let (Some((_, first)), Some((n, last))) = (typed.first(), typed.last()) {
+    if let (Some((_, first)), Some((n, last))) = (typed.points.first(), typed.points.last()) {
         println!(
             "| PSS growth keyed, no WebDriver, start to {n} payments | {:+.1} MiB |",
             mib(total_pss(last)) - mib(total_pss(first))
+        );
+        if let Some((wait, idle)) = &typed.idle {
+            row(
+                &format!("keyed, after {n} payments and {} s idle", wait.as_secs()),
+                idle,
+            );
+            println!(
+                "| PSS growth keyed, start to {n} payments and {} s idle | {:+.1} MiB |",
+                wait.as_secs(),
+                mib(total_pss(idle)) - mib(total_pss(first))
+            );
+        }
+    }
+    if typed.points.len() > 2 {
+        let second = &typed.points[1];
+        let last = &typed.points[typed.points.len() - 1];
+        println!(
+            "| PSS growth keyed, {} to {} payments | {:+.1} MiB |",
+            second.0,
+            last.0,
+            mib(total_pss(&last.1)) - mib(total_pss(&second.1))
         );
     }
     if !levers.is_empty() {

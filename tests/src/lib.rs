@@ -6,6 +6,8 @@
 //! - [`AppSession`]: the real Till binary started through WebDriver, with its own data and
 //!   config directories, plus screenshot helpers. It starts only once no other Till holds the
 //!   single-instance D-Bus name, and its teardown waits until its app is gone.
+//! - [`AppLog`]: the app's own log, read for the moments it writes down (windows made,
+//!   engine open) and waited on.
 //! - [`ScenarioLogs`]: each scenario's driver log, app stderr, app exit status and harness
 //!   notes under `target/e2e-logs/<scenario>/`, named in every failure to start.
 //!
@@ -311,6 +313,49 @@ pub fn x_screenshot(display: &str, name: &str) -> Result<(PathBuf, usize)> {
         .and_then(|n| n.parse().ok())
         .with_context(|| format!("x11.py shot said {out:?}"))?;
     Ok((path, colours))
+}
+
+/// The app's log (`<till home>/logs/till.log`, one JSON object a line), read for the
+/// moments the app writes down: "app set up" (its windows made), "terminal open" (its
+/// engine open).
+pub struct AppLog {
+    path: PathBuf,
+}
+
+impl AppLog {
+    /// The engine (and, in demo mode, the sandbox and hub) is open.
+    pub const ENGINE_OPEN: &'static str = "terminal open";
+
+    pub fn of(till_home: &Path) -> Self {
+        AppLog {
+            path: till_home.join("logs/till.log"),
+        }
+    }
+
+    /// When the first line with `message` was written, in ms since the Unix epoch.
+    pub fn mark(&self, message: &str) -> Option<f64> {
+        let text = std::fs::read_to_string(&self.path).ok()?;
+        let needle = format!("\"message\":{}", serde_json::to_string(message).ok()?);
+        let line = text.lines().find(|l| l.contains(&needle))?;
+        let v: serde_json::Value = serde_json::from_str(line).ok()?;
+        let at = chrono::DateTime::parse_from_rfc3339(v["timestamp"].as_str()?).ok()?;
+        Some(at.timestamp_millis() as f64)
+    }
+
+    /// Waits until a line with `message` is in the log.
+    pub async fn wait_for(&self, message: &str, within: Duration) -> Result<()> {
+        let deadline = Instant::now() + within;
+        while self.mark(message).is_none() {
+            if Instant::now() > deadline {
+                bail!(
+                    "the app did not log {message:?} within {within:?} ({})",
+                    self.path.display()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Ok(())
+    }
 }
 
 /// The X keyboard of a display, as a person at the counter uses it (XTEST through
@@ -792,21 +837,9 @@ impl AppSession {
     /// Waits until the app has opened its engine (and, in demo mode, started the sandbox and
     /// hub), which it does while its windows load: its log's "terminal open".
     pub async fn engine_opened(&self, within: Duration) -> Result<()> {
-        let log = self.till_home.join("logs/till.log");
-        let deadline = Instant::now() + within;
-        loop {
-            let text = std::fs::read_to_string(&log).unwrap_or_default();
-            if text.contains("\"message\":\"terminal open\"") {
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                bail!(
-                    "the app did not open its engine within {within:?} ({})",
-                    log.display()
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        AppLog::of(&self.till_home)
+            .wait_for(AppLog::ENGINE_OPEN, within)
+            .await
     }
 
     /// The whole X screen as a person sees it (from the X server, not WebKit: WebDriver's
