@@ -37,10 +37,10 @@ for t in "${targets[@]}"; do
 done
 
 # One build for every target (they share one crate and its dependencies).
-# TILL_FUZZ_BUILD=dev builds without optimisation: half the build time (5.9 against 11.2
-# minutes from clean on two cores), for runs of a few seconds that only have to show each
-# target builds and survives its seeds (`scripts/test.sh` does this); the executions a
-# second drop, so measure and hunt with the default, optimised build.
+# TILL_FUZZ_BUILD=dev builds without optimisation: less than half the build time (4.8
+# against 11.2 minutes from clean on two cores), for runs of a few seconds that only have
+# to show each target builds and survives its seeds (`scripts/test.sh` does this); the
+# executions a second drop, so measure and hunt with the default, optimised build.
 build="${TILL_FUZZ_BUILD:-release}"
 case "$build" in
   release) profile_flag=(--release); profile_dir=release ;;
