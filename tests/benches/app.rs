@@ -141,6 +141,11 @@ fn total_pss(procs: &[Proc]) -> u64 {
     procs.iter().map(|p| p.pss).sum()
 }
 
+/// How much the total PSS grew from `from` to `to`, in MiB.
+fn growth(from: &[Proc], to: &[Proc]) -> f64 {
+    mib(total_pss(to)) - mib(total_pss(from))
+}
+
 fn total_rss(procs: &[Proc]) -> u64 {
     procs.iter().map(|p| p.rss).sum()
 }
@@ -755,7 +760,7 @@ async fn main() -> Result<()> {
             row(&format!("under WebDriver after {long_run} payments"), long);
             println!(
                 "| PSS growth under WebDriver from {payments} to {long_run} payments | {:+.1} MiB |",
-                mib(total_pss(long)) - mib(total_pss(&run.after_first))
+                growth(&run.after_first, long)
             );
         }
         println!(
@@ -778,7 +783,7 @@ async fn main() -> Result<()> {
     if let (Some((_, first)), Some((n, last))) = (typed.points.first(), typed.points.last()) {
         println!(
             "| PSS growth keyed, no WebDriver, start to {n} payments | {:+.1} MiB |",
-            mib(total_pss(last)) - mib(total_pss(first))
+            growth(first, last)
         );
         if let Some((wait, idle)) = &typed.idle {
             row(
@@ -788,7 +793,7 @@ async fn main() -> Result<()> {
             println!(
                 "| PSS growth keyed, start to {n} payments and {} s idle | {:+.1} MiB |",
                 wait.as_secs(),
-                mib(total_pss(idle)) - mib(total_pss(first))
+                growth(first, idle)
             );
         }
     }
@@ -799,7 +804,7 @@ async fn main() -> Result<()> {
             "| PSS growth keyed, {} to {} payments | {:+.1} MiB |",
             second.0,
             last.0,
-            mib(total_pss(&last.1)) - mib(total_pss(&second.1))
+            growth(&second.1, &last.1)
         );
     }
     if !levers.is_empty() {
